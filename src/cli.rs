@@ -1,0 +1,79 @@
+//! Command-line surface: clap definitions and help text with examples.
+
+use crate::shell::Shell;
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "jit-secrets",
+    version,
+    about = "Fetch secrets from your secret stores at shell activation and export them; nothing is written to disk",
+    after_help = "Examples:\n  source <(jit-secrets activate)                  # bash/zsh\n  jit-secrets activate --shell fish | source      # fish\n  jit-secrets run -- terraform plan               # one command, no shell\n  jit-secrets list                                # what is declared, no store contacted\n\nExit codes: 0 ok, 1 a secret or store failed, 2 usage or manifest error, 3 (verify) stale or overdue."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// The manifest to read (default: $JIT_SECRETS_MANIFEST, $FLOX_ENV_PROJECT/.flox/env/manifest.toml,
+    /// then .flox/env/manifest.toml or manifest.toml in this directory or above)
+    #[arg(long, short = 'm', global = true, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// Never prompt (no keyring unlock or passphrase prompt), even on a terminal
+    #[arg(long, global = true)]
+    pub no_prompt: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print shell code that exports every secret (eval or source it)
+    #[command(
+        after_help = "Examples:\n  source <(jit-secrets activate --shell bash)\n  eval \"$(jit-secrets activate --shell zsh)\"\n  jit-secrets activate --shell fish | source\n  jit-secrets activate --shell json | jq keys\n\nOn a terminal the values are masked; pipe the output, or pass --reveal, to see them.\nOn failure nothing is exported: stdout holds only `false`, so `eval` fails, and stderr says why."
+    )]
+    Activate(ActivateArgs),
+    /// Run a command with the secrets in its environment (no shell involved)
+    #[command(
+        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
+    )]
+    Run(RunArgs),
+    /// List the declared secrets and where each comes from (never values; no store is contacted)
+    #[command(
+        after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
+    )]
+    List(ListArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ActivateArgs {
+    /// The shell that will evaluate the output (default: the parent process, then $SHELL, then posix)
+    #[arg(long, short = 's', value_enum)]
+    pub shell: Option<Shell>,
+    /// Print the real values even when stdout is a terminal
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The command and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON: [{"name", "from": [..], "stores": [..], "required", "description"}]
+    #[arg(long)]
+    pub json: bool,
+}

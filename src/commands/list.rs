@@ -1,0 +1,61 @@
+//! `jit-secrets list`: what is declared and where from. Never a value; never contacts a store.
+
+use super::{load_manifest, EXIT_OK};
+use crate::cli::{Global, ListArgs};
+use std::io::Write;
+
+pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
+    let manifest = load_manifest(global)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let items: Vec<serde_json::Value> = manifest
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "name": e.name,
+                    "from": e.from.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                    "stores": e.from.iter().map(|r| r.store().name()).collect::<Vec<_>>(),
+                    "required": e.required,
+                    "description": e.description,
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+        return Ok(EXIT_OK);
+    }
+    writeln!(
+        out,
+        "# {} ({})",
+        manifest.path.display(),
+        manifest.home.table_name()
+    )?;
+    let width = manifest
+        .entries
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(
+        out,
+        "{:width$}  {:8}  {:18}  FROM",
+        "NAME", "REQUIRED", "STORE"
+    )?;
+    for e in &manifest.entries {
+        let stores: Vec<&str> = e.from.iter().map(|r| r.store().name()).collect();
+        let from: Vec<String> = e.from.iter().map(|r| r.to_string()).collect();
+        writeln!(
+            out,
+            "{:width$}  {:8}  {:18}  {}",
+            e.name,
+            if e.required { "yes" } else { "no" },
+            stores.join(" → "),
+            from.join(" → ")
+        )?;
+        if let Some(d) = &e.description {
+            writeln!(out, "{:width$}  {d}", "")?;
+        }
+    }
+    Ok(EXIT_OK)
+}

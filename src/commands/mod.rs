@@ -1,0 +1,102 @@
+//! One file per subcommand. Only commands print to stdout; everything for people goes to stderr.
+
+mod activate;
+mod list;
+mod run;
+
+use crate::cli::{Cli, Command, Global};
+use crate::manifest::{self, Manifest, ManifestError};
+use crate::resolve::{EntryResult, Resolution, Status};
+use crate::stores::Context;
+use std::io::Write;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_SECRET_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// A usage error found after argument parsing (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Activate(args) => activate::run(&cli.global, args),
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::List(args) => list::run(&cli.global, args),
+    }
+}
+
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<ManifestError>().is_some() || err.downcast_ref::<UsageError>().is_some() {
+        EXIT_USAGE
+    } else {
+        EXIT_SECRET_FAILURE
+    }
+}
+
+pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let path = manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)?;
+    manifest::load(&path)
+}
+
+pub fn context(global: &Global, manifest: &Manifest) -> Context {
+    Context::new(manifest.options.commands.clone(), global.no_prompt)
+}
+
+/// Writes one stderr block per entry that failed or is missing: the secret, its reference and
+/// store, the store's (scrubbed) words and the fix. Optional missing secrets get one warning line.
+pub fn report_problems(resolution: &Resolution) {
+    let mut err = std::io::stderr().lock();
+    for r in &resolution.results {
+        let _ = err.write_all(describe_problem(r, resolution).as_bytes());
+    }
+}
+
+pub fn describe_problem(r: &EntryResult, resolution: &Resolution) -> String {
+    let e = r.entry;
+    let chain = || {
+        e.from
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &r.status {
+        Status::Found { .. } => String::new(),
+        Status::Missing if !e.required => {
+            format!("jit-secrets: warning: {} not found in {} (optional, left unset)\n", e.name, chain())
+        }
+        Status::Missing => format!(
+            "jit-secrets: error: {}: not found in {}\n  fix: create it in the store, correct the reference, or mark it `required = false`\n",
+            e.name,
+            chain()
+        ),
+        Status::Failed { source, error } => {
+            let reference = &e.from[*source];
+            let mut s = format!(
+                "jit-secrets: error: {}: {} ({}): {}\n",
+                e.name,
+                reference,
+                reference.store().name(),
+                error.message
+            );
+            if let Some(stderr) = &error.stderr {
+                for line in stderr.scrubbed(&resolution.scrubber).lines().take(8) {
+                    s.push_str(&format!("  | {line}\n"));
+                }
+            }
+            if let Some(fix) = &error.fix {
+                s.push_str(&format!("  fix: {fix}\n"));
+            }
+            s
+        }
+        Status::Invalid { source, reason } => format!(
+            "jit-secrets: error: {}: {} ({}): {reason}\n  fix: store a value without NUL bytes\n",
+            e.name,
+            e.from[*source],
+            e.from[*source].store().name()
+        ),
+    }
+}

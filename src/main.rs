@@ -1,0 +1,26 @@
+//! jit-secrets: parse arguments, dispatch, map errors to exit codes. Nothing else lives here.
+
+mod cli;
+mod commands;
+mod manifest;
+mod process;
+mod reference;
+mod resolve;
+mod secret;
+mod shell;
+mod stores;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let code = commands::exit_code_for(&err);
+            eprintln!("jit-secrets: error: {err:#}");
+            ExitCode::from(code)
+        }
+    }
+}

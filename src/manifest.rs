@@ -1,0 +1,642 @@
+//! The manifest: where it is found, which table holds the secrets, and each entry's settings.
+//!
+//! Parsed with `toml_edit`'s span-keeping document so every error points at a line and column.
+//! No I/O beyond reading the manifest file itself.
+
+use crate::reference::{is_valid_env_name, Reference};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml_edit::{Item, Value};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Keys inside the secrets table that are settings, not secrets.
+const RESERVED_KEYS: &[&str] = &["options"];
+const ENTRY_KEYS: &[&str] = &[
+    "from",
+    "required",
+    "timeout",
+    "trim",
+    "description",
+    "rotate_after",
+];
+const OPTION_KEYS: &[&str] = &["timeout", "concurrency", "commands", "rotate_after"];
+
+/// Which table of which kind of file the secrets came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    /// `[secrets]` in a plain manifest.toml.
+    Secrets,
+    /// `[plugins.jit-secrets]` in a Flox manifest.
+    FloxPlugin,
+}
+
+impl Home {
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Home::Secrets => "[secrets]",
+            Home::FloxPlugin => "[plugins.jit-secrets]",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    /// The fallback chain: the first reference that finds a value wins.
+    pub from: Vec<Reference>,
+    pub required: bool,
+    pub timeout: Option<Duration>,
+    pub trim: bool,
+    pub description: Option<String>,
+    pub rotate_after: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub timeout: Duration,
+    pub concurrency: usize,
+    /// Store or program name → path of the CLI to use instead of the one on `$PATH`.
+    pub commands: BTreeMap<String, PathBuf>,
+    pub rotate_after: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: DEFAULT_CONCURRENCY,
+            commands: BTreeMap::new(),
+            rotate_after: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub home: Home,
+    pub entries: Vec<Entry>,
+    pub options: Options,
+}
+
+/// A problem with the manifest or with finding one: exit code 2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestError {
+    NotFound {
+        tried: Vec<PathBuf>,
+    },
+    Unreadable {
+        path: PathBuf,
+        reason: String,
+    },
+    At {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    Whole {
+        path: PathBuf,
+        message: String,
+    },
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::NotFound { tried } => {
+                writeln!(f, "no manifest found; looked at:")?;
+                for p in tried {
+                    writeln!(f, "  {}", p.display())?;
+                }
+                write!(
+                    f,
+                    "fix: pass --manifest PATH, set JIT_SECRETS_MANIFEST, or create manifest.toml with a [secrets] table"
+                )
+            }
+            ManifestError::Unreadable { path, reason } => {
+                write!(f, "{}: cannot read: {reason}", path.display())
+            }
+            ManifestError::At {
+                path,
+                line,
+                column,
+                message,
+            } => {
+                write!(f, "{}:{line}:{column}: {message}", path.display())
+            }
+            ManifestError::Whole { path, message } => write!(f, "{}: {message}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+/// Finds the manifest: `--manifest`, `$JIT_SECRETS_MANIFEST`, `$FLOX_ENV_PROJECT`'s Flox manifest,
+/// then walking up from `cwd` looking for `.flox/env/manifest.toml` or `manifest.toml`.
+pub fn discover(
+    explicit: Option<&Path>,
+    getenv: impl Fn(&str) -> Option<OsString>,
+    cwd: &Path,
+) -> Result<PathBuf, ManifestError> {
+    if let Some(p) = explicit {
+        return existing(p.to_path_buf());
+    }
+    if let Some(p) = getenv("JIT_SECRETS_MANIFEST").filter(|v| !v.is_empty()) {
+        return existing(PathBuf::from(p));
+    }
+    let mut tried = Vec::new();
+    if let Some(project) = getenv("FLOX_ENV_PROJECT").filter(|v| !v.is_empty()) {
+        let p = Path::new(&project).join(".flox/env/manifest.toml");
+        if p.is_file() {
+            return Ok(p);
+        }
+        tried.push(p);
+    }
+    for dir in cwd.ancestors() {
+        for candidate in [
+            dir.join(".flox/env/manifest.toml"),
+            dir.join("manifest.toml"),
+        ] {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            tried.push(candidate);
+        }
+    }
+    Err(ManifestError::NotFound { tried })
+}
+
+fn existing(p: PathBuf) -> Result<PathBuf, ManifestError> {
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(ManifestError::NotFound { tried: vec![p] })
+    }
+}
+
+pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Turns byte offsets into 1-based line and column (in characters).
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        message: impl Into<String>,
+    ) -> ManifestError {
+        let Some(span) = span else {
+            return ManifestError::Whole {
+                path: self.path.to_path_buf(),
+                message: message.into(),
+            };
+        };
+        let before = &self.text[..span.start.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ManifestError::At {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+fn is_flox_manifest(path: &Path, root: &toml_edit::Table) -> bool {
+    path.ends_with(".flox/env/manifest.toml")
+        || (root.contains_key("version")
+            && (root.contains_key("install") || root.contains_key("hook")))
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let loc = Locator { path, text };
+    let doc = toml_edit::Document::parse(text.to_string())
+        .map_err(|e| loc.at(e.span(), e.message().trim()))?;
+    let root = doc.as_table();
+    let flox = is_flox_manifest(path, root);
+    let plugin = root
+        .get("plugins")
+        .and_then(Item::as_table_like)
+        .and_then(|p| p.get_key_value("jit-secrets"));
+    let secrets = root.get_key_value("secrets");
+
+    let (home, (key, item)) = match (flox, secrets, plugin) {
+        (true, Some((k, _)), _) => {
+            return Err(loc.at(
+                k.span(),
+                "a Flox manifest cannot have a top-level [secrets] table (Flox rejects unknown tables, so `flox activate` would fail); fix: rename it to [plugins.jit-secrets]",
+            ))
+        }
+        (false, Some((k, _)), Some(_)) => {
+            return Err(loc.at(k.span(), "both [secrets] and [plugins.jit-secrets] are present; keep one"))
+        }
+        (_, Some(found), None) => (Home::Secrets, found),
+        (_, None, Some(found)) => (Home::FloxPlugin, found),
+        (_, None, None) => {
+            let fix = if flox { "[plugins.jit-secrets]" } else { "[secrets]" };
+            return Err(ManifestError::Whole {
+                path: path.to_path_buf(),
+                message: format!("has no {fix} table; fix: add one (e.g. `jit-secrets init`), or pass --manifest with the right file"),
+            });
+        }
+    };
+    let Some(table) = item.as_table_like() else {
+        return Err(loc.at(key.span(), format!("{} must be a table", home.table_name())));
+    };
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+
+    let mut options = Options::default();
+    let mut entries = Vec::new();
+    for (name, item) in table.iter() {
+        let (key, _) = table.get_key_value(name).expect("iterated key exists");
+        if name == "options" {
+            options = parse_options(&loc, item, key)?;
+            continue;
+        }
+        if home == Home::FloxPlugin && name == "schema-version" {
+            continue;
+        }
+        if RESERVED_KEYS.contains(&name) {
+            continue;
+        }
+        if !is_valid_env_name(name) {
+            return Err(loc.at(
+                key.span(),
+                format!("`{name}` is not a valid environment variable name (letters, digits and `_`, not starting with a digit)"),
+            ));
+        }
+        entries.push(parse_entry(&loc, name, key, item, base_dir)?);
+    }
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        home,
+        entries,
+        options,
+    })
+}
+
+fn span_of(item: &Item) -> Option<std::ops::Range<usize>> {
+    item.span()
+}
+
+fn parse_reference(
+    loc: &Locator,
+    value: &Value,
+    base_dir: &Path,
+) -> Result<Reference, ManifestError> {
+    let Some(text) = value.as_str() else {
+        return Err(loc.at(
+            value.span(),
+            "a reference must be a string like \"pass:email/smtp\"",
+        ));
+    };
+    let mut reference = Reference::parse(text).map_err(|e| loc.at(value.span(), e.message))?;
+    // A relative file: path means "next to the manifest", so a repo can ship its own paths.
+    if let Reference::File { path } = &mut reference {
+        if path.is_relative() && !path.starts_with("~") {
+            *path = base_dir.join(&*path);
+        }
+    }
+    Ok(reference)
+}
+
+fn parse_entry(
+    loc: &Locator,
+    name: &str,
+    key: &toml_edit::Key,
+    item: &Item,
+    base_dir: &Path,
+) -> Result<Entry, ManifestError> {
+    let mut entry = Entry {
+        name: name.to_string(),
+        from: Vec::new(),
+        required: true,
+        timeout: None,
+        trim: true,
+        description: None,
+        rotate_after: None,
+    };
+    if let Some(value) = item.as_value().filter(|v| v.is_str()) {
+        entry.from.push(parse_reference(loc, value, base_dir)?);
+        return Ok(entry);
+    }
+    let Some(table) = item.as_table_like() else {
+        return Err(loc.at(
+            span_of(item).or(key.span()),
+            format!("`{name}` must be a reference string or a table like {{ from = \"…\" }}"),
+        ));
+    };
+    for (k, v) in table.iter() {
+        let (kkey, _) = table.get_key_value(k).expect("iterated key exists");
+        let value = v.as_value();
+        let vspan = span_of(v).or(kkey.span());
+        match (k, value) {
+            ("from", Some(Value::String(_))) => {
+                entry
+                    .from
+                    .push(parse_reference(loc, value.unwrap(), base_dir)?)
+            }
+            ("from", Some(Value::Array(list))) => {
+                for r in list.iter() {
+                    entry.from.push(parse_reference(loc, r, base_dir)?);
+                }
+                if list.is_empty() {
+                    return Err(loc.at(vspan, format!("`{name}.from` is an empty list")));
+                }
+            }
+            ("from", _) => {
+                return Err(loc.at(vspan, "`from` must be a string or a list of strings"))
+            }
+            ("required", Some(Value::Boolean(b))) => entry.required = *b.value(),
+            ("trim", Some(Value::Boolean(b))) => entry.trim = *b.value(),
+            ("required" | "trim", _) => {
+                return Err(loc.at(vspan, format!("`{k}` must be true or false")))
+            }
+            ("timeout", Some(v)) => entry.timeout = Some(parse_duration_value(loc, v)?),
+            ("rotate_after", Some(v)) => entry.rotate_after = Some(parse_duration_value(loc, v)?),
+            ("description", Some(Value::String(s))) => entry.description = Some(s.value().clone()),
+            ("description", _) => return Err(loc.at(vspan, "`description` must be a string")),
+            _ => {
+                return Err(loc.at(
+                    kkey.span(),
+                    format!(
+                        "unknown key `{k}` in `{name}` (known: {})",
+                        ENTRY_KEYS.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    if entry.from.is_empty() {
+        return Err(loc.at(
+            key.span(),
+            format!(
+                "`{name}` has no `from` (example: {name} = {{ from = \"pass:app/{}\" }})",
+                name.to_lowercase()
+            ),
+        ));
+    }
+    Ok(entry)
+}
+
+fn parse_options(
+    loc: &Locator,
+    item: &Item,
+    key: &toml_edit::Key,
+) -> Result<Options, ManifestError> {
+    let mut options = Options::default();
+    let Some(table) = item.as_table_like() else {
+        return Err(loc.at(key.span(), "`options` must be a table"));
+    };
+    for (k, v) in table.iter() {
+        let (kkey, _) = table.get_key_value(k).expect("iterated key exists");
+        let vspan = span_of(v).or(kkey.span());
+        match (k, v.as_value()) {
+            ("timeout", Some(val)) => options.timeout = parse_duration_value(loc, val)?,
+            ("rotate_after", Some(val)) => {
+                options.rotate_after = Some(parse_duration_value(loc, val)?)
+            }
+            ("concurrency", Some(Value::Integer(n))) if (1..=1024).contains(n.value()) => {
+                options.concurrency = *n.value() as usize
+            }
+            ("concurrency", _) => {
+                return Err(loc.at(vspan, "`concurrency` must be a whole number from 1 to 1024"))
+            }
+            ("commands", _) => {
+                let Some(cmds) = v.as_table_like() else {
+                    return Err(loc.at(
+                        vspan,
+                        "`commands` must be a table like { op = \"/path/to/op\" }",
+                    ));
+                };
+                for (tool, p) in cmds.iter() {
+                    let Some(s) = p.as_str() else {
+                        return Err(loc.at(
+                            span_of(p),
+                            format!("`commands.{tool}` must be a path string"),
+                        ));
+                    };
+                    options.commands.insert(tool.to_string(), PathBuf::from(s));
+                }
+            }
+            _ => {
+                return Err(loc.at(
+                    kkey.span(),
+                    format!("unknown option `{k}` (known: {})", OPTION_KEYS.join(", ")),
+                ))
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn parse_duration_value(loc: &Locator, value: &Value) -> Result<Duration, ManifestError> {
+    match value.as_str() {
+        Some(s) => parse_duration(s).map_err(|m| loc.at(value.span(), m)),
+        None => Err(loc.at(
+            value.span(),
+            "a duration must be a string like \"10s\", \"500ms\", \"5m\" or \"90d\"",
+        )),
+    }
+}
+
+/// `500ms`, `10s`, `5m`, `2h`, `90d`, `2w`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let bad = || {
+        format!(
+            "`{text}` is not a duration; use a number and a unit: ms, s, m, h, d, w (e.g. \"10s\")"
+        )
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let secs = |k: u64| n.checked_mul(k).map(Duration::from_secs).ok_or_else(bad);
+    let d = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "s" => secs(1)?,
+        "m" => secs(60)?,
+        "h" => secs(3600)?,
+        "d" => secs(86_400)?,
+        "w" => secs(7 * 86_400)?,
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err(format!("`{text}` is zero; give a positive duration"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Manifest, ManifestError> {
+        parse(Path::new("/p/manifest.toml"), text)
+    }
+
+    fn err_text(text: &str) -> String {
+        parse_str(text).expect_err("should fail").to_string()
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let m = parse_str(
+            r#"
+[secrets]
+GITHUB_TOKEN = "keyring:github-token"                 # shorthand
+DATABASE_URL = { from = "op://Engineering/db/url" }
+SMTP_PASS    = { from = "pass:email/smtp", required = false, timeout = "10s" }
+API_KEY      = { from = ["env:CI_API_KEY", "aws-sm:prod/api#key"] }
+[secrets.options]
+timeout = "30s"
+concurrency = 8
+commands = { op = "/opt/op" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.home, Home::Secrets);
+        let names: Vec<_> = m.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["GITHUB_TOKEN", "DATABASE_URL", "SMTP_PASS", "API_KEY"]
+        );
+        assert!(!m.entries[2].required);
+        assert_eq!(m.entries[2].timeout, Some(Duration::from_secs(10)));
+        assert_eq!(m.entries[3].from.len(), 2);
+        assert_eq!(m.options.concurrency, 8);
+        assert_eq!(m.options.commands["op"], PathBuf::from("/opt/op"));
+    }
+
+    #[test]
+    fn sub_tables_and_flox_plugin_home() {
+        let m = parse(
+            Path::new("/x/.flox/env/manifest.toml"),
+            "version = 1\n[install]\n[plugins.jit-secrets]\nschema-version = 1\nA = \"env:B\"\n[plugins.jit-secrets.C]\nfrom = \"env:D\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.home, Home::FloxPlugin);
+        assert_eq!(m.entries.len(), 2);
+    }
+
+    #[test]
+    fn flox_manifest_with_top_level_secrets_names_the_fix() {
+        let e = parse(
+            Path::new("/x/.flox/env/manifest.toml"),
+            "version = 1\n\n[secrets]\nA = \"env:B\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(":3:2:"), "{e}");
+        assert!(e.contains("[plugins.jit-secrets]"), "{e}");
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let e = err_text("[secrets]\nOK = \"env:A\"\n  BAD-NAME = \"env:A\"\n");
+        assert!(e.contains("manifest.toml:3:3:"), "{e}");
+        assert!(e.contains("BAD-NAME"), "{e}");
+        let e = err_text("[secrets]\nA = { from = \"env:A\", requird = true }\n");
+        assert!(
+            e.contains(":2:23:") && e.contains("unknown key `requird`"),
+            "{e}"
+        );
+        let e = err_text("[secrets]\nA = \"s3:bucket\"\n");
+        assert!(e.contains(":2:5:") && e.contains("unknown scheme"), "{e}");
+        let e = err_text("[secrets]\nA = { from = \"env:A\", timeout = \"10 parsecs\" }\n");
+        assert!(e.contains("not a duration"), "{e}");
+        let e = err_text("[secrets]\nA = \"env:A\"\nA = \"env:B\"\n");
+        assert!(e.contains(":3:"), "duplicate key: {e}");
+        let e = err_text("[secrets\n");
+        assert!(e.contains(":1:"), "{e}");
+        let e = err_text("[secrets.options]\nspeed = 1\n");
+        assert!(e.contains("unknown option `speed`"), "{e}");
+    }
+
+    #[test]
+    fn no_table_is_a_clear_error() {
+        let e = err_text("[other]\nx = 1\n");
+        assert!(e.contains("has no [secrets] table"), "{e}");
+    }
+
+    #[test]
+    fn relative_file_paths_are_next_to_the_manifest() {
+        let m = parse_str("[secrets]\nA = \"file:secrets/a.txt\"\n").unwrap();
+        assert_eq!(
+            m.entries[0].from[0],
+            Reference::File {
+                path: PathBuf::from("/p/secrets/a.txt")
+            }
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_duration("90d").unwrap(),
+            Duration::from_secs(90 * 86400)
+        );
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn discovery_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("a/b/.flox/env")).unwrap();
+        std::fs::write(root.join("a/manifest.toml"), "").unwrap();
+        let none = |_: &str| None;
+        // walking up finds the nearest manifest.toml
+        assert_eq!(
+            discover(None, none, &root.join("a/b")).unwrap(),
+            root.join("a/manifest.toml")
+        );
+        std::fs::write(root.join("a/b/.flox/env/manifest.toml"), "").unwrap();
+        assert_eq!(
+            discover(None, none, &root.join("a/b")).unwrap(),
+            root.join("a/b/.flox/env/manifest.toml")
+        );
+        // FLOX_ENV_PROJECT beats walking
+        let flox = |k: &str| (k == "FLOX_ENV_PROJECT").then(|| root.join("a/b").into_os_string());
+        assert_eq!(
+            discover(None, flox, root).unwrap(),
+            root.join("a/b/.flox/env/manifest.toml")
+        );
+        // JIT_SECRETS_MANIFEST beats FLOX_ENV_PROJECT; --manifest beats both
+        let both = |k: &str| match k {
+            "JIT_SECRETS_MANIFEST" => Some(root.join("a/manifest.toml").into_os_string()),
+            "FLOX_ENV_PROJECT" => Some(root.join("a/b").into_os_string()),
+            _ => None,
+        };
+        assert_eq!(
+            discover(None, both, root).unwrap(),
+            root.join("a/manifest.toml")
+        );
+        let explicit = root.join("a/b/.flox/env/manifest.toml");
+        assert_eq!(discover(Some(&explicit), both, root).unwrap(), explicit);
+        // nothing: the error lists what was tried
+        let empty = tempfile::tempdir().unwrap();
+        let e = discover(None, none, empty.path()).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains(&empty.path().join("manifest.toml").display().to_string()));
+    }
+}

@@ -1,0 +1,376 @@
+//! The only place that starts processes.
+//!
+//! Every child runs in its own process group with piped stdin/stdout/stderr, a deadline, and a cap
+//! on what we read. When the deadline passes the whole group is killed (SIGTERM, then SIGKILL):
+//! killing only the direct child would leave a grandchild holding the stdout pipe open, and our
+//! read would then block until it, not the timeout, decided to exit.
+
+use crate::secret::{SecretValue, Tainted};
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
+
+/// What to run. `stdin` may hold a secret (storing a value): it is written from memory through a
+/// pipe, never placed on the command line.
+pub struct Child<'a> {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub stdin: Option<&'a [u8]>,
+    pub env: Vec<(OsString, OsString)>,
+    pub timeout: Duration,
+    pub max_stdout: usize,
+}
+
+/// Cap on stored stderr: enough for any error message, small enough to not matter.
+const MAX_STDERR: usize = 64 * 1024;
+/// Default cap on stdout: far beyond any real secret or batch, far below trouble.
+pub const DEFAULT_MAX_STDOUT: usize = 16 * 1024 * 1024;
+
+impl<'a> Child<'a> {
+    pub fn new(program: impl Into<PathBuf>, timeout: Duration) -> Self {
+        Child {
+            program: program.into(),
+            args: Vec::new(),
+            stdin: None,
+            env: Vec::new(),
+            timeout,
+            max_stdout: DEFAULT_MAX_STDOUT,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn stdin(mut self, bytes: &'a [u8]) -> Self {
+        self.stdin = Some(bytes);
+        self
+    }
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exit::Code(c) => write!(f, "exit status {c}"),
+            Exit::Signal(s) => write!(f, "killed by signal {s}"),
+        }
+    }
+}
+
+pub struct Output {
+    pub exit: Exit,
+    /// May hold secret values: zeroized on drop.
+    pub stdout: SecretValue,
+    /// May echo secret values: shown only scrubbed.
+    pub stderr: Tainted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("`{program}` is not installed or not on PATH")]
+    NotInstalled { program: String },
+    #[error("could not start `{program}`: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("`{program}` did not finish within {}s and was killed (with its process group)", .after.as_secs_f64())]
+    TimedOut { program: String, after: Duration },
+    #[error("`{program}` printed more than {limit} bytes; stopped reading and killed it")]
+    OutputTooLarge { program: String, limit: usize },
+}
+
+fn program_label(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Reads up to `cap` bytes, then keeps draining (so the child never blocks on a full pipe) and
+/// reports whether more was offered.
+fn read_capped(mut r: impl Read, cap: usize) -> (Zeroizing<Vec<u8>>, bool) {
+    let mut buf = Zeroizing::new(Vec::new());
+    let mut chunk = Zeroizing::new([0u8; 8192]);
+    let mut overflow = false;
+    loop {
+        match r.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = cap.saturating_sub(buf.len());
+                if n > room {
+                    overflow = true;
+                }
+                buf.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    (buf, overflow)
+}
+
+fn kill_group(pgid: u32, signal: i32) {
+    // SAFETY: killpg has no memory-safety preconditions; a stale pgid only yields ESRCH.
+    unsafe {
+        libc::killpg(pgid as libc::pid_t, signal);
+    }
+}
+
+enum Stream {
+    Out(Zeroizing<Vec<u8>>, bool),
+    Err(Zeroizing<Vec<u8>>),
+}
+
+/// Runs `child` to completion or deadline.
+pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
+    let program = program_label(&child.program);
+    let spawn_err = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ProcessError::NotInstalled {
+                program: program.clone(),
+            }
+        } else {
+            ProcessError::Spawn {
+                program: program.clone(),
+                source,
+            }
+        }
+    };
+    let (out_r, out_w) = os_pipe::pipe().map_err(spawn_err)?;
+    let (err_r, err_w) = os_pipe::pipe().map_err(spawn_err)?;
+    let (in_r, mut in_w) = os_pipe::pipe().map_err(spawn_err)?;
+
+    // An OsString, not a Path: duct would make a bare `Path` name relative (`./op`) instead of
+    // searching $PATH.
+    let mut expr = duct::cmd(child.program.as_os_str().to_owned(), &child.args)
+        .stdin_file(in_r)
+        .stdout_file(out_w)
+        .stderr_file(err_w)
+        .unchecked()
+        .before_spawn(|cmd| {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+            Ok(())
+        });
+    for (k, v) in &child.env {
+        expr = expr.env(k, v);
+    }
+    let started = Instant::now();
+    let handle = expr.start().map_err(spawn_err)?;
+    // The expression holds our copies of the pipe ends the child inherited: drop it so the
+    // readers see end-of-file when the child (and its group) close theirs.
+    drop(expr);
+    let pgid = handle.pids().first().copied().unwrap_or(0);
+
+    let (tx, rx) = mpsc::channel::<Stream>();
+    let max_stdout = child.max_stdout;
+    {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            let (buf, overflow) = read_capped(out_r, max_stdout);
+            let _ = tx.send(Stream::Out(buf, overflow));
+        });
+    }
+    thread::spawn(move || {
+        let (buf, _) = read_capped(err_r, MAX_STDERR);
+        let _ = tx.send(Stream::Err(buf));
+    });
+    // stdin is small (a template, a value); a child that does not read it gets EPIPE, not us stuck:
+    // write from this thread only up to what a pipe buffers without a reader, else from a helper.
+    if let Some(input) = child.stdin {
+        let data = Zeroizing::new(input.to_vec());
+        thread::spawn(move || {
+            let _ = in_w.write_all(&data);
+        });
+    } else {
+        drop(in_w);
+    }
+
+    let deadline = started + child.timeout;
+    let kill = |pgid: u32| {
+        if pgid != 0 {
+            kill_group(pgid, libc::SIGTERM);
+            thread::sleep(Duration::from_millis(50));
+            kill_group(pgid, libc::SIGKILL);
+        }
+    };
+
+    // Collect both streams (they close when every process holding them exits) before the deadline.
+    let mut stdout = None;
+    let mut stderr = None;
+    while stdout.is_none() || stderr.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Stream::Out(buf, overflow)) => {
+                if overflow {
+                    kill(pgid);
+                    let _ = handle.wait();
+                    return Err(ProcessError::OutputTooLarge {
+                        program,
+                        limit: max_stdout,
+                    });
+                }
+                stdout = Some(buf);
+            }
+            Ok(Stream::Err(buf)) => stderr = Some(buf),
+            Err(_) => {
+                kill(pgid);
+                let _ = handle.wait();
+                return Err(ProcessError::TimedOut {
+                    program,
+                    after: child.timeout,
+                });
+            }
+        }
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    let status = match handle.wait_timeout(left) {
+        Ok(Some(out)) => out.status,
+        Ok(None) | Err(_) => {
+            kill(pgid);
+            let _ = handle.wait();
+            return Err(ProcessError::TimedOut {
+                program,
+                after: child.timeout,
+            });
+        }
+    };
+    use std::os::unix::process::ExitStatusExt;
+    let exit = match (status.code(), status.signal()) {
+        (Some(c), _) => Exit::Code(c),
+        (None, Some(s)) => Exit::Signal(s),
+        (None, None) => Exit::Code(-1),
+    };
+    let stdout = stdout
+        .map(|b| SecretValue::new(b.to_vec()))
+        .unwrap_or_else(|| SecretValue::new(Vec::new()));
+    let stderr = Tainted::new(stderr.map(|b| b.to_vec()).unwrap_or_default());
+    Ok(Output {
+        exit,
+        stdout,
+        stderr,
+    })
+}
+
+/// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
+/// only on failure.
+pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::CommandExt;
+    let Some((program, args)) = argv.split_first() else {
+        return std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given");
+    };
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    for (name, value) in env {
+        cmd.env(name, std::ffi::OsStr::from_bytes(value));
+    }
+    cmd.exec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str, timeout_ms: u64) -> Result<Output, ProcessError> {
+        run(Child::new("/bin/sh", Duration::from_millis(timeout_ms))
+            .arg("-c")
+            .arg(script))
+    }
+
+    #[test]
+    fn captures_stdout_stderr_and_status() {
+        let out = sh("printf 'v\\n'; printf e >&2; exit 3", 5000).unwrap();
+        assert_eq!(out.stdout.expose(), b"v\n");
+        assert_eq!(out.exit, Exit::Code(3));
+        assert_eq!(out.stderr.scrubbed(&Default::default()), "e");
+    }
+
+    #[test]
+    fn feeds_stdin_without_argv() {
+        let out = run(Child::new("/bin/cat", Duration::from_secs(5)).stdin(b"from-stdin")).unwrap();
+        assert_eq!(out.stdout.expose(), b"from-stdin");
+    }
+
+    #[test]
+    fn missing_program_is_not_installed() {
+        let e = run(Child::new(
+            "/nonexistent/jit-nothing",
+            Duration::from_secs(5),
+        ))
+        .err()
+        .unwrap();
+        assert!(matches!(e, ProcessError::NotInstalled { .. }), "{e}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group_including_grandchildren() {
+        let marker = format!("jit-grandchild-{}", std::process::id());
+        let started = Instant::now();
+        // The grandchild holds stdout open: only a group kill ends the read.
+        let e = sh(&format!("sleep 30 & exec -a {marker} sleep 31"), 300)
+            .err()
+            .unwrap();
+        assert!(matches!(e, ProcessError::TimedOut { .. }), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        thread::sleep(Duration::from_millis(100));
+        let ps = std::process::Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&ps.stdout).contains(&marker),
+            "child survived the timeout"
+        );
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let child = Child {
+            max_stdout: 1000,
+            ..Child::new("/bin/sh", Duration::from_secs(10))
+        }
+        .arg("-c")
+        .arg("head -c 100000 /dev/zero");
+        let e = run(child).err().unwrap();
+        assert!(matches!(e, ProcessError::OutputTooLarge { .. }), "{e}");
+    }
+
+    #[test]
+    fn signal_death_is_reported() {
+        let out = sh("kill -9 $$", 5000).unwrap();
+        assert_eq!(out.exit, Exit::Signal(9));
+    }
+}

@@ -1,0 +1,445 @@
+//! References: where a secret lives, parsed from the manifest's strings. Pure: no I/O here.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Which store answers a reference. One variant per file in `src/stores/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StoreKind {
+    Op,
+    Vault,
+    AwsSm,
+    AwsSsm,
+    Doppler,
+    Pass,
+    SecretTool,
+    Keyring,
+    File,
+    Env,
+    Cmd,
+}
+
+impl StoreKind {
+    /// The name users see in `list`, errors and `[secrets.options] commands` keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Op => "1password",
+            StoreKind::Vault => "vault",
+            StoreKind::AwsSm => "aws-secretsmanager",
+            StoreKind::AwsSsm => "aws-ssm",
+            StoreKind::Doppler => "doppler",
+            StoreKind::Pass => "pass",
+            StoreKind::SecretTool => "secret-tool",
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+            StoreKind::Env => "env",
+            StoreKind::Cmd => "cmd",
+        }
+    }
+}
+
+/// A parsed reference. `Display` gives back the canonical text (what the manifest said).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reference {
+    /// `op://VAULT/ITEM[/SECTION]/FIELD`, kept whole: `op` parses it.
+    Op { uri: String },
+    /// `vault:PATH#FIELD`
+    Vault { path: String, field: String },
+    /// `aws-sm:SECRET_ID[#JSON_KEY]`
+    AwsSm {
+        secret_id: String,
+        json_key: Option<String>,
+    },
+    /// `aws-ssm:NAME`
+    AwsSsm { name: String },
+    /// `doppler:NAME[?project=P&config=C]`
+    Doppler {
+        name: String,
+        project: Option<String>,
+        config: Option<String>,
+    },
+    /// `pass:PATH[#all]`
+    Pass { path: String, whole_entry: bool },
+    /// `secret-tool:ATTR=VAL&ATTR2=VAL2`
+    SecretTool { attributes: Vec<(String, String)> },
+    /// `keyring:SERVICE[?account=NAME]`
+    Keyring {
+        service: String,
+        account: Option<String>,
+    },
+    /// `file:PATH` (absolute, `~/…`, or relative to the manifest's directory)
+    File { path: PathBuf },
+    /// `env:VAR`
+    Env { var: String },
+    /// `cmd:PROGRAM ARGS…`, split like a shell would but run without one.
+    Cmd { argv: Vec<String>, text: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ReferenceError {
+    pub message: String,
+}
+
+fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
+    Err(ReferenceError {
+        message: message.into(),
+    })
+}
+
+pub const SCHEMES: &str =
+    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, env:, cmd:";
+
+/// Environment variable names we accept as secret names and `env:` targets.
+pub fn is_valid_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// `key=value&key=value` with the allowed keys; every key at most once.
+fn parse_query(
+    query: &str,
+    allowed: &[&str],
+    scheme: &str,
+) -> Result<Vec<(String, String)>, ReferenceError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in query.split('&') {
+        let Some((k, v)) = pair.split_once('=') else {
+            return err(format!(
+                "{scheme}: expected `key=value` in the query, got `{pair}`"
+            ));
+        };
+        if !allowed.contains(&k) {
+            return err(format!(
+                "{scheme}: unknown query key `{k}` (allowed: {})",
+                allowed.join(", ")
+            ));
+        }
+        if v.is_empty() {
+            return err(format!("{scheme}: `{k}` is empty"));
+        }
+        if out.iter().any(|(seen, _)| seen == k) {
+            return err(format!("{scheme}: `{k}` given twice"));
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+fn take(query: &mut Vec<(String, String)>, key: &str) -> Option<String> {
+    let i = query.iter().position(|(k, _)| k == key)?;
+    Some(query.remove(i).1)
+}
+
+fn non_empty<'a>(part: &'a str, what: &str, example: &str) -> Result<&'a str, ReferenceError> {
+    if part.trim().is_empty() {
+        err(format!("{what} is empty (example: `{example}`)"))
+    } else {
+        Ok(part)
+    }
+}
+
+impl Reference {
+    pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix("op://") {
+            let parts: Vec<&str> = rest.split('/').collect();
+            if !(3..=4).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+                return err(
+                    "op:// needs VAULT/ITEM/FIELD or VAULT/ITEM/SECTION/FIELD (example: `op://Engineering/db/password`)",
+                );
+            }
+            return Ok(Reference::Op {
+                uri: text.to_string(),
+            });
+        }
+        let Some((scheme, rest)) = text.split_once(':') else {
+            return err(format!("`{text}` has no scheme; use one of {SCHEMES}"));
+        };
+        match scheme {
+            "vault" => {
+                let (path, field) = match rest.split_once('#') {
+                    Some((p, f)) => (
+                        p,
+                        non_empty(f, "vault: field after `#`", "vault:secret/app#password")?,
+                    ),
+                    None => (rest, "value"),
+                };
+                let path = non_empty(path, "vault: path", "vault:secret/app#password")?;
+                Ok(Reference::Vault {
+                    path: path.to_string(),
+                    field: field.to_string(),
+                })
+            }
+            "aws-sm" => {
+                let (id, key) = match rest.split_once('#') {
+                    Some((i, k)) => (
+                        i,
+                        Some(non_empty(
+                            k,
+                            "aws-sm: JSON key after `#`",
+                            "aws-sm:prod/api#key",
+                        )?),
+                    ),
+                    None => (rest, None),
+                };
+                let id = non_empty(id, "aws-sm: secret id", "aws-sm:prod/api#key")?;
+                Ok(Reference::AwsSm {
+                    secret_id: id.to_string(),
+                    json_key: key.map(str::to_string),
+                })
+            }
+            "aws-ssm" => {
+                let name = non_empty(rest, "aws-ssm: parameter name", "aws-ssm:/prod/db/password")?;
+                Ok(Reference::AwsSsm {
+                    name: name.to_string(),
+                })
+            }
+            "doppler" => {
+                let (name, query) = match rest.split_once('?') {
+                    Some((n, q)) => (n, parse_query(q, &["project", "config"], "doppler:")?),
+                    None => (rest, Vec::new()),
+                };
+                let name = non_empty(
+                    name,
+                    "doppler: secret name",
+                    "doppler:API_KEY?project=web&config=dev",
+                )?;
+                let mut query = query;
+                Ok(Reference::Doppler {
+                    name: name.to_string(),
+                    project: take(&mut query, "project"),
+                    config: take(&mut query, "config"),
+                })
+            }
+            "pass" => {
+                let (path, whole_entry) = match rest.split_once('#') {
+                    Some((p, "all")) => (p, true),
+                    Some((_, other)) => return err(format!(
+                        "pass: unknown fragment `#{other}`; only `#all` (the whole entry) is known"
+                    )),
+                    None => (rest, false),
+                };
+                let path = non_empty(path, "pass: entry path", "pass:email/smtp")?;
+                Ok(Reference::Pass {
+                    path: path.to_string(),
+                    whole_entry,
+                })
+            }
+            "secret-tool" => {
+                let mut attributes = Vec::new();
+                for pair in rest.split('&') {
+                    match pair.split_once('=') {
+                        Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                            attributes.push((k.to_string(), v.to_string()))
+                        }
+                        _ => {
+                            return err(format!(
+                                "secret-tool: expected ATTR=VALUE pairs joined by `&`, got `{pair}` (example: `secret-tool:service=github&account=me`)"
+                            ))
+                        }
+                    }
+                }
+                Ok(Reference::SecretTool { attributes })
+            }
+            "keyring" => {
+                let (service, query) = match rest.split_once('?') {
+                    Some((s, q)) => (s, parse_query(q, &["account"], "keyring:")?),
+                    None => (rest, Vec::new()),
+                };
+                let service = non_empty(service, "keyring: service", "keyring:github-token")?;
+                let mut query = query;
+                Ok(Reference::Keyring {
+                    service: service.to_string(),
+                    account: take(&mut query, "account"),
+                })
+            }
+            "file" => {
+                let path = non_empty(rest, "file: path", "file:/run/agenix/db")?;
+                Ok(Reference::File {
+                    path: PathBuf::from(path),
+                })
+            }
+            "env" => {
+                if !is_valid_env_name(rest) {
+                    return err(format!(
+                        "env: `{rest}` is not a valid environment variable name"
+                    ));
+                }
+                Ok(Reference::Env {
+                    var: rest.to_string(),
+                })
+            }
+            "cmd" => {
+                let argv = shell_words::split(rest).map_err(|e| ReferenceError {
+                    message: format!("cmd: cannot split `{rest}`: {e}"),
+                })?;
+                if argv.is_empty() {
+                    return err("cmd: no program given (example: `cmd:gopass show -o app/db`)");
+                }
+                Ok(Reference::Cmd {
+                    argv,
+                    text: rest.trim().to_string(),
+                })
+            }
+            other => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
+        }
+    }
+
+    pub fn store(&self) -> StoreKind {
+        match self {
+            Reference::Op { .. } => StoreKind::Op,
+            Reference::Vault { .. } => StoreKind::Vault,
+            Reference::AwsSm { .. } => StoreKind::AwsSm,
+            Reference::AwsSsm { .. } => StoreKind::AwsSsm,
+            Reference::Doppler { .. } => StoreKind::Doppler,
+            Reference::Pass { .. } => StoreKind::Pass,
+            Reference::SecretTool { .. } => StoreKind::SecretTool,
+            Reference::Keyring { .. } => StoreKind::Keyring,
+            Reference::File { .. } => StoreKind::File,
+            Reference::Env { .. } => StoreKind::Env,
+            Reference::Cmd { .. } => StoreKind::Cmd,
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reference::Op { uri } => write!(f, "{uri}"),
+            Reference::Vault { path, field } => write!(f, "vault:{path}#{field}"),
+            Reference::AwsSm {
+                secret_id,
+                json_key: None,
+            } => write!(f, "aws-sm:{secret_id}"),
+            Reference::AwsSm {
+                secret_id,
+                json_key: Some(k),
+            } => write!(f, "aws-sm:{secret_id}#{k}"),
+            Reference::AwsSsm { name } => write!(f, "aws-ssm:{name}"),
+            Reference::Doppler {
+                name,
+                project,
+                config,
+            } => {
+                write!(f, "doppler:{name}")?;
+                let q: Vec<String> = [("project", project), ("config", config)]
+                    .iter()
+                    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+                    .collect();
+                if !q.is_empty() {
+                    write!(f, "?{}", q.join("&"))?;
+                }
+                Ok(())
+            }
+            Reference::Pass { path, whole_entry } => {
+                write!(f, "pass:{path}{}", if *whole_entry { "#all" } else { "" })
+            }
+            Reference::SecretTool { attributes } => {
+                let parts: Vec<String> =
+                    attributes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "secret-tool:{}", parts.join("&"))
+            }
+            Reference::Keyring {
+                service,
+                account: None,
+            } => write!(f, "keyring:{service}"),
+            Reference::Keyring {
+                service,
+                account: Some(a),
+            } => write!(f, "keyring:{service}?account={a}"),
+            Reference::File { path } => write!(f, "file:{}", path.display()),
+            Reference::Env { var } => write!(f, "env:{var}"),
+            Reference::Cmd { text, .. } => write!(f, "cmd:{text}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Reference {
+        Reference::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parses_every_scheme_and_round_trips_its_text() {
+        for text in [
+            "op://Engineering/db/url",
+            "op://Engineering/db/section/url",
+            "vault:secret/app#db",
+            "aws-sm:prod/api#key",
+            "aws-sm:prod/api",
+            "aws-ssm:/prod/db/password",
+            "doppler:API_KEY?project=web&config=dev",
+            "doppler:API_KEY",
+            "pass:email/smtp",
+            "pass:email/smtp#all",
+            "secret-tool:service=github&account=me",
+            "keyring:github-token",
+            "keyring:github-token?account=alice",
+            "file:/run/agenix/db",
+            "env:CI_API_KEY",
+            "cmd:printf '%s' hello",
+        ] {
+            assert_eq!(ok(text).to_string(), text);
+        }
+    }
+
+    #[test]
+    fn vault_field_defaults_to_value() {
+        assert_eq!(
+            ok("vault:secret/app"),
+            Reference::Vault {
+                path: "secret/app".into(),
+                field: "value".into()
+            }
+        );
+    }
+
+    #[test]
+    fn cmd_is_split_like_a_shell_without_one() {
+        assert_eq!(
+            ok("cmd:printf '%s' 'a b'"),
+            Reference::Cmd {
+                argv: vec!["printf".into(), "%s".into(), "a b".into()],
+                text: "printf '%s' 'a b'".into()
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_references_with_a_reason() {
+        for (text, needle) in [
+            ("op://only/two", "VAULT/ITEM/FIELD"),
+            ("op://a//c", "VAULT/ITEM/FIELD"),
+            ("nope", "no scheme"),
+            ("s3:bucket", "unknown scheme"),
+            ("vault:", "path is empty"),
+            ("vault:secret/app#", "field"),
+            ("pass:x#first", "#all"),
+            ("doppler:X?proj=a", "unknown query key"),
+            ("doppler:X?project=a&project=b", "twice"),
+            ("keyring:", "service is empty"),
+            ("env:1BAD", "not a valid"),
+            ("cmd:", "no program"),
+            ("cmd:echo 'unterminated", "cannot split"),
+            ("secret-tool:service", "ATTR=VALUE"),
+        ] {
+            let e = Reference::parse(text).expect_err(text);
+            assert!(e.message.contains(needle), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn env_names() {
+        assert!(is_valid_env_name("A"));
+        assert!(is_valid_env_name("_a1"));
+        assert!(!is_valid_env_name("1a"));
+        assert!(!is_valid_env_name("A-B"));
+        assert!(!is_valid_env_name(""));
+        assert!(!is_valid_env_name("É"));
+    }
+}

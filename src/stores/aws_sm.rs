@@ -1,0 +1,182 @@
+//! `aws-sm:SECRET_ID[#JSON_KEY]` — AWS Secrets Manager. Up to 20 ids go in one
+//! `batch-get-secret-value` call; a single id uses `get-secret-value` (which needs one permission
+//! less). If the batch call is refused (an older CLI, or no `BatchGetSecretValue` permission), each
+//! id is fetched on its own.
+
+use super::aws_common::{aws, fix_for};
+use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use std::time::Duration;
+
+pub struct AwsSecretsManager;
+
+fn secret_id(r: &Reference) -> &str {
+    match r {
+        Reference::AwsSm { secret_id, .. } => secret_id,
+        other => unreachable!("aws-sm store got {other}"),
+    }
+}
+
+/// Picks the value (or its JSON key) out of a secret's `SecretString`.
+fn pick(secret_string: Option<&str>, r: &Reference) -> Outcome {
+    let Reference::AwsSm { json_key, .. } = r else {
+        unreachable!()
+    };
+    let Some(s) = secret_string else {
+        return Outcome::Failed(
+            StoreError::new(format!(
+                "{r} is a binary secret (SecretBinary); only SecretString is supported"
+            ))
+            .fix("store the value as a string secret"),
+        );
+    };
+    match json_key {
+        None => Outcome::Found(SecretValue::from_str_value(s)),
+        Some(key) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(doc) => {
+                let out = match doc.get(key.as_str()) {
+                    Some(v) if !v.is_null() => Outcome::Found(super::json_field_value(v)),
+                    _ => Outcome::NotFound,
+                };
+                wipe_json(doc);
+                out
+            }
+            Err(_) => Outcome::Failed(
+                StoreError::new(format!(
+                    "{} is not a JSON object, so `#{key}` cannot be taken from it",
+                    secret_id(r)
+                ))
+                .fix("drop the `#key` to take the whole string"),
+            ),
+        },
+    }
+}
+
+fn failed(stderr_text: &str, out: crate::process::Output) -> StoreError {
+    super::cli_failed("aws", out, fix_for(stderr_text))
+}
+
+impl AwsSecretsManager {
+    fn get_one(&self, r: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        let out = match aws(
+            ctx,
+            timeout,
+            &[
+                "secretsmanager",
+                "get-secret-value",
+                "--secret-id",
+                secret_id(r),
+            ],
+        ) {
+            Ok(out) => out,
+            Err(e) => return Outcome::Failed(e),
+        };
+        if !out.exit.success() {
+            let text = out.stderr.scrubbed(&Default::default());
+            if text.contains("ResourceNotFoundException") {
+                return Outcome::NotFound;
+            }
+            return Outcome::Failed(failed(&text, out));
+        }
+        let doc = match parse_json(out.stdout.expose(), "aws") {
+            Ok(d) => d,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let outcome = pick(doc.get("SecretString").and_then(|v| v.as_str()), r);
+        wipe_json(doc);
+        outcome
+    }
+}
+
+impl Store for AwsSecretsManager {
+    fn batch_key(&self, _reference: &Reference) -> String {
+        String::new()
+    }
+
+    /// The API's limit for `--secret-id-list`.
+    fn max_batch(&self) -> usize {
+        20
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        self.get_one(reference, timeout, ctx)
+    }
+
+    fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
+        if refs.len() == 1 {
+            return vec![self.get_one(refs[0], timeout, ctx)];
+        }
+        let mut ids: Vec<&str> = refs.iter().map(|r| secret_id(r)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut args = vec![
+            "secretsmanager",
+            "batch-get-secret-value",
+            "--secret-id-list",
+        ];
+        args.extend(ids.iter().copied());
+        let out =
+            match aws(ctx, timeout, &args) {
+                Ok(out) => out,
+                Err(e) => {
+                    let mut v = vec![Outcome::Failed(e)];
+                    v.extend(refs[1..].iter().map(|_| {
+                        Outcome::Failed(StoreError::new("the aws call failed (see above)"))
+                    }));
+                    return v;
+                }
+            };
+        if !out.exit.success() {
+            // Refused as a whole (old CLI without the command, or no permission for it): one by one.
+            return refs.iter().map(|r| self.get_one(r, timeout, ctx)).collect();
+        }
+        let doc = match parse_json(out.stdout.expose(), "aws") {
+            Ok(d) => d,
+            Err(e) => {
+                return refs
+                    .iter()
+                    .map(|_| {
+                        Outcome::Failed(StoreError {
+                            stderr: None,
+                            ..StoreError::new(e.message.clone())
+                        })
+                    })
+                    .collect()
+            }
+        };
+        let empty = Vec::new();
+        let values = doc["SecretValues"].as_array().unwrap_or(&empty);
+        let errors = doc["Errors"].as_array().unwrap_or(&empty);
+        let matches = |item: &serde_json::Value, id: &str| {
+            item["Name"].as_str() == Some(id)
+                || item["ARN"]
+                    .as_str()
+                    .is_some_and(|arn| arn == id || arn.starts_with(&format!("{id}-")))
+        };
+        let outcomes = refs
+            .iter()
+            .map(|r| {
+                let id = secret_id(r);
+                if let Some(v) = values.iter().find(|v| matches(v, id)) {
+                    return pick(v["SecretString"].as_str(), r);
+                }
+                match errors.iter().find(|e| e["SecretId"].as_str() == Some(id)) {
+                    Some(e) if e["ErrorCode"].as_str() == Some("ResourceNotFoundException") => {
+                        Outcome::NotFound
+                    }
+                    Some(e) => {
+                        let code = e["ErrorCode"].as_str().unwrap_or("error").to_string();
+                        Outcome::Failed(
+                            StoreError::new(format!("AWS answered {code} for {id}"))
+                                .fix(fix_for(&code)),
+                        )
+                    }
+                    None => Outcome::NotFound,
+                }
+            })
+            .collect();
+        wipe_json(doc);
+        outcomes
+    }
+}

@@ -1,0 +1,89 @@
+//! `aws-ssm:NAME` — SSM Parameter Store, decrypted; up to 10 names in one `get-parameters` call
+//! (missing ones come back under `InvalidParameters`).
+
+use super::aws_common::{aws, fix_for};
+use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use std::time::Duration;
+
+pub struct AwsSsm;
+
+fn name(r: &Reference) -> &str {
+    match r {
+        Reference::AwsSsm { name } => name,
+        other => unreachable!("aws-ssm store got {other}"),
+    }
+}
+
+impl Store for AwsSsm {
+    fn batch_key(&self, _reference: &Reference) -> String {
+        String::new()
+    }
+
+    /// The API's limit for `--names`.
+    fn max_batch(&self) -> usize {
+        10
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        self.fetch_batch(&[reference], timeout, ctx)
+            .pop()
+            .expect("one outcome per reference")
+    }
+
+    fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
+        let mut args = vec!["ssm", "get-parameters", "--with-decryption", "--names"];
+        let mut names: Vec<&str> = refs.iter().map(|r| name(r)).collect();
+        names.sort_unstable();
+        names.dedup();
+        args.extend(names.iter().copied());
+        let fail_all =
+            |e: StoreError| {
+                let mut v = vec![Outcome::Failed(StoreError {
+                    stderr: None,
+                    ..StoreError::new(e.message.clone())
+                })];
+                v[0] = Outcome::Failed(e);
+                v.extend(refs[1..].iter().map(|_| {
+                    Outcome::Failed(StoreError::new("the aws ssm call failed (see above)"))
+                }));
+                v
+            };
+        let out = match aws(ctx, timeout, &args) {
+            Ok(out) => out,
+            Err(e) => return fail_all(e),
+        };
+        if !out.exit.success() {
+            let text = out.stderr.scrubbed(&Default::default());
+            return fail_all(super::cli_failed("aws", out, fix_for(&text)));
+        }
+        let doc = match parse_json(out.stdout.expose(), "aws") {
+            Ok(d) => d,
+            Err(e) => return fail_all(e),
+        };
+        let empty = Vec::new();
+        let params = doc["Parameters"].as_array().unwrap_or(&empty);
+        let outcomes = refs
+            .iter()
+            .map(|r| {
+                // A parameter may be asked for by name or ARN; the answer carries both.
+                let n = name(r);
+                match params
+                    .iter()
+                    .find(|p| p["Name"].as_str() == Some(n) || p["ARN"].as_str() == Some(n))
+                {
+                    Some(p) => match p["Value"].as_str() {
+                        Some(v) => Outcome::Found(SecretValue::from_str_value(v)),
+                        None => Outcome::Failed(StoreError::new(format!(
+                            "parameter {n} has no value in the answer"
+                        ))),
+                    },
+                    None => Outcome::NotFound,
+                }
+            })
+            .collect();
+        wipe_json(doc);
+        outcomes
+    }
+}

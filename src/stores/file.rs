@@ -1,0 +1,64 @@
+//! `file:PATH` — read a file (agenix/sops-nix paths like `/run/agenix/db`).
+
+use super::{Context, Outcome, Store, StoreError};
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct File;
+
+/// Secrets are small; a larger file is a wrong path, not a secret.
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+impl Store for File {
+    fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {
+        let Reference::File { path } = reference else {
+            unreachable!("file store got {reference}")
+        };
+        let path = match path.strip_prefix("~") {
+            Ok(rest) => match ctx.getenv("HOME") {
+                Some(home) => PathBuf::from(home).join(rest),
+                None => {
+                    return Outcome::Failed(
+                        StoreError::new("cannot expand `~`: HOME is not set")
+                            .fix("use an absolute path"),
+                    )
+                }
+            },
+            Err(_) => path.clone(),
+        };
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Outcome::NotFound,
+            Err(e) => {
+                return Outcome::Failed(
+                    StoreError::new(format!("cannot read {}: {e}", path.display()))
+                        .fix("check the file's permissions (agenix/sops-nix files are often root-only: set `owner`)"),
+                )
+            }
+        };
+        if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Outcome::Failed(
+                StoreError::new(format!("{} is a directory", path.display()))
+                    .fix("point `file:` at a file"),
+            );
+        }
+        let mut buf = zeroize::Zeroizing::new(Vec::new());
+        match file.take(MAX_FILE + 1).read_to_end(&mut buf) {
+            Ok(n) if n as u64 > MAX_FILE => Outcome::Failed(
+                StoreError::new(format!(
+                    "{} is larger than {MAX_FILE} bytes",
+                    path.display()
+                ))
+                .fix("check the path points at a secret"),
+            ),
+            Ok(_) => Outcome::Found(SecretValue::new(std::mem::take(&mut *buf))),
+            Err(e) => Outcome::Failed(StoreError::new(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+}

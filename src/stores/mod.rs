@@ -1,0 +1,228 @@
+//! One file per store, all behind [`Store`]. Stores know nothing of shells, manifests or each
+//! other; only the resolver calls them.
+
+use crate::process::{self, Child, ProcessError};
+use crate::reference::{Reference, StoreKind};
+use crate::secret::{SecretValue, Tainted};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+mod aws_common;
+mod aws_sm;
+mod aws_ssm;
+mod cmd;
+mod doppler;
+mod env;
+mod file;
+pub mod keyring;
+mod op;
+mod pass;
+mod secret_tool;
+mod vault;
+
+/// What one reference came to.
+#[derive(Debug)]
+pub enum Outcome {
+    Found(SecretValue),
+    /// The store's own "no such secret": the resolver moves on to the next `from` entry.
+    NotFound,
+    /// Anything else: stops the entry, never silently skipped.
+    Failed(StoreError),
+}
+
+/// A store failure: our words (never a value), the child's stderr (shown only scrubbed), and
+/// what the user can do about it.
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    pub message: String,
+    pub stderr: Option<Tainted>,
+    pub fix: Option<String>,
+}
+
+impl StoreError {
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError {
+            message: message.into(),
+            stderr: None,
+            fix: None,
+        }
+    }
+
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn with_stderr(mut self, stderr: Tainted) -> Self {
+        if !stderr.is_blank() {
+            self.stderr = Some(stderr);
+        }
+        self
+    }
+}
+
+/// What a store may consult besides the references: CLI overrides and the environment.
+pub struct Context {
+    commands: BTreeMap<String, PathBuf>,
+    pub no_prompt: bool,
+}
+
+impl Context {
+    pub fn new(commands: BTreeMap<String, PathBuf>, no_prompt: bool) -> Self {
+        Context {
+            commands,
+            no_prompt,
+        }
+    }
+
+    /// The CLI to run for `program`: the manifest's `[secrets.options] commands` override, else
+    /// the name, looked up on `$PATH` when spawned.
+    pub fn command(&self, program: &str) -> PathBuf {
+        self.commands
+            .get(program)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(program))
+    }
+
+    pub fn getenv(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+
+    /// The login name: `$USER`, else the passwd entry of our uid (`$USER` is unset under some
+    /// service managers and container shells).
+    pub fn user(&self) -> Option<String> {
+        if let Some(u) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
+            return Some(u);
+        }
+        login_name()
+    }
+}
+
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid_r writes into our buffer; we read the name only on success.
+    unsafe {
+        let uid = libc::getuid();
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 4096];
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr(pwd.pw_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// A store. Most answer one reference at a time; stores whose CLI can answer many references
+/// in one call override [`Store::batch_key`] and [`Store::fetch_batch`].
+pub trait Store: Sync {
+    /// References with the same key may be fetched in one call.
+    fn batch_key(&self, reference: &Reference) -> String {
+        reference.to_string()
+    }
+
+    /// How many references one call may carry.
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// How many calls to this store may run at once (stores that may prompt want 1).
+    fn max_parallel(&self) -> usize {
+        usize::MAX
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome;
+
+    /// One outcome per reference, in order.
+    fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
+        refs.iter()
+            .map(|r| self.fetch_one(r, timeout, ctx))
+            .collect()
+    }
+}
+
+pub fn store_for(kind: StoreKind) -> &'static dyn Store {
+    match kind {
+        StoreKind::Op => &op::Op,
+        StoreKind::Vault => &vault::Vault,
+        StoreKind::AwsSm => &aws_sm::AwsSecretsManager,
+        StoreKind::AwsSsm => &aws_ssm::AwsSsm,
+        StoreKind::Doppler => &doppler::Doppler,
+        StoreKind::Pass => &pass::Pass,
+        StoreKind::SecretTool => &secret_tool::SecretTool,
+        StoreKind::Keyring => &keyring::Keyring,
+        StoreKind::File => &file::File,
+        StoreKind::Env => &env::Env,
+        StoreKind::Cmd => &cmd::Cmd,
+    }
+}
+
+/// Turns a failure to run a CLI into a store error with the right fix.
+pub(crate) fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
+    let fix = match &e {
+        ProcessError::NotInstalled { .. } => install_hint.to_string(),
+        ProcessError::TimedOut { .. } => {
+            "raise `timeout` on the entry or in [secrets.options], or check the store is reachable"
+                .to_string()
+        }
+        ProcessError::OutputTooLarge { .. } => {
+            "check the reference points at a secret, not a large file".into()
+        }
+        ProcessError::Spawn { .. } => "check the program's permissions".into(),
+    };
+    StoreError::new(e.to_string()).fix(fix)
+}
+
+/// Runs a CLI; a failure to run becomes [`Outcome::Failed`] via `Err`.
+pub(crate) fn run_cli(child: Child<'_>, install_hint: &str) -> Result<process::Output, StoreError> {
+    process::run(child).map_err(|e| process_error(e, install_hint))
+}
+
+/// The error for a CLI that ran and failed.
+pub(crate) fn cli_failed(program: &str, out: process::Output, fix: &str) -> StoreError {
+    StoreError::new(format!("`{program}` failed ({})", out.exit))
+        .with_stderr(out.stderr)
+        .fix(fix)
+}
+
+/// Picks a field from JSON in memory; strings are taken as they are, other values as JSON text.
+pub(crate) fn json_field_value(v: &serde_json::Value) -> SecretValue {
+    match v {
+        serde_json::Value::String(s) => SecretValue::from_str_value(s),
+        other => SecretValue::new(other.to_string().into_bytes()),
+    }
+}
+
+/// Parses a CLI's JSON output without copying the text into a message on failure.
+pub(crate) fn parse_json(bytes: &[u8], program: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        StoreError::new(format!(
+            "`{program}` printed output that is not the JSON expected (at line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+        .fix(format!(
+            "check your `{program}` version; run the command by hand to see"
+        ))
+    })
+}
+
+/// Erase a parsed JSON document's strings before dropping it (serde_json does not zeroize).
+pub(crate) fn wipe_json(mut v: serde_json::Value) {
+    use zeroize::Zeroize;
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => s.zeroize(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+}

@@ -1,0 +1,74 @@
+//! `pass:PATH[#all]` — `pass show PATH`; the first line (the password) or the whole entry.
+
+use super::{cli_failed, run_cli, Context, Outcome, Store, StoreError};
+use crate::process::Child;
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Pass;
+
+const INSTALL: &str = "is `pass` installed? (apt install pass / brew install pass)";
+
+impl Pass {
+    fn store_dir(ctx: &Context) -> Option<PathBuf> {
+        ctx.getenv("PASSWORD_STORE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                ctx.getenv("HOME")
+                    .map(|h| PathBuf::from(h).join(".password-store"))
+            })
+    }
+}
+
+impl Store for Pass {
+    /// gpg may ask for a passphrase through pinentry: one decryption at a time, never N prompts.
+    fn max_parallel(&self) -> usize {
+        1
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        let Reference::Pass { path, whole_entry } = reference else {
+            unreachable!("pass store got {reference}")
+        };
+        // `pass show FOLDER` exits 0 printing a tree: that is not a secret.
+        if let Some(dir) = Self::store_dir(ctx) {
+            if dir.join(path).is_dir() && !dir.join(format!("{path}.gpg")).exists() {
+                return Outcome::Failed(
+                    StoreError::new(format!(
+                        "`{path}` is a folder in the password store, not an entry"
+                    ))
+                    .fix(format!("name an entry inside it (see `pass ls {path}`)")),
+                );
+            }
+        }
+        let child = Child::new(ctx.command("pass"), timeout)
+            .arg("show")
+            .arg("--")
+            .arg(path);
+        let out = match run_cli(child, INSTALL) {
+            Ok(out) => out,
+            Err(e) => return Outcome::Failed(e),
+        };
+        if !out.exit.success() {
+            let text = out.stderr.scrubbed(&Default::default());
+            if text.contains("is not in the password store") {
+                return Outcome::NotFound;
+            }
+            return Outcome::Failed(cli_failed(
+                "pass",
+                out,
+                &format!(
+                    "run `pass show {path}` by hand: is gpg-agent running and the key available?"
+                ),
+            ));
+        }
+        if *whole_entry {
+            return Outcome::Found(out.stdout);
+        }
+        let bytes = out.stdout.expose();
+        let first = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        Outcome::Found(SecretValue::new(first.to_vec()))
+    }
+}

@@ -1,0 +1,111 @@
+//! `vault:PATH#FIELD` — one `vault kv get -format=json PATH` per distinct path, every field
+//! taken from that one answer (KV v2 `.data.data`, KV v1 `.data`).
+
+use super::{
+    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
+    StoreError,
+};
+use crate::process::Child;
+use crate::reference::Reference;
+use std::time::Duration;
+
+pub struct Vault;
+
+const INSTALL: &str =
+    "install the Vault CLI (or OpenBao's `bao`, set as `commands = { vault = \"bao\" }`)";
+const LOGIN: &str = "run `vault login` and check VAULT_ADDR (and VAULT_NAMESPACE)";
+
+impl Store for Vault {
+    fn batch_key(&self, reference: &Reference) -> String {
+        match reference {
+            Reference::Vault { path, .. } => path.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        self.fetch_batch(&[reference], timeout, ctx)
+            .pop()
+            .expect("one outcome per reference")
+    }
+
+    fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
+        let Some(Reference::Vault { path, .. }) = refs.first() else {
+            return Vec::new();
+        };
+        let all = |make: &dyn Fn() -> Outcome| refs.iter().map(|_| make()).collect::<Vec<_>>();
+        let child = Child::new(ctx.command("vault"), timeout).args([
+            "kv",
+            "get",
+            "-format=json",
+            path.as_str(),
+        ]);
+        let out = match run_cli(child, INSTALL) {
+            Ok(out) => out,
+            Err(e) => {
+                return all(&|| {
+                    Outcome::Failed(StoreError {
+                        stderr: None,
+                        ..clone_err(&e)
+                    })
+                })
+            }
+        };
+        if !out.exit.success() {
+            // Missing path: exit 2 and "No value found at …".
+            if out
+                .stderr
+                .scrubbed(&Default::default())
+                .contains("No value found at")
+            {
+                return all(&|| Outcome::NotFound);
+            }
+            let err = cli_failed("vault", out, LOGIN);
+            let first = Outcome::Failed(err);
+            let mut v = vec![first];
+            v.extend(refs[1..].iter().map(|_| {
+                Outcome::Failed(StoreError::new(format!(
+                    "`vault kv get {path}` failed (see above)"
+                )))
+            }));
+            return v;
+        }
+        let doc = match parse_json(out.stdout.expose(), "vault") {
+            Ok(doc) => doc,
+            Err(e) => return all(&|| Outcome::Failed(clone_err(&e))),
+        };
+        let data = &doc["data"];
+        // KV v2 nests the fields under data.data next to data.metadata.
+        let fields = if data.get("metadata").is_some() && data["data"].is_object() {
+            &data["data"]
+        } else {
+            data
+        };
+        let outcomes = refs
+            .iter()
+            .map(|r| {
+                let Reference::Vault { field, .. } = r else {
+                    unreachable!()
+                };
+                match fields.get(field.as_str()) {
+                    Some(v) if !v.is_null() => Outcome::Found(json_field_value(v)),
+                    _ => Outcome::NotFound,
+                }
+            })
+            .collect();
+        wipe_json(doc);
+        outcomes
+    }
+}
+
+fn clone_err(e: &StoreError) -> StoreError {
+    StoreError {
+        message: e.message.clone(),
+        stderr: None,
+        fix: e.fix.clone(),
+    }
+}
