@@ -216,9 +216,11 @@ impl Reference {
             "pass" => {
                 let (path, whole_entry) = match rest.split_once('#') {
                     Some((p, "all")) => (p, true),
-                    Some((_, other)) => return err(format!(
+                    Some((_, other)) => {
+                        return err(format!(
                         "pass: unknown fragment `#{other}`; only `#all` (the whole entry) is known"
-                    )),
+                    ))
+                    }
                     None => (rest, false),
                 };
                 let path = non_empty(path, "pass: entry path", "pass:email/smtp")?;

@@ -1,0 +1,266 @@
+//! `activate`'s output evaluated by the real bash, zsh, fish and dash, byte for byte.
+
+mod support;
+use support::*;
+
+/// Writes each hostile value to a file and declares it as `file:` with `trim = false`, so the
+/// bytes reach the renderer untouched.
+fn hostile_manifest(sb: &Sandbox) -> Vec<(&'static str, Vec<u8>)> {
+    let values = hostile_values();
+    let mut m = String::from("[secrets]\n");
+    for (name, value) in &values {
+        sb.write(&format!("values/{name}"), value);
+        m.push_str(&format!(
+            "{name} = {{ from = \"file:values/{name}\", trim = false }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    values
+}
+
+/// A program that prints the named variables from its environment, each followed by NUL:
+/// proves the shell exported them and kept every byte.
+const DUMP: &str = "import os,sys; sys.stdout.buffer.write(b''.join(os.environb.get(n.encode(), b'<unset>') + b'\\0' for n in sys.argv[1:]))";
+
+fn eval_in(sb: &Sandbox, shell: &str, script: &str, names: &[&str]) -> Vec<u8> {
+    let full = format!("{script}\npython3 -c \"$DUMP\" {}", names.join(" "));
+    let out = sb
+        .command(require(shell))
+        .arg("-c")
+        .arg(&full)
+        .env("JIT", BIN)
+        .env("DUMP", DUMP)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    out.stdout
+}
+
+fn expected(values: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut e = Vec::new();
+    for (_, v) in values {
+        e.extend_from_slice(v);
+        e.push(0);
+    }
+    e
+}
+
+fn check_round_trip(shell: &str, flag: &str, script: &str) {
+    let sb = Sandbox::new();
+    let values = hostile_manifest(&sb);
+    let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    let got = eval_in(&sb, shell, &script.replace("SHELLFLAG", flag), &names);
+    let want = expected(&values);
+    if got != want {
+        // Say which value broke, not just that the blobs differ.
+        let parts: Vec<&[u8]> = got.split(|&b| b == 0).collect();
+        for (i, (name, v)) in values.iter().enumerate() {
+            assert_eq!(
+                parts.get(i).copied(),
+                Some(v.as_slice()),
+                "{shell}: {name} did not round-trip"
+            );
+        }
+        panic!("{shell}: output differs");
+    }
+    assert!(
+        !std::path::Path::new("/tmp/pwned").exists(),
+        "a value was executed"
+    );
+}
+
+#[test]
+fn bash_eval_round_trips_hostile_values() {
+    check_round_trip(
+        "bash",
+        "bash",
+        r#"eval "$("$JIT" --manifest "$M" activate --shell SHELLFLAG)""#,
+    );
+}
+
+#[test]
+fn bash_source_process_substitution_round_trips() {
+    check_round_trip(
+        "bash",
+        "bash",
+        r#"source <("$JIT" --manifest "$M" activate --shell SHELLFLAG)"#,
+    );
+}
+
+#[test]
+fn zsh_round_trips_hostile_values() {
+    check_round_trip(
+        "zsh",
+        "zsh",
+        r#"eval "$("$JIT" --manifest "$M" activate --shell SHELLFLAG)""#,
+    );
+}
+
+#[test]
+fn zsh_with_rc_quotes_and_ksh_arrays_round_trips() {
+    check_round_trip("zsh", "zsh", "setopt RC_QUOTES KSH_ARRAYS SH_WORD_SPLIT\nsource <(\"$JIT\" --manifest \"$M\" activate --shell SHELLFLAG)");
+}
+
+#[test]
+fn dash_round_trips_hostile_values() {
+    check_round_trip(
+        "dash",
+        "posix",
+        r#"eval "$("$JIT" --manifest "$M" activate --shell SHELLFLAG)""#,
+    );
+}
+
+#[test]
+fn fish_pipe_to_source_round_trips_hostile_values() {
+    check_round_trip(
+        "fish",
+        "fish",
+        r#""$JIT" --manifest "$M" activate --shell SHELLFLAG | source"#,
+    );
+}
+
+#[test]
+fn posix_quoting_is_unsafe_in_fish_which_is_why_fish_has_its_own() {
+    // The reason for a separate renderer: fish reads `\'` inside single quotes as an escape.
+    let sb = Sandbox::new();
+    sb.write("v", b"ends with \\");
+    sb.manifest("[secrets]\nV = { from = \"file:v\", trim = false }\n");
+    let out = sb
+        .command(require("fish"))
+        .arg("-c")
+        .arg("\"$JIT\" --manifest \"$M\" activate --shell posix | source; printf '%s' \"$V\"")
+        .env("JIT", BIN)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.stdout, b"ends with \\",
+        "fish happened to accept POSIX quoting"
+    );
+}
+
+#[test]
+fn json_output_parses_to_the_exact_values() {
+    let sb = Sandbox::new();
+    let values: Vec<_> = hostile_values()
+        .into_iter()
+        .filter(|(n, _)| *n != "BIG")
+        .collect();
+    let mut m = String::from("[secrets]\n");
+    for (name, value) in &values {
+        sb.write(&format!("values/{name}"), value);
+        m.push_str(&format!(
+            "{name} = {{ from = \"file:values/{name}\", trim = false }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, value) in &values {
+        assert_eq!(
+            parsed[name].as_str().unwrap().as_bytes(),
+            value.as_slice(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn non_utf8_values_round_trip_in_shells_and_are_refused_by_json() {
+    let sb = Sandbox::new();
+    let value = b"caf\xe9 \xff\xfe end".to_vec();
+    sb.write("v", &value);
+    sb.manifest("[secrets]\nRAW = { from = \"file:v\" }\n");
+    for (shell, script) in [
+        (
+            "bash",
+            r#"eval "$("$JIT" --manifest "$M" activate --shell bash)""#,
+        ),
+        (
+            "zsh",
+            r#"eval "$("$JIT" --manifest "$M" activate --shell zsh)""#,
+        ),
+        (
+            "dash",
+            r#"eval "$("$JIT" --manifest "$M" activate --shell posix)""#,
+        ),
+        (
+            "fish",
+            r#""$JIT" --manifest "$M" activate --shell fish | source"#,
+        ),
+    ] {
+        let got = eval_in(&sb, shell, script, &["RAW"]);
+        assert_eq!(got, [value.as_slice(), b"\0"].concat(), "{shell}");
+    }
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("RAW") && stderr(&out).contains("UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!out.stdout.contains(&b'{'), "no partial JSON on failure");
+}
+
+// ---------------------------------------------------------------- default shell
+
+fn detect_manifest(sb: &Sandbox) {
+    sb.write("v", b"back\\slash'quote");
+    sb.manifest("[secrets]\nV = \"file:v\"\n");
+}
+
+#[test]
+fn default_shell_is_the_parent_bash_even_for_a_fish_user() {
+    // Flox runs `on-activate` in bash whatever the user's shell: the output must be bash.
+    let sb = Sandbox::new();
+    detect_manifest(&sb);
+    let out = sb
+        .command("bash")
+        .arg("-c")
+        .arg(r#"eval "$("$JIT" --manifest "$M" activate)"; printf '%s' "$V""#)
+        .env("SHELL", require("fish"))
+        .env("JIT", BIN)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(out.stdout, b"back\\slash'quote");
+}
+
+#[test]
+fn default_shell_is_fish_when_fish_sources_the_output() {
+    let sb = Sandbox::new();
+    detect_manifest(&sb);
+    let out = sb
+        .command(require("fish"))
+        .arg("-c")
+        .arg(r#""$JIT" --manifest "$M" activate | source; printf '%s' "$V""#)
+        .env("SHELL", "/bin/bash")
+        .env("JIT", BIN)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(out.stdout, b"back\\slash'quote");
+}
+
+#[test]
+fn default_shell_falls_back_to_dollar_shell_then_posix() {
+    let sb = Sandbox::new();
+    detect_manifest(&sb);
+    // Parent is python (not a shell): $SHELL decides.
+    let run = |shell_env: &str| {
+        sb.command("python3")
+            .args(["-c", "import subprocess,sys; sys.stdout.buffer.write(subprocess.run(sys.argv[1:], capture_output=True).stdout)", BIN, "--manifest"])
+            .arg(sb.path().join("manifest.toml"))
+            .arg("activate")
+            .env("SHELL", shell_env)
+            .output()
+            .unwrap()
+    };
+    assert!(stdout(&run("/usr/bin/fish")).starts_with("set -gx V "));
+    assert!(stdout(&run("/bin/zsh")).starts_with("export V="));
+    assert!(stdout(&run("/usr/bin/nushell-or-so")).starts_with("export V="));
+}

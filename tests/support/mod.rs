@@ -1,0 +1,262 @@
+//! Test fixtures: a sandbox per test (short temp dir, own HOME, PATH with the test tools), and
+//! real stores started inside it. Every daemon a fixture starts is stopped when it is dropped.
+//!
+//! The real tools come from `scripts/install-test-deps.sh` (apt + a private pip venv). A missing
+//! tool fails the test with the command to run: a test suite that skips itself proves nothing.
+#![allow(dead_code)]
+
+pub mod stores;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_jit-secrets");
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where `scripts/install-test-deps.sh` put aws, moto_server, vault/bao and doppler.
+pub fn tools_bin() -> PathBuf {
+    let base = std::env::var_os("JIT_TEST_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache")
+                });
+            cache.join("jit-secrets-test-tools")
+        });
+    base.join("bin")
+}
+
+/// The path of a program the tests need, or a failure that says how to install it.
+pub fn require(program: &str) -> PathBuf {
+    let tools = tools_bin().join(program);
+    if tools.exists() {
+        return tools;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(program);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "`{program}` is needed by this test and is not installed: run scripts/install-test-deps.sh"
+    );
+}
+
+pub fn fake_dir() -> PathBuf {
+    repo_root().join("tests/fake")
+}
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub env: BTreeMap<String, OsString>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        // Short and under /tmp: gpg-agent's socket path must stay under ~107 bytes.
+        let dir = tempfile::Builder::new()
+            .prefix("js")
+            .tempdir_in("/tmp")
+            .expect("temp dir");
+        let home = dir.path().join("h");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut env = BTreeMap::new();
+        env.insert("HOME".into(), home.clone().into_os_string());
+        let path = std::env::join_paths([fake_dir(), tools_bin()].into_iter().chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))
+        .unwrap();
+        env.insert("PATH".into(), path);
+        env.insert("NO_COLOR".into(), "1".into());
+        Sandbox { dir, env }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn set_env(&mut self, k: &str, v: impl Into<OsString>) {
+        self.env.insert(k.to_string(), v.into());
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path().join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    pub fn manifest(&self, text: &str) -> PathBuf {
+        self.write("manifest.toml", text)
+    }
+
+    /// A command run in the sandbox: its environment is ours plus the sandbox's, with the
+    /// variables the tests' own stores use cleared first so nothing leaks in from the host.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        for k in [
+            "JIT_SECRETS_MANIFEST",
+            "FLOX_ENV_PROJECT",
+            "VAULT_ADDR",
+            "VAULT_TOKEN",
+            "DOPPLER_TOKEN",
+            "AWS_PROFILE",
+            "OP_SERVICE_ACCOUNT_TOKEN",
+            "DBUS_SESSION_BUS_ADDRESS",
+        ] {
+            c.env_remove(k);
+        }
+        c.envs(&self.env)
+            .current_dir(self.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn jit(&self, args: &[&str]) -> Output {
+        self.command(BIN)
+            .args(args)
+            .output()
+            .expect("run jit-secrets")
+    }
+
+    /// `jit-secrets ARGS` with the sandbox's manifest.
+    pub fn jit_m(&self, args: &[&str]) -> Output {
+        let m = self.path().join("manifest.toml");
+        let mut all = vec!["--manifest", m.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.jit(&all)
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts an exit code and shows both streams when it differs.
+#[track_caller]
+pub fn assert_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A port whose neighbour is also free (OpenBao's dev mode binds PORT+1 too).
+pub fn free_port_pair() -> u16 {
+    for _ in 0..200 {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port pair");
+}
+
+pub fn wait_for_port(port: u16, timeout: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listened on 127.0.0.1:{port} within {timeout:?}");
+}
+
+/// A background process in its own process group, killed (whole group) when dropped.
+pub struct Daemon {
+    pub name: String,
+    pub child: std::process::Child,
+}
+
+impl Daemon {
+    pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Daemon {
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::File::create(log).unwrap();
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0);
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Daemon {
+            name: name.into(),
+            child,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let pg = self.child.id() as i32;
+        unsafe { libc::killpg(pg, libc::SIGTERM) };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                unsafe { libc::killpg(pg, libc::SIGKILL) };
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        unsafe { libc::killpg(pg, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Values that break naive quoting, each a separate test case.
+pub fn hostile_values() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("SINGLE", b"it's".to_vec()),
+        ("DOUBLE", b"say \"hi\"".to_vec()),
+        ("SUBST", b"$(touch /tmp/pwned) `touch /tmp/pwned2`".to_vec()),
+        ("DOLLARS", b"$$ $HOME ${PATH} $1 $@ $".to_vec()),
+        ("BACKSLASHES", b"a\\b\\\\c \\n \\' \\\"".to_vec()),
+        ("TRAILING_BS", b"ends with \\".to_vec()),
+        ("QUOTE_AFTER_BS", b"\\'; echo injected; '".to_vec()),
+        ("NEWLINES", b"line1\nline2\n\nline4\n".to_vec()),
+        ("TABS_CR", b"a\tb\rc\x0b\x0c".to_vec()),
+        ("UNICODE", "ünïcødé €😀 ﻿zero​width".as_bytes().to_vec()),
+        ("DASH", b"-n -e --help".to_vec()),
+        ("EMPTY", b"".to_vec()),
+        ("GLOB", b"* ? [a-z] ~ ~root {a,b}".to_vec()),
+        ("FISH_SPECIAL", b"(echo x) {a,b} ; & | > < # %self".to_vec()),
+        ("BANG", b"!! !$ !-1 ^x^y".to_vec()),
+        (
+            "BIG",
+            "0123456789abcdef\n'\\$`"
+                .repeat(100 * 1024 / 21)
+                .into_bytes(),
+        ),
+    ]
+}

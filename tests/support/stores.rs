@@ -1,0 +1,445 @@
+//! Real stores, each isolated in the sandbox and stopped on drop.
+
+use super::*;
+use std::io::Write;
+
+fn run_ok(mut cmd: Command, what: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+fn run_with_stdin(mut cmd: Command, input: &[u8], what: &str) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: {e}"));
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// `pass` with a throwaway GnuPG key (no passphrase) in the sandbox.
+pub struct PassStore {
+    gnupghome: PathBuf,
+    env: Vec<(String, OsString)>,
+}
+
+impl PassStore {
+    pub fn new(sb: &mut Sandbox) -> PassStore {
+        require("pass");
+        require("gpg");
+        let gnupghome = sb.path().join("g");
+        let store = sb.path().join("p");
+        std::fs::create_dir_all(&gnupghome).unwrap();
+        std::fs::set_permissions(
+            &gnupghome,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        sb.set_env("GNUPGHOME", &gnupghome);
+        sb.set_env("PASSWORD_STORE_DIR", &store);
+        let mut gen = sb.command("gpg");
+        gen.args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "jit test <t@example.invalid>",
+            "future-default",
+            "default",
+            "never",
+        ]);
+        run_ok(gen, "gpg --quick-gen-key");
+        let mut list = sb.command("gpg");
+        list.args(["--batch", "--with-colons", "--list-secret-keys"]);
+        let listing = stdout(&run_ok(list, "gpg --list-secret-keys"));
+        let fpr = listing
+            .lines()
+            .find(|l| l.starts_with("fpr"))
+            .and_then(|l| l.split(':').nth(9))
+            .expect("fingerprint")
+            .to_string();
+        let mut init = sb.command("pass");
+        init.args(["init", &fpr]);
+        run_ok(init, "pass init");
+        // Start the agent now, so a traced run does not wait for a daemon it spawned.
+        let mut launch = sb.command("gpgconf");
+        launch.args(["--launch", "gpg-agent"]);
+        run_ok(launch, "gpgconf --launch gpg-agent");
+        PassStore {
+            gnupghome,
+            env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+
+    fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    /// `pass insert -m` stores stdin byte for byte.
+    pub fn insert(&self, path: &str, value: &[u8]) {
+        let mut c = self.cmd("pass");
+        c.args(["insert", "-m", "-f", path]);
+        run_with_stdin(c, value, "pass insert");
+    }
+}
+
+impl Drop for PassStore {
+    fn drop(&mut self) {
+        let mut c = self.cmd("gpgconf");
+        c.args(["--kill", "all"]).env("GNUPGHOME", &self.gnupghome);
+        let _ = c.output();
+    }
+}
+
+/// moto's Secrets Manager + SSM on 127.0.0.1, used through the real `aws` CLI.
+pub struct Moto {
+    _daemon: Daemon,
+    pub port: u16,
+    env: Vec<(String, OsString)>,
+}
+
+impl Moto {
+    pub fn new(sb: &mut Sandbox) -> Moto {
+        let server = require("moto_server");
+        require("aws");
+        let port = free_port();
+        let mut cmd = sb.command(server);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let daemon = Daemon::spawn("moto", cmd, &sb.path().join("moto.log"));
+        let aws_dir = sb.path().join("aws");
+        std::fs::create_dir_all(&aws_dir).unwrap();
+        // awscli v1 would fetch values that look like URLs; values are seeded via JSON anyway.
+        std::fs::write(
+            aws_dir.join("config"),
+            "[default]\ncli_follow_urlparam = false\n",
+        )
+        .unwrap();
+        std::fs::write(aws_dir.join("credentials"), "").unwrap();
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_DEFAULT_REGION", "us-east-1".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+            (
+                "AWS_CONFIG_FILE",
+                aws_dir.join("config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                aws_dir.join("credentials").display().to_string(),
+            ),
+            ("AWS_PAGER", String::new()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ] {
+            sb.set_env(k, v);
+        }
+        wait_for_port(port, Duration::from_secs(60));
+        Moto {
+            _daemon: daemon,
+            port,
+            env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+
+    pub fn aws(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(tools_bin().join("aws"));
+        c.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(args)
+            .stdin(Stdio::null());
+        run_ok(c, &format!("aws {}", args.join(" ")))
+    }
+
+    /// Seeds through `--cli-input-json` so every value arrives byte for byte.
+    pub fn create_secret(&self, name: &str, value: &str) {
+        let spec = serde_json::json!({ "Name": name, "SecretString": value }).to_string();
+        self.aws(&["secretsmanager", "create-secret", "--cli-input-json", &spec]);
+    }
+
+    pub fn put_secret_value(&self, name: &str, value: &str) {
+        let spec = serde_json::json!({ "SecretId": name, "SecretString": value }).to_string();
+        self.aws(&[
+            "secretsmanager",
+            "put-secret-value",
+            "--cli-input-json",
+            &spec,
+        ]);
+    }
+
+    pub fn put_parameter(&self, name: &str, value: &str) {
+        let spec = serde_json::json!({ "Name": name, "Value": value, "Type": "SecureString", "Overwrite": true }).to_string();
+        self.aws(&["ssm", "put-parameter", "--cli-input-json", &spec]);
+    }
+}
+
+/// OpenBao's real server in dev mode (Vault API) with its CLI on PATH as `vault`.
+pub struct Bao {
+    _daemon: Daemon,
+    pub addr: String,
+    env: Vec<(String, OsString)>,
+}
+
+impl Bao {
+    pub fn new(sb: &mut Sandbox) -> Bao {
+        let bao = require("bao");
+        require("vault");
+        let port = free_port_pair();
+        let addr = format!("http://127.0.0.1:{port}");
+        let mut cmd = sb.command(&bao);
+        cmd.args([
+            "server",
+            "-dev",
+            "-dev-root-token-id=root",
+            "-dev-no-store-token",
+            &format!("-dev-listen-address=127.0.0.1:{port}"),
+        ]);
+        let daemon = Daemon::spawn("bao", cmd, &sb.path().join("bao.log"));
+        sb.set_env("VAULT_ADDR", &addr);
+        sb.set_env("VAULT_TOKEN", "root");
+        wait_for_port(port, Duration::from_secs(30));
+        let b = Bao {
+            _daemon: daemon,
+            addr,
+            env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        // The KV v2 mount finishes a moment after the listener is up: retry the first write.
+        let start = Instant::now();
+        loop {
+            let mut c = b.vault_cmd(&["kv", "put", "secret/ready", "ok=1"]);
+            if c.output().map(|o| o.status.success()).unwrap_or(false) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "bao KV never became ready"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        b
+    }
+
+    pub fn vault_cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(tools_bin().join("vault"));
+        c.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `vault kv put PATH field=-` with the value on stdin (exact bytes, never argv).
+    pub fn put(&self, path: &str, field: &str, value: &[u8]) {
+        let c = self.vault_cmd(&["kv", "put", path, &format!("{field}=-")]);
+        run_with_stdin(c, value, "vault kv put");
+    }
+
+    pub fn put_fields(&self, path: &str, fields: &[(&str, &str)]) {
+        let mut args = vec!["kv".to_string(), "put".into(), path.into()];
+        args.extend(fields.iter().map(|(k, v)| format!("{k}={v}")));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_ok(self.vault_cmd(&refs), "vault kv put");
+    }
+}
+
+/// The real `doppler` CLI against a local stub of its API (`tests/fake/doppler_api.py`), which
+/// serves the JSON in `data` and logs each request.
+pub struct DopplerApi {
+    _daemon: Daemon,
+    pub log: PathBuf,
+    pub data: PathBuf,
+}
+
+impl DopplerApi {
+    pub fn new(sb: &mut Sandbox, data: &serde_json::Value) -> DopplerApi {
+        require("doppler");
+        let port = free_port();
+        let data_path = sb.write("doppler-data.json", data.to_string());
+        let log = sb.path().join("doppler-requests.log");
+        let mut cmd = sb.command("python3");
+        cmd.arg(fake_dir().join("doppler_api.py"))
+            .arg(port.to_string())
+            .arg(&data_path)
+            .arg(&log);
+        let daemon = Daemon::spawn("doppler-api", cmd, &sb.path().join("doppler-api.log"));
+        wait_for_port(port, Duration::from_secs(20));
+        sb.set_env("DOPPLER_API_HOST", format!("http://127.0.0.1:{port}"));
+        sb.set_env("DOPPLER_TOKEN", "dp.st.dev.test");
+        // A logged-in user has this config already; the CLI writes it (no secrets) on first run.
+        let cfg = sb.path().join("h/.doppler");
+        std::fs::create_dir_all(&cfg).unwrap();
+        std::fs::write(cfg.join(".doppler.yaml"), "scoped: {}\nversion-check: {}\n").unwrap();
+        DopplerApi {
+            _daemon: daemon,
+            log,
+            data: data_path,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// A private D-Bus session bus with gnome-keyring's Secret Service, login keyring unlocked.
+pub struct SecretService {
+    _bus: Daemon,
+    _keyring: Daemon,
+    pub address: String,
+    env: Vec<(String, OsString)>,
+}
+
+impl SecretService {
+    pub fn new(sb: &mut Sandbox) -> SecretService {
+        require("dbus-daemon");
+        require("gnome-keyring-daemon");
+        require("secret-tool");
+        let sock = sb.path().join("bus");
+        let address = format!("unix:path={}", sock.display());
+        let mut bus = sb.command("dbus-daemon");
+        bus.args([
+            "--session",
+            "--nofork",
+            "--nosyslog",
+            &format!("--address={address}"),
+        ]);
+        let bus = Daemon::spawn("dbus-daemon", bus, &sb.path().join("dbus.log"));
+        let start = Instant::now();
+        while !sock.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "dbus-daemon did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let data = sb.path().join("kr-data");
+        let run = sb.path().join("kr-run");
+        for d in [&data, &run] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .unwrap();
+        }
+        sb.set_env("DBUS_SESSION_BUS_ADDRESS", &address);
+        sb.set_env("XDG_DATA_HOME", &data);
+        sb.set_env("XDG_RUNTIME_DIR", &run);
+        // --foreground keeps it in our process group; --unlock reads the login password on stdin.
+        let mut kr = sb.command("gnome-keyring-daemon");
+        kr.args(["--foreground", "--unlock", "--components=secrets"]);
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::File::create(sb.path().join("keyring.log")).unwrap();
+        kr.stdin(Stdio::piped())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0);
+        let mut child = kr.spawn().expect("start gnome-keyring-daemon");
+        {
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"jit-secrets-test").unwrap();
+        }
+        let keyring = Daemon {
+            name: "gnome-keyring-daemon".into(),
+            child,
+        };
+        let ss = SecretService {
+            _bus: bus,
+            _keyring: keyring,
+            address,
+            env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        };
+        // Ready when the default collection answers.
+        let start = Instant::now();
+        loop {
+            let mut c = ss.cmd("secret-tool");
+            c.args(["search", "--all", "probe", "x"]);
+            if c.output()
+                .map(|o| o.status.success() || o.stderr.is_empty())
+                .unwrap_or(false)
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "Secret Service did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ss
+    }
+
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// `secret-tool store` with the value on stdin; attributes as given.
+    pub fn store(&self, label: &str, attrs: &[(&str, &str)], value: &[u8]) {
+        let mut c = self.cmd("secret-tool");
+        c.arg("store").arg(format!("--label={label}"));
+        for (k, v) in attrs {
+            c.arg(k).arg(v);
+        }
+        run_with_stdin(c, value, "secret-tool store");
+    }
+
+    pub fn lookup(&self, attrs: &[(&str, &str)]) -> Output {
+        let mut c = self.cmd("secret-tool");
+        c.arg("lookup");
+        for (k, v) in attrs {
+            c.arg(k).arg(v);
+        }
+        c.output().unwrap()
+    }
+}
+
+/// The fake `op` (tests/fake/op): values from a JSON file, every call logged.
+pub struct FakeOp {
+    pub log: PathBuf,
+    pub data: PathBuf,
+}
+
+impl FakeOp {
+    pub fn new(sb: &mut Sandbox, items: &serde_json::Value) -> FakeOp {
+        let data = sb.write("op-data.json", items.to_string());
+        let log = sb.path().join("op-calls.log");
+        sb.set_env("FAKE_OP_DATA", &data);
+        sb.set_env("FAKE_OP_LOG", &log);
+        FakeOp { log, data }
+    }
+
+    /// One JSON array per call: argv after `op`.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["argv"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+}
