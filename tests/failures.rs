@@ -289,7 +289,7 @@ fn same_reference_is_fetched_once() {
 /// Runs `activate` under `strace -f` and returns (output, trace).
 fn traced_activate(sb: &Sandbox) -> (std::process::Output, String) {
     let strace = require("strace");
-    let log = std::env::temp_dir().join(format!("jit-strace-{}.log", std::process::id()));
+    let log = sb.path().join("strace.log");
     let out = sb
         .command(strace)
         .args(["-f", "-qq", "-e", "signal=none", "-o"])
