@@ -1,0 +1,293 @@
+//! Every CLI store against the real thing: pass + GnuPG, aws + moto, OpenBao as vault, the real
+//! doppler CLI against a local API stub, secret-tool on gnome-keyring; and the fake `op`.
+
+mod support;
+use support::stores::*;
+use support::*;
+
+/// Puts a recorder named `program` first on PATH (via `commands`), logging each call.
+fn record(sb: &mut Sandbox, program: &str) -> (String, std::path::PathBuf) {
+    let dir = sb.path().join("rec");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join(program);
+    std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
+    sb.set_env(&format!("RECORD_REAL_{program}"), require(program));
+    let log = sb.path().join("calls.log");
+    sb.set_env("RECORD_LOG", &log);
+    (format!("{program} = \"{}\"", link.display()), log)
+}
+
+fn calls(log: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn exports(out: &std::process::Output) -> serde_json::Value {
+    assert_code(out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn pass_first_line_whole_entry_missing_and_folders() {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::new(&mut sb);
+    pass.insert("app/db", b"pa'ss$(x)\\\nuser: admin\nurl: x\n");
+    pass.insert("app/multi", b"line 1\nline 'two'\n\ttabbed \\ end\n");
+    sb.manifest(
+        "[secrets]\nDB = \"pass:app/db\"\nMULTI = \"pass:app/multi#all\"\nFALLBACK = { from = [\"pass:app/missing\", \"pass:app/db\"] }\nFOLDER = { from = \"pass:app\", required = false }\n",
+    );
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("FOLDER") && stderr(&out).contains("is a folder"),
+        "{}",
+        stderr(&out)
+    );
+    sb.manifest("[secrets]\nDB = \"pass:app/db\"\nMULTI = \"pass:app/multi#all\"\nFALLBACK = { from = [\"pass:app/missing\", \"pass:app/db\"] }\n");
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["DB"], "pa'ss$(x)\\");
+    // #all: the whole entry, one trailing newline trimmed.
+    assert_eq!(v["MULTI"], "line 1\nline 'two'\n\ttabbed \\ end");
+    assert_eq!(v["FALLBACK"], "pa'ss$(x)\\");
+    sb.manifest("[secrets]\nGONE = \"pass:app/missing\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("GONE: not found in pass:app/missing"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn aws_secrets_manager_and_ssm_through_moto() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    moto.create_secret("prod/api", r#"{"key":"k-123","user":"admin","n":5}"#);
+    moto.create_secret(
+        "prod/plain",
+        "--starts-with-dashes 'and quotes'\nand a newline\n",
+    );
+    moto.put_parameter("/prod/db/password", "ssm 'secret' $(x)");
+    let (rec, log) = record(&mut sb, "aws");
+    sb.manifest(&format!(
+        r#"[secrets]
+API_KEY = {{ from = ["env:CI_API_KEY", "aws-sm:prod/api#key"] }}
+NUM = "aws-sm:prod/api#n"
+PLAIN = {{ from = "aws-sm:prod/plain", trim = false }}
+DB = "aws-ssm:/prod/db/password"
+SSM_FALLBACK = {{ from = ["aws-ssm:/missing", "aws-ssm:/prod/db/password"] }}
+[secrets.options]
+commands = {{ {rec} }}
+"#
+    ));
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["API_KEY"], "k-123");
+    assert_eq!(v["NUM"], "5");
+    assert_eq!(
+        v["PLAIN"], "--starts-with-dashes 'and quotes'\nand a newline\n",
+        "exact bytes, newline kept"
+    );
+    assert_eq!(v["DB"], "ssm 'secret' $(x)");
+    assert_eq!(v["SSM_FALLBACK"], "ssm 'secret' $(x)");
+    for call in calls(&log) {
+        let argv = call.join(" ");
+        assert!(
+            !argv.contains("k-123") && !argv.contains("ssm 'secret'"),
+            "a value on argv: {argv}"
+        );
+    }
+    // Missing secret id → not found → next source; a missing required secret names the id.
+    sb.manifest(&format!("[secrets]\nX = {{ from = [\"aws-sm:nope\", \"aws-sm:prod/api#user\"] }}\nY = \"aws-sm:also-nope\"\n[secrets.options]\ncommands = {{ {rec} }}\n"));
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("Y: not found in aws-sm:also-nope"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("X:"),
+        "X fell through to its second source: {}",
+        stderr(&out)
+    );
+    // A missing JSON key is "not found" too.
+    sb.manifest("[secrets]\nK = \"aws-sm:prod/api#nokey\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert!(stderr(&out).contains("K: not found"), "{}", stderr(&out));
+}
+
+#[test]
+fn aws_without_credentials_names_the_fix() {
+    require("aws");
+    let mut sb = Sandbox::new();
+    let empty = sb.write("aws-empty", "");
+    sb.set_env("AWS_CONFIG_FILE", &empty);
+    sb.set_env("AWS_SHARED_CREDENTIALS_FILE", &empty);
+    sb.set_env("AWS_DEFAULT_REGION", "us-east-1");
+    sb.set_env("AWS_EC2_METADATA_DISABLED", "true");
+    sb.manifest("[secrets]\nA = { from = \"aws-ssm:/x\", timeout = \"20s\" }\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("Unable to locate credentials"),
+        "the CLI's words: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("fix: sign in: `aws sso login`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out), "false\n");
+}
+
+#[test]
+fn vault_fields_from_one_call_per_path_against_openbao() {
+    let mut sb = Sandbox::new();
+    let bao = Bao::new(&mut sb);
+    bao.put_fields("secret/app", &[("user", "admin"), ("port", "5432")]);
+    bao.put(
+        "secret/hostile",
+        "value",
+        b"it's \"hostile\" $(x) `y` \\\nsecond line",
+    );
+    let (rec, log) = record(&mut sb, "vault");
+    sb.manifest(&format!(
+        r#"[secrets]
+USER = "vault:secret/app#user"
+PORT = "vault:secret/app#port"
+HOSTILE = "vault:secret/hostile"
+FIELD_FALLBACK = {{ from = ["vault:secret/app#nofield", "vault:secret/app#user"] }}
+PATH_FALLBACK = {{ from = ["vault:secret/nopath#x", "env:VAULT_FALLBACK"] }}
+[secrets.options]
+commands = {{ {rec} }}
+"#
+    ));
+    sb.set_env("VAULT_FALLBACK", "from-env");
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["USER"], "admin");
+    assert_eq!(v["PORT"], "5432");
+    assert_eq!(v["HOSTILE"], "it's \"hostile\" $(x) `y` \\\nsecond line");
+    assert_eq!(v["FIELD_FALLBACK"], "admin");
+    assert_eq!(v["PATH_FALLBACK"], "from-env");
+    let paths: Vec<String> = calls(&log)
+        .iter()
+        .map(|c| c.last().unwrap().clone())
+        .collect();
+    assert_eq!(
+        paths.iter().filter(|p| *p == "secret/app").count(),
+        1,
+        "one call for secret/app: {paths:?}"
+    );
+    // A bad token is an error with the login fix, not "not found".
+    sb.set_env("VAULT_TOKEN", "wrong");
+    sb.manifest("[secrets]\nUSER = \"vault:secret/app#user\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("vault login"), "{}", stderr(&out));
+}
+
+#[test]
+fn doppler_one_call_per_config_with_the_real_cli() {
+    let mut sb = Sandbox::new();
+    let api = DopplerApi::new(
+        &mut sb,
+        &serde_json::json!({
+            "web/dev": {"API_KEY": "dk-1 'q' $(x)", "DB": "multi\nline", "UNDECLARED": "never-kept"},
+            "web/prd": {"API_KEY": "prod-key"}
+        }),
+    );
+    sb.manifest(
+        r#"[secrets]
+API_KEY = "doppler:API_KEY?project=web&config=dev"
+DB = "doppler:DB?project=web&config=dev"
+PRD = "doppler:API_KEY?project=web&config=prd"
+FALLBACK = { from = ["doppler:MISSING?project=web&config=dev", "doppler:API_KEY?project=web&config=prd"] }
+"#,
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["API_KEY"], "dk-1 'q' $(x)");
+    assert_eq!(v["DB"], "multi\nline");
+    assert_eq!(v["PRD"], "prod-key");
+    assert_eq!(v["FALLBACK"], "prod-key");
+    assert!(v.get("UNDECLARED").is_none());
+    let reqs = api.requests();
+    assert_eq!(reqs.len(), 2, "one download per project/config: {reqs:?}");
+    assert!(reqs
+        .iter()
+        .all(|r| r.contains("/v3/configs/config/secrets/download")));
+    assert!(!sb.path().join("h/.doppler").read_dir().unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("fallback")));
+    // Unknown config: the CLI's error, with the login/setup fix.
+    sb.manifest("[secrets]\nX = \"doppler:API_KEY?project=web&config=nope\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("doppler") && stderr(&out).contains("fix:"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn secret_tool_against_gnome_keyring() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    ss.store(
+        "gh",
+        &[("service", "github"), ("account", "alice")],
+        "tok 'x' \"y\" $(z)\nline2".as_bytes(),
+    );
+    sb.manifest(
+        "[secrets]\nGH = \"secret-tool:service=github&account=alice\"\nFB = { from = [\"secret-tool:service=nope\", \"secret-tool:service=github&account=alice\"] }\n",
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["GH"], "tok 'x' \"y\" $(z)\nline2");
+    assert_eq!(v["FB"], v["GH"]);
+    sb.manifest("[secrets]\nGONE = \"secret-tool:service=nope\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("GONE: not found"), "{}", stderr(&out));
+}
+
+#[test]
+fn op_read_not_found_and_signed_out_with_the_fake_cli() {
+    let mut sb = Sandbox::new();
+    let op = FakeOp::new(
+        &mut sb,
+        &serde_json::json!({"op://Eng/db/password": "op 'pw' $(x)\\", "op://Eng/db/url": "postgres://u@h/db"}),
+    );
+    sb.manifest(
+        r#"[secrets]
+PW = "op://Eng/db/password"
+URL = { from = ["op://Eng/nope/url", "op://Eng/db/url"] }
+FIELD = { from = ["op://Eng/db/nofield", "op://Eng/db/url"] }
+"#,
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["PW"], "op 'pw' $(x)\\");
+    assert_eq!(v["URL"], "postgres://u@h/db");
+    assert_eq!(v["FIELD"], "postgres://u@h/db");
+    for argv in op.calls() {
+        assert!(
+            !argv.join(" ").contains("op 'pw'"),
+            "value on argv: {argv:?}"
+        );
+    }
+    sb.set_env("FAKE_OP_SIGNED_OUT", "1");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("op signin"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not currently signed in"),
+        "the CLI's own words are shown: {}",
+        stderr(&out)
+    );
+}
