@@ -42,6 +42,16 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
+    /// Store a secret's value in its store (keyring:, pass:, secret-tool:), from a hidden prompt or stdin
+    #[command(
+        after_help = "Examples:\n  jit-secrets set GITHUB_TOKEN                      # hidden prompt on a terminal\n  gh auth token | jit-secrets set GITHUB_TOKEN      # or from stdin (one trailing newline dropped)\n  jit-secrets set X --ref keyring:my-service        # without a manifest entry\n\nThe value is never taken from the command line, where shell history and `ps` would see it."
+    )]
+    Set(SetArgs),
+    /// Delete a secret's item from its store (keyring:, pass:, secret-tool:)
+    #[command(
+        after_help = "Examples:\n  jit-secrets delete GITHUB_TOKEN          # asks first on a terminal\n  jit-secrets delete GITHUB_TOKEN --yes"
+    )]
+    Delete(DeleteArgs),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -76,4 +86,25 @@ pub struct ListArgs {
     /// Print JSON: [{"name", "from": [..], "stores": [..], "required", "description"}]
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SetArgs {
+    /// The secret's name in the manifest
+    pub name: String,
+    /// Where to store it, instead of the entry's first `from` (e.g. keyring:github-token)
+    #[arg(long = "ref", value_name = "REFERENCE")]
+    pub reference: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// The secret's name in the manifest
+    pub name: String,
+    /// Where it is stored, instead of the entry's first `from`
+    #[arg(long = "ref", value_name = "REFERENCE")]
+    pub reference: Option<String>,
+    /// Do not ask for confirmation (required when not on a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }

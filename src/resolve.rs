@@ -54,8 +54,6 @@ pub struct Resolution<'m> {
     pub results: Vec<EntryResult<'m>>,
     /// Every value found, for scrubbing messages.
     pub scrubber: Scrubber,
-    /// How many store calls each store made (for tests and the benchmark).
-    pub calls: BTreeMap<StoreKind, usize>,
 }
 
 impl Resolution<'_> {
@@ -85,7 +83,6 @@ pub fn resolve<'m>(
     let mut cursor = vec![0usize; entries.len()];
     let mut status: Vec<Option<Status>> = entries.iter().map(|_| None).collect();
     let mut cache: HashMap<Reference, Outcome> = HashMap::new();
-    let mut calls = BTreeMap::new();
 
     loop {
         // The references this round still needs, each with the longest timeout asking for it.
@@ -100,11 +97,7 @@ pub fn resolve<'m>(
             }
         }
         if !wanted.is_empty() {
-            let jobs = plan(&wanted);
-            for job in &jobs {
-                *calls.entry(job.kind).or_insert(0) += 1;
-            }
-            for (r, outcome) in execute(jobs, manifest.options.concurrency, ctx) {
+            for (r, outcome) in execute(plan(&wanted), manifest.options.concurrency, ctx) {
                 cache.insert(r, outcome);
             }
         }
@@ -150,11 +143,7 @@ pub fn resolve<'m>(
             status: s.unwrap_or(Status::Missing),
         })
         .collect();
-    Resolution {
-        results,
-        scrubber,
-        calls,
-    }
+    Resolution { results, scrubber }
 }
 
 fn finish(entry: &Entry, value: SecretValue, source: usize) -> Status {
@@ -258,4 +247,23 @@ fn run_job(job: Job, ctx: &Context) -> Vec<(Reference, Outcome)> {
     };
     debug_assert_eq!(outcomes.len(), job.refs.len());
     job.refs.into_iter().zip(outcomes).collect()
+}
+
+/// Stores `value` where `reference` reads it (`set`).
+pub fn write_value(
+    reference: &Reference,
+    value: &SecretValue,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    store_for(reference.store()).write(reference, value, timeout, ctx)
+}
+
+/// Removes what `reference` reads (`delete`); how many items went.
+pub fn remove_value(
+    reference: &Reference,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<usize, StoreError> {
+    store_for(reference.store()).remove(reference, timeout, ctx)
 }

@@ -2,7 +2,7 @@
 
 use super::{context, load_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ActivateArgs, Global};
-use crate::resolve::resolve;
+use crate::resolve::{resolve, Status};
 use crate::shell::{self, Shell};
 use std::io::{IsTerminal, Write};
 
@@ -27,20 +27,20 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         .collect();
 
     if stdout.is_terminal() && !args.reveal {
-        // A person is looking: show what would be exported, not the values.
-        let masks: Vec<Vec<u8>> = found
-            .iter()
-            .map(|(_, v)| format!("<{} bytes>", v.len()).into_bytes())
-            .collect();
-        let masked: Vec<(&str, &[u8])> = found
-            .iter()
-            .zip(&masks)
-            .map(|((n, _), m)| (*n, m.as_slice()))
-            .collect();
-        let code = shell::render(shell, &masked)?;
-        stdout
-            .write_all(shell::comment(shell, "values masked: stdout is a terminal").as_bytes())?;
-        stdout.write_all(&code)?;
+        // A person is looking: show what would be exported and where from, not the values.
+        let mut view = shell::comment(shell, "values masked: stdout is a terminal");
+        for r in &resolution.results {
+            if let Status::Found { value, source } = &r.status {
+                let mask = format!("<{} bytes>", value.len());
+                let line = shell::render(shell, &[(r.entry.name.as_str(), mask.as_bytes())])?;
+                view.push_str(&shell::comment(
+                    shell,
+                    &format!("{} from {}", r.entry.name, r.entry.from[*source]),
+                ));
+                view.push_str(&String::from_utf8_lossy(&line));
+            }
+        }
+        stdout.write_all(view.as_bytes())?;
         let hint = match shell {
             Shell::Fish => "jit-secrets activate --shell fish | source",
             Shell::Json => "jit-secrets activate --shell json | your-program",

@@ -1,8 +1,11 @@
 //! One file per subcommand. Only commands print to stdout; everything for people goes to stderr.
 
 mod activate;
+mod delete;
 mod list;
 mod run;
+mod set;
+mod target;
 
 use crate::cli::{Cli, Command, Global};
 use crate::manifest::{self, Manifest, ManifestError};
@@ -24,6 +27,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Activate(args) => activate::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
+        Command::Set(args) => set::run(&cli.global, args),
+        Command::Delete(args) => delete::run(&cli.global, args),
     }
 }
 

@@ -145,6 +145,33 @@ pub trait Store: Sync {
             .map(|r| self.fetch_one(r, timeout, ctx))
             .collect()
     }
+
+    /// Stores `value` where `reference` reads it (creating or replacing). The value travels in
+    /// memory or through a child's stdin, never its argv.
+    fn write(
+        &self,
+        reference: &Reference,
+        _value: &SecretValue,
+        _timeout: Duration,
+        _ctx: &Context,
+    ) -> Result<(), StoreError> {
+        Err(not_writable(reference))
+    }
+
+    /// Removes what `reference` reads; how many items went.
+    fn remove(
+        &self,
+        reference: &Reference,
+        _timeout: Duration,
+        _ctx: &Context,
+    ) -> Result<usize, StoreError> {
+        Err(not_writable(reference))
+    }
+}
+
+fn not_writable(reference: &Reference) -> StoreError {
+    StoreError::new(format!("jit-secrets cannot write to {} references", reference.store().name()))
+        .fix("store it with that store's own tool; jit-secrets writes to keyring:, pass: and secret-tool:")
 }
 
 pub fn store_for(kind: StoreKind) -> &'static dyn Store {

@@ -71,4 +71,56 @@ impl Store for Pass {
         let first = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
         Outcome::Found(SecretValue::new(first.to_vec()))
     }
+
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        let Reference::Pass { path, .. } = reference else {
+            unreachable!("pass store got {reference}")
+        };
+        // -m: multi-line, stdin byte for byte; -f: replace without asking.
+        let child = Child::new(ctx.command("pass"), timeout)
+            .args(["insert", "-m", "-f", "--"])
+            .arg(path)
+            .stdin(value.expose());
+        let out = run_cli(child, INSTALL)?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            Err(cli_failed(
+                "pass",
+                out,
+                "check `pass init` was run and the gpg key is available",
+            ))
+        }
+    }
+
+    fn remove(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<usize, StoreError> {
+        let Reference::Pass { path, .. } = reference else {
+            unreachable!("pass store got {reference}")
+        };
+        let child = Child::new(ctx.command("pass"), timeout)
+            .args(["rm", "-f", "--"])
+            .arg(path);
+        let out = run_cli(child, INSTALL)?;
+        match (
+            out.exit.success(),
+            out.stderr
+                .scrubbed(&Default::default())
+                .contains("is not in the password store"),
+        ) {
+            (true, _) => Ok(1),
+            (false, true) => Ok(0),
+            (false, false) => Err(cli_failed("pass", out, "run `pass rm` by hand to see")),
+        }
+    }
 }

@@ -1,11 +1,17 @@
 //! `secret-tool:ATTR=VAL&…` — `secret-tool lookup ATTR VAL …` (libsecret's CLI).
 
+use super::StoreError;
 use super::{cli_failed, run_cli, Context, Outcome, Store};
 use crate::process::Child;
 use crate::reference::Reference;
+use crate::secret::SecretValue;
 use std::time::Duration;
 
 pub struct SecretTool;
+
+const INSTALL: &str = "install libsecret's CLI (apt install libsecret-tools)";
+const RUNNING: &str =
+    "is a Secret Service (gnome-keyring, KeePassXC) running and unlocked in this session?";
 
 impl Store for SecretTool {
     /// A locked keyring pops an unlock prompt: one at a time.
@@ -32,11 +38,62 @@ impl Store for SecretTool {
             (true, _) => Outcome::Found(out.stdout),
             // `secret-tool lookup` says nothing and exits 1 when no item matches.
             (false, true) => Outcome::NotFound,
-            (false, false) => Outcome::Failed(cli_failed(
-                "secret-tool",
-                out,
-                "is a Secret Service (gnome-keyring, KeePassXC) running and unlocked in this session?",
-            )),
+            (false, false) => Outcome::Failed(cli_failed("secret-tool", out, RUNNING)),
+        }
+    }
+
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        let Reference::SecretTool { attributes } = reference else {
+            unreachable!("secret-tool store got {reference}")
+        };
+        let label = format!(
+            "jit-secrets: {}",
+            attributes
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let mut child = Child::new(ctx.command("secret-tool"), timeout)
+            .arg("store")
+            .arg(format!("--label={label}"));
+        for (k, v) in attributes {
+            child = child.arg(k).arg(v);
+        }
+        let out = run_cli(child.stdin(value.expose()), INSTALL)?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            Err(cli_failed("secret-tool", out, RUNNING))
+        }
+    }
+
+    fn remove(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<usize, StoreError> {
+        let Reference::SecretTool { attributes } = reference else {
+            unreachable!("secret-tool store got {reference}")
+        };
+        let mut child = Child::new(ctx.command("secret-tool"), timeout).arg("clear");
+        for (k, v) in attributes {
+            child = child.arg(k).arg(v);
+        }
+        let out = run_cli(child, INSTALL)?;
+        if out.exit.success() {
+            Ok(1)
+        } else if out.stderr.is_blank() {
+            Ok(0)
+        } else {
+            Err(cli_failed("secret-tool", out, RUNNING))
         }
     }
 }

@@ -246,7 +246,12 @@ pub fn hostile_values() -> Vec<(&'static str, Vec<u8>)> {
         ("QUOTE_AFTER_BS", b"\\'; echo injected; '".to_vec()),
         ("NEWLINES", b"line1\nline2\n\nline4\n".to_vec()),
         ("TABS_CR", b"a\tb\rc\x0b\x0c".to_vec()),
-        ("UNICODE", "ünïcødé €😀 ﻿zero​width".as_bytes().to_vec()),
+        (
+            "UNICODE",
+            "ünïcødé €😀 \u{FEFF}zero\u{200B}width \u{202E}rtl"
+                .as_bytes()
+                .to_vec(),
+        ),
         ("DASH", b"-n -e --help".to_vec()),
         ("EMPTY", b"".to_vec()),
         ("GLOB", b"* ? [a-z] ~ ~root {a,b}".to_vec()),

@@ -315,22 +315,7 @@ impl SecretService {
         require("secret-tool");
         let sock = sb.path().join("bus");
         let address = format!("unix:path={}", sock.display());
-        let mut bus = sb.command("dbus-daemon");
-        bus.args([
-            "--session",
-            "--nofork",
-            "--nosyslog",
-            &format!("--address={address}"),
-        ]);
-        let bus = Daemon::spawn("dbus-daemon", bus, &sb.path().join("dbus.log"));
-        let start = Instant::now();
-        while !sock.exists() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "dbus-daemon did not come up"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let bus = private_bus(sb, &sock);
         let data = sb.path().join("kr-data");
         let run = sb.path().join("kr-run");
         for d in [&data, &run] {
@@ -365,13 +350,20 @@ impl SecretService {
             address,
             env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         };
-        // Ready when the default collection answers.
+        // Ready when the `default` alias names the login collection (created by --unlock).
         let start = Instant::now();
         loop {
-            let mut c = ss.cmd("secret-tool");
-            c.args(["search", "--all", "probe", "x"]);
+            let mut c = ss.cmd("dbus-send");
+            c.args([
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.ReadAlias",
+                "string:default",
+            ]);
             if c.output()
-                .map(|o| o.status.success() || o.stderr.is_empty())
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("/collection/"))
                 .unwrap_or(false)
             {
                 break;
@@ -442,4 +434,40 @@ impl FakeOp {
             })
             .collect()
     }
+}
+
+/// A D-Bus session bus with no service activation: nothing starts unless a test starts it (the
+/// stock session config would D-Bus-activate the system's gnome-keyring behind our back).
+pub fn private_bus(sb: &Sandbox, sock: &Path) -> Daemon {
+    let config = sb.write(
+        &format!("{}.conf", sock.file_name().unwrap().to_string_lossy()),
+        format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            sock.display()
+        ),
+    );
+    let mut cmd = sb.command(require("dbus-daemon"));
+    cmd.arg(format!("--config-file={}", config.display()))
+        .args(["--nofork", "--nosyslog"]);
+    let bus = Daemon::spawn("dbus-daemon", cmd, &sock.with_extension("log"));
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "dbus-daemon did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bus
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need when missing (apt + a private pip venv),
+# checks formatting and lints, then runs every test (debug build) against the real stores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+TOOLS=$(bash scripts/install-test-deps.sh)
+export JIT_TEST_TOOLS=$TOOLS
+echo "== test tools ready in $((SECONDS - t0))s ($TOOLS)"
+
+command -v cargo >/dev/null || { echo "test: needs Rust (cargo >= 1.88): https://rustup.rs" >&2; exit 1; }
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --quiet --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --quiet 2>&1 | tee /dev/stderr | grep -q "test result" 
+echo "== all checks passed in $((SECONDS - t0))s"

@@ -1,0 +1,56 @@
+//! Which reference `set` and `delete` act on: `--ref`, else the entry's first `from`.
+
+use super::{context, load_manifest, UsageError};
+use crate::cli::Global;
+use crate::manifest::{Manifest, DEFAULT_TIMEOUT};
+use crate::reference::Reference;
+use crate::stores::Context;
+use std::time::Duration;
+
+pub struct Target {
+    pub reference: Reference,
+    pub ctx: Context,
+    pub timeout: Duration,
+}
+
+pub fn resolve_target(
+    global: &Global,
+    name: &str,
+    explicit: Option<&str>,
+) -> anyhow::Result<Target> {
+    // With --ref the manifest is optional: it only contributes options (CLI paths, timeout).
+    let manifest: Option<Manifest> = match (explicit, load_manifest(global)) {
+        (_, Ok(m)) => Some(m),
+        (Some(_), Err(_)) => None,
+        (None, Err(e)) => return Err(e.into()),
+    };
+    let entry = manifest
+        .as_ref()
+        .and_then(|m| m.entries.iter().find(|e| e.name == name));
+    let reference = match (explicit, entry) {
+        (Some(text), _) => Reference::parse(text).map_err(|e| UsageError(format!("--ref: {e}")))?,
+        (None, Some(e)) => e.from[0].clone(),
+        (None, None) => {
+            let m = manifest.as_ref().expect("loaded above");
+            return Err(UsageError(format!(
+                "no secret named {name} in {}; add it first (e.g. `{name} = \"keyring:{}\"`) or pass --ref",
+                m.path.display(),
+                name.to_lowercase().replace('_', "-")
+            ))
+            .into());
+        }
+    };
+    let ctx = match &manifest {
+        Some(m) => context(global, m),
+        None => Context::new(Default::default(), global.no_prompt),
+    };
+    let timeout = entry
+        .and_then(|e| e.timeout)
+        .or(manifest.as_ref().map(|m| m.options.timeout))
+        .unwrap_or(DEFAULT_TIMEOUT);
+    Ok(Target {
+        reference,
+        ctx,
+        timeout,
+    })
+}

@@ -1,0 +1,215 @@
+//! Linux: the freedesktop Secret Service over D-Bus (gnome-keyring, KeePassXC, KWallet's bridge),
+//! with a Diffie-Hellman session so secrets never cross the bus in clear.
+
+use super::{label, Lookup};
+use crate::secret::SecretValue;
+use crate::stores::{Outcome, StoreError};
+use secret_service::blocking::{Item, SecretService};
+use secret_service::{EncryptionType, Error};
+use std::collections::HashMap;
+
+const ALTERNATIVES: &str = "start a Secret Service (gnome-keyring, KeePassXC) in this session, or use pass:, file: or env: (in CI) instead";
+
+/// One line for any failure: what went wrong and what to do, never a stack of D-Bus errors.
+fn explain(e: Error) -> StoreError {
+    match e {
+        Error::Unavailable => no_service(),
+        Error::Locked => locked(),
+        Error::Prompt | Error::PromptDisconnected => {
+            StoreError::new("the keyring unlock prompt was dismissed")
+                .fix("unlock the keyring and try again")
+        }
+        Error::Zbus(z) => {
+            let text = z.to_string();
+            if text.contains("ServiceUnknown")
+                || text.contains("NameHasNoOwner")
+                || text.contains("was not provided by any .service")
+                || text.contains("Failed to connect")
+                || text.contains("Connection refused")
+            {
+                no_service()
+            } else if text.contains("IsLocked") {
+                locked()
+            } else if text.contains("NoReply") || text.contains("Timeout") {
+                StoreError::new("the Secret Service did not reply")
+                    .fix("check gnome-keyring (or your Secret Service) is responsive")
+            } else {
+                StoreError::new(format!("the Secret Service refused: {}", first_line(&text)))
+                    .fix(ALTERNATIVES)
+            }
+        }
+        other => StoreError::new(format!(
+            "the Secret Service failed: {}",
+            first_line(&other.to_string())
+        ))
+        .fix(ALTERNATIVES),
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+fn no_service() -> StoreError {
+    let bus = std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_else(|_| "unset".into());
+    StoreError::new(format!(
+        "no Secret Service is reachable on the D-Bus session bus (DBUS_SESSION_BUS_ADDRESS={bus})"
+    ))
+    .fix(ALTERNATIVES)
+}
+
+fn locked() -> StoreError {
+    StoreError::new("the login keyring is locked").fix("unlock it (log in to the desktop, or run on a terminal without --no-prompt), or use pass:/vault:")
+}
+
+fn connect() -> Result<SecretService<'static>, StoreError> {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
+        && std::env::var_os("XDG_RUNTIME_DIR").is_none()
+    {
+        return Err(no_service());
+    }
+    SecretService::connect(EncryptionType::Dh).map_err(explain)
+}
+
+/// The attribute sets a lookup tries, in order: secret-tool's, then the keyring crate's.
+fn attribute_sets(l: &Lookup) -> [HashMap<&str, &str>; 2] {
+    [
+        HashMap::from([
+            ("service", l.service.as_str()),
+            ("account", l.account.as_str()),
+        ]),
+        HashMap::from([
+            ("service", l.service.as_str()),
+            ("username", l.account.as_str()),
+        ]),
+    ]
+}
+
+enum Found<'a> {
+    Item(Item<'a>),
+    Locked(Vec<Item<'a>>),
+    Nothing,
+}
+
+/// Items in the default collection first, then any other unlocked collection.
+fn find<'a>(
+    ss: &'a SecretService<'a>,
+    default_path: Option<&str>,
+    attrs: &HashMap<&str, &str>,
+) -> Result<Found<'a>, StoreError> {
+    let result = ss.search_items(attrs.clone()).map_err(explain)?;
+    let mut unlocked = result.unlocked;
+    if let Some(default) = default_path {
+        unlocked.sort_by_key(|i| !i.item_path.as_str().starts_with(&format!("{default}/")));
+    }
+    if let Some(item) = unlocked.into_iter().next() {
+        return Ok(Found::Item(item));
+    }
+    if !result.locked.is_empty() {
+        return Ok(Found::Locked(result.locked));
+    }
+    Ok(Found::Nothing)
+}
+
+fn lookup_one<'a>(
+    ss: &'a SecretService<'a>,
+    default_path: Option<&str>,
+    l: &Lookup,
+    prompt: bool,
+) -> Result<Option<Item<'a>>, StoreError> {
+    let mut locked_items = Vec::new();
+    for attrs in attribute_sets(l) {
+        match find(ss, default_path, &attrs)? {
+            Found::Item(item) => return Ok(Some(item)),
+            Found::Locked(items) => locked_items.extend(items),
+            Found::Nothing => {}
+        }
+    }
+    if locked_items.is_empty() {
+        return Ok(None);
+    }
+    if !prompt {
+        return Err(locked());
+    }
+    let first = locked_items.remove(0);
+    ss.unlock_all(&[&first]).map_err(explain)?;
+    Ok(Some(first))
+}
+
+pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
+    let ss = connect()?;
+    let default_path = ss
+        .get_default_collection()
+        .ok()
+        .map(|c| c.collection_path.to_string());
+    Ok(lookups
+        .iter()
+        .map(
+            |l| match lookup_one(&ss, default_path.as_deref(), l, prompt) {
+                Ok(Some(item)) => match item.get_secret() {
+                    Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
+                    Err(e) => Outcome::Failed(explain(e)),
+                },
+                Ok(None) => Outcome::NotFound,
+                Err(e) => Outcome::Failed(e),
+            },
+        )
+        .collect())
+}
+
+/// Replaces the secret of the item a lookup finds, or creates one in the default collection with
+/// secret-tool's attributes, so `secret-tool lookup service S account A` finds it.
+pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
+    let ss = connect()?;
+    let default_path = ss
+        .get_default_collection()
+        .ok()
+        .map(|c| c.collection_path.to_string());
+    if let Some(item) = lookup_one(&ss, default_path.as_deref(), l, prompt)? {
+        item.set_secret(value.expose(), "text/plain")
+            .map_err(explain)?;
+        return Ok(());
+    }
+    let collection = ss
+        .get_default_collection()
+        .or_else(|_| ss.get_any_collection())
+        .map_err(explain)?;
+    if collection.is_locked().map_err(explain)? {
+        if !prompt {
+            return Err(locked());
+        }
+        collection.unlock().map_err(explain)?;
+    }
+    let attrs = HashMap::from([
+        ("service", l.service.as_str()),
+        ("account", l.account.as_str()),
+        ("xdg:schema", "org.freedesktop.Secret.Generic"),
+    ]);
+    collection
+        .create_item(&label(l), attrs, value.expose(), true, "text/plain")
+        .map_err(explain)?;
+    Ok(())
+}
+
+pub fn delete(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
+    let ss = connect()?;
+    for attrs in attribute_sets(l) {
+        let result = ss.search_items(attrs).map_err(explain)?;
+        if !result.locked.is_empty() && !prompt {
+            return Err(locked());
+        }
+        let mut items = result.unlocked;
+        if !result.locked.is_empty() {
+            let locked: Vec<&Item> = result.locked.iter().collect();
+            ss.unlock_all(&locked).map_err(explain)?;
+            items.extend(result.locked);
+        }
+        if !items.is_empty() {
+            for item in &items {
+                item.delete().map_err(explain)?;
+            }
+            return Ok(items.len());
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,317 @@
+//! The native keyring (`keyring:`) against a real gnome-keyring on a private D-Bus session bus.
+
+mod support;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::stores::*;
+use support::*;
+
+fn login_name() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert_code(out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `jit-secrets set` with the value on stdin.
+fn set(sb: &Sandbox, args: &[&str], value: &[u8]) -> std::process::Output {
+    let m = sb.path().join("manifest.toml");
+    let mut child = sb
+        .command(BIN)
+        .arg("--manifest")
+        .arg(&m)
+        .arg("set")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(value).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn finds_items_secret_tool_stored_including_the_username_variant_and_default_account() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    let me = login_name();
+    ss.store(
+        "a",
+        &[("service", "github-token"), ("account", "alice")],
+        b"gh-alice",
+    );
+    ss.store(
+        "b",
+        &[("service", "keyring-crate"), ("username", "bob")],
+        b"from-keyring-crate",
+    );
+    ss.store("c", &[("service", "mine"), ("account", &me)], b"my-own");
+    sb.manifest(
+        r#"[secrets]
+ALICE = "keyring:github-token?account=alice"
+BOB = "keyring:keyring-crate?account=bob"
+MINE = "keyring:mine"
+FALLBACK = { from = ["keyring:absent?account=alice", "keyring:github-token?account=alice"] }
+"#,
+    );
+    // $USER unset (as on these machines): the account is the login name.
+    let out = sb
+        .command(BIN)
+        .args(["--manifest", "manifest.toml", "activate", "--shell", "json"])
+        .env_remove("USER")
+        .output()
+        .unwrap();
+    let v = json(&out);
+    assert_eq!(v["ALICE"], "gh-alice");
+    assert_eq!(v["BOB"], "from-keyring-crate");
+    assert_eq!(v["MINE"], "my-own");
+    assert_eq!(v["FALLBACK"], "gh-alice");
+    // $USER set: it is the account.
+    sb.manifest("[secrets]\nA = \"keyring:github-token\"\n");
+    let out = sb
+        .command(BIN)
+        .args(["--manifest", "manifest.toml", "activate", "--shell", "json"])
+        .env("USER", "alice")
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["A"], "gh-alice");
+}
+
+#[test]
+fn set_stores_what_secret_tool_lookup_finds_and_replaces_it() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    sb.manifest("[secrets]\nTOKEN = \"keyring:deploy-token?account=ci\"\n");
+    let out = set(&sb, &["TOKEN"], b"first-value\n");
+    assert_code(&out, 0);
+    assert!(stdout(&out).is_empty());
+    assert!(!stderr(&out).contains("first-value"));
+    let looked = ss.lookup(&[("service", "deploy-token"), ("account", "ci")]);
+    assert_eq!(
+        looked.stdout, b"first-value",
+        "stdin's trailing newline dropped"
+    );
+    // Replaced, not duplicated.
+    assert_code(&set(&sb, &["TOKEN"], b"second-value"), 0);
+    assert_eq!(
+        ss.lookup(&[("service", "deploy-token"), ("account", "ci")])
+            .stdout,
+        b"second-value"
+    );
+    let mut search = ss.cmd("secret-tool");
+    search.args(["search", "--all", "service", "deploy-token"]);
+    let listing = stdout(&search.output().unwrap()) + &stderr(&search.output().unwrap());
+    assert_eq!(
+        listing.matches("attribute.service = deploy-token").count(),
+        1,
+        "{listing}"
+    );
+    assert!(
+        listing.contains("label = jit-secrets: deploy-token (ci)"),
+        "{listing}"
+    );
+    assert_eq!(
+        json(&sb.jit_m(&["activate", "--shell", "json"]))["TOKEN"],
+        "second-value"
+    );
+    // --ref without a manifest entry.
+    assert_code(
+        &set(
+            &sb,
+            &["OTHER", "--ref", "keyring:other-svc?account=ci"],
+            b"o",
+        ),
+        0,
+    );
+    assert_eq!(
+        ss.lookup(&[("service", "other-svc"), ("account", "ci")])
+            .stdout,
+        b"o"
+    );
+    // delete: refused without --yes off a terminal; then removed.
+    let out = sb.jit_m(&["delete", "TOKEN"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("--yes"));
+    assert_code(&sb.jit_m(&["delete", "TOKEN", "--yes"]), 0);
+    assert!(!ss
+        .lookup(&[("service", "deploy-token"), ("account", "ci")])
+        .status
+        .success());
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("TOKEN: not found in keyring:deploy-token?account=ci"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn hostile_values_round_trip_through_set_and_activate() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    // Ends without a newline: `trim` (on by default) drops one, as documented.
+    let big: String = "0123456789'\"\\$`\n".repeat(64 * 1024 / 16) + "end";
+    let values: Vec<(&str, String)> = vec![
+        ("QUOTES", "it's \"q\" `b` $(c) \\".into()),
+        ("LINES", "a\nb\n\nc".into()),
+        ("UNICODE", "ünï €😀 \u{202E}".into()),
+        ("BIG", big),
+    ];
+    let mut m = String::from("[secrets]\n");
+    for (name, _) in &values {
+        m.push_str(&format!(
+            "{name} = \"keyring:hostile-{}?account=t\"\n",
+            name.to_lowercase()
+        ));
+    }
+    sb.manifest(&m);
+    for (name, value) in &values {
+        // A trailing newline is added because `set` drops exactly one.
+        assert_code(&set(&sb, &[name], format!("{value}\n").as_bytes()), 0);
+    }
+    let v = json(&sb.jit_m(&["activate", "--shell", "json"]));
+    for (name, value) in &values {
+        let got = v[name].as_str().unwrap();
+        assert!(
+            got == value,
+            "{name} differs: {} bytes back for {}",
+            got.len(),
+            value.len()
+        );
+    }
+    // And the item secret-tool stored with a hostile value is read back exactly too.
+    ss.store(
+        "h",
+        &[("service", "st-hostile"), ("account", "t")],
+        "x'y\"z\n".as_bytes(),
+    );
+    sb.manifest("[secrets]\nH = { from = \"keyring:st-hostile?account=t\", trim = false }\n");
+    assert_eq!(
+        json(&sb.jit_m(&["activate", "--shell", "json"]))["H"],
+        "x'y\"z\n"
+    );
+}
+
+#[test]
+fn no_bus_at_all_is_one_clear_line_and_no_hang() {
+    let mut sb = Sandbox::new();
+    sb.set_env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        format!("unix:path={}/no-such-bus", sb.path().display()),
+    );
+    sb.manifest("[secrets]\nT = \"keyring:x?account=y\"\n");
+    let start = Instant::now();
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "false\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("no Secret Service is reachable") && err.contains("pass:"),
+        "{err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("zbus"),
+        "no D-Bus internals: {err}"
+    );
+}
+
+#[test]
+fn a_bus_without_a_secret_service_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let sock = sb.path().join("bare-bus");
+    let address = format!("unix:path={}", sock.display());
+    let _bus = private_bus(&sb, &sock);
+    sb.manifest("[secrets]\nT = \"keyring:x?account=y\"\n");
+    let start = Instant::now();
+    let out = sb
+        .command(BIN)
+        .args(["--manifest", "manifest.toml", "activate", "--shell", "bash"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(20));
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("no Secret Service is reachable"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_locked_collection_is_a_clear_error_without_a_terminal() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    ss.store("l", &[("service", "locked-svc"), ("account", "t")], b"v");
+    let mut lock = ss.cmd("dbus-send");
+    lock.args([
+        "--session",
+        "--dest=org.freedesktop.secrets",
+        "--print-reply",
+        "/org/freedesktop/secrets",
+        "org.freedesktop.Secret.Service.Lock",
+        "array:objpath:/org/freedesktop/secrets/collection/login",
+    ]);
+    let locked = lock.output().unwrap();
+    assert!(locked.status.success(), "{}", stderr(&locked));
+    sb.manifest("[secrets]\nT = \"keyring:locked-svc?account=t\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("the login keyring is locked"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("pass:/vault:"), "{}", stderr(&out));
+    let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+}
+
+#[test]
+fn fifty_entries_share_one_bus_connection() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    let mut m = String::from("[secrets]\n");
+    for i in 0..50 {
+        ss.store(
+            "n",
+            &[("service", &format!("svc-{i}")), ("account", "t")],
+            format!("value-{i}").as_bytes(),
+        );
+        m.push_str(&format!("S{i} = \"keyring:svc-{i}?account=t\"\n"));
+    }
+    sb.manifest(&m);
+    let log = sb.path().join("connect.log");
+    let out = sb
+        .command(require("strace"))
+        .args(["-f", "-qq", "-e", "trace=connect", "-o"])
+        .arg(&log)
+        .args([
+            BIN,
+            "--manifest",
+            "manifest.toml",
+            "activate",
+            "--shell",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    for i in 0..50 {
+        assert_eq!(v[format!("S{i}")], format!("value-{i}"));
+    }
+    let trace = std::fs::read_to_string(&log).unwrap();
+    let bus = ss.address.trim_start_matches("unix:path=");
+    let connects = trace.lines().filter(|l| l.contains(bus)).count();
+    assert_eq!(
+        connects, 1,
+        "one connection to the bus for 50 entries:\n{trace}"
+    );
+}
