@@ -52,6 +52,11 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets delete GITHUB_TOKEN          # asks first on a terminal\n  jit-secrets delete GITHUB_TOKEN --yes"
     )]
     Delete(DeleteArgs),
+    /// Check every secret resolves, that this shell holds the current values, and none is overdue
+    #[command(
+        after_help = "Examples:\n  jit-secrets verify                       # table; exit 0 ok, 1 unresolved, 3 stale or overdue\n  jit-secrets verify --json | jq '.secrets[] | select(.current == \"stale\")'\n  jit-secrets verify --only DATABASE_URL API_KEY\n\nNo value is ever printed. `stale`: the store changed since this shell was activated (activate again).\n`overdue`: older than `rotate_after` (set on an entry or in [secrets.options])."
+    )]
+    Verify(VerifyArgs),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -107,4 +112,14 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation (required when not on a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Print the report as JSON (schema in the README)
+    #[arg(long)]
+    pub json: bool,
+    /// Check only these secrets
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    pub only: Vec<String>,
 }

@@ -9,6 +9,7 @@ mod resolve;
 mod secret;
 mod shell;
 mod stores;
+mod time;
 
 use clap::Parser;
 use std::process::ExitCode;

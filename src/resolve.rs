@@ -259,6 +259,15 @@ pub fn write_value(
     store_for(reference.store()).write(reference, value, timeout, ctx)
 }
 
+/// When the value behind `reference` last changed, where its store records it (`verify`).
+pub fn last_changed(
+    reference: &Reference,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<Option<i64>, StoreError> {
+    store_for(reference.store()).last_changed(reference, timeout, ctx)
+}
+
 /// Removes what `reference` reads (`delete`); how many items went.
 pub fn remove_value(
     reference: &Reference,

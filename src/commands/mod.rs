@@ -6,6 +6,7 @@ mod list;
 mod run;
 mod set;
 mod target;
+mod verify;
 
 use crate::cli::{Cli, Command, Global};
 use crate::manifest::{self, Manifest, ManifestError};
@@ -16,6 +17,8 @@ use std::io::Write;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_SECRET_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
+/// `verify`: everything resolves, but something is stale or overdue.
+pub const EXIT_STALE: u8 = 3;
 
 /// A usage error found after argument parsing (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Activate(args) => activate::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
+        Command::Verify(args) => verify::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
     }

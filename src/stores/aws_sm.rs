@@ -103,6 +103,31 @@ impl Store for AwsSecretsManager {
         self.get_one(reference, timeout, ctx)
     }
 
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let out = aws(
+            ctx,
+            timeout,
+            &[
+                "secretsmanager",
+                "describe-secret",
+                "--secret-id",
+                secret_id(reference),
+            ],
+        )?;
+        if !out.exit.success() {
+            let text = out.stderr.scrubbed(&Default::default());
+            return Err(failed(&text, out));
+        }
+        let doc = parse_json(out.stdout.expose(), "aws")?;
+        // LastChangedDate moves when the value is rotated (put-secret-value), not on a read.
+        Ok(crate::time::from_json(&doc["LastChangedDate"]))
+    }
+
     fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
         if refs.len() == 1 {
             return vec![self.get_one(refs[0], timeout, ctx)];

@@ -26,6 +26,28 @@ impl Store for AwsSsm {
         10
     }
 
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        // Without --with-decryption: only the metadata is wanted.
+        let out = aws(
+            ctx,
+            timeout,
+            &["ssm", "get-parameter", "--name", name(reference)],
+        )?;
+        if !out.exit.success() {
+            let text = out.stderr.scrubbed(&Default::default());
+            return Err(super::cli_failed("aws", out, fix_for(&text)));
+        }
+        let doc = parse_json(out.stdout.expose(), "aws")?;
+        let when = crate::time::from_json(&doc["Parameter"]["LastModifiedDate"]);
+        wipe_json(doc);
+        Ok(when)
+    }
+
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
         self.fetch_batch(&[reference], timeout, ctx)
             .pop()

@@ -13,6 +13,28 @@ pub struct File;
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 impl Store for File {
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        _timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let Reference::File { path } = reference else {
+            unreachable!("file store got {reference}")
+        };
+        let path = match (path.strip_prefix("~"), ctx.getenv("HOME")) {
+            (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => path.clone(),
+        };
+        let meta = std::fs::metadata(&path)
+            .map_err(|e| StoreError::new(format!("cannot stat {}: {e}", path.display())))?;
+        Ok(meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64))
+    }
+
     fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {
         let Reference::File { path } = reference else {
             unreachable!("file store got {reference}")

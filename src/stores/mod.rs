@@ -158,6 +158,17 @@ pub trait Store: Sync {
         Err(not_writable(reference))
     }
 
+    /// When the value was last changed (Unix seconds), where the store keeps that; `None` when it
+    /// does not (then `verify` says "age unknown" rather than guess).
+    fn last_changed(
+        &self,
+        _reference: &Reference,
+        _timeout: Duration,
+        _ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+
     /// Removes what `reference` reads; how many items went.
     fn remove(
         &self,

@@ -1,6 +1,6 @@
 //! `op://…` — 1Password CLI: `op read --no-newline REF`, reusing the user's `op signin` session.
 
-use super::{cli_failed, run_cli, Context, Outcome, Store};
+use super::{cli_failed, run_cli, Context, Outcome, Store, StoreError};
 use crate::process::Child;
 use crate::reference::Reference;
 use std::time::Duration;
@@ -29,6 +29,30 @@ impl Store for Op {
     /// `op` may show a biometric prompt: never several at once.
     fn max_parallel(&self) -> usize {
         1
+    }
+
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let Reference::Op { uri } = reference else {
+            unreachable!("op store got {reference}")
+        };
+        let mut parts = uri.trim_start_matches("op://").split('/');
+        let (vault, item) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let child = Child::new(ctx.command("op"), timeout)
+            .args(["item", "get", item, "--vault", vault, "--format", "json"]);
+        let out = run_cli(child, INSTALL)?;
+        if !out.exit.success() {
+            return Err(cli_failed("op", out, SIGNIN));
+        }
+        // The item JSON holds every field's value: take the date, wipe the rest.
+        let doc = super::parse_json(out.stdout.expose(), "op")?;
+        let when = crate::time::from_json(&doc["updated_at"]);
+        super::wipe_json(doc);
+        Ok(when)
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {

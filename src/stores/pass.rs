@@ -72,6 +72,45 @@ impl Store for Pass {
         Outcome::Found(SecretValue::new(first.to_vec()))
     }
 
+    /// The entry file's last git commit when the store is a git repository, else its mtime.
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let Reference::Pass { path, .. } = reference else {
+            unreachable!("pass store got {reference}")
+        };
+        let Some(dir) = Self::store_dir(ctx) else {
+            return Ok(None);
+        };
+        let file = format!("{path}.gpg");
+        if dir.join(".git").exists() {
+            let child = Child::new(ctx.command("git"), timeout)
+                .arg("-C")
+                .arg(&dir)
+                .args(["log", "-1", "--format=%ct", "--"])
+                .arg(&file);
+            if let Ok(out) = run_cli(child, "install git") {
+                let text = String::from_utf8_lossy(out.stdout.expose())
+                    .trim()
+                    .to_string();
+                if let (true, Ok(secs)) = (out.exit.success(), text.parse::<i64>()) {
+                    return Ok(Some(secs));
+                }
+            }
+        }
+        let meta = std::fs::metadata(dir.join(&file)).map_err(|e| {
+            StoreError::new(format!("cannot stat {file} in the password store: {e}"))
+        })?;
+        Ok(meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64))
+    }
+
     fn write(
         &self,
         reference: &Reference,

@@ -27,6 +27,30 @@ impl Store for Vault {
         usize::MAX
     }
 
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let Reference::Vault { path, .. } = reference else {
+            unreachable!("vault store got {reference}")
+        };
+        let child = Child::new(ctx.command("vault"), timeout).args([
+            "kv",
+            "metadata",
+            "get",
+            "-format=json",
+            path.as_str(),
+        ]);
+        let out = run_cli(child, INSTALL)?;
+        if !out.exit.success() {
+            return Err(cli_failed("vault", out, LOGIN));
+        }
+        let doc = parse_json(out.stdout.expose(), "vault")?;
+        Ok(crate::time::from_json(&doc["data"]["updated_time"]))
+    }
+
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
         self.fetch_batch(&[reference], timeout, ctx)
             .pop()

@@ -157,6 +157,21 @@ pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, Store
         .collect())
 }
 
+/// The item's `Modified` property (Unix seconds).
+pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
+    let ss = connect()?;
+    let default_path = ss
+        .get_default_collection()
+        .ok()
+        .map(|c| c.collection_path.to_string());
+    let found = lookup_one(&ss, default_path.as_deref(), l, prompt)?;
+    let modified = match found {
+        Some(item) => Some(item.get_modified().map_err(explain)? as i64),
+        None => None,
+    };
+    Ok(modified)
+}
+
 /// Replaces the secret of the item a lookup finds, or creates one in the default collection with
 /// secret-tool's attributes, so `secret-tool lookup service S account A` finds it.
 pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {

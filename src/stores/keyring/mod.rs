@@ -95,6 +95,24 @@ impl Store for Keyring {
             .expect("one outcome per reference")
     }
 
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let lookup = lookup_for(reference, ctx)?;
+        let prompt = may_prompt(ctx);
+        #[cfg(target_os = "linux")]
+        return with_timeout(timeout, move || linux::modified(&lookup, prompt));
+        // The Keychain's modification date is not read yet: say "unknown" rather than guess.
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (lookup, prompt, timeout);
+            Ok(None)
+        }
+    }
+
     fn write(
         &self,
         reference: &Reference,

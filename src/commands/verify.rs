@@ -1,0 +1,346 @@
+//! `jit-secrets verify`: does every secret resolve, does this shell hold the current value, is any
+//! overdue for rotation? Never prints a value: values are only compared, in constant time.
+
+use super::{context, load_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
+use crate::cli::{Global, VerifyArgs};
+use crate::resolve::{last_changed, resolve, EntryResult, Resolution, Status};
+use crate::stores::Context;
+use crate::time;
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    Current,
+    Stale,
+    NotActive,
+    Unknown,
+}
+
+impl Freshness {
+    fn word(self) -> &'static str {
+        match self {
+            Freshness::Current => "current",
+            Freshness::Stale => "stale",
+            Freshness::NotActive => "not-active",
+            Freshness::Unknown => "unknown",
+        }
+    }
+}
+
+enum Age {
+    NotChecked,
+    Unknown(Option<String>),
+    Known { last_changed: i64, limit: u64 },
+}
+
+impl Age {
+    fn overdue(&self, now: i64) -> bool {
+        matches!(self, Age::Known { last_changed, limit } if now - last_changed > *limit as i64)
+    }
+}
+
+struct Row<'a> {
+    result: &'a EntryResult<'a>,
+    current: Freshness,
+    age: Age,
+}
+
+impl Row<'_> {
+    fn resolves(&self) -> &'static str {
+        match self.result.status {
+            Status::Found { .. } => "ok",
+            Status::Missing => "missing",
+            Status::Failed { .. } | Status::Invalid { .. } => "error",
+        }
+    }
+
+    fn source(&self) -> Option<&crate::reference::Reference> {
+        match &self.result.status {
+            Status::Found { source, .. }
+            | Status::Failed { source, .. }
+            | Status::Invalid { source, .. } => Some(&self.result.entry.from[*source]),
+            Status::Missing => None,
+        }
+    }
+}
+
+pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
+    let manifest = load_manifest(global)?;
+    if let Some(unknown) = args
+        .only
+        .iter()
+        .find(|n| !manifest.entries.iter().any(|e| &e.name == *n))
+    {
+        let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "--only {unknown}: no such secret (known: {})",
+            known.join(", ")
+        ))
+        .into());
+    }
+    let ctx = context(global, &manifest);
+    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let resolution = resolve(&manifest, only, &ctx);
+    let ages = check_ages(&resolution, &manifest, &ctx);
+    let rows: Vec<Row> = resolution
+        .results
+        .iter()
+        .zip(ages)
+        .map(|(result, age)| Row {
+            result,
+            current: compare_with_environment(result),
+            age,
+        })
+        .collect();
+
+    let now = time::now();
+    let code = if resolution.has_fatal() {
+        EXIT_SECRET_FAILURE
+    } else if rows
+        .iter()
+        .any(|r| r.current == Freshness::Stale || r.age.overdue(now))
+    {
+        EXIT_STALE
+    } else {
+        EXIT_OK
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let report = json!({
+            "version": 1,
+            "manifest": manifest.path.display().to_string(),
+            "exit_code": code,
+            "secrets": rows.iter().map(|r| row_json(r, &resolution, now)).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        let colour = out.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        write_table(&mut out, &rows, &resolution, now, colour)?;
+        let hint = match code {
+            EXIT_STALE if rows.iter().any(|r| r.current == Freshness::Stale) => {
+                "stale: the store changed since this shell was activated; activate again (source <(jit-secrets activate))"
+            }
+            EXIT_STALE => "overdue: rotate the secret in its store, then activate again",
+            EXIT_SECRET_FAILURE => "some secrets do not resolve: see the fixes above",
+            _ => "all secrets resolve",
+        };
+        writeln!(out, "{hint}")?;
+    }
+    Ok(code)
+}
+
+/// Is the variable in our environment the store's value now? Compared in constant time.
+fn compare_with_environment(result: &EntryResult) -> Freshness {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(held) = std::env::var_os(&result.entry.name) else {
+        return Freshness::NotActive;
+    };
+    match result.value() {
+        Some(value) if value.ct_eq(held.as_bytes()) => Freshness::Current,
+        Some(_) => Freshness::Stale,
+        None => Freshness::Unknown,
+    }
+}
+
+/// Asks each store that answered, for entries with `rotate_after`, when the value last changed.
+/// In parallel, since each is a CLI round trip.
+fn check_ages(
+    resolution: &Resolution,
+    manifest: &crate::manifest::Manifest,
+    ctx: &Context,
+) -> Vec<Age> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = resolution
+            .results
+            .iter()
+            .map(|r| {
+                let limit = r.entry.rotate_after.or(manifest.options.rotate_after);
+                let source = match &r.status {
+                    Status::Found { source, .. } => Some(&r.entry.from[*source]),
+                    _ => None,
+                };
+                let timeout = r.entry.timeout.unwrap_or(manifest.options.timeout);
+                match (limit, source) {
+                    (Some(limit), Some(reference)) => Some(scope.spawn(
+                        move || match last_changed(reference, timeout, ctx) {
+                            Ok(Some(t)) => Age::Known {
+                                last_changed: t,
+                                limit: limit.as_secs(),
+                            },
+                            Ok(None) => Age::Unknown(None),
+                            Err(e) => Age::Unknown(Some(e.message)),
+                        },
+                    )),
+                    _ => None,
+                }
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.map_or(Age::NotChecked, |h| h.join().unwrap_or(Age::Unknown(None))))
+            .collect()
+    })
+}
+
+fn problem_text(r: &Row, resolution: &Resolution) -> Option<(String, Option<String>)> {
+    match &r.result.status {
+        Status::Found { .. } => None,
+        Status::Missing => Some((
+            format!(
+                "not found in {}",
+                r.result
+                    .entry
+                    .from
+                    .iter()
+                    .map(|f| f.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(
+                "create it in the store, correct the reference, or mark it `required = false`"
+                    .into(),
+            ),
+        )),
+        Status::Failed { error, .. } => {
+            let mut message = error.message.clone();
+            if let Some(stderr) = &error.stderr {
+                let text = stderr.scrubbed(&resolution.scrubber);
+                if let Some(first) = text.lines().find(|l| !l.trim().is_empty()) {
+                    message.push_str(": ");
+                    message.push_str(first.trim());
+                }
+            }
+            Some((message, error.fix.clone()))
+        }
+        Status::Invalid { reason, .. } => Some((
+            reason.clone(),
+            Some("store a value without NUL bytes".into()),
+        )),
+    }
+}
+
+fn row_json(r: &Row, resolution: &Resolution, now: i64) -> serde_json::Value {
+    let source = r.source();
+    let age = match &r.age {
+        Age::NotChecked => {
+            json!({"status": "not-checked", "last_changed": null, "age_seconds": null, "rotate_after_seconds": null})
+        }
+        Age::Unknown(error) => {
+            json!({"status": "unknown", "last_changed": null, "age_seconds": null,
+            "rotate_after_seconds": r.result.entry.rotate_after.map(|d| d.as_secs()), "error": error})
+        }
+        Age::Known {
+            last_changed,
+            limit,
+        } => json!({
+            "status": if r.age.overdue(now) { "overdue" } else { "ok" },
+            "last_changed": time::format_rfc3339(*last_changed),
+            "age_seconds": now - last_changed,
+            "rotate_after_seconds": limit,
+        }),
+    };
+    json!({
+        "name": r.result.entry.name,
+        "required": r.result.entry.required,
+        "resolves": r.resolves(),
+        "source": source.map(|s| s.to_string()),
+        "store": source.map(|s| s.store().name()),
+        "error": problem_text(r, resolution).map(|(message, fix)| json!({"message": message, "fix": fix})),
+        "current": r.current.word(),
+        "age": age,
+    })
+}
+
+fn write_table(
+    out: &mut impl Write,
+    rows: &[Row],
+    resolution: &Resolution,
+    now: i64,
+    colour: bool,
+) -> std::io::Result<()> {
+    let paint = |text: String, code: &str| {
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text
+        }
+    };
+    let width = rows
+        .iter()
+        .map(|r| r.result.entry.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(
+        out,
+        "{:width$}  {:9}  {:10}  {:22}  SOURCE",
+        "NAME", "RESOLVES", "CURRENT", "AGE"
+    )?;
+    for r in rows {
+        let resolves = match r.resolves() {
+            "ok" => paint(format!("{:9}", "ok"), "32"),
+            "missing" if !r.result.entry.required => paint(format!("{:9}", "missing"), "33"),
+            other => paint(format!("{:9}", other.to_uppercase()), "31"),
+        };
+        let current = match r.current {
+            Freshness::Stale => paint(format!("{:10}", "STALE"), "33"),
+            c => format!("{:10}", c.word()),
+        };
+        let age = match &r.age {
+            Age::NotChecked => format!("{:22}", "-"),
+            Age::Unknown(_) => format!("{:22}", "age unknown"),
+            Age::Known {
+                last_changed,
+                limit,
+            } if r.age.overdue(now) => paint(
+                format!(
+                    "{:22}",
+                    format!(
+                        "OVERDUE {} > {}",
+                        time::human(now - last_changed),
+                        time::human(*limit as i64)
+                    )
+                ),
+                "33",
+            ),
+            Age::Known {
+                last_changed,
+                limit,
+            } => {
+                format!(
+                    "{:22}",
+                    format!(
+                        "{} (limit {})",
+                        time::human(now - last_changed),
+                        time::human(*limit as i64)
+                    )
+                )
+            }
+        };
+        let source = r
+            .source()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into());
+        let optional = if r.result.entry.required {
+            ""
+        } else {
+            " (optional)"
+        };
+        writeln!(
+            out,
+            "{:width$}  {resolves}  {current}  {age}  {source}{optional}",
+            r.result.entry.name
+        )?;
+        if let Some((message, fix)) = problem_text(r, resolution) {
+            writeln!(out, "{:width$}    {message}", "")?;
+            if let Some(fix) = fix {
+                writeln!(out, "{:width$}    fix: {fix}", "")?;
+            }
+        }
+        if let Age::Unknown(Some(e)) = &r.age {
+            writeln!(out, "{:width$}    age: {e}", "")?;
+        }
+    }
+    Ok(())
+}
