@@ -1,7 +1,7 @@
 //! Linux: the freedesktop Secret Service over D-Bus (gnome-keyring, KeePassXC, KWallet's bridge),
 //! with a Diffie-Hellman session so secrets never cross the bus in clear.
 
-use super::{label, Lookup};
+use super::Lookup;
 use crate::secret::SecretValue;
 use crate::stores::{Outcome, StoreError};
 use secret_service::blocking::{Item, SecretService};
@@ -155,6 +155,11 @@ pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, Store
             },
         )
         .collect())
+}
+
+/// The label `set` gives new items, readable in Seahorse and `secret-tool search`.
+fn label(lookup: &Lookup) -> String {
+    format!("jit-secrets: {} ({})", lookup.service, lookup.account)
 }
 
 /// The item's `Modified` property (Unix seconds).

@@ -210,7 +210,3 @@ fn delete(reference: &Reference, timeout: Duration, ctx: &Context) -> Result<usi
         Err(unsupported())
     }
 }
-
-pub fn label(lookup: &Lookup) -> String {
-    format!("jit-secrets: {} ({})", lookup.service, lookup.account)
-}
