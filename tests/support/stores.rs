@@ -183,6 +183,27 @@ impl Moto {
         ]);
     }
 
+    /// Seeds many secrets and parameters in one Python process (boto3 from the same venv as
+    /// moto) instead of one ~1 s `aws` start-up each.
+    pub fn seed(&self, secrets: &[(String, String)], parameters: &[(String, String)]) {
+        let python = tools_bin().parent().unwrap().join("venv/bin/python");
+        let script = r#"
+import boto3, json, os, sys
+spec = json.load(sys.stdin)
+kw = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+sm, ssm = boto3.client("secretsmanager", **kw), boto3.client("ssm", **kw)
+for name, value in spec["secrets"]:
+    sm.create_secret(Name=name, SecretString=value)
+for name, value in spec["parameters"]:
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+"#;
+        let mut c = Command::new(python);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(["-c", script]);
+        let spec = serde_json::json!({ "secrets": secrets, "parameters": parameters }).to_string();
+        run_with_stdin(c, spec.as_bytes(), "seed moto with boto3");
+    }
+
     pub fn put_parameter(&self, name: &str, value: &str) {
         let spec = serde_json::json!({ "Name": name, "Value": value, "Type": "SecureString", "Overwrite": true }).to_string();
         self.aws(&["ssm", "put-parameter", "--cli-input-json", &spec]);

@@ -1,0 +1,147 @@
+//! One process per store and batch, whatever the number of secrets — asserted through the call
+//! logs of the fake `op` and of the recorder wrapped around the real `aws`.
+
+mod support;
+use support::stores::*;
+use support::*;
+
+fn record(sb: &mut Sandbox, program: &str) -> (String, std::path::PathBuf) {
+    let dir = sb.path().join("rec");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join(program);
+    std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
+    sb.set_env(&format!("RECORD_REAL_{program}"), require(program));
+    let log = sb.path().join("calls.log");
+    sb.set_env("RECORD_LOG", &log);
+    (format!("{program} = \"{}\"", link.display()), log)
+}
+
+fn calls(log: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn exports(out: &std::process::Output) -> serde_json::Value {
+    assert_code(out, 0);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn twenty_op_references_are_one_op_inject_call() {
+    let mut sb = Sandbox::new();
+    let mut items = serde_json::Map::new();
+    let mut m = String::from("[secrets]\n");
+    for i in 0..20 {
+        // Values that would confuse a naive parser: newlines, and a line that looks like a marker.
+        let value =
+            format!("value-{i}\njit-secrets-deadbeef-{i}-end\n{{{{ op://x/y/z }}}} '\"$`\\");
+        items.insert(format!("op://Eng/item{i}/password"), value.into());
+        m.push_str(&format!(
+            "S{i} = {{ from = \"op://Eng/item{i}/password\", trim = false }}\n"
+        ));
+    }
+    let op = FakeOp::new(&mut sb, &serde_json::Value::Object(items.clone()));
+    sb.manifest(&m);
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    for i in 0..20 {
+        assert_eq!(
+            v[format!("S{i}")],
+            items[&format!("op://Eng/item{i}/password")],
+            "S{i}"
+        );
+    }
+    let calls = op.calls();
+    assert_eq!(
+        calls,
+        vec![vec!["inject".to_string()]],
+        "exactly one `op inject`, nothing on its argv"
+    );
+    let logged = std::fs::read_to_string(&op.log).unwrap();
+    assert!(!logged.contains("value-"), "no value in the call log");
+}
+
+#[test]
+fn a_missing_op_reference_falls_back_per_reference_and_through_its_chain() {
+    let mut sb = Sandbox::new();
+    let op = FakeOp::new(
+        &mut sb,
+        &serde_json::json!({"op://Eng/a/f": "va", "op://Eng/b/f": "vb"}),
+    );
+    sb.set_env("C_FALLBACK", "from-env");
+    sb.manifest(
+        "[secrets]\nA = \"op://Eng/a/f\"\nB = \"op://Eng/b/f\"\nC = { from = [\"op://Eng/missing/f\", \"env:C_FALLBACK\"] }\n",
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(
+        (v["A"].as_str(), v["B"].as_str(), v["C"].as_str()),
+        (Some("va"), Some("vb"), Some("from-env"))
+    );
+    let calls = op.calls();
+    assert_eq!(calls[0], vec!["inject"]);
+    assert_eq!(
+        calls.iter().filter(|c| c[0] == "read").count(),
+        3,
+        "one read each to find the missing one: {calls:?}"
+    );
+    // Required and missing everywhere: the right name is reported.
+    sb.manifest("[secrets]\nA = \"op://Eng/a/f\"\nGONE = \"op://Eng/missing/f\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("GONE: not found in op://Eng/missing/f"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("A: "), "{}", stderr(&out));
+}
+
+#[test]
+fn twenty_five_aws_secrets_are_two_batch_calls_and_twelve_parameters_two_calls() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    let mut m = String::from("[secrets]\n");
+    let secrets: Vec<(String, String)> = (0..25)
+        .map(|i| (format!("app/s{i}"), format!("secret-{i}")))
+        .collect();
+    let params: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("/app/p{i}"), format!("param-{i}")))
+        .collect();
+    moto.seed(&secrets, &params);
+    for i in 0..25 {
+        m.push_str(&format!("S{i} = \"aws-sm:app/s{i}\"\n"));
+    }
+    for i in 0..12 {
+        m.push_str(&format!("P{i} = \"aws-ssm:/app/p{i}\"\n"));
+    }
+    m.push_str("MISSING = { from = [\"aws-sm:app/nope\", \"aws-ssm:/app/p0\"] }\n");
+    let (rec, log) = record(&mut sb, "aws");
+    m.push_str(&format!("[secrets.options]\ncommands = {{ {rec} }}\n"));
+    sb.manifest(&m);
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    for i in 0..25 {
+        assert_eq!(v[format!("S{i}")], format!("secret-{i}"));
+    }
+    for i in 0..12 {
+        assert_eq!(v[format!("P{i}")], format!("param-{i}"));
+    }
+    assert_eq!(
+        v["MISSING"], "param-0",
+        "a missing id in a batch still falls through its chain"
+    );
+    let calls = calls(&log);
+    let batches: Vec<_> = calls
+        .iter()
+        .filter(|c| c.get(2).map(String::as_str) == Some("batch-get-secret-value"))
+        .collect();
+    let ssm: Vec<_> = calls
+        .iter()
+        .filter(|c| c.get(2).map(String::as_str) == Some("get-parameters"))
+        .collect();
+    // 26 ids (25 + app/nope) → 20 + 6; 12 names → 10 + 2. /app/p0 was already fetched: no third round.
+    assert_eq!(batches.len(), 2, "{calls:?}");
+    assert_eq!(ssm.len(), 2, "{calls:?}");
+    assert_eq!(calls.len(), 4, "nothing else was spawned: {calls:?}");
+}
