@@ -57,6 +57,31 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets verify                       # table; exit 0 ok, 1 unresolved, 3 stale or overdue\n  jit-secrets verify --json | jq '.secrets[] | select(.current == \"stale\")'\n  jit-secrets verify --only DATABASE_URL API_KEY\n\nNo value is ever printed. `stale`: the store changed since this shell was activated (activate again).\n`overdue`: older than `rotate_after` (set on an entry or in [secrets.options])."
     )]
     Verify(VerifyArgs),
+    /// Add an empty secrets table to the manifest ([plugins.jit-secrets] in a Flox manifest)
+    #[command(
+        after_help = "Examples:\n  jit-secrets init            # manifest.toml here (created if there is none)\n  jit-secrets init --flox     # .flox/env/manifest.toml: [plugins.jit-secrets]"
+    )]
+    Init(InitArgs),
+    /// Add (or replace) an entry, keeping the manifest's comments and order
+    #[command(
+        after_help = "Examples:\n  jit-secrets add GITHUB_TOKEN keyring:github-token\n  jit-secrets add DATABASE_URL op://Engineering/db/url --timeout 10s\n  jit-secrets add SENTRY_DSN env:SENTRY_DSN --optional"
+    )]
+    Add(AddArgs),
+    /// Remove an entry from the manifest (the stored value stays: see `delete`)
+    Remove(RemoveArgs),
+    /// Print the snippet that plugs jit-secrets into a tool or shell
+    #[command(
+        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish"
+    )]
+    Hook(HookArgs),
+    /// Print shell completions
+    #[command(
+        after_help = "Examples:\n  jit-secrets completions bash > ~/.local/share/bash-completion/completions/jit-secrets\n  jit-secrets completions zsh > ~/.zfunc/_jit-secrets\n  jit-secrets completions fish > ~/.config/fish/completions/jit-secrets.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -122,4 +147,56 @@ pub struct VerifyArgs {
     /// Check only these secrets
     #[arg(long, num_args = 1.., value_name = "NAME")]
     pub only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Use the Flox environment's manifest (.flox/env/manifest.toml) and [plugins.jit-secrets]
+    #[arg(long)]
+    pub flox: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// The environment variable to set
+    pub name: String,
+    /// Where its value lives, e.g. keyring:github-token or op://Vault/item/field
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// A missing value is a warning, not a failure
+    #[arg(long)]
+    pub optional: bool,
+    /// Per-call timeout for this entry, e.g. 10s
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RemoveArgs {
+    /// The entry to remove
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookTarget {
+    Flox,
+    /// The etc/profile.d script of the Flox plugin route
+    FloxProfileD,
+    Nix,
+    Direnv,
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Args, Debug)]
+pub struct HookArgs {
+    #[arg(value_enum)]
+    pub target: HookTarget,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod manifest;
+mod manifest_edit;
 mod process;
 mod reference;
 mod resolve;

@@ -12,7 +12,9 @@ use std::time::Duration;
 use toml_edit::{Item, Value};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Store calls mostly wait on a network or another process; prompting stores are limited to one
+/// call at a time on their own (`Store::max_parallel`), so a wide default is safe.
+pub const DEFAULT_CONCURRENCY: usize = 16;
 /// Keys inside the secrets table that are settings, not secrets.
 const RESERVED_KEYS: &[&str] = &["options"];
 const ENTRY_KEYS: &[&str] = &[

@@ -1,8 +1,13 @@
 //! One file per subcommand. Only commands print to stdout; everything for people goes to stderr.
 
 mod activate;
+mod add;
+mod completions;
 mod delete;
+mod hook;
+mod init;
 mod list;
+mod remove;
 mod run;
 mod set;
 mod target;
@@ -30,6 +35,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Activate(args) => activate::run(&cli.global, args),
         Command::Run(args) => run::run(&cli.global, args),
         Command::List(args) => list::run(&cli.global, args),
+        Command::Init(args) => init::run(&cli.global, args),
+        Command::Add(args) => add::run(&cli.global, args),
+        Command::Remove(args) => remove::run(&cli.global, args),
+        Command::Hook(args) => hook::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
         Command::Verify(args) => verify::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),

@@ -136,25 +136,58 @@ fn lookup_one<'a>(
     Ok(Some(first))
 }
 
+/// Lookups in flight at once on the one connection: each lookup is a few round trips to the
+/// Secret Service, and overlapping them hides most of that latency.
+const IN_FLIGHT: usize = 8;
+
+fn fetch_one(
+    ss: &SecretService<'_>,
+    default_path: Option<&str>,
+    l: &Lookup,
+    prompt: bool,
+) -> Outcome {
+    match lookup_one(ss, default_path, l, prompt) {
+        Ok(Some(item)) => match item.get_secret() {
+            Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
+            Err(e) => Outcome::Failed(explain(e)),
+        },
+        Ok(None) => Outcome::NotFound,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
 pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
     let ss = connect()?;
     let default_path = ss
         .get_default_collection()
         .ok()
         .map(|c| c.collection_path.to_string());
-    Ok(lookups
-        .iter()
-        .map(
-            |l| match lookup_one(&ss, default_path.as_deref(), l, prompt) {
-                Ok(Some(item)) => match item.get_secret() {
-                    Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
-                    Err(e) => Outcome::Failed(explain(e)),
-                },
-                Ok(None) => Outcome::NotFound,
-                Err(e) => Outcome::Failed(e),
-            },
-        )
-        .collect())
+    let default_path = default_path.as_deref();
+    if prompt || lookups.len() == 1 {
+        // An unlock prompt must not race another: one at a time.
+        return Ok(lookups
+            .iter()
+            .map(|l| fetch_one(&ss, default_path, l, prompt))
+            .collect());
+    }
+    let chunk = lookups.len().div_ceil(IN_FLIGHT);
+    let ss = &ss;
+    Ok(std::thread::scope(|scope| {
+        let handles: Vec<_> = lookups
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|l| fetch_one(ss, default_path, l, false))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("keyring lookup thread"))
+            .collect()
+    }))
 }
 
 /// The label `set` gives new items, readable in Seahorse and `secret-tool search`.

@@ -1,0 +1,3 @@
+# ~/.zshrc: `secrets` loads the secrets of the project you are in (extra arguments go to
+# jit-secrets, e.g. `secrets --manifest ~/work/app/manifest.toml`).
+secrets() { source <(jit-secrets activate --shell zsh "$@"); }

@@ -1,0 +1,86 @@
+//! `jit-secrets init [--flox]`: add an empty secrets table to the manifest, keeping the rest.
+
+use super::{UsageError, EXIT_OK};
+use crate::cli::{Global, InitArgs};
+use crate::manifest::{self, Home, ManifestError};
+use crate::manifest_edit::{
+    add_table, read, validate, version_lt, write_atomically, FLOX_PLUGINS_SCHEMA,
+};
+use std::path::PathBuf;
+
+pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
+    let cwd = std::env::current_dir()?;
+    let path = if args.flox {
+        match manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd) {
+            Ok(p) if p.ends_with(".flox/env/manifest.toml") => p,
+            _ => return Err(UsageError(
+                "no Flox environment found here (.flox/env/manifest.toml); run `flox init` first"
+                    .into(),
+            )
+            .into()),
+        }
+    } else {
+        match manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd) {
+            Ok(p) => p,
+            Err(ManifestError::NotFound { .. }) if global.manifest.is_none() => {
+                let p = PathBuf::from("manifest.toml");
+                write_atomically(
+                    &p,
+                    "# References to secrets, never values: see `jit-secrets --help`.\n[secrets]\n",
+                )?;
+                eprintln!("jit-secrets: created manifest.toml with an empty [secrets] table");
+                eprintln!("  next: jit-secrets add GITHUB_TOKEN keyring:github-token && jit-secrets set GITHUB_TOKEN");
+                return Ok(EXIT_OK);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let flox = args.flox || path.ends_with(".flox/env/manifest.toml");
+    let home = if flox {
+        Home::FloxPlugin
+    } else {
+        Home::Secrets
+    };
+    let (_, mut doc) = read(&path)?;
+    if flox && doc.contains_key("secrets") {
+        return Err(UsageError(format!(
+            "{} has a top-level [secrets] table, which Flox rejects; rename it to [plugins.jit-secrets]",
+            path.display()
+        ))
+        .into());
+    }
+    let mut notes = Vec::new();
+    if flox {
+        // [plugins] needs schema-version 1.14.0; older schemas would reject it.
+        match doc.get("schema-version").and_then(|v| v.as_str()).map(str::to_string) {
+            Some(v) if version_lt(&v, FLOX_PLUGINS_SCHEMA) => {
+                doc["schema-version"] = toml_edit::value(FLOX_PLUGINS_SCHEMA);
+                notes.push(format!("raised schema-version from {v} to {FLOX_PLUGINS_SCHEMA} ([plugins] needs Flox 1.14)"));
+            }
+            Some(_) => {}
+            None => notes.push(format!(
+                "this manifest uses `version = 1`; Flox migrates it to schema-version {FLOX_PLUGINS_SCHEMA} when it sees [plugins] (needs Flox 1.14 or later)"
+            )),
+        }
+    }
+    if !add_table(&mut doc, home) {
+        eprintln!(
+            "jit-secrets: {} already has a {} table",
+            path.display(),
+            home.table_name()
+        );
+        return Ok(EXIT_OK);
+    }
+    let text = doc.to_string();
+    validate(&path, &text)?;
+    write_atomically(&path, &text)?;
+    eprintln!(
+        "jit-secrets: added {} to {}",
+        home.table_name(),
+        path.display()
+    );
+    for n in notes {
+        eprintln!("  note: {n}");
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,25 @@
+//! `jit-secrets remove NAME`: delete one entry from the manifest (not the stored value: see `delete`).
+
+use super::{load_manifest, UsageError, EXIT_OK};
+use crate::cli::{Global, RemoveArgs};
+use crate::manifest_edit::{read, secrets_table, validate, write_atomically};
+
+pub fn run(global: &Global, args: RemoveArgs) -> anyhow::Result<u8> {
+    let manifest = load_manifest(global)?;
+    let (_, mut doc) = read(&manifest.path)?;
+    let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
+    if args.name == "options" || table.remove(&args.name).is_none() {
+        let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "no secret named {} (known: {})",
+            args.name,
+            known.join(", ")
+        ))
+        .into());
+    }
+    let text = doc.to_string();
+    validate(&manifest.path, &text)?;
+    write_atomically(&manifest.path, &text)?;
+    eprintln!("jit-secrets: removed {} from {} (the stored value is untouched: `jit-secrets delete` removes that)", args.name, manifest.path.display());
+    Ok(EXIT_OK)
+}

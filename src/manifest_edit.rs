@@ -1,0 +1,144 @@
+//! Editing the manifest in place (`init`, `add`, `remove`): comments, order and layout outside the
+//! edited entry stay byte for byte, and the file is replaced atomically (temp file in the same
+//! directory, fsync, rename) so a crash never leaves half a manifest.
+
+use crate::manifest::{parse, Home, ManifestError};
+use std::io::Write;
+use std::path::Path;
+use toml_edit::{DocumentMut, Item, Table};
+
+/// Flox's manifest schema that introduced `[plugins]`.
+pub const FLOX_PLUGINS_SCHEMA: &str = "1.14.0";
+
+pub fn read(path: &Path) -> Result<(String, DocumentMut), ManifestError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let doc = text
+        .parse::<DocumentMut>()
+        .map_err(|e| ManifestError::Whole {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok((text, doc))
+}
+
+/// Writes `text` to `path` atomically, keeping the file's permissions.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "manifest.toml".into());
+    let tmp = dir.join(format!(".{name}.jit-secrets-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            f.set_permissions(meta.permissions())?;
+        }
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The secrets table of a parsed document, mutable.
+pub fn secrets_table<'d>(
+    doc: &'d mut DocumentMut,
+    home: Home,
+) -> Option<&'d mut dyn toml_edit::TableLike> {
+    match home {
+        Home::Secrets => doc.get_mut("secrets")?.as_table_like_mut(),
+        Home::FloxPlugin => doc
+            .get_mut("plugins")?
+            .as_table_like_mut()?
+            .get_mut("jit-secrets")?
+            .as_table_like_mut(),
+    }
+}
+
+/// Adds the empty table for `home`; false if it was there already.
+pub fn add_table(doc: &mut DocumentMut, home: Home) -> bool {
+    match home {
+        Home::Secrets => {
+            if doc.contains_key("secrets") {
+                return false;
+            }
+            doc.insert("secrets", Item::Table(Table::new()));
+        }
+        Home::FloxPlugin => {
+            if !doc.contains_key("plugins") {
+                let mut plugins = Table::new();
+                plugins.set_implicit(true);
+                doc.insert("plugins", Item::Table(plugins));
+            }
+            let Some(plugins) = doc["plugins"].as_table_like_mut() else {
+                return false;
+            };
+            if plugins.contains_key("jit-secrets") {
+                return false;
+            }
+            plugins.insert("jit-secrets", Item::Table(Table::new()));
+        }
+    }
+    true
+}
+
+/// Compares dotted versions like "1.10.0" numerically.
+pub fn version_lt(a: &str, b: &str) -> bool {
+    let parse = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u64>().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    parse(a) < parse(b)
+}
+
+/// Re-parses the edited text with the real parser, so an edit can never produce a manifest that
+/// `activate` would reject.
+pub fn validate(path: &Path, text: &str) -> Result<(), ManifestError> {
+    parse(path, text).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_lt("1.9.0", "1.14.0"));
+        assert!(!version_lt("1.14.0", "1.14.0"));
+        assert!(!version_lt("1.19.0", "1.14.0"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("manifest.toml");
+        std::fs::write(&p, "old").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&p, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+    }
+}
