@@ -54,10 +54,7 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// The secrets table of a parsed document, mutable.
-pub fn secrets_table<'d>(
-    doc: &'d mut DocumentMut,
-    home: Home,
-) -> Option<&'d mut dyn toml_edit::TableLike> {
+pub fn secrets_table(doc: &mut DocumentMut, home: Home) -> Option<&mut dyn toml_edit::TableLike> {
     match home {
         Home::Secrets => doc.get_mut("secrets")?.as_table_like_mut(),
         Home::FloxPlugin => doc
