@@ -1,18 +1,7 @@
 //! jit-secrets: parse arguments, dispatch, map errors to exit codes. Nothing else lives here.
 
-mod cli;
-mod commands;
-mod manifest;
-mod manifest_edit;
-mod process;
-mod reference;
-mod resolve;
-mod secret;
-mod shell;
-mod stores;
-mod time;
-
 use clap::Parser;
+use jit_secrets::{cli, commands};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

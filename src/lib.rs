@@ -1,0 +1,14 @@
+//! jit-secrets as a library: the modules the binary wires together, exposed for the fuzz targets,
+//! the benchmark and tests that need the types themselves (e.g. proving values are zeroized).
+
+pub mod cli;
+pub mod commands;
+pub mod manifest;
+pub mod manifest_edit;
+pub mod process;
+pub mod reference;
+pub mod resolve;
+pub mod secret;
+pub mod shell;
+pub mod stores;
+pub mod time;
