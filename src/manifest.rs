@@ -24,7 +24,55 @@ const ENTRY_KEYS: &[&str] = &[
     "trim",
     "description",
     "rotate_after",
+    "allow_dangerous_name",
 ];
+
+/// A manifest is a few lines of references; anything this large is a wrong file.
+pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
+
+/// Variables that change how the shell or every program it starts behaves: a secret named like
+/// this could hijack the session, so it takes an explicit `allow_dangerous_name = true`.
+const DANGEROUS_NAMES: &[&str] = &[
+    "PATH",
+    "BASH_ENV",
+    "ENV",
+    "PROMPT_COMMAND",
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "IFS",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "CDPATH",
+    "HOME",
+    "SHELL",
+    "ZDOTDIR",
+    "FPATH",
+    "HISTFILE",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PERL5OPT",
+    "PERL5LIB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+    "JAVA_TOOL_OPTIONS",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "SSH_AUTH_SOCK",
+    "TMPDIR",
+];
+
+pub fn is_dangerous_name(name: &str) -> bool {
+    DANGEROUS_NAMES.contains(&name)
+        || name.starts_with("LD_")
+        || name.starts_with("DYLD_")
+        || name.starts_with("BASH_FUNC_")
+}
 const OPTION_KEYS: &[&str] = &["timeout", "concurrency", "commands", "rotate_after"];
 
 /// Which table of which kind of file the secrets came from.
@@ -182,6 +230,14 @@ fn existing(p: PathBuf) -> Result<PathBuf, ManifestError> {
 }
 
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(ManifestError::Whole {
+                path: path.to_path_buf(),
+                message: format!("is {} bytes, over the {MAX_MANIFEST_BYTES}-byte limit for a manifest; is this the right file?", meta.len()),
+            });
+        }
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -324,6 +380,7 @@ fn parse_entry(
     item: &Item,
     base_dir: &Path,
 ) -> Result<Entry, ManifestError> {
+    let mut allow_dangerous = false;
     let mut entry = Entry {
         name: name.to_string(),
         from: Vec::new(),
@@ -334,6 +391,9 @@ fn parse_entry(
         rotate_after: None,
     };
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
+        if is_dangerous_name(name) {
+            return Err(dangerous(loc, name, key));
+        }
         entry.from.push(parse_reference(loc, value, base_dir)?);
         return Ok(entry);
     }
@@ -371,6 +431,10 @@ fn parse_entry(
             }
             ("timeout", Some(v)) => entry.timeout = Some(parse_duration_value(loc, v)?),
             ("rotate_after", Some(v)) => entry.rotate_after = Some(parse_duration_value(loc, v)?),
+            ("allow_dangerous_name", Some(Value::Boolean(b))) => allow_dangerous = *b.value(),
+            ("allow_dangerous_name", _) => {
+                return Err(loc.at(vspan, "`allow_dangerous_name` must be true or false"))
+            }
             ("description", Some(Value::String(s))) => entry.description = Some(s.value().clone()),
             ("description", _) => return Err(loc.at(vspan, "`description` must be a string")),
             _ => {
@@ -384,6 +448,9 @@ fn parse_entry(
             }
         }
     }
+    if is_dangerous_name(name) && !allow_dangerous {
+        return Err(dangerous(loc, name, key));
+    }
     if entry.from.is_empty() {
         return Err(loc.at(
             key.span(),
@@ -394,6 +461,15 @@ fn parse_entry(
         ));
     }
     Ok(entry)
+}
+
+fn dangerous(loc: &Locator, name: &str, key: &toml_edit::Key) -> ManifestError {
+    loc.at(
+        key.span(),
+        format!(
+            "`{name}` changes how your shell or the programs it runs behave, so a secret may not set it by accident; if you mean it, write {name} = {{ from = \"…\", allow_dangerous_name = true }}"
+        ),
+    )
 }
 
 fn parse_options(
@@ -568,6 +644,64 @@ commands = { op = "/opt/op" }
         assert!(e.contains(":1:"), "{e}");
         let e = err_text("[secrets.options]\nspeed = 1\n");
         assert!(e.contains("unknown option `speed`"), "{e}");
+    }
+
+    #[test]
+    fn dangerous_names_need_an_explicit_opt_in() {
+        for name in [
+            "PATH",
+            "LD_PRELOAD",
+            "BASH_ENV",
+            "PROMPT_COMMAND",
+            "DYLD_INSERT_LIBRARIES",
+            "BASH_FUNC_x%%",
+        ] {
+            if !crate::reference::is_valid_env_name(name) {
+                continue;
+            }
+            let e = err_text(&format!("[secrets]\n{name} = \"env:X\"\n"));
+            assert!(
+                e.contains(":2:1:") && e.contains("allow_dangerous_name = true"),
+                "{e}"
+            );
+            let e = err_text(&format!("[secrets]\n{name} = {{ from = \"env:X\" }}\n"));
+            assert!(e.contains("allow_dangerous_name"), "{e}");
+            let m = parse_str(&format!(
+                "[secrets]\n{name} = {{ from = \"env:X\", allow_dangerous_name = true }}\n"
+            ))
+            .unwrap();
+            assert_eq!(m.entries[0].name, name);
+        }
+        assert!(parse_str("[secrets]\nPATHFINDER_TOKEN = \"env:X\"\n").is_ok());
+    }
+
+    #[test]
+    fn hostile_manifests_are_errors_not_crashes() {
+        // Deep nesting, huge keys, odd unicode, duplicate tables.
+        let deep = format!("[secrets]\nA = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        assert!(parse_str(&deep).is_err());
+        let deep_tables = format!(
+            "[secrets]\nA = {}1{}\n",
+            "{ x = ".repeat(3000),
+            " }".repeat(3000)
+        );
+        assert!(parse_str(&deep_tables).is_err());
+        assert!(parse_str(&format!("[secrets]\n{} = \"env:X\"\n", "A".repeat(100_000))).is_ok());
+        assert!(parse_str("[secrets]\nA = \"env:X\"\n[secrets]\nB = \"env:Y\"\n").is_err());
+        assert!(parse_str("[secrets]\n\u{202e}A = \"env:X\"\n").is_err());
+    }
+
+    #[test]
+    fn oversized_manifests_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("manifest.toml");
+        std::fs::write(
+            &p,
+            format!("[secrets]\n# {}\n", "x".repeat(MAX_MANIFEST_BYTES as usize)),
+        )
+        .unwrap();
+        let e = load(&p).unwrap_err().to_string();
+        assert!(e.contains("limit for a manifest"), "{e}");
     }
 
     #[test]

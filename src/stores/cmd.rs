@@ -22,7 +22,7 @@ impl Store for Cmd {
             Err(e) => return Outcome::Failed(e),
         };
         if out.exit.success() {
-            Outcome::Found(out.stdout)
+            super::found_unless_empty(&argv[0], reference, out.stdout)
         } else {
             Outcome::Failed(cli_failed(
                 &argv[0],

@@ -229,6 +229,27 @@ pub(crate) fn cli_failed(program: &str, out: process::Output, fix: &str) -> Stor
         .fix(fix)
 }
 
+/// A raw-value CLI that exits 0 having printed nothing (or having closed its stdout early) gave
+/// no secret: an empty token is almost always a broken store, not a value.
+pub(crate) fn found_unless_empty(
+    program: &str,
+    reference: &Reference,
+    stdout: SecretValue,
+) -> Outcome {
+    if stdout.is_empty() {
+        Outcome::Failed(
+            StoreError::new(format!(
+                "`{program}` succeeded but printed nothing for {reference}"
+            ))
+            .fix(format!(
+                "check the item has a value (run the `{program}` command by hand)"
+            )),
+        )
+    } else {
+        Outcome::Found(stdout)
+    }
+}
+
 /// Picks a field from JSON in memory; strings are taken as they are, other values as JSON text.
 pub(crate) fn json_field_value(v: &serde_json::Value) -> SecretValue {
     match v {

@@ -86,7 +86,7 @@ impl Op {
             Err(e) => return Outcome::Failed(e),
         };
         if out.exit.success() {
-            return Outcome::Found(out.stdout);
+            return super::found_unless_empty("op", reference, out.stdout);
         }
         if is_not_found(&out.stderr.scrubbed(&Default::default())) {
             return Outcome::NotFound;

@@ -64,6 +64,9 @@ impl Store for Pass {
                 ),
             ));
         }
+        if out.stdout.is_empty() {
+            return super::found_unless_empty("pass", reference, out.stdout);
+        }
         if *whole_entry {
             return Outcome::Found(out.stdout);
         }

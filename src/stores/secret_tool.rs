@@ -2,7 +2,7 @@
 
 use super::StoreError;
 use super::{cli_failed, run_cli, Context, Outcome, Store};
-use crate::process::Child;
+use crate::process::{Child, Exit};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;
@@ -34,11 +34,12 @@ impl Store for SecretTool {
             Ok(out) => out,
             Err(e) => return Outcome::Failed(e),
         };
-        match (out.exit.success(), out.stderr.is_blank()) {
-            (true, _) => Outcome::Found(out.stdout),
-            // `secret-tool lookup` says nothing and exits 1 when no item matches.
-            (false, true) => Outcome::NotFound,
-            (false, false) => Outcome::Failed(cli_failed("secret-tool", out, RUNNING)),
+        match (out.exit, out.stderr.is_blank()) {
+            (Exit::Code(0), _) => super::found_unless_empty("secret-tool", reference, out.stdout),
+            // `secret-tool lookup` says nothing and exits 1 when no item matches; anything else
+            // (a signal, another status, words on stderr) is a failure.
+            (Exit::Code(1), true) => Outcome::NotFound,
+            _ => Outcome::Failed(cli_failed("secret-tool", out, RUNNING)),
         }
     }
 
@@ -90,7 +91,7 @@ impl Store for SecretTool {
         let out = run_cli(child, INSTALL)?;
         if out.exit.success() {
             Ok(1)
-        } else if out.stderr.is_blank() {
+        } else if out.exit == Exit::Code(1) && out.stderr.is_blank() {
             Ok(0)
         } else {
             Err(cli_failed("secret-tool", out, RUNNING))

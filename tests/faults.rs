@@ -1,0 +1,149 @@
+//! Every CLI store under every fault: not installed, exits non-zero, killed by a signal, hangs past
+//! the timeout, prints 100 MiB, prints invalid UTF-8, prints nothing, closes stdout early.
+//! Each is a clear error naming the secret and the fix, exit 1, and no export on stdout.
+
+mod support;
+use std::time::{Duration, Instant};
+use support::*;
+
+/// (program the store runs, a reference for it, does the store hand the raw bytes through)
+const STORES: &[(&str, &str, bool)] = &[
+    ("op", "op://Eng/db/password", true),
+    ("aws", "aws-sm:prod/api", false),
+    ("aws", "aws-ssm:/prod/db", false),
+    ("vault", "vault:secret/app#db", false),
+    ("doppler", "doppler:API_KEY?project=p&config=c", false),
+    ("pass", "pass:app/db", true),
+    ("secret-tool", "secret-tool:service=s&account=a", true),
+    ("mytool", "cmd:mytool --get db", true),
+];
+
+fn faulty_sandbox(program: &str, reference: &str, fault: &str) -> Sandbox {
+    let mut sb = Sandbox::new();
+    let bin = sb.path().join("faulty-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(fake_dir().join("faulty"), bin.join(program)).unwrap();
+    sb.set_env("FAULT", fault);
+    sb.set_env(
+        "FAULT_MARKER",
+        format!("jit-fault-{}-{program}", std::process::id()),
+    );
+    sb.set_env("PASSWORD_STORE_DIR", sb.path().join("no-store"));
+    sb.manifest(&format!(
+        "[secrets]\nSECRET = {{ from = \"{reference}\", timeout = \"700ms\" }}\n[secrets.options]\ncommands = {{ \"{program}\" = \"{}\" }}\n",
+        bin.join(program).display()
+    ));
+    sb
+}
+
+#[track_caller]
+fn assert_clear_failure(out: &std::process::Output, reference: &str, needle: &str) {
+    assert_code(out, 1);
+    assert_eq!(stdout(out), "false\n", "{reference}: no export on failure");
+    let err = stderr(out);
+    let first = err.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with(&format!("jit-secrets: error: SECRET: {reference} (")),
+        "{reference}: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{reference}: expected `{needle}` in:\n{err}"
+    );
+    assert!(err.contains("  fix: "), "{reference}: no fix in:\n{err}");
+    assert!(err.lines().count() <= 12, "{reference}: too long:\n{err}");
+}
+
+#[test]
+fn not_installed() {
+    for (program, reference, _) in STORES {
+        let sb = Sandbox::new();
+        sb.manifest(&format!("[secrets]\nSECRET = \"{reference}\"\n[secrets.options]\ncommands = {{ \"{program}\" = \"/nonexistent/{program}\" }}\n"));
+        assert_clear_failure(
+            &sb.jit_m(&["activate", "--shell", "bash"]),
+            reference,
+            "is not installed or not on PATH",
+        );
+    }
+}
+
+#[test]
+fn exits_non_zero_or_is_killed() {
+    for (program, reference, _) in STORES {
+        let out =
+            faulty_sandbox(program, reference, "exit1").jit_m(&["activate", "--shell", "bash"]);
+        assert_clear_failure(&out, reference, "internal error 42");
+        let out =
+            faulty_sandbox(program, reference, "signal").jit_m(&["activate", "--shell", "bash"]);
+        assert_clear_failure(&out, reference, "killed by signal 9");
+    }
+}
+
+#[test]
+fn hangs_are_killed_at_the_timeout_with_their_process_group() {
+    for (program, reference, _) in STORES {
+        let sb = faulty_sandbox(program, reference, "hang");
+        let start = Instant::now();
+        let out = sb.jit_m(&["activate", "--shell", "bash"]);
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{reference}: {:?}",
+            start.elapsed()
+        );
+        assert_clear_failure(&out, reference, "did not finish within 0.7s");
+        std::thread::sleep(Duration::from_millis(100));
+        let ps = std::process::Command::new("ps")
+            .args(["-eo", "args"])
+            .output()
+            .unwrap();
+        let marker = sb.env["FAULT_MARKER"].to_string_lossy().into_owned();
+        assert!(
+            !stdout(&ps).contains(&marker),
+            "{reference}: processes left behind:\n{}",
+            stdout(&ps)
+        );
+    }
+}
+
+#[test]
+fn a_flood_of_output_is_capped() {
+    for (program, reference, _) in STORES {
+        let out =
+            faulty_sandbox(program, reference, "flood").jit_m(&["activate", "--shell", "bash"]);
+        assert_clear_failure(&out, reference, "printed more than");
+    }
+}
+
+#[test]
+fn nothing_or_a_closed_stdout_is_an_error_not_an_empty_secret() {
+    for fault in ["nothing", "close"] {
+        for (program, reference, raw) in STORES {
+            let out =
+                faulty_sandbox(program, reference, fault).jit_m(&["activate", "--shell", "bash"]);
+            let needle = if *raw {
+                "printed nothing"
+            } else {
+                "not the JSON expected"
+            };
+            assert_clear_failure(&out, reference, needle);
+        }
+    }
+}
+
+#[test]
+fn invalid_utf8_passes_through_raw_stores_exactly_and_fails_json_stores_clearly() {
+    for (program, reference, raw) in STORES {
+        let out =
+            faulty_sandbox(program, reference, "badutf8").jit_m(&["activate", "--shell", "bash"]);
+        if *raw {
+            // Bytes are the value; the shells carry them exactly (tests/shells.rs).
+            assert_code(&out, 0);
+            assert_eq!(
+                out.stdout, b"export SECRET='bad \xff\xfe\x80 utf8'\n",
+                "{reference}"
+            );
+        } else {
+            assert_clear_failure(&out, reference, "not the JSON expected");
+        }
+    }
+}
