@@ -11,7 +11,10 @@ fn record(sb: &mut Sandbox, program: &str) -> (String, std::path::PathBuf) {
     std::fs::create_dir_all(&dir).unwrap();
     let link = dir.join(program);
     std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
-    sb.set_env(&format!("RECORD_REAL_{program}"), require(program));
+    sb.set_env(
+        &format!("RECORD_REAL_{}", program.replace('-', "_")),
+        require(program),
+    );
     let log = sb.path().join("calls.log");
     sb.set_env("RECORD_LOG", &log);
     (format!("{program} = \"{}\"", link.display()), log)

@@ -265,3 +265,67 @@ pub fn hostile_values() -> Vec<(&'static str, Vec<u8>)> {
         ),
     ]
 }
+
+/// The syscalls that can write to the filesystem, for `strace -e trace=…`.
+pub const WRITE_SYSCALLS: &str = "open,openat,openat2,creat,rename,renameat,renameat2,unlink,unlinkat,rmdir,mkdir,mkdirat,link,linkat,symlink,symlinkat,truncate,ftruncate,chmod,fchmodat,chown,fchownat,utimensat";
+
+/// Lines of an `strace -f` log that wrote to the filesystem: successful calls, outside /dev and
+/// /proc. Under -f a call can be split into `<unfinished ...>` and `<... resumed>` lines (another
+/// process ran in between); those are joined first, so a failed call is never mistaken for one
+/// that succeeded.
+pub fn find_writes(trace: &str) -> Vec<String> {
+    let mut pending: BTreeMap<String, String> = BTreeMap::new();
+    let mut calls = Vec::new();
+    for line in trace.lines() {
+        let pid = line.split_whitespace().next().unwrap_or("").to_string();
+        if let Some(head) = line.strip_suffix("<unfinished ...>") {
+            pending.insert(pid, head.to_string());
+        } else if line.contains(" resumed>") {
+            let tail = line.split_once(" resumed>").map_or("", |(_, t)| t);
+            calls.push(format!(
+                "{}{tail}",
+                pending.remove(&pid).unwrap_or_default()
+            ));
+        } else {
+            calls.push(line.to_string());
+        }
+    }
+    let write_calls = [
+        "creat(",
+        "rename(",
+        "renameat(",
+        "renameat2(",
+        "unlink(",
+        "unlinkat(",
+        "rmdir(",
+        "mkdir(",
+        "mkdirat(",
+        "link(",
+        "linkat(",
+        "symlink(",
+        "symlinkat(",
+        "truncate(",
+        "ftruncate(",
+        "chmod(",
+        "fchmodat(",
+        "chown(",
+        "fchownat(",
+        "utimensat(",
+    ];
+    calls
+        .into_iter()
+        .filter(|l| !l.contains("= -1 E"))
+        .filter(|l| {
+            let call = l.split_whitespace().nth(1).unwrap_or("");
+            let opens_for_write = (call.starts_with("open(")
+                || call.starts_with("openat(")
+                || call.starts_with("openat2("))
+                && (l.contains("O_WRONLY")
+                    || l.contains("O_RDWR")
+                    || l.contains("O_CREAT")
+                    || l.contains("O_TRUNC"));
+            opens_for_write || write_calls.iter().any(|c| call.starts_with(c))
+        })
+        .filter(|l| !l.contains("\"/dev/") && !l.contains("\"/proc/"))
+        .collect()
+}

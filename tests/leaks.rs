@@ -1,0 +1,328 @@
+//! With a canary value in every store at once: no file is written while resolving (`activate`,
+//! `run`, `verify` under strace -f), no report, list or error message contains a canary, and no
+//! child's argv holds one. Then: 200 secrets across all stores resolve identically at concurrency
+//! 1 and 64, and two activations at once do not interfere.
+
+mod support;
+use std::collections::BTreeMap;
+use support::stores::*;
+use support::*;
+
+struct AllStores {
+    sb: Sandbox,
+    /// NAME → the value it must resolve to.
+    values: BTreeMap<String, String>,
+    argv_logs: Vec<std::path::PathBuf>,
+    _pass: PassStore,
+    _moto: Moto,
+    _bao: Bao,
+    _doppler: DopplerApi,
+    _ss: SecretService,
+}
+
+fn canary(store: &str, i: usize) -> String {
+    format!("canary-{store}-{i}-9f2c41")
+}
+
+/// `per_store` secrets in each of the eleven stores.
+fn all_stores(per_store: usize) -> AllStores {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::new(&mut sb);
+    let moto = Moto::new(&mut sb);
+    let bao = Bao::new(&mut sb);
+    let ss = SecretService::new(&mut sb);
+    let mut doppler_data = serde_json::Map::new();
+    let mut op_data = serde_json::Map::new();
+    let mut m = String::from("[secrets]\n");
+    let mut values = BTreeMap::new();
+    let mut sm = Vec::new();
+    let mut ssm = Vec::new();
+    for i in 0..per_store {
+        let mut add = |name: String, reference: String, value: String| {
+            m.push_str(&format!("{name} = \"{reference}\"\n"));
+            values.insert(name, value);
+        };
+        pass.insert(&format!("app/s{i}"), canary("pass", i).as_bytes());
+        add(
+            format!("PASS_{i}"),
+            format!("pass:app/s{i}"),
+            canary("pass", i),
+        );
+        sm.push((format!("app/s{i}"), canary("awssm", i)));
+        add(
+            format!("AWSSM_{i}"),
+            format!("aws-sm:app/s{i}"),
+            canary("awssm", i),
+        );
+        ssm.push((format!("/app/p{i}"), canary("awsssm", i)));
+        add(
+            format!("AWSSSM_{i}"),
+            format!("aws-ssm:/app/p{i}"),
+            canary("awsssm", i),
+        );
+        add(
+            format!("VAULT_{i}"),
+            format!("vault:secret/app#f{i}"),
+            canary("vault", i),
+        );
+        doppler_data.insert(format!("D{i}"), canary("doppler", i).into());
+        add(
+            format!("DOPPLER_{i}"),
+            format!("doppler:D{i}?project=p&config=c"),
+            canary("doppler", i),
+        );
+        ss.store(
+            "k",
+            &[("service", &format!("ks{i}")), ("account", "t")],
+            canary("keyring", i).as_bytes(),
+        );
+        add(
+            format!("KEYRING_{i}"),
+            format!("keyring:ks{i}?account=t"),
+            canary("keyring", i),
+        );
+        ss.store(
+            "s",
+            &[("service", &format!("st{i}")), ("account", "t")],
+            canary("secrettool", i).as_bytes(),
+        );
+        add(
+            format!("SECRETTOOL_{i}"),
+            format!("secret-tool:service=st{i}&account=t"),
+            canary("secrettool", i),
+        );
+        op_data.insert(format!("op://Eng/item{i}/password"), canary("op", i).into());
+        add(
+            format!("OP_{i}"),
+            format!("op://Eng/item{i}/password"),
+            canary("op", i),
+        );
+        sb.write(&format!("files/s{i}"), canary("file", i));
+        add(
+            format!("FILE_{i}"),
+            format!("file:files/s{i}"),
+            canary("file", i),
+        );
+        add(format!("ENV_{i}"), format!("env:SRC_{i}"), canary("env", i));
+        // Assembled by the command, so the reference text itself holds no canary.
+        add(
+            format!("CMD_{i}"),
+            format!("cmd:printf %s-%s-%s canary-cmd {i} 9f2c41"),
+            canary("cmd", i),
+        );
+    }
+    for i in 0..per_store {
+        sb.set_env(&format!("SRC_{i}"), canary("env", i));
+    }
+    // All fields in one version of one secret (one `vault kv put`).
+    let fields: Vec<(String, String)> = (0..per_store)
+        .map(|i| (format!("f{i}"), canary("vault", i)))
+        .collect();
+    bao.put_fields(
+        "secret/app",
+        &fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    moto.seed(&sm, &ssm);
+    let doppler = DopplerApi::new(&mut sb, &serde_json::json!({ "p/c": doppler_data }));
+    let _op = FakeOp::new(&mut sb, &serde_json::Value::Object(op_data));
+    // Record every CLI's argv.
+    let rec = sb.path().join("rec");
+    std::fs::create_dir_all(&rec).unwrap();
+    let mut commands = Vec::new();
+    let log = sb.path().join("argv.log");
+    for program in ["aws", "vault", "pass", "doppler", "secret-tool"] {
+        std::os::unix::fs::symlink(fake_dir().join("record"), rec.join(program)).unwrap();
+        sb.set_env(
+            &format!("RECORD_REAL_{}", program.replace('-', "_")),
+            require(program),
+        );
+        commands.push(format!(
+            "\"{program}\" = \"{}\"",
+            rec.join(program).display()
+        ));
+    }
+    sb.set_env("RECORD_LOG", &log);
+    m.push_str(&format!(
+        "[secrets.options]\ncommands = {{ {} }}\n",
+        commands.join(", ")
+    ));
+    sb.manifest(&m);
+    AllStores {
+        argv_logs: vec![log, sb.path().join("op-calls.log")],
+        sb,
+        values,
+        _pass: pass,
+        _moto: moto,
+        _bao: bao,
+        _doppler: doppler,
+        _ss: ss,
+    }
+}
+
+fn has_canary(text: &[u8]) -> bool {
+    text.windows(6).any(|w| w == b"canary") && String::from_utf8_lossy(text).contains("-9f2c41")
+}
+
+#[test]
+fn nothing_leaks_with_every_store_in_use() {
+    let all = all_stores(2);
+    let sb = &all.sb;
+    // Every store answers.
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, value) in &all.values {
+        assert_eq!(v[name].as_str(), Some(value.as_str()), "{name}");
+    }
+    assert!(!has_canary(&out.stderr), "{}", stderr(&out));
+
+    // (a) no file written by activate, run or verify, or anything they start — except GnuPG's
+    // own lock files in GNUPGHOME, which gpg takes on every decryption and which hold no secret.
+    let gnupg = sb.path().join("g");
+    for args in [
+        &["activate", "--shell", "bash"][..],
+        &["run", "--", "true"],
+        &["verify", "--json"],
+    ] {
+        let log = sb.path().join("strace.log");
+        let out = sb
+            .command(require("strace"))
+            .args(["-f", "-qq", "-e", "signal=none", "-o"])
+            .arg(&log)
+            .args(["-e", &format!("trace={WRITE_SYSCALLS}")])
+            .arg(BIN)
+            .args(["--manifest", "manifest.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        let writes: Vec<String> = find_writes(&trace)
+            .into_iter()
+            .filter(|w| !w.contains(&format!("\"{}/", gnupg.display())))
+            .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("argv.log").display())))
+            .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("op-calls.log").display())))
+            .collect();
+        assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
+        assert!(
+            trace.contains("execve") || trace.contains("openat("),
+            "strace saw nothing"
+        );
+    }
+
+    // (b) no canary in any report, list, or error message.
+    let mut outputs = vec![
+        sb.jit_m(&["list"]),
+        sb.jit_m(&["list", "--json"]),
+        sb.jit_m(&["verify"]),
+        sb.jit_m(&["verify", "--json"]),
+    ];
+    // Stale copies of every value in the environment: verify compares, never prints.
+    let mut stale = sb.command(BIN);
+    stale.args(["--manifest", "manifest.toml", "verify", "--json"]);
+    for name in all.values.keys() {
+        stale.env(name, "canary-stale-9f2c41");
+    }
+    outputs.push(stale.output().unwrap());
+    // An error path whose child echoes values to stderr: scrubbed.
+    let leaky = sb.write(
+        "leaky.sh",
+        "#!/bin/sh\necho \"failed with $SRC_0 and $SRC_1\" >&2\nexit 1\n",
+    );
+    std::fs::set_permissions(&leaky, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
+    let broken = manifest.replace(
+        "[secrets.options]",
+        &format!("LEAKY = \"cmd:{}\"\n[secrets.options]", leaky.display()),
+    );
+    sb.write("broken.toml", &broken);
+    for args in [
+        &["activate", "--shell", "bash"][..],
+        &["verify"],
+        &["verify", "--json"],
+        &["run", "--", "true"],
+    ] {
+        let mut full = vec!["--manifest", "broken.toml"];
+        full.extend_from_slice(args);
+        let out = sb.jit(&full);
+        assert_code(&out, 1);
+        assert!(
+            stderr(&out).contains("<redacted>") || stdout(&out).contains("<redacted>"),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        outputs.push(out);
+    }
+    for out in &outputs {
+        assert!(
+            !has_canary(&out.stdout) && !has_canary(&out.stderr),
+            "a canary leaked:\n{}\n{}",
+            stdout(out),
+            stderr(out)
+        );
+    }
+
+    // (c) no canary on any child's argv.
+    for log in &all.argv_logs {
+        let text = std::fs::read_to_string(log).unwrap();
+        assert!(!text.is_empty(), "{} recorded nothing", log.display());
+        assert!(
+            !has_canary(text.as_bytes()),
+            "a value on argv in {}:\n{text}",
+            log.display()
+        );
+    }
+}
+
+#[test]
+fn two_hundred_secrets_resolve_identically_at_any_concurrency_and_in_parallel_runs() {
+    let all = all_stores(19); // 11 stores × 19 = 209 secrets
+    let sb = &all.sb;
+    assert!(all.values.len() >= 200);
+    let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
+    let mut outputs = Vec::new();
+    for concurrency in [1, 64] {
+        let text = manifest.replace(
+            "[secrets.options]\n",
+            &format!("[secrets.options]\nconcurrency = {concurrency}\n"),
+        );
+        sb.write(&format!("c{concurrency}.toml"), text);
+        let out = sb.jit(&[
+            "--manifest",
+            &format!("c{concurrency}.toml"),
+            "activate",
+            "--shell",
+            "bash",
+        ]);
+        assert_code(&out, 0);
+        outputs.push(out.stdout);
+    }
+    assert_eq!(outputs[0], outputs[1], "concurrency 1 and 64 differ");
+    let exported = String::from_utf8(outputs[0].clone()).unwrap();
+    for (name, value) in &all.values {
+        assert!(
+            exported.contains(&format!("export {name}='{value}'\n")),
+            "{name}"
+        );
+    }
+    // Two activations at once.
+    let spawn = || {
+        sb.command(BIN)
+            .args(["--manifest", "c64.toml", "activate", "--shell", "bash"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_code(&a, 0);
+    assert_code(&b, 0);
+    assert_eq!(a.stdout, outputs[0]);
+    assert_eq!(b.stdout, outputs[0]);
+}
