@@ -23,4 +23,6 @@ else
 fi
 echo "== cargo test"
 cargo test
+echo "== fuzz (manifest and reference parsers)"
+bash scripts/fuzz.sh
 echo "== all checks passed in $((SECONDS - t0))s"

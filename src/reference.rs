@@ -143,6 +143,14 @@ fn non_empty<'a>(part: &'a str, what: &str, example: &str) -> Result<&'a str, Re
 impl Reference {
     pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
         let text = text.trim();
+        // A control character in a reference is always a mistake (a paste gone wrong), and NUL
+        // could never reach a CLI's argv anyway. Tabs may separate `cmd:` arguments.
+        if let Some(c) = text.chars().find(|&c| c.is_control() && c != '\t') {
+            return err(format!(
+                "the reference contains the control character {:?}",
+                c
+            ));
+        }
         if let Some(rest) = text.strip_prefix("op://") {
             let parts: Vec<&str> = rest.split('/').collect();
             if !(3..=4).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
@@ -280,10 +288,9 @@ impl Reference {
                 if argv.is_empty() {
                     return err("cmd: no program given (example: `cmd:gopass show -o app/db`)");
                 }
-                Ok(Reference::Cmd {
-                    argv,
-                    text: rest.trim().to_string(),
-                })
+                // Trim what shell-words splits on, no more: the text shown must mean the same argv.
+                let text = rest.trim_matches([' ', '\t', '\n']).to_string();
+                Ok(Reference::Cmd { argv, text })
             }
             other => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
         }
@@ -429,6 +436,8 @@ mod tests {
             ("cmd:", "no program"),
             ("cmd:echo 'unterminated", "cannot split"),
             ("secret-tool:service", "ATTR=VALUE"),
+            ("cmd:\r\0x", "control character"),
+            ("env:A\u{7f}", "control character"),
         ] {
             let e = Reference::parse(text).expect_err(text);
             assert!(e.message.contains(needle), "{text}: {}", e.message);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs each cargo-fuzz target for a bounded time (JIT_FUZZ_SECONDS, default 60) on the corpus kept
+# in fuzz/corpus. cargo-fuzz wants nightly features; RUSTC_BOOTSTRAP lets the stable toolchain
+# provide them. No sanitizer: the code under test is safe Rust, and the targets look for panics,
+# hangs and round-trip failures (libFuzzer still catches those), at a fraction of the build time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${JIT_FUZZ_SECONDS:-60}
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
+export RUSTC_BOOTSTRAP=1
+cargo fuzz build -O --sanitizer none
+for target in manifest reference; do
+  echo "== cargo fuzz run $target (${SECONDS_EACH}s)"
+  # -timeout: any single input taking over 10 s is a hang; the output is kept short in CI logs.
+  cargo fuzz run -O --sanitizer none "$target" -- -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 2>&1 \
+    | grep -E "^(Done|stat::number_of_executed_units|INFO: (seed|-max_len))|panicked|ERROR|SUMMARY|==" || true
+  test "${PIPESTATUS[0]}" -eq 0
+done
