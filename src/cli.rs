@@ -39,7 +39,7 @@ pub enum Command {
     Activate(ActivateArgs),
     /// Run a command with the secrets in its environment (no shell involved)
     #[command(
-        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
+        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
     /// Store a secret's value in its store (keyring:, pass:, secret-tool:), from a hidden prompt or stdin
@@ -101,6 +101,9 @@ pub struct ActivateArgs {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// Replace every secret value in the command's stdout and stderr with <NAME> (for CI logs)
+    #[arg(long)]
+    pub mask: bool,
     /// The command and its arguments
     #[arg(
         required = true,

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod manifest;
 pub mod manifest_edit;
+pub mod mask;
 pub mod process;
 pub mod reference;
 pub mod resolve;

@@ -284,6 +284,73 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
     })
 }
 
+/// Runs `argv[0]` with `env` added, passing its stdout and stderr through `filter_out` and
+/// `filter_err` as they stream (for `run --mask`); stdin is shared. Returns how it ended.
+/// While it runs we ignore SIGINT and SIGQUIT: the terminal sends them to the child too, and we
+/// must stay alive to mask what it prints on the way out.
+pub fn run_filtered<F>(
+    argv: &[OsString],
+    env: &[(String, &[u8])],
+    filter_out: F,
+    filter_err: F,
+) -> std::io::Result<Exit>
+where
+    F: FnMut(&[u8], bool) -> Vec<u8> + Send,
+{
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let Some((program, args)) = argv.split_first() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no command given",
+        ));
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (name, value) in env {
+        cmd.env(name, std::ffi::OsStr::from_bytes(value));
+    }
+    let mut child = cmd.spawn()?;
+    // SAFETY: setting signal dispositions to SIG_IGN has no memory-safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    let out = child.stdout.take().expect("piped");
+    let err = child.stderr.take().expect("piped");
+    fn pump(
+        mut from: impl Read,
+        mut to: impl Write,
+        mut filter: impl FnMut(&[u8], bool) -> Vec<u8>,
+    ) {
+        let mut buf = Zeroizing::new([0u8; 8192]);
+        loop {
+            match from.read(&mut buf[..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let masked = filter(&buf[..n], false);
+                    if to.write_all(&masked).and_then(|_| to.flush()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.write_all(&filter(&[], true));
+        let _ = to.flush();
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| pump(out, std::io::stdout(), filter_out));
+        scope.spawn(|| pump(err, std::io::stderr(), filter_err));
+    });
+    let status = child.wait()?;
+    Ok(match (status.code(), status.signal()) {
+        (Some(c), _) => Exit::Code(c),
+        (None, Some(s)) => Exit::Signal(s),
+        (None, None) => Exit::Code(1),
+    })
+}
+
 /// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
 /// only on failure.
 pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {

@@ -189,6 +189,20 @@ fn plan(wanted: &BTreeMap<&Reference, Duration>) -> Vec<Job> {
 /// Runs jobs on at most `concurrency` threads, never more than a store's `max_parallel` of one
 /// store at once.
 fn execute(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference, Outcome)> {
+    let (instant, jobs): (Vec<Job>, Vec<Job>) = jobs
+        .into_iter()
+        .partition(|j| store_for(j.kind).is_instant());
+    let mut done: Vec<(Reference, Outcome)> =
+        instant.into_iter().flat_map(|j| run_job(j, ctx)).collect();
+    if jobs.is_empty() {
+        return done;
+    }
+    done.extend(execute_pooled(jobs, concurrency, ctx));
+    done
+}
+
+/// Runs jobs that wait on other processes or services on a bounded pool.
+fn execute_pooled(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference, Outcome)> {
     if jobs.len() == 1 {
         // The common small case: no threads at all.
         return run_job(jobs.into_iter().next().expect("one job"), ctx);

@@ -3,6 +3,7 @@
 
 use super::{context, load_manifest, report_problems, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RunArgs};
+use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
 use crate::resolve::resolve;
 
@@ -23,6 +24,9 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         .iter()
         .filter_map(|r| r.value().map(|v| (r.entry.name.clone(), v.expose())))
         .collect();
+    if args.mask {
+        return run_masked(&args.command, &env);
+    }
     let err = process::exec_replacing(&args.command, &env);
     // exec returned: the command could not start. 127/126 as shells do.
     let program = args.command[0].to_string_lossy();
@@ -32,5 +36,46 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     } else {
         eprintln!("jit-secrets: error: cannot run `{program}`: {err}");
         Ok(126)
+    }
+}
+
+/// `--mask`: the command runs as our child so its output can pass through the masker.
+fn run_masked(command: &[std::ffi::OsString], env: &[(String, &[u8])]) -> anyhow::Result<u8> {
+    let short: Vec<&str> = env
+        .iter()
+        .filter(|(_, v)| !v.is_empty() && v.len() < MIN_MASK_LEN)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !short.is_empty() {
+        eprintln!(
+            "jit-secrets: warning: not masking {} (shorter than {MIN_MASK_LEN} bytes)",
+            short.join(", ")
+        );
+    }
+    let values = || env.iter().map(|(n, v)| (n.as_str(), *v));
+    let filter =
+        |mut m: Masker| move |chunk: &[u8], end: bool| if end { m.finish() } else { m.feed(chunk) };
+    match process::run_filtered(
+        command,
+        env,
+        filter(Masker::new(values())),
+        filter(Masker::new(values())),
+    ) {
+        Ok(process::Exit::Code(c)) => Ok(c.clamp(0, 255) as u8),
+        Ok(process::Exit::Signal(s)) => Ok((128 + s).clamp(0, 255) as u8),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "jit-secrets: error: `{}`: command not found",
+                command[0].to_string_lossy()
+            );
+            Ok(127)
+        }
+        Err(e) => {
+            eprintln!(
+                "jit-secrets: error: cannot run `{}`: {e}",
+                command[0].to_string_lossy()
+            );
+            Ok(126)
+        }
     }
 }

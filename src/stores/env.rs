@@ -8,6 +8,10 @@ use std::time::Duration;
 pub struct Env;
 
 impl Store for Env {
+    fn is_instant(&self) -> bool {
+        true
+    }
+
     fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {
         let Reference::Env { var } = reference else {
             unreachable!("env store got {reference}")

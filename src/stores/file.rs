@@ -13,6 +13,10 @@ pub struct File;
 const MAX_FILE: u64 = 16 * 1024 * 1024;
 
 impl Store for File {
+    fn is_instant(&self) -> bool {
+        true
+    }
+
     fn last_changed(
         &self,
         reference: &Reference,

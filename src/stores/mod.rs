@@ -132,6 +132,12 @@ pub trait Store: Sync {
         1
     }
 
+    /// Answers at once from this process (an environment variable, a local file): resolved on
+    /// the calling thread, since a pool thread would cost more than the lookup.
+    fn is_instant(&self) -> bool {
+        false
+    }
+
     /// How many calls to this store may run at once (stores that may prompt want 1).
     fn max_parallel(&self) -> usize {
         usize::MAX

@@ -1,0 +1,52 @@
+//! `run --mask`: the command's output streams through with every value replaced by <NAME>.
+
+mod support;
+use support::*;
+
+fn sandbox() -> Sandbox {
+    let mut sb = Sandbox::new();
+    sb.set_env("SRC_TOKEN", "tok-3f9a-secret");
+    sb.set_env("SRC_LONG", "tok-3f9a-secret-and-more");
+    sb.set_env("SRC_BIG", "B".repeat(100 * 1024) + "-end");
+    sb.manifest(
+        "[secrets]\nTOKEN = \"env:SRC_TOKEN\"\nLONG = \"env:SRC_LONG\"\nBIG = \"env:SRC_BIG\"\n",
+    );
+    sb
+}
+
+#[test]
+fn values_in_stdout_and_stderr_are_masked_even_when_split_across_writes() {
+    let sb = sandbox();
+    // The token is written in two pieces with a pause between, so it arrives in two reads.
+    let script = r#"printf 'a %s b\n' "$TOKEN"; printf 'split tok-3f9a'; sleep 0.3; printf -- '-secret done\n'; printf 'err %s\n' "$LONG" >&2; printf '%s|' "$BIG"; exit 7"#;
+    let out = sb.jit_m(&["run", "--mask", "--", "bash", "-c", script]);
+    assert_code(&out, 7);
+    let o = stdout(&out);
+    assert!(
+        o.starts_with("a <TOKEN> b\nsplit <TOKEN> done\n<BIG>|"),
+        "{}",
+        &o[..o.len().min(300)]
+    );
+    assert_eq!(
+        stderr(&out),
+        "err <LONG>\n",
+        "the longer, overlapping value wins"
+    );
+    assert!(!o.contains("tok-3f9a") && !o.contains("BBBB"));
+}
+
+#[test]
+fn off_by_default_and_signals_become_128_plus_n() {
+    let sb = sandbox();
+    let out = sb.jit_m(&["run", "--", "sh", "-c", "printf %s \"$TOKEN\""]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "tok-3f9a-secret",
+        "without --mask the command's output is its own"
+    );
+    let out = sb.jit_m(&["run", "--mask", "--", "sh", "-c", "kill -TERM $$"]);
+    assert_code(&out, 128 + 15);
+    let out = sb.jit_m(&["run", "--mask", "--", "no-such-command-jit"]);
+    assert_code(&out, 127);
+}
