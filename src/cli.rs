@@ -25,6 +25,15 @@ pub struct Global {
     /// then .flox/env/manifest.toml or manifest.toml in this directory or above)
     #[arg(long, short = 'm', global = true, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
+    /// Apply [secrets.profiles.NAME] over the base table (e.g. prod, ci)
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        env = "JIT_SECRETS_PROFILE",
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
     /// Never prompt (no keyring unlock or passphrase prompt), even on a terminal
     #[arg(long, global = true)]
     pub no_prompt: bool,

@@ -16,7 +16,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// call at a time on their own (`Store::max_parallel`), so a wide default is safe.
 pub const DEFAULT_CONCURRENCY: usize = 16;
 /// Keys inside the secrets table that are settings, not secrets.
-const RESERVED_KEYS: &[&str] = &["options"];
+const RESERVED_KEYS: &[&str] = &["options", "profiles"];
 const ENTRY_KEYS: &[&str] = &[
     "from",
     "required",
@@ -131,6 +131,36 @@ pub struct Manifest {
     pub home: Home,
     pub entries: Vec<Entry>,
     pub options: Options,
+    /// `[secrets.profiles.NAME]`: entries that override (by name) or add to the base table.
+    pub profiles: BTreeMap<String, Vec<Entry>>,
+    /// The profile applied to `entries`, if any.
+    pub profile: Option<String>,
+}
+
+impl Manifest {
+    /// The effective table for `profile`: its entries replace base entries of the same name in
+    /// place, and the rest are added after them. An unknown profile names the known ones.
+    pub fn with_profile(mut self, profile: &str) -> Result<Manifest, ManifestError> {
+        let Some(overrides) = self.profiles.get(profile).cloned() else {
+            let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            return Err(ManifestError::Whole {
+                path: self.path.clone(),
+                message: if known.is_empty() {
+                    format!("has no profile `{profile}` (it defines none: add [secrets.profiles.{profile}])")
+                } else {
+                    format!("has no profile `{profile}` (known: {})", known.join(", "))
+                },
+            });
+        };
+        for entry in overrides {
+            match self.entries.iter_mut().find(|e| e.name == entry.name) {
+                Some(base) => *base = entry,
+                None => self.entries.push(entry),
+            }
+        }
+        self.profile = Some(profile.to_string());
+        Ok(self)
+    }
 }
 
 /// A problem with the manifest or with finding one: exit code 2.
@@ -320,10 +350,41 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
 
     let mut options = Options::default();
     let mut entries = Vec::new();
+    let mut profiles = BTreeMap::new();
     for (name, item) in table.iter() {
         let (key, _) = table.get_key_value(name).expect("iterated key exists");
         if name == "options" {
             options = parse_options(&loc, item, key)?;
+            continue;
+        }
+        if name == "profiles" {
+            let Some(list) = item.as_table_like() else {
+                return Err(loc.at(
+                    key.span(),
+                    "`profiles` must be a table of tables, e.g. [secrets.profiles.prod]",
+                ));
+            };
+            for (profile, body) in list.iter() {
+                let (pkey, _) = list.get_key_value(profile).expect("iterated key exists");
+                let Some(body) = body.as_table_like() else {
+                    return Err(loc.at(
+                        pkey.span(),
+                        format!("profile `{profile}` must be a table of entries"),
+                    ));
+                };
+                let mut overrides = Vec::new();
+                for (ename, eitem) in body.iter() {
+                    let (ekey, _) = body.get_key_value(ename).expect("iterated key exists");
+                    if !is_valid_env_name(ename) {
+                        return Err(loc.at(
+                            ekey.span(),
+                            format!("`{ename}` is not a valid environment variable name"),
+                        ));
+                    }
+                    overrides.push(parse_entry(&loc, ename, ekey, eitem, base_dir)?);
+                }
+                profiles.insert(profile.to_string(), overrides);
+            }
             continue;
         }
         if home == Home::FloxPlugin && name == "schema-version" {
@@ -345,6 +406,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         home,
         entries,
         options,
+        profiles,
+        profile: None,
     })
 }
 
@@ -702,6 +765,23 @@ commands = { op = "/opt/op" }
         .unwrap();
         let e = load(&p).unwrap_err().to_string();
         assert!(e.contains("limit for a manifest"), "{e}");
+    }
+
+    #[test]
+    fn profiles_override_in_place_and_add() {
+        let m = parse_str(
+            "[secrets]\nDB = \"env:DEV_DB\"\nTOKEN = \"env:T\"\n[secrets.profiles.prod]\nDB = \"aws-sm:prod/db\"\nEXTRA = { from = \"env:X\", required = false }\n[secrets.profiles.ci]\nTOKEN = \"env:CI_T\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.entries.len(), 2, "profiles are not entries");
+        let prod = m.clone().with_profile("prod").unwrap();
+        let names: Vec<_> = prod.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["DB", "TOKEN", "EXTRA"]);
+        assert_eq!(prod.entries[0].from[0].to_string(), "aws-sm:prod/db");
+        let e = m.with_profile("staging").unwrap_err().to_string();
+        assert!(e.contains("no profile `staging` (known: ci, prod)"), "{e}");
+        let e = err_text("[secrets]\n[secrets.profiles.bad]\n1X = \"env:A\"\n");
+        assert!(e.contains(":3:1:"), "{e}");
     }
 
     #[test]

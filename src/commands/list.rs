@@ -26,9 +26,14 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
     }
     writeln!(
         out,
-        "# {} ({})",
+        "# {} ({}{})",
         manifest.path.display(),
-        manifest.home.table_name()
+        manifest.home.table_name(),
+        manifest
+            .profile
+            .as_deref()
+            .map(|p| format!(", profile {p}"))
+            .unwrap_or_default()
     )?;
     let width = manifest
         .entries

@@ -58,7 +58,11 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     let path = manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)?;
-    manifest::load(&path)
+    let loaded = manifest::load(&path)?;
+    match global.profile.as_deref().filter(|p| !p.is_empty()) {
+        Some(profile) => loaded.with_profile(profile),
+        None => Ok(loaded),
+    }
 }
 
 pub fn context(global: &Global, manifest: &Manifest) -> Context {
