@@ -428,7 +428,7 @@ fn parse_reference(
     };
     let mut reference = Reference::parse(text).map_err(|e| loc.at(value.span(), e.message))?;
     // A relative file: path means "next to the manifest", so a repo can ship its own paths.
-    if let Reference::File { path } = &mut reference {
+    if let Reference::File { path } | Reference::Sops { file: path, .. } = &mut reference {
         if path.is_relative() && !path.starts_with("~") {
             *path = base_dir.join(&*path);
         }

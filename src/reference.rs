@@ -17,6 +17,7 @@ pub enum StoreKind {
     File,
     Env,
     Cmd,
+    Sops,
 }
 
 impl StoreKind {
@@ -34,6 +35,7 @@ impl StoreKind {
             StoreKind::File => "file",
             StoreKind::Env => "env",
             StoreKind::Cmd => "cmd",
+            StoreKind::Sops => "sops",
         }
     }
 }
@@ -71,6 +73,11 @@ pub enum Reference {
     File { path: PathBuf },
     /// `env:VAR`
     Env { var: String },
+    /// `sops:FILE#a.b.c` — a value inside a sops-encrypted file (numeric segments index arrays).
+    Sops {
+        file: PathBuf,
+        key_path: Vec<String>,
+    },
     /// `cmd:PROGRAM ARGS…`, split like a shell would but run without one.
     Cmd { argv: Vec<String>, text: String },
 }
@@ -88,7 +95,7 @@ fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
 }
 
 pub const SCHEMES: &str =
-    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, env:, cmd:";
+    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, sops:, env:, cmd:";
 
 /// Environment variable names we accept as secret names and `env:` targets.
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -271,6 +278,24 @@ impl Reference {
                     path: PathBuf::from(path),
                 })
             }
+            "sops" => {
+                let Some((file, path)) = rest.rsplit_once('#') else {
+                    return err(
+                        "sops: needs FILE#key.path (example: `sops:secrets/prod.yaml#db.password`)",
+                    );
+                };
+                let file = non_empty(file, "sops: file", "sops:secrets/prod.yaml#db.password")?;
+                let key_path: Vec<String> = path.split('.').map(str::to_string).collect();
+                if key_path.iter().any(|k| k.is_empty()) {
+                    return err(format!(
+                        "sops: `{path}` has an empty key (example: `db.password`)"
+                    ));
+                }
+                Ok(Reference::Sops {
+                    file: PathBuf::from(file),
+                    key_path,
+                })
+            }
             "env" => {
                 if !is_valid_env_name(rest) {
                     return err(format!(
@@ -309,6 +334,7 @@ impl Reference {
             Reference::File { .. } => StoreKind::File,
             Reference::Env { .. } => StoreKind::Env,
             Reference::Cmd { .. } => StoreKind::Cmd,
+            Reference::Sops { .. } => StoreKind::Sops,
         }
     }
 }
@@ -360,6 +386,9 @@ impl fmt::Display for Reference {
             } => write!(f, "keyring:{service}?account={a}"),
             Reference::File { path } => write!(f, "file:{}", path.display()),
             Reference::Env { var } => write!(f, "env:{var}"),
+            Reference::Sops { file, key_path } => {
+                write!(f, "sops:{}#{}", file.display(), key_path.join("."))
+            }
             Reference::Cmd { text, .. } => write!(f, "cmd:{text}"),
         }
     }
@@ -390,6 +419,8 @@ mod tests {
             "keyring:github-token",
             "keyring:github-token?account=alice",
             "file:/run/agenix/db",
+            "sops:secrets/prod.yaml#db.password",
+            "sops:a#b#c",
             "env:CI_API_KEY",
             "cmd:printf '%s' hello",
         ] {
@@ -437,6 +468,8 @@ mod tests {
             ("cmd:echo 'unterminated", "cannot split"),
             ("secret-tool:service", "ATTR=VALUE"),
             ("cmd:\r\0x", "control character"),
+            ("sops:file.yaml", "FILE#key.path"),
+            ("sops:f#a..b", "empty key"),
             ("env:A\u{7f}", "control character"),
         ] {
             let e = Reference::parse(text).expect_err(text);

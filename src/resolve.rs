@@ -96,6 +96,28 @@ pub fn resolve<'m>(
                 }
             }
         }
+        // Where one call returns a whole document (a vault path, a sops file, a doppler config),
+        // later references of a fallback chain into a document already being fetched ride along
+        // for free, so a fallback never costs a second call to the same document.
+        let documents: std::collections::BTreeSet<(StoreKind, String)> = wanted
+            .keys()
+            .filter(|r| store_for(r.store()).fetches_whole_document())
+            .map(|r| (r.store(), store_for(r.store()).batch_key(r)))
+            .collect();
+        if !documents.is_empty() {
+            for (i, e) in entries.iter().enumerate() {
+                if status[i].is_some() {
+                    continue;
+                }
+                for r in &e.from[cursor[i] + 1..] {
+                    let doc = (r.store(), store_for(r.store()).batch_key(r));
+                    if documents.contains(&doc) && !cache.contains_key(r) {
+                        let t = wanted.entry(r).or_insert(timeout_of(e));
+                        *t = (*t).max(timeout_of(e));
+                    }
+                }
+            }
+        }
         if !wanted.is_empty() {
             for (r, outcome) in execute(plan(&wanted), manifest.options.concurrency, ctx) {
                 cache.insert(r, outcome);

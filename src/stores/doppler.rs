@@ -30,6 +30,10 @@ impl Store for Doppler {
         }
     }
 
+    fn fetches_whole_document(&self) -> bool {
+        true
+    }
+
     fn max_batch(&self) -> usize {
         usize::MAX
     }

@@ -20,6 +20,7 @@ pub mod keyring;
 mod op;
 mod pass;
 mod secret_tool;
+mod sops;
 mod vault;
 
 /// What one reference came to.
@@ -132,6 +133,12 @@ pub trait Store: Sync {
         1
     }
 
+    /// One call returns a whole document (all fields of a vault path, a sops file, a doppler
+    /// config): every reference into it can share that call at no extra cost.
+    fn fetches_whole_document(&self) -> bool {
+        false
+    }
+
     /// Answers at once from this process (an environment variable, a local file): resolved on
     /// the calling thread, since a pool thread would cost more than the lookup.
     fn is_instant(&self) -> bool {
@@ -204,6 +211,7 @@ pub fn store_for(kind: StoreKind) -> &'static dyn Store {
         StoreKind::File => &file::File,
         StoreKind::Env => &env::Env,
         StoreKind::Cmd => &cmd::Cmd,
+        StoreKind::Sops => &sops::Sops,
     }
 }
 

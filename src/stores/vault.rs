@@ -23,6 +23,10 @@ impl Store for Vault {
         }
     }
 
+    fn fetches_whole_document(&self) -> bool {
+        true
+    }
+
     fn max_batch(&self) -> usize {
         usize::MAX
     }
