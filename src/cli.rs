@@ -56,6 +56,11 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets set GITHUB_TOKEN                      # hidden prompt on a terminal\n  gh auth token | jit-secrets set GITHUB_TOKEN      # or from stdin (one trailing newline dropped)\n  jit-secrets set X --ref keyring:my-service        # without a manifest entry\n\nThe value is never taken from the command line, where shell history and `ps` would see it."
     )]
     Set(SetArgs),
+    /// Generate a new random value and write it to the secret's store (never printed)
+    #[command(
+        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value) and\naws-ssm: (put-parameter --overwrite). Active shells become `stale` in `jit-secrets verify`."
+    )]
+    Rotate(RotateArgs),
     /// Delete a secret's item from its store (keyring:, pass:, secret-tool:)
     #[command(
         after_help = "Examples:\n  jit-secrets delete GITHUB_TOKEN          # asks first on a terminal\n  jit-secrets delete GITHUB_TOKEN --yes"
@@ -211,4 +216,16 @@ pub struct HookArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// The secret's name in the manifest (its first `from` is written)
+    pub name: String,
+    /// How many characters
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(8..=4096))]
+    pub length: u16,
+    /// Which characters
+    #[arg(long, value_enum, default_value_t = crate::generate::Charset::Alnum)]
+    pub charset: crate::generate::Charset,
 }

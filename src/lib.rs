@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod generate;
 pub mod manifest;
 pub mod manifest_edit;
 pub mod mask;

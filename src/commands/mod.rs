@@ -8,6 +8,7 @@ mod hook;
 mod init;
 mod list;
 mod remove;
+mod rotate;
 mod run;
 mod set;
 mod target;
@@ -42,6 +43,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
         Command::Verify(args) => verify::run(&cli.global, args),
+        Command::Rotate(args) => rotate::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
     }

@@ -29,3 +29,21 @@ pub fn fix_for(stderr: &str) -> &'static str {
         "run the `aws` command by hand to see; check AWS_PROFILE and AWS_REGION"
     }
 }
+
+/// `aws ARGS…` where the last argument is `file:///dev/stdin` and `value` comes on stdin: the
+/// CLI reads a `file://` parameter from that path, so the value never goes on argv.
+/// (`--cli-input-json file:///dev/stdin` does not work: the CLI reads that file twice.)
+pub fn aws_value_on_stdin(
+    ctx: &Context,
+    timeout: Duration,
+    args: &[&str],
+    value: &[u8],
+) -> Result<Output, StoreError> {
+    let child = Child::new(ctx.command("aws"), timeout)
+        .args(args.iter().copied())
+        .arg("file:///dev/stdin")
+        .args(["--output", "json"])
+        .env("AWS_PAGER", "")
+        .stdin(value);
+    run_cli(child, INSTALL)
+}

@@ -3,7 +3,7 @@
 //! less). If the batch call is refused (an older CLI, or no `BatchGetSecretValue` permission), each
 //! id is fetched on its own.
 
-use super::aws_common::{aws, fix_for};
+use super::aws_common::{aws, aws_value_on_stdin, fix_for};
 use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
@@ -101,6 +101,98 @@ impl Store for AwsSecretsManager {
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
         self.get_one(reference, timeout, ctx)
+    }
+
+    /// `put-secret-value` (or `create-secret` for a new id), the value on stdin. With a
+    /// `#key`, the current JSON object is read, that key set, and the object written back.
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        let Reference::AwsSm {
+            secret_id,
+            json_key,
+        } = reference
+        else {
+            unreachable!("aws-sm store got {reference}")
+        };
+        if std::str::from_utf8(value.expose()).is_err() {
+            return Err(StoreError::new("Secrets Manager strings must be UTF-8")
+                .fix("use --charset alnum, hex, base64 or ascii"));
+        }
+        let new_string: SecretValue = match json_key {
+            None => value.clone(),
+            Some(key) => {
+                let current = aws(
+                    ctx,
+                    timeout,
+                    &[
+                        "secretsmanager",
+                        "get-secret-value",
+                        "--secret-id",
+                        secret_id,
+                    ],
+                )?;
+                let mut object = if current.exit.success() {
+                    let doc = parse_json(current.stdout.expose(), "aws")?;
+                    let parsed = doc["SecretString"]
+                        .as_str()
+                        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
+                    wipe_json(doc);
+                    match parsed {
+                        Some(serde_json::Value::Object(map)) => map,
+                        _ => {
+                            return Err(StoreError::new(format!(
+                                "{secret_id} is not a JSON object, so `#{key}` cannot be set"
+                            ))
+                            .fix("drop the `#key` to replace the whole string"))
+                        }
+                    }
+                } else {
+                    serde_json::Map::new()
+                };
+                object.insert(
+                    key.clone(),
+                    serde_json::Value::String(String::from_utf8_lossy(value.expose()).into_owned()),
+                );
+                let text = serde_json::Value::Object(object);
+                let bytes = serde_json::to_vec(&text).expect("a JSON object serializes");
+                wipe_json(text);
+                SecretValue::new(bytes)
+            }
+        };
+        let put = [
+            "secretsmanager",
+            "put-secret-value",
+            "--secret-id",
+            secret_id.as_str(),
+            "--secret-string",
+        ];
+        let out = aws_value_on_stdin(ctx, timeout, &put, new_string.expose())?;
+        if out.exit.success() {
+            return Ok(());
+        }
+        let text = out.stderr.scrubbed(&Default::default());
+        if !text.contains("ResourceNotFoundException") {
+            return Err(failed(&text, out));
+        }
+        let create = [
+            "secretsmanager",
+            "create-secret",
+            "--name",
+            secret_id.as_str(),
+            "--secret-string",
+        ];
+        let out = aws_value_on_stdin(ctx, timeout, &create, new_string.expose())?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            let text = out.stderr.scrubbed(&Default::default());
+            Err(failed(&text, out))
+        }
     }
 
     fn last_changed(

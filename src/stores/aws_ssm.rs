@@ -1,7 +1,7 @@
 //! `aws-ssm:NAME` — SSM Parameter Store, decrypted; up to 10 names in one `get-parameters` call
 //! (missing ones come back under `InvalidParameters`).
 
-use super::aws_common::{aws, fix_for};
+use super::aws_common::{aws, aws_value_on_stdin, fix_for};
 use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
@@ -24,6 +24,37 @@ impl Store for AwsSsm {
     /// The API's limit for `--names`.
     fn max_batch(&self) -> usize {
         10
+    }
+
+    /// `put-parameter --overwrite` as a SecureString, the value on stdin.
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        if std::str::from_utf8(value.expose()).is_err() {
+            return Err(StoreError::new("SSM parameters must be UTF-8")
+                .fix("use --charset alnum, hex, base64 or ascii"));
+        }
+        let args = [
+            "ssm",
+            "put-parameter",
+            "--name",
+            name(reference),
+            "--type",
+            "SecureString",
+            "--overwrite",
+            "--value",
+        ];
+        let out = aws_value_on_stdin(ctx, timeout, &args, value.expose())?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            let text = out.stderr.scrubbed(&Default::default());
+            Err(super::cli_failed("aws", out, fix_for(&text)))
+        }
     }
 
     fn last_changed(

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::process::Child;
 use crate::reference::Reference;
+use crate::secret::SecretValue;
 use std::time::Duration;
 
 pub struct Vault;
@@ -53,6 +54,44 @@ impl Store for Vault {
         }
         let doc = parse_json(out.stdout.expose(), "vault")?;
         Ok(crate::time::from_json(&doc["data"]["updated_time"]))
+    }
+
+    /// `vault kv patch PATH FIELD=-` (other fields kept), or `kv put` when the path is new; the
+    /// value goes on stdin.
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        let Reference::Vault { path, field } = reference else {
+            unreachable!("vault store got {reference}")
+        };
+        let assign = format!("{field}=-");
+        let patch = Child::new(ctx.command("vault"), timeout)
+            .args(["kv", "patch", path.as_str(), assign.as_str()])
+            .stdin(value.expose());
+        let out = run_cli(patch, INSTALL)?;
+        if out.exit.success() {
+            return Ok(());
+        }
+        if !out
+            .stderr
+            .scrubbed(&Default::default())
+            .contains("No value found at")
+        {
+            return Err(cli_failed("vault", out, LOGIN));
+        }
+        let put = Child::new(ctx.command("vault"), timeout)
+            .args(["kv", "put", path.as_str(), assign.as_str()])
+            .stdin(value.expose());
+        let out = run_cli(put, INSTALL)?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            Err(cli_failed("vault", out, LOGIN))
+        }
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {

@@ -1,0 +1,49 @@
+//! `jit-secrets rotate NAME`: a fresh random value written to the entry's store. Nothing of the
+//! value is printed; the value reaches the store through memory or a child's stdin only.
+
+use super::target::resolve_target;
+use super::{EXIT_OK, EXIT_SECRET_FAILURE};
+use crate::cli::{Global, RotateArgs};
+use crate::generate::random_value;
+use crate::resolve::write_value;
+
+pub fn run(global: &Global, args: RotateArgs) -> anyhow::Result<u8> {
+    let target = resolve_target(global, &args.name, None)?;
+    let value = random_value(args.length.into(), args.charset)
+        .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
+    match write_value(&target.reference, &value, target.timeout, &target.ctx) {
+        Ok(()) => {
+            eprintln!(
+                "jit-secrets: rotated {}: a new {}-character {:?} value is in {} ({})",
+                args.name,
+                args.length,
+                args.charset,
+                target.reference,
+                target.reference.store().name()
+            );
+            eprintln!("  shells activated before now still hold the old value: `jit-secrets verify` reports them as stale; activate again to pick it up");
+            eprintln!("  anything that checks this secret (the service it unlocks) must be given the new value too");
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            let mut scrub = crate::secret::Scrubber::new();
+            scrub.add(value.expose());
+            eprintln!(
+                "jit-secrets: error: {}: {} ({}): {}",
+                args.name,
+                target.reference,
+                target.reference.store().name(),
+                e.message
+            );
+            if let Some(stderr) = &e.stderr {
+                for line in stderr.scrubbed(&scrub).lines().take(8) {
+                    eprintln!("  | {line}");
+                }
+            }
+            if let Some(fix) = &e.fix {
+                eprintln!("  fix: {fix}");
+            }
+            Ok(EXIT_SECRET_FAILURE)
+        }
+    }
+}
