@@ -14,3 +14,4 @@ pub mod secret;
 pub mod shell;
 pub mod stores;
 pub mod time;
+pub mod tty;

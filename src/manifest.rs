@@ -73,7 +73,13 @@ pub fn is_dangerous_name(name: &str) -> bool {
         || name.starts_with("DYLD_")
         || name.starts_with("BASH_FUNC_")
 }
-const OPTION_KEYS: &[&str] = &["timeout", "concurrency", "commands", "rotate_after"];
+const OPTION_KEYS: &[&str] = &[
+    "timeout",
+    "concurrency",
+    "commands",
+    "rotate_after",
+    "identity",
+];
 
 /// Which table of which kind of file the secrets came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +118,8 @@ pub struct Options {
     /// Store or program name → path of the CLI to use instead of the one on `$PATH`.
     pub commands: BTreeMap<String, PathBuf>,
     pub rotate_after: Option<Duration>,
+    /// The age identity file for `age:` (relative to the manifest's directory).
+    pub identity: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -121,6 +129,7 @@ impl Default for Options {
             concurrency: DEFAULT_CONCURRENCY,
             commands: BTreeMap::new(),
             rotate_after: None,
+            identity: None,
         }
     }
 }
@@ -355,6 +364,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         let (key, _) = table.get_key_value(name).expect("iterated key exists");
         if name == "options" {
             options = parse_options(&loc, item, key)?;
+            if let Some(id) = &mut options.identity {
+                if id.is_relative() && !id.starts_with("~") {
+                    *id = base_dir.join(&*id);
+                }
+            }
             continue;
         }
         if name == "profiles" {
@@ -428,7 +442,10 @@ fn parse_reference(
     };
     let mut reference = Reference::parse(text).map_err(|e| loc.at(value.span(), e.message))?;
     // A relative file: path means "next to the manifest", so a repo can ship its own paths.
-    if let Reference::File { path } | Reference::Sops { file: path, .. } = &mut reference {
+    if let Reference::File { path }
+    | Reference::Sops { file: path, .. }
+    | Reference::Age { file: path } = &mut reference
+    {
         if path.is_relative() && !path.starts_with("~") {
             *path = base_dir.join(&*path);
         }
@@ -552,6 +569,10 @@ fn parse_options(
             ("rotate_after", Some(val)) => {
                 options.rotate_after = Some(parse_duration_value(loc, val)?)
             }
+            ("identity", Some(Value::String(p))) => {
+                options.identity = Some(PathBuf::from(p.value()))
+            }
+            ("identity", _) => return Err(loc.at(vspan, "`identity` must be a path string")),
             ("concurrency", Some(Value::Integer(n))) if (1..=1024).contains(n.value()) => {
                 options.concurrency = *n.value() as usize
             }

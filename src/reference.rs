@@ -18,6 +18,7 @@ pub enum StoreKind {
     Env,
     Cmd,
     Sops,
+    Age,
 }
 
 impl StoreKind {
@@ -36,6 +37,7 @@ impl StoreKind {
             StoreKind::Env => "env",
             StoreKind::Cmd => "cmd",
             StoreKind::Sops => "sops",
+            StoreKind::Age => "age",
         }
     }
 }
@@ -73,6 +75,8 @@ pub enum Reference {
     File { path: PathBuf },
     /// `env:VAR`
     Env { var: String },
+    /// `age:PATH` — an age-encrypted file, decrypted in-process.
+    Age { file: PathBuf },
     /// `sops:FILE#a.b.c` — a value inside a sops-encrypted file (numeric segments index arrays).
     Sops {
         file: PathBuf,
@@ -95,7 +99,7 @@ fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
 }
 
 pub const SCHEMES: &str =
-    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, sops:, env:, cmd:";
+    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:";
 
 /// Environment variable names we accept as secret names and `env:` targets.
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -278,6 +282,12 @@ impl Reference {
                     path: PathBuf::from(path),
                 })
             }
+            "age" => {
+                let file = non_empty(rest, "age: path", "age:secrets/db.age")?;
+                Ok(Reference::Age {
+                    file: PathBuf::from(file),
+                })
+            }
             "sops" => {
                 let Some((file, path)) = rest.rsplit_once('#') else {
                     return err(
@@ -335,6 +345,7 @@ impl Reference {
             Reference::Env { .. } => StoreKind::Env,
             Reference::Cmd { .. } => StoreKind::Cmd,
             Reference::Sops { .. } => StoreKind::Sops,
+            Reference::Age { .. } => StoreKind::Age,
         }
     }
 }
@@ -386,6 +397,7 @@ impl fmt::Display for Reference {
             } => write!(f, "keyring:{service}?account={a}"),
             Reference::File { path } => write!(f, "file:{}", path.display()),
             Reference::Env { var } => write!(f, "env:{var}"),
+            Reference::Age { file } => write!(f, "age:{}", file.display()),
             Reference::Sops { file, key_path } => {
                 write!(f, "sops:{}#{}", file.display(), key_path.join("."))
             }
@@ -420,6 +432,7 @@ mod tests {
             "keyring:github-token?account=alice",
             "file:/run/agenix/db",
             "sops:secrets/prod.yaml#db.password",
+            "age:secrets/db.age",
             "sops:a#b#c",
             "env:CI_API_KEY",
             "cmd:printf '%s' hello",

@@ -69,6 +69,7 @@ pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
 
 pub fn context(global: &Global, manifest: &Manifest) -> Context {
     Context::new(manifest.options.commands.clone(), global.no_prompt)
+        .with_age_identity(manifest.options.identity.clone())
 }
 
 /// Writes one stderr block per entry that failed or is missing: the secret, its reference and

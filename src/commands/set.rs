@@ -5,7 +5,7 @@ use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, SetArgs};
 use crate::resolve::write_value;
 use crate::secret::SecretValue;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use zeroize::Zeroizing;
 
 pub fn run(global: &Global, args: SetArgs) -> anyhow::Result<u8> {
@@ -49,8 +49,8 @@ pub fn run(global: &Global, args: SetArgs) -> anyhow::Result<u8> {
 fn read_value(name: &str) -> anyhow::Result<SecretValue> {
     let stdin = std::io::stdin();
     let value = if stdin.is_terminal() {
-        let first = prompt_hidden(&format!("Value for {name}: "))?;
-        let again = prompt_hidden("Again: ")?;
+        let first = crate::tty::prompt_hidden(&format!("Value for {name}: "))?;
+        let again = crate::tty::prompt_hidden("Again: ")?;
         if first != again {
             return Err(UsageError("the two values differ; nothing stored".into()).into());
         }
@@ -64,42 +64,4 @@ fn read_value(name: &str) -> anyhow::Result<SecretValue> {
         return Err(UsageError(format!("empty value for {name}; nothing stored")).into());
     }
     Ok(value)
-}
-
-/// Reads one line from the terminal on stdin with echo turned off.
-fn prompt_hidden(prompt: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
-    let fd = libc::STDIN_FILENO;
-    let mut stderr = std::io::stderr();
-    write!(stderr, "{prompt}")?;
-    stderr.flush()?;
-    // SAFETY: termios is plain data; we restore the saved state before returning.
-    let saved = unsafe {
-        let mut t: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(fd, &mut t) != 0 {
-            anyhow::bail!("cannot read terminal settings");
-        }
-        let saved = t;
-        t.c_lflag &= !libc::ECHO;
-        t.c_lflag |= libc::ECHONL;
-        libc::tcsetattr(fd, libc::TCSANOW, &t);
-        saved
-    };
-    let mut line = Zeroizing::new(Vec::new());
-    let mut byte = [0u8; 1];
-    let result = loop {
-        match std::io::stdin().lock().read(&mut byte) {
-            Ok(0) => break Ok(()),
-            Ok(_) if byte[0] == b'\n' => break Ok(()),
-            Ok(_) => line.push(byte[0]),
-            Err(e) => break Err(e),
-        }
-    };
-    unsafe {
-        libc::tcsetattr(fd, libc::TCSANOW, &saved);
-    }
-    result?;
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Ok(line)
 }

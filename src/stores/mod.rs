@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod age;
 mod aws_common;
 mod aws_sm;
 mod aws_ssm;
@@ -68,6 +69,8 @@ impl StoreError {
 pub struct Context {
     commands: BTreeMap<String, PathBuf>,
     pub no_prompt: bool,
+    /// `identity` from `[secrets.options]`, for `age:`.
+    pub age_identity: Option<PathBuf>,
 }
 
 impl Context {
@@ -75,7 +78,13 @@ impl Context {
         Context {
             commands,
             no_prompt,
+            age_identity: None,
         }
+    }
+
+    pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
+        self.age_identity = identity;
+        self
     }
 
     /// The CLI to run for `program`: the manifest's `[secrets.options] commands` override, else
@@ -212,6 +221,7 @@ pub fn store_for(kind: StoreKind) -> &'static dyn Store {
         StoreKind::Env => &env::Env,
         StoreKind::Cmd => &cmd::Cmd,
         StoreKind::Sops => &sops::Sops,
+        StoreKind::Age => &age::Age,
     }
 }
 
