@@ -84,7 +84,7 @@ fn decrypts_files_the_age_cli_encrypted_to_each_kind_of_identity() {
     );
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
     assert_code(&out, 0);
-    let back = sb.command("bash").args(["-c", &format!("eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\"; printf '%s\\0' \"$DEFAULT\" \"$ARMORED\" \"$SSH\" \"$FALLBACK\"")]).env("JIT", BIN).output().unwrap();
+    let back = sb.command("bash").args(["-c", "eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\"; printf '%s\\0' \"$DEFAULT\" \"$ARMORED\" \"$SSH\" \"$FALLBACK\""]).env("JIT", BIN).output().unwrap();
     assert_code(&back, 0);
     let parts: Vec<&[u8]> = back.stdout.split(|&b| b == 0).collect();
     assert_eq!(parts[0], HOSTILE);
@@ -177,7 +177,7 @@ fn a_passphrase_file_is_asked_on_a_terminal_only_with_retries() {
     assert_code(&out, 1);
     assert!(stderr(&out).contains("--no-prompt"), "{}", stderr(&out));
     // On a terminal: a wrong passphrase, a pause, then the right one.
-    let run = format!("printf 'wrong\\n'; sleep 1; printf 'hunter2\\n'; sleep 4");
+    let run = "printf 'wrong\\n'; sleep 1; printf 'hunter2\\n'; sleep 4";
     let on_tty = sb
         .command("bash")
         .arg("-c")
