@@ -204,7 +204,7 @@ pub trait Store: Sync {
 
 fn not_writable(reference: &Reference) -> StoreError {
     StoreError::new(format!("jit-secrets cannot write to {} references", reference.store().name()))
-        .fix("store it with that store's own tool; jit-secrets writes to keyring:, pass: and secret-tool:")
+        .fix("store it with that store's own tool; jit-secrets writes to keyring:, pass:, secret-tool:, vault:, aws-sm: and aws-ssm:")
 }
 
 pub fn store_for(kind: StoreKind) -> &'static dyn Store {
