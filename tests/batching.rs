@@ -5,28 +5,6 @@ mod support;
 use support::stores::*;
 use support::*;
 
-fn record(sb: &mut Sandbox, program: &str) -> (String, std::path::PathBuf) {
-    let dir = sb.path().join("rec");
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join(program);
-    std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
-    sb.set_env(
-        &format!("RECORD_REAL_{}", program.replace('-', "_")),
-        require(program),
-    );
-    let log = sb.path().join("calls.log");
-    sb.set_env("RECORD_LOG", &log);
-    (format!("{program} = \"{}\"", link.display()), log)
-}
-
-fn calls(log: &std::path::Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn exports(out: &std::process::Output) -> serde_json::Value {
     assert_code(out, 0);
     serde_json::from_slice(&out.stdout).unwrap()
@@ -120,7 +98,7 @@ fn twenty_five_aws_secrets_are_two_batch_calls_and_twelve_parameters_two_calls()
         m.push_str(&format!("P{i} = \"aws-ssm:/app/p{i}\"\n"));
     }
     m.push_str("MISSING = { from = [\"aws-sm:app/nope\", \"aws-ssm:/app/p0\"] }\n");
-    let (rec, log) = record(&mut sb, "aws");
+    let (rec, log) = record(&mut sb, &["aws"]);
     m.push_str(&format!("[secrets.options]\ncommands = {{ {rec} }}\n"));
     sb.manifest(&m);
     let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
@@ -134,7 +112,7 @@ fn twenty_five_aws_secrets_are_two_batch_calls_and_twelve_parameters_two_calls()
         v["MISSING"], "param-0",
         "a missing id in a batch still falls through its chain"
     );
-    let calls = calls(&log);
+    let calls = recorded_calls(&log);
     let batches: Vec<_> = calls
         .iter()
         .filter(|c| c.get(2).map(String::as_str) == Some("batch-get-secret-value"))

@@ -129,26 +129,8 @@ fn all_stores(per_store: usize) -> AllStores {
     let doppler = DopplerApi::new(&mut sb, &serde_json::json!({ "p/c": doppler_data }));
     let _op = FakeOp::new(&mut sb, &serde_json::Value::Object(op_data));
     // Record every CLI's argv.
-    let rec = sb.path().join("rec");
-    std::fs::create_dir_all(&rec).unwrap();
-    let mut commands = Vec::new();
-    let log = sb.path().join("argv.log");
-    for program in ["aws", "vault", "pass", "doppler", "secret-tool"] {
-        std::os::unix::fs::symlink(fake_dir().join("record"), rec.join(program)).unwrap();
-        sb.set_env(
-            &format!("RECORD_REAL_{}", program.replace('-', "_")),
-            require(program),
-        );
-        commands.push(format!(
-            "\"{program}\" = \"{}\"",
-            rec.join(program).display()
-        ));
-    }
-    sb.set_env("RECORD_LOG", &log);
-    m.push_str(&format!(
-        "[secrets.options]\ncommands = {{ {} }}\n",
-        commands.join(", ")
-    ));
+    let (commands, log) = record(&mut sb, &["aws", "vault", "pass", "doppler", "secret-tool"]);
+    m.push_str(&format!("[secrets.options]\ncommands = {{ {commands} }}\n"));
     sb.manifest(&m);
     AllStores {
         argv_logs: vec![log, sb.path().join("op-calls.log")],
@@ -204,7 +186,7 @@ fn nothing_leaks_with_every_store_in_use() {
         let writes: Vec<String> = find_writes(&trace)
             .into_iter()
             .filter(|w| !w.contains(&format!("\"{}/", gnupg.display())))
-            .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("argv.log").display())))
+            .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("calls.log").display())))
             .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("op-calls.log").display())))
             .collect();
         assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));

@@ -24,19 +24,7 @@ fn rotates_in_every_writable_store_and_active_shells_go_stale() {
     bao.put_fields("secret/app", &[("db", "old-vault"), ("other", "kept")]);
     ss.store("k", &[("service", "rot"), ("account", "t")], b"old-keyring");
     // Record argv of every CLI that receives the value.
-    let rec = sb.path().join("rec");
-    std::fs::create_dir_all(&rec).unwrap();
-    let log = sb.path().join("argv.log");
-    let mut commands = Vec::new();
-    for program in ["aws", "vault", "pass"] {
-        std::os::unix::fs::symlink(fake_dir().join("record"), rec.join(program)).unwrap();
-        sb.set_env(&format!("RECORD_REAL_{program}"), require(program));
-        commands.push(format!(
-            "\"{program}\" = \"{}\"",
-            rec.join(program).display()
-        ));
-    }
-    sb.set_env("RECORD_LOG", &log);
+    let (commands, log) = record(&mut sb, &["aws", "vault", "pass"]);
     sb.manifest(&format!(
         r#"[secrets]
 PASS = "pass:app/db"
@@ -48,7 +36,7 @@ KEYRING = "keyring:rot?account=t"
 [secrets.options]
 commands = {{ {} }}
 "#,
-        commands.join(", ")
+        commands
     ));
     let before = json(&sb.jit_m(&["activate", "--shell", "json"]));
     let names = ["PASS", "SM", "SM_KEY", "SSM", "VAULT", "KEYRING"];
@@ -87,7 +75,7 @@ commands = {{ {} }}
     // The other fields survived: vault patched, the JSON secret kept its other key.
     sb.manifest(&format!(
         "[secrets]\nOTHER = \"vault:secret/app#other\"\nKEEP = \"aws-sm:app/json#keep\"\n[secrets.options]\ncommands = {{ {} }}\n",
-        commands.join(", ")
+        commands
     ));
     let kept = json(&sb.jit_m(&["activate", "--shell", "json"]));
     assert_eq!(
@@ -97,7 +85,7 @@ commands = {{ {} }}
     // A shell activated before the rotation is stale now.
     sb.manifest(&format!(
         "[secrets]\nVAULT = \"vault:secret/app#db\"\n[secrets.options]\ncommands = {{ {} }}\n",
-        commands.join(", ")
+        commands
     ));
     let stale = sb
         .command(BIN)

@@ -5,29 +5,6 @@ mod support;
 use support::stores::*;
 use support::*;
 
-/// Puts a recorder named `program` first on PATH (via `commands`), logging each call.
-fn record(sb: &mut Sandbox, program: &str) -> (String, std::path::PathBuf) {
-    let dir = sb.path().join("rec");
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join(program);
-    std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
-    sb.set_env(
-        &format!("RECORD_REAL_{}", program.replace('-', "_")),
-        require(program),
-    );
-    let log = sb.path().join("calls.log");
-    sb.set_env("RECORD_LOG", &log);
-    (format!("{program} = \"{}\"", link.display()), log)
-}
-
-fn calls(log: &std::path::Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn exports(out: &std::process::Output) -> serde_json::Value {
     assert_code(out, 0);
     serde_json::from_slice(&out.stdout).unwrap()
@@ -75,7 +52,7 @@ fn aws_secrets_manager_and_ssm_through_moto() {
         "--starts-with-dashes 'and quotes'\nand a newline\n",
     );
     moto.put_parameter("/prod/db/password", "ssm 'secret' $(x)");
-    let (rec, log) = record(&mut sb, "aws");
+    let (rec, log) = record(&mut sb, &["aws"]);
     sb.manifest(&format!(
         r#"[secrets]
 API_KEY = {{ from = ["env:CI_API_KEY", "aws-sm:prod/api#key"] }}
@@ -96,7 +73,7 @@ commands = {{ {rec} }}
     );
     assert_eq!(v["DB"], "ssm 'secret' $(x)");
     assert_eq!(v["SSM_FALLBACK"], "ssm 'secret' $(x)");
-    for call in calls(&log) {
+    for call in recorded_calls(&log) {
         let argv = call.join(" ");
         assert!(
             !argv.contains("k-123") && !argv.contains("ssm 'secret'"),
@@ -158,7 +135,7 @@ fn vault_fields_from_one_call_per_path_against_openbao() {
         "value",
         b"it's \"hostile\" $(x) `y` \\\nsecond line",
     );
-    let (rec, log) = record(&mut sb, "vault");
+    let (rec, log) = record(&mut sb, &["vault"]);
     sb.manifest(&format!(
         r#"[secrets]
 USER = "vault:secret/app#user"
@@ -177,7 +154,7 @@ commands = {{ {rec} }}
     assert_eq!(v["HOSTILE"], "it's \"hostile\" $(x) `y` \\\nsecond line");
     assert_eq!(v["FIELD_FALLBACK"], "admin");
     assert_eq!(v["PATH_FALLBACK"], "from-env");
-    let paths: Vec<String> = calls(&log)
+    let paths: Vec<String> = recorded_calls(&log)
         .iter()
         .map(|c| c.last().unwrap().clone())
         .collect();

@@ -43,13 +43,10 @@ pub fn run(global: &Global, args: DeleteArgs) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Err(e) => {
-            eprintln!(
-                "jit-secrets: error: {}: {}: {}",
-                args.name, target.reference, e.message
+            eprint!(
+                "{}",
+                super::describe_store_error(&args.name, &target.reference, &e, &Default::default())
             );
-            if let Some(fix) = &e.fix {
-                eprintln!("  fix: {fix}");
-            }
             Ok(EXIT_SECRET_FAILURE)
         }
     }

@@ -17,7 +17,8 @@ mod verify;
 use crate::cli::{Cli, Command, Global};
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::resolve::{EntryResult, Resolution, Status};
-use crate::stores::Context;
+use crate::secret::Scrubber;
+use crate::stores::{Context, StoreError};
 use std::io::Write;
 
 pub const EXIT_OK: u8 = 0;
@@ -81,6 +82,30 @@ pub fn report_problems(resolution: &Resolution) {
     }
 }
 
+/// The block for one failed store call: `error:` line naming the secret, reference and store, the
+/// store's own words (scrubbed of every value known), and the fix.
+pub fn describe_store_error(
+    name: &str,
+    reference: &crate::reference::Reference,
+    error: &StoreError,
+    scrubber: &Scrubber,
+) -> String {
+    let mut s = format!(
+        "jit-secrets: error: {name}: {reference} ({}): {}\n",
+        reference.store().name(),
+        error.message
+    );
+    if let Some(stderr) = &error.stderr {
+        for line in stderr.scrubbed(scrubber).lines().take(8) {
+            s.push_str(&format!("  | {line}\n"));
+        }
+    }
+    if let Some(fix) = &error.fix {
+        s.push_str(&format!("  fix: {fix}\n"));
+    }
+    s
+}
+
 pub fn describe_problem(r: &EntryResult, resolution: &Resolution) -> String {
     let e = r.entry;
     let chain = || {
@@ -100,25 +125,7 @@ pub fn describe_problem(r: &EntryResult, resolution: &Resolution) -> String {
             e.name,
             chain()
         ),
-        Status::Failed { source, error } => {
-            let reference = &e.from[*source];
-            let mut s = format!(
-                "jit-secrets: error: {}: {} ({}): {}\n",
-                e.name,
-                reference,
-                reference.store().name(),
-                error.message
-            );
-            if let Some(stderr) = &error.stderr {
-                for line in stderr.scrubbed(&resolution.scrubber).lines().take(8) {
-                    s.push_str(&format!("  | {line}\n"));
-                }
-            }
-            if let Some(fix) = &error.fix {
-                s.push_str(&format!("  fix: {fix}\n"));
-            }
-            s
-        }
+        Status::Failed { source, error } => describe_store_error(&e.name, &e.from[*source], error, &resolution.scrubber),
         Status::Invalid { source, reason } => format!(
             "jit-secrets: error: {}: {} ({}): {reason}\n  fix: store a value without NUL bytes\n",
             e.name,

@@ -26,23 +26,13 @@ pub fn run(global: &Global, args: RotateArgs) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         Err(e) => {
+            // The store's words are scrubbed of the value being written.
             let mut scrub = crate::secret::Scrubber::new();
             scrub.add(value.expose());
-            eprintln!(
-                "jit-secrets: error: {}: {} ({}): {}",
-                args.name,
-                target.reference,
-                target.reference.store().name(),
-                e.message
+            eprint!(
+                "{}",
+                super::describe_store_error(&args.name, &target.reference, &e, &scrub)
             );
-            if let Some(stderr) = &e.stderr {
-                for line in stderr.scrubbed(&scrub).lines().take(8) {
-                    eprintln!("  | {line}");
-                }
-            }
-            if let Some(fix) = &e.fix {
-                eprintln!("  fix: {fix}");
-            }
             Ok(EXIT_SECRET_FAILURE)
         }
     }

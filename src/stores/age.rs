@@ -243,13 +243,7 @@ impl Store for Age {
         let Reference::Age { file } = reference else {
             unreachable!("age store got {reference}")
         };
-        let meta = std::fs::metadata(expand(file))
-            .map_err(|e| StoreError::new(format!("cannot stat {}: {e}", file.display())))?;
-        Ok(meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64))
+        super::mtime_secs(&expand(file))
     }
 }
 

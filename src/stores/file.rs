@@ -30,13 +30,7 @@ impl Store for File {
             (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
             _ => path.clone(),
         };
-        let meta = std::fs::metadata(&path)
-            .map_err(|e| StoreError::new(format!("cannot stat {}: {e}", path.display())))?;
-        Ok(meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64))
+        super::mtime_secs(&path)
     }
 
     fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {

@@ -274,6 +274,17 @@ pub(crate) fn found_unless_empty(
     }
 }
 
+/// A file's modification time in Unix seconds (`verify`'s age for file-backed stores).
+pub(crate) fn mtime_secs(path: &std::path::Path) -> Result<Option<i64>, StoreError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| StoreError::new(format!("cannot stat {}: {e}", path.display())))?;
+    Ok(meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64))
+}
+
 /// Picks a field from JSON in memory; strings are taken as they are, other values as JSON text.
 pub(crate) fn json_field_value(v: &serde_json::Value) -> SecretValue {
     match v {

@@ -104,14 +104,7 @@ impl Store for Pass {
                 }
             }
         }
-        let meta = std::fs::metadata(dir.join(&file)).map_err(|e| {
-            StoreError::new(format!("cannot stat {file} in the password store: {e}"))
-        })?;
-        Ok(meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64))
+        super::mtime_secs(&dir.join(&file))
     }
 
     fn write(

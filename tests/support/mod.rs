@@ -329,3 +329,32 @@ pub fn find_writes(trace: &str) -> Vec<String> {
         .filter(|l| !l.contains("\"/dev/") && !l.contains("\"/proc/"))
         .collect()
 }
+
+/// Puts the recorder (tests/fake/record) in front of each real `program`: returns the
+/// `commands = { … }` entries for the manifest's `[secrets.options]` and the call log.
+pub fn record(sb: &mut Sandbox, programs: &[&str]) -> (String, PathBuf) {
+    let dir = sb.path().join("rec");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = sb.path().join("calls.log");
+    let mut entries = Vec::new();
+    for program in programs {
+        let link = dir.join(program);
+        std::os::unix::fs::symlink(fake_dir().join("record"), &link).unwrap();
+        sb.set_env(
+            &format!("RECORD_REAL_{}", program.replace('-', "_")),
+            require(program),
+        );
+        entries.push(format!("\"{program}\" = \"{}\"", link.display()));
+    }
+    sb.set_env("RECORD_LOG", &log);
+    (entries.join(", "), log)
+}
+
+/// The argv of every recorded call, program first.
+pub fn recorded_calls(log: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
