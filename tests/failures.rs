@@ -356,3 +356,59 @@ fn find_writes_joins_split_calls() {
         vec!["9 openat(AT_FDCWD, \"/x/f\", O_WRONLY|O_CREAT, 0600) = 3".to_string()]
     );
 }
+
+/// Runs `jit-secrets ARGS` with a terminal as stdout (through `script`); returns what it printed.
+fn on_a_terminal(sb: &Sandbox, args: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = sb.command(require("script"));
+    cmd.args([
+        "-qec",
+        &format!("{BIN} --manifest manifest.toml {args}"),
+        "/dev/null",
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    stdout(&cmd.output().unwrap())
+}
+
+#[test]
+fn on_a_terminal_activate_masks_values_unless_reveal() {
+    let mut sb = Sandbox::new();
+    sb.set_env("SRC", "visible-only-with-reveal");
+    sb.manifest("[secrets]\nTOKEN = \"env:SRC\"\n");
+    let masked = on_a_terminal(&sb, "activate --shell bash", &[]);
+    assert!(masked.contains("export TOKEN='<24 bytes>'"), "{masked}");
+    assert!(masked.contains("# TOKEN from env:SRC"), "{masked}");
+    assert!(
+        masked.contains("source <(jit-secrets activate)"),
+        "the hint: {masked}"
+    );
+    assert!(!masked.contains("visible-only-with-reveal"), "{masked}");
+    let revealed = on_a_terminal(&sb, "activate --shell bash --reveal", &[]);
+    assert!(
+        revealed.contains("export TOKEN='visible-only-with-reveal'"),
+        "{revealed}"
+    );
+}
+
+#[test]
+fn verify_colours_only_on_a_terminal_and_never_with_no_color() {
+    let mut sb = Sandbox::new();
+    sb.set_env("SRC", "v");
+    sb.env.remove("NO_COLOR");
+    sb.manifest(
+        "[secrets]\nTOKEN = \"env:SRC\"\nGONE = { from = \"env:NOPE\", required = false }\n",
+    );
+    assert!(
+        on_a_terminal(&sb, "verify", &[]).contains("\x1b["),
+        "colour on a terminal"
+    );
+    assert!(
+        !on_a_terminal(&sb, "verify", &[("NO_COLOR", "1")]).contains("\x1b["),
+        "NO_COLOR"
+    );
+    assert!(
+        !stdout(&sb.jit_m(&["verify"])).contains("\x1b["),
+        "not on a pipe"
+    );
+}

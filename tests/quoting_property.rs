@@ -2,7 +2,7 @@
 //! specially), and arbitrary neighbours (an injection can need two values, e.g. one ending in `\`
 //! then one starting with `'`), exported by `activate` and read back byte for byte by the real
 //! bash, zsh, dash and fish. A second property lints the generated code.
-//! PROPTEST_CASES raises or lowers the number of cases (each case holds up to 12 values).
+//! PROPTEST_CASES raises or lowers the number of cases (each case holds up to 12 values; default 1000).
 
 mod support;
 use proptest::prelude::*;
@@ -114,7 +114,7 @@ fn any_values_round_trip_in_every_shell() {
         require(shell);
     }
     let mut runner = TestRunner::new(Config {
-        cases: cases(300),
+        cases: cases(1000),
         failure_persistence: None,
         ..Config::default()
     });
@@ -152,7 +152,7 @@ fn generated_code_lints_clean() {
     let shellcheck = require("shellcheck");
     let fish = require("fish");
     let mut runner = TestRunner::new(Config {
-        cases: cases(300) / 10 + 1,
+        cases: cases(1000) / 10 + 1,
         failure_persistence: None,
         ..Config::default()
     });
