@@ -5,35 +5,23 @@ use super::target::resolve_target;
 use super::{EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RotateArgs};
 use crate::generate::random_value;
-use crate::resolve::write_value;
 
 pub fn run(global: &Global, args: RotateArgs) -> anyhow::Result<u8> {
     let target = resolve_target(global, &args.name, None)?;
     let value = random_value(args.length.into(), args.charset)
         .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
-    match write_value(&target.reference, &value, target.timeout, &target.ctx) {
-        Ok(()) => {
-            eprintln!(
-                "jit-secrets: rotated {}: a new {}-character {:?} value is in {} ({})",
-                args.name,
-                args.length,
-                args.charset,
-                target.reference,
-                target.reference.store().name()
-            );
-            eprintln!("  shells activated before now still hold the old value: `jit-secrets verify` reports them as stale; activate again to pick it up");
-            eprintln!("  anything that checks this secret (the service it unlocks) must be given the new value too");
-            Ok(EXIT_OK)
-        }
-        Err(e) => {
-            // The store's words are scrubbed of the value being written.
-            let mut scrub = crate::secret::Scrubber::new();
-            scrub.add(value.expose());
-            eprint!(
-                "{}",
-                super::describe_store_error(&args.name, &target.reference, &e, &scrub)
-            );
-            Ok(EXIT_SECRET_FAILURE)
-        }
+    if !target.write_or_report(&args.name, &value) {
+        return Ok(EXIT_SECRET_FAILURE);
     }
+    eprintln!(
+        "jit-secrets: rotated {}: a new {}-character {:?} value is in {} ({})",
+        args.name,
+        args.length,
+        args.charset,
+        target.reference,
+        target.reference.store().name()
+    );
+    eprintln!("  shells activated before now still hold the old value: `jit-secrets verify` reports them as stale; activate again to pick it up");
+    eprintln!("  anything that checks this secret (the service it unlocks) must be given the new value too");
+    Ok(EXIT_OK)
 }

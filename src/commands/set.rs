@@ -3,7 +3,6 @@
 use super::target::resolve_target;
 use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, SetArgs};
-use crate::resolve::write_value;
 use crate::secret::SecretValue;
 use std::io::{IsTerminal, Read};
 use zeroize::Zeroizing;
@@ -11,27 +10,16 @@ use zeroize::Zeroizing;
 pub fn run(global: &Global, args: SetArgs) -> anyhow::Result<u8> {
     let target = resolve_target(global, &args.name, args.reference.as_deref())?;
     let value = read_value(&args.name)?;
-    match write_value(&target.reference, &value, target.timeout, &target.ctx) {
-        Ok(()) => {
-            eprintln!(
-                "jit-secrets: stored {} in {} ({} bytes)",
-                args.name,
-                target.reference,
-                value.len()
-            );
-            Ok(EXIT_OK)
-        }
-        Err(e) => {
-            // The store's words are scrubbed of the value being written.
-            let mut scrub = crate::secret::Scrubber::new();
-            scrub.add(value.expose());
-            eprint!(
-                "{}",
-                super::describe_store_error(&args.name, &target.reference, &e, &scrub)
-            );
-            Ok(EXIT_SECRET_FAILURE)
-        }
+    if !target.write_or_report(&args.name, &value) {
+        return Ok(EXIT_SECRET_FAILURE);
     }
+    eprintln!(
+        "jit-secrets: stored {} in {} ({} bytes)",
+        args.name,
+        target.reference,
+        value.len()
+    );
+    Ok(EXIT_OK)
 }
 
 /// From a hidden prompt when stdin is a terminal, else all of stdin minus one trailing newline

@@ -4,6 +4,8 @@ use super::{context, load_manifest, UsageError};
 use crate::cli::Global;
 use crate::manifest::{Manifest, DEFAULT_TIMEOUT};
 use crate::reference::Reference;
+use crate::resolve::write_value;
+use crate::secret::{Scrubber, SecretValue};
 use crate::stores::Context;
 use std::time::Duration;
 
@@ -53,4 +55,23 @@ pub fn resolve_target(
         ctx,
         timeout,
     })
+}
+
+impl Target {
+    /// Writes `value` where the target reads it; on failure prints the store's error, scrubbed of
+    /// the value being written, and returns false.
+    pub fn write_or_report(&self, name: &str, value: &SecretValue) -> bool {
+        match write_value(&self.reference, value, self.timeout, &self.ctx) {
+            Ok(()) => true,
+            Err(e) => {
+                let mut scrub = Scrubber::new();
+                scrub.add(value.expose());
+                eprint!(
+                    "{}",
+                    super::describe_store_error(name, &self.reference, &e, &scrub)
+                );
+                false
+            }
+        }
+    }
 }
