@@ -9,10 +9,16 @@ SECONDS_EACH=${JIT_FUZZ_SECONDS:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O --sanitizer none
+# New inputs go to a scratch directory: libFuzzer writes to the first corpus directory it is given,
+# and the committed corpus (fuzz/corpus, kept small with `cargo fuzz cmin`) is only read.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/jit-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
 for target in manifest reference; do
   echo "== cargo fuzz run $target (${SECONDS_EACH}s)"
+  mkdir -p "$scratch/$target"
   # -timeout: any single input taking over 10 s is a hang; the output is kept short in CI logs.
-  cargo fuzz run -O --sanitizer none "$target" -- -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 2>&1 \
+  cargo fuzz run -O --sanitizer none "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
+    -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 2>&1 \
     | grep -E "^(Done|stat::number_of_executed_units|INFO: (seed|-max_len))|panicked|ERROR|SUMMARY|==" || true
   test "${PIPESTATUS[0]}" -eq 0
 done
