@@ -412,3 +412,34 @@ fn verify_colours_only_on_a_terminal_and_never_with_no_color() {
         "not on a pipe"
     );
 }
+
+#[test]
+fn a_batch_that_fails_whole_is_reported_once_in_full_then_pointed_at() {
+    // B sorts after A inside the batch but is printed first: the full report must come first.
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nB = \"vault:secret/app#z\"\nA = \"vault:secret/app#a\"\n[secrets.options]\ncommands = { vault = \"/bin/false\" }\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    let b = err
+        .find("error: B: vault:secret/app#z")
+        .expect("B reported");
+    let fix = err
+        .find("fix: run `vault login`")
+        .expect("the fix is shown");
+    let a = err
+        .find("error: A: vault:secret/app#a")
+        .expect("A reported");
+    assert!(b < fix && fix < a, "full block first:\n{err}");
+    assert!(err.contains("(the same failure as B above)"), "{err}");
+    assert_eq!(err.matches("fix: run `vault login`").count(), 1, "{err}");
+    // Each secret's machine-readable report stands on its own.
+    let out = sb.jit_m(&["verify", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for s in report["secrets"].as_array().unwrap() {
+        assert!(
+            s["error"]["fix"].as_str().unwrap().contains("vault login"),
+            "{s}"
+        );
+    }
+}

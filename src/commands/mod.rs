@@ -75,9 +75,33 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
 
 /// Writes one stderr block per entry that failed or is missing: the secret, its reference and
 /// store, the store's (scrubbed) words and the fix. Optional missing secrets get one warning line.
+///
+/// A batch call that failed as a whole fails every secret in it with the same error: after the
+/// first full block, the others get one line that points back at it (in print order).
 pub fn report_problems(resolution: &Resolution) {
     let mut err = std::io::stderr().lock();
+    let mut printed: Vec<(String, &str)> = Vec::new();
     for r in &resolution.results {
+        if let Status::Failed { source, error } = &r.status {
+            let reference = &r.entry.from[*source];
+            let stderr = error
+                .stderr
+                .as_ref()
+                .map(|s| s.scrubbed(&resolution.scrubber))
+                .unwrap_or_default();
+            let key = format!("{}\0{}\0{stderr}", reference.store().name(), error.message);
+            if let Some((_, first)) = printed.iter().find(|(k, _)| *k == key) {
+                let _ = writeln!(
+                    err,
+                    "jit-secrets: error: {}: {reference} ({}): {}\n  (the same failure as {first} above)",
+                    r.entry.name,
+                    reference.store().name(),
+                    error.message
+                );
+                continue;
+            }
+            printed.push((key, &r.entry.name));
+        }
         let _ = err.write_all(describe_problem(r, resolution).as_bytes());
     }
 }

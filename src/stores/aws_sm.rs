@@ -233,34 +233,17 @@ impl Store for AwsSecretsManager {
             "--secret-id-list",
         ];
         args.extend(ids.iter().copied());
-        let out =
-            match aws(ctx, timeout, &args) {
-                Ok(out) => out,
-                Err(e) => {
-                    let mut v = vec![Outcome::Failed(e)];
-                    v.extend(refs[1..].iter().map(|_| {
-                        Outcome::Failed(StoreError::new("the aws call failed (see above)"))
-                    }));
-                    return v;
-                }
-            };
+        let out = match aws(ctx, timeout, &args) {
+            Ok(out) => out,
+            Err(e) => return super::fail_batch(refs, e),
+        };
         if !out.exit.success() {
             // Refused as a whole (old CLI without the command, or no permission for it): one by one.
             return refs.iter().map(|r| self.get_one(r, timeout, ctx)).collect();
         }
         let doc = match parse_json(out.stdout.expose(), "aws") {
             Ok(d) => d,
-            Err(e) => {
-                return refs
-                    .iter()
-                    .map(|_| {
-                        Outcome::Failed(StoreError {
-                            stderr: None,
-                            ..StoreError::new(e.message.clone())
-                        })
-                    })
-                    .collect()
-            }
+            Err(e) => return super::fail_batch(refs, e),
         };
         let empty = Vec::new();
         let values = doc["SecretValues"].as_array().unwrap_or(&empty);

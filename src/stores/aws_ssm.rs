@@ -91,29 +91,17 @@ impl Store for AwsSsm {
         names.sort_unstable();
         names.dedup();
         args.extend(names.iter().copied());
-        let fail_all =
-            |e: StoreError| {
-                let mut v = vec![Outcome::Failed(StoreError {
-                    stderr: None,
-                    ..StoreError::new(e.message.clone())
-                })];
-                v[0] = Outcome::Failed(e);
-                v.extend(refs[1..].iter().map(|_| {
-                    Outcome::Failed(StoreError::new("the aws ssm call failed (see above)"))
-                }));
-                v
-            };
         let out = match aws(ctx, timeout, &args) {
             Ok(out) => out,
-            Err(e) => return fail_all(e),
+            Err(e) => return super::fail_batch(refs, e),
         };
         if !out.exit.success() {
             let text = out.stderr.scrubbed(&Default::default());
-            return fail_all(super::cli_failed("aws", out, fix_for(&text)));
+            return super::fail_batch(refs, super::cli_failed("aws", out, fix_for(&text)));
         }
         let doc = match parse_json(out.stdout.expose(), "aws") {
             Ok(d) => d,
-            Err(e) => return fail_all(e),
+            Err(e) => return super::fail_batch(refs, e),
         };
         let empty = Vec::new();
         let params = doc["Parameters"].as_array().unwrap_or(&empty);

@@ -4,7 +4,6 @@
 
 use super::{
     cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-    StoreError,
 };
 use crate::process::Child;
 use crate::reference::Reference;
@@ -66,24 +65,16 @@ impl Store for Doppler {
         if let Some(c) = config {
             child = child.arg("--config").arg(c);
         }
-        let first_and_rest =
-            |first: StoreError| {
-                let mut v = vec![Outcome::Failed(first)];
-                v.extend(refs[1..].iter().map(|_| {
-                    Outcome::Failed(StoreError::new("the doppler call failed (see above)"))
-                }));
-                v
-            };
         let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
-            Err(e) => return first_and_rest(e),
+            Err(e) => return super::fail_batch(refs, e),
         };
         if !out.exit.success() {
-            return first_and_rest(cli_failed("doppler", out, LOGIN));
+            return super::fail_batch(refs, cli_failed("doppler", out, LOGIN));
         }
         let doc = match parse_json(out.stdout.expose(), "doppler") {
             Ok(d) => d,
-            Err(e) => return first_and_rest(e),
+            Err(e) => return super::fail_batch(refs, e),
         };
         let outcomes = refs
             .iter()

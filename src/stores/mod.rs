@@ -225,6 +225,15 @@ pub fn store_for(kind: StoreKind) -> &'static dyn Store {
     }
 }
 
+/// The outcome of a batch call that failed as a whole: every reference in it gets the whole
+/// error (message, the CLI's words and the fix), so each secret's report stands on its own. The
+/// reporter folds repeats of one failure into a pointer to the first (`commands::report_problems`).
+pub(crate) fn fail_batch(refs: &[&Reference], error: StoreError) -> Vec<Outcome> {
+    refs.iter()
+        .map(|_| Outcome::Failed(error.clone()))
+        .collect()
+}
+
 /// Turns a failure to run a CLI into a store error with the right fix.
 pub(crate) fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
     let fix = match &e {

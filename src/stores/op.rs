@@ -121,7 +121,7 @@ impl Store for Op {
             .stdin(input.as_bytes());
         let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
-            Err(e) => return refs.iter().map(|_| Outcome::Failed(e.clone())).collect(),
+            Err(e) => return super::fail_batch(refs, e),
         };
         if out.exit.success() {
             if let Some(values) = split_injected(out.stdout.expose(), refs.len(), &marker) {
@@ -141,8 +141,7 @@ impl Store for Op {
             // Which one is missing? Ask each: the others are found, the missing one is NotFound.
             return refs.iter().map(|r| self.read(r, timeout, ctx)).collect();
         }
-        let err = cli_failed("op", out, SIGNIN);
-        refs.iter().map(|_| Outcome::Failed(err.clone())).collect()
+        super::fail_batch(refs, cli_failed("op", out, SIGNIN))
     }
 
     fn last_changed(

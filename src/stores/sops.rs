@@ -3,8 +3,8 @@
 //! key itself (age, PGP, cloud KMS), as it does on the command line.
 
 use super::{
-    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-    StoreError,
+    cli_failed, fail_batch, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome,
+    Store, StoreError,
 };
 use crate::process::Child;
 use crate::reference::Reference;
@@ -61,21 +61,16 @@ impl Store for Sops {
         let child = Child::new(ctx.command("sops"), timeout)
             .args(["-d", "--output-type", "json"])
             .arg(file);
-        let failed_all = |e: StoreError| {
-            refs.iter()
-                .map(|_| Outcome::Failed(e.clone()))
-                .collect::<Vec<_>>()
-        };
         let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
-            Err(e) => return failed_all(e),
+            Err(e) => return fail_batch(refs, e),
         };
         if !out.exit.success() {
-            return failed_all(cli_failed("sops", out, KEYS));
+            return fail_batch(refs, cli_failed("sops", out, KEYS));
         }
         let doc = match parse_json(out.stdout.expose(), "sops") {
             Ok(d) => d,
-            Err(e) => return failed_all(e),
+            Err(e) => return fail_batch(refs, e),
         };
         let outcomes = refs
             .iter()

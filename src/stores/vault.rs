@@ -104,7 +104,6 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
-        let all = |make: &dyn Fn() -> Outcome| refs.iter().map(|_| make()).collect::<Vec<_>>();
         let child = Child::new(ctx.command("vault"), timeout).args([
             "kv",
             "get",
@@ -113,14 +112,7 @@ impl Store for Vault {
         ]);
         let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
-            Err(e) => {
-                return all(&|| {
-                    Outcome::Failed(StoreError {
-                        stderr: None,
-                        ..clone_err(&e)
-                    })
-                })
-            }
+            Err(e) => return super::fail_batch(refs, e),
         };
         if !out.exit.success() {
             // Missing path: exit 2 and "No value found at …".
@@ -129,21 +121,13 @@ impl Store for Vault {
                 .scrubbed(&Default::default())
                 .contains("No value found at")
             {
-                return all(&|| Outcome::NotFound);
+                return refs.iter().map(|_| Outcome::NotFound).collect();
             }
-            let err = cli_failed("vault", out, LOGIN);
-            let first = Outcome::Failed(err);
-            let mut v = vec![first];
-            v.extend(refs[1..].iter().map(|_| {
-                Outcome::Failed(StoreError::new(format!(
-                    "`vault kv get {path}` failed (see above)"
-                )))
-            }));
-            return v;
+            return super::fail_batch(refs, cli_failed("vault", out, LOGIN));
         }
         let doc = match parse_json(out.stdout.expose(), "vault") {
             Ok(doc) => doc,
-            Err(e) => return all(&|| Outcome::Failed(clone_err(&e))),
+            Err(e) => return super::fail_batch(refs, e),
         };
         let data = &doc["data"];
         // KV v2 nests the fields under data.data next to data.metadata.
@@ -166,13 +150,5 @@ impl Store for Vault {
             .collect();
         wipe_json(doc);
         outcomes
-    }
-}
-
-fn clone_err(e: &StoreError) -> StoreError {
-    StoreError {
-        message: e.message.clone(),
-        stderr: None,
-        fix: e.fix.clone(),
     }
 }

@@ -154,7 +154,7 @@ impl Store for Keyring {
             Ok(v) => v.into_iter(),
             Err(e) => {
                 // One connection failed: every entry shares that one error.
-                return refs.iter().map(|_| Outcome::Failed(e.clone())).collect();
+                return super::fail_batch(refs, e);
             }
         };
         early
