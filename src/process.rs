@@ -207,8 +207,8 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
         let (buf, _) = read_capped(err_r, MAX_STDERR);
         let _ = tx.send(Stream::Err(buf));
     });
-    // stdin is small (a template, a value); a child that does not read it gets EPIPE, not us stuck:
-    // write from this thread only up to what a pipe buffers without a reader, else from a helper.
+    // Written from a helper thread: a child that never reads its stdin must not block us past the
+    // deadline (it gets EPIPE when it exits; the helper ends then).
     if let Some(input) = child.stdin {
         let data = Zeroizing::new(input.to_vec());
         thread::spawn(move || {

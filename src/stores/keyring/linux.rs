@@ -136,6 +136,13 @@ fn lookup_one<'a>(
     Ok(Some(first))
 }
 
+/// The object path of the default collection (the `default` alias), if there is one.
+fn default_collection_path(ss: &SecretService<'_>) -> Option<String> {
+    ss.get_default_collection()
+        .ok()
+        .map(|c| c.collection_path.to_string())
+}
+
 /// Lookups in flight at once on the one connection: each lookup is a few round trips to the
 /// Secret Service, and overlapping them hides most of that latency.
 const IN_FLIGHT: usize = 8;
@@ -158,10 +165,7 @@ fn fetch_one(
 
 pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
     let ss = connect()?;
-    let default_path = ss
-        .get_default_collection()
-        .ok()
-        .map(|c| c.collection_path.to_string());
+    let default_path = default_collection_path(&ss);
     let default_path = default_path.as_deref();
     if prompt || lookups.len() == 1 {
         // An unlock prompt must not race another: one at a time.
@@ -198,10 +202,7 @@ fn label(lookup: &Lookup) -> String {
 /// The item's `Modified` property (Unix seconds).
 pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
     let ss = connect()?;
-    let default_path = ss
-        .get_default_collection()
-        .ok()
-        .map(|c| c.collection_path.to_string());
+    let default_path = default_collection_path(&ss);
     let found = lookup_one(&ss, default_path.as_deref(), l, prompt)?;
     let modified = match found {
         Some(item) => Some(item.get_modified().map_err(explain)? as i64),
@@ -214,10 +215,7 @@ pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
 /// secret-tool's attributes, so `secret-tool lookup service S account A` finds it.
 pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
     let ss = connect()?;
-    let default_path = ss
-        .get_default_collection()
-        .ok()
-        .map(|c| c.collection_path.to_string());
+    let default_path = default_collection_path(&ss);
     if let Some(item) = lookup_one(&ss, default_path.as_deref(), l, prompt)? {
         item.set_secret(value.expose(), "text/plain")
             .map_err(explain)?;
