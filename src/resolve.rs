@@ -223,54 +223,78 @@ fn execute(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference,
     done
 }
 
-/// Runs jobs that wait on other processes or services on a bounded pool.
+/// Runs jobs that wait on other processes or services on the bounded pool.
 fn execute_pooled(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference, Outcome)> {
     if jobs.len() == 1 {
         // The common small case: no threads at all.
         return run_job(jobs.into_iter().next().expect("one job"), ctx);
     }
-    struct Queue {
-        pending: VecDeque<Job>,
+    let tasks = jobs.into_iter().map(|j| (j.kind, j)).collect();
+    run_bounded(tasks, concurrency, |job| run_job(job, ctx))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Runs each task on at most `concurrency` threads, never more than a store's `max_parallel` for
+/// one store at once (stores that may prompt get one call at a time). Results in task order.
+/// Every store call a command makes goes through here: fetching (`resolve`) and `verify`'s ages.
+pub fn run_bounded<T: Send, R: Send>(
+    tasks: Vec<(StoreKind, T)>,
+    concurrency: usize,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    struct Queue<T> {
+        pending: VecDeque<(usize, StoreKind, T)>,
         running: HashMap<StoreKind, usize>,
     }
-    let workers = concurrency.min(jobs.len()).max(1);
+    let count = tasks.len();
+    let workers = concurrency.min(count).max(1);
     let queue = Mutex::new(Queue {
-        pending: jobs.into(),
+        pending: tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, (kind, t))| (i, kind, t))
+            .collect(),
         running: HashMap::new(),
     });
     let ready = Condvar::new();
-    let results = Mutex::new(Vec::new());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
-                let job = {
+                let (index, kind, task) = {
                     let mut q = queue.lock().expect("queue lock");
                     loop {
                         if q.pending.is_empty() {
                             return;
                         }
-                        let pick = q.pending.iter().position(|j| {
-                            q.running.get(&j.kind).copied().unwrap_or(0)
-                                < store_for(j.kind).max_parallel()
+                        let pick = q.pending.iter().position(|(_, kind, _)| {
+                            q.running.get(kind).copied().unwrap_or(0)
+                                < store_for(*kind).max_parallel()
                         });
                         if let Some(i) = pick {
-                            let job = q.pending.remove(i).expect("picked job exists");
-                            *q.running.entry(job.kind).or_insert(0) += 1;
-                            break job;
+                            let picked = q.pending.remove(i).expect("picked task exists");
+                            *q.running.entry(picked.1).or_insert(0) += 1;
+                            break picked;
                         }
                         q = ready.wait(q).expect("queue lock");
                     }
                 };
-                let kind = job.kind;
-                let out = run_job(job, ctx);
-                results.lock().expect("results lock").extend(out);
+                let out = work(task);
+                results.lock().expect("results lock")[index] = Some(out);
                 let mut q = queue.lock().expect("queue lock");
                 *q.running.get_mut(&kind).expect("counted") -= 1;
                 ready.notify_all();
             });
         }
     });
-    results.into_inner().expect("results lock")
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every task ran"))
+        .collect()
 }
 
 fn run_job(job: Job, ctx: &Context) -> Vec<(Reference, Outcome)> {

@@ -229,3 +229,37 @@ fn vault_and_keyring_report_their_change_times() {
         &["vault-value-1a2b", "keyring-value-3c4d", "stale-copy"],
     );
 }
+
+#[test]
+fn age_checks_never_ask_a_prompting_store_twice_at_once() {
+    let mut sb = Sandbox::new();
+    let mut items = serde_json::Map::new();
+    let mut updated = serde_json::Map::new();
+    let mut m = String::from("[secrets]\n");
+    for i in 0..4 {
+        items.insert(format!("op://Eng/item{i}/pw"), format!("v{i}").into());
+        updated.insert(format!("op://Eng/item{i}"), "2026-01-01T00:00:00Z".into());
+        m.push_str(&format!(
+            "S{i} = {{ from = \"op://Eng/item{i}/pw\", rotate_after = \"3650d\" }}\n"
+        ));
+    }
+    items.insert("__updated_at__".into(), serde_json::Value::Object(updated));
+    let op = FakeOp::new(&mut sb, &serde_json::Value::Object(items));
+    let busy = sb.path().join("busy");
+    std::fs::create_dir_all(&busy).unwrap();
+    sb.set_env("FAKE_OP_BUSY_DIR", &busy);
+    sb.set_env("FAKE_OP_SLEEP", "0.2");
+    sb.manifest(&m);
+    let out = verify(&sb, &[], &["--json"]);
+    assert_code(&out, 0);
+    let r = report(&out);
+    for i in 0..4 {
+        assert_eq!(entry(&r, &format!("S{i}"))["age"]["status"], "ok");
+    }
+    assert_eq!(op.calls().iter().filter(|c| c[0] == "item").count(), 4);
+    let overlaps = std::fs::read_to_string(busy.join("overlaps")).unwrap_or_default();
+    assert!(
+        overlaps.is_empty(),
+        "op was called while another call ran:\n{overlaps}"
+    );
+}

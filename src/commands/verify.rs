@@ -3,7 +3,7 @@
 
 use super::{context, load_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
-use crate::resolve::{last_changed, resolve, EntryResult, Resolution, Status};
+use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
 use crate::stores::Context;
 use crate::time;
 use serde_json::json;
@@ -143,44 +143,47 @@ fn compare_with_environment(result: &EntryResult) -> Freshness {
     }
 }
 
-/// Asks each store that answered, for entries with `rotate_after`, when the value last changed.
-/// In parallel, since each is a CLI round trip.
+/// Asks each store that answered, for entries with `rotate_after`, when the value last changed:
+/// on the same bounded pool as fetching, so a store that may prompt is asked once at a time.
 fn check_ages(
     resolution: &Resolution,
     manifest: &crate::manifest::Manifest,
     ctx: &Context,
 ) -> Vec<Age> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = resolution
-            .results
-            .iter()
-            .map(|r| {
-                let limit = r.entry.rotate_after.or(manifest.options.rotate_after);
-                let source = match &r.status {
-                    Status::Found { source, .. } => Some(&r.entry.from[*source]),
-                    _ => None,
-                };
-                let timeout = r.entry.timeout.unwrap_or(manifest.options.timeout);
-                match (limit, source) {
-                    (Some(limit), Some(reference)) => Some(scope.spawn(
-                        move || match last_changed(reference, timeout, ctx) {
-                            Ok(Some(t)) => Age::Known {
-                                last_changed: t,
-                                limit: limit.as_secs(),
-                            },
-                            Ok(None) => Age::Unknown(None),
-                            Err(e) => Age::Unknown(Some(e.message)),
-                        },
-                    )),
-                    _ => None,
-                }
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.map_or(Age::NotChecked, |h| h.join().unwrap_or(Age::Unknown(None))))
-            .collect()
-    })
+    let mut ages: Vec<Age> = resolution.results.iter().map(|_| Age::NotChecked).collect();
+    let tasks: Vec<_> = resolution
+        .results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let limit = r.entry.rotate_after.or(manifest.options.rotate_after)?;
+            let Status::Found { source, .. } = &r.status else {
+                return None;
+            };
+            let reference = &r.entry.from[*source];
+            let timeout = r.entry.timeout.unwrap_or(manifest.options.timeout);
+            Some((reference.store(), (i, reference, timeout, limit)))
+        })
+        .collect();
+    let checked = run_bounded(
+        tasks,
+        manifest.options.concurrency,
+        |(i, reference, timeout, limit)| {
+            let age = match last_changed(reference, timeout, ctx) {
+                Ok(Some(t)) => Age::Known {
+                    last_changed: t,
+                    limit: limit.as_secs(),
+                },
+                Ok(None) => Age::Unknown(None),
+                Err(e) => Age::Unknown(Some(e.message)),
+            };
+            (i, age)
+        },
+    );
+    for (i, age) in checked {
+        ages[i] = age;
+    }
+    ages
 }
 
 fn problem_text(r: &Row, resolution: &Resolution) -> Option<(String, Option<String>)> {
