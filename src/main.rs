@@ -5,8 +5,14 @@ use jit_secrets::{cli, commands};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    jit_secrets::process::harden_against_core_dumps();
+    // Before any other thread: the signal mask is inherited by every thread started later.
+    jit_secrets::process::install_signal_handling();
     let cli = cli::Cli::parse();
-    match commands::dispatch(cli) {
+    let result = commands::dispatch(cli);
+    // Interrupted meanwhile: the signal thread prints the failure statement and exits 128+N.
+    jit_secrets::process::wait_if_interrupted();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let code = commands::exit_code_for(&err);

@@ -33,6 +33,7 @@ pub const MAX_MANIFEST_BYTES: u64 = 1024 * 1024;
 /// Variables that change how the shell or every program it starts behaves: a secret named like
 /// this could hijack the session, so it takes an explicit `allow_dangerous_name = true`.
 const DANGEROUS_NAMES: &[&str] = &[
+    // shells
     "PATH",
     "BASH_ENV",
     "ENV",
@@ -45,33 +46,78 @@ const DANGEROUS_NAMES: &[&str] = &[
     "IFS",
     "SHELLOPTS",
     "BASHOPTS",
+    "GLOBIGNORE",
+    "INPUTRC",
     "CDPATH",
     "HOME",
     "SHELL",
     "ZDOTDIR",
     "FPATH",
+    "MANPATH",
+    "MODULE_PATH",
     "HISTFILE",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_DIRS",
+    // the C library and the dynamic loader (LD_*, DYLD_* below)
+    "GCONV_PATH",
+    "LOCPATH",
+    "NLSPATH",
+    "HOSTALIASES",
+    "RESOLV_HOST_CONF",
+    "MALLOC_CHECK_",
+    // interpreters that load code named by a variable
     "PYTHONPATH",
+    "PYTHONHOME",
     "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "PYTHONINSPECT",
     "PERL5OPT",
     "PERL5LIB",
+    "PERLLIB",
+    "PERL5DB",
     "RUBYOPT",
+    "RUBYLIB",
     "NODE_OPTIONS",
+    "NODE_PATH",
     "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "CLASSPATH",
+    // git, ssh and the programs others start for you
+    "GIT_SSH",
     "GIT_SSH_COMMAND",
     "GIT_EXEC_PATH",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_ASKPASS",
+    "GIT_EDITOR",
+    "GIT_PAGER",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_PROXY_COMMAND",
+    "SSH_ASKPASS",
+    "SSH_AUTH_SOCK",
     "EDITOR",
     "VISUAL",
     "PAGER",
-    "SSH_AUTH_SOCK",
+    "MANPAGER",
+    "BROWSER",
+    "LESSOPEN",
+    "LESSCLOSE",
     "TMPDIR",
 ];
 
+/// Prefixes of families of such variables.
+const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG"];
+
+/// Is `name` one a secret may set only with `allow_dangerous_name = true`? Every name that is
+/// not all-uppercase is: shells keep their own settings in lower case (fish's
+/// `fish_function_path` loads functions from wherever it points; zsh's `path`, `fpath` and
+/// `cdpath` are arrays tied to their upper-case twins, and a scalar export of one aborts zsh's
+/// evaluation of our output), and environment variables meant for programs are upper case.
 pub fn is_dangerous_name(name: &str) -> bool {
-    DANGEROUS_NAMES.contains(&name)
-        || name.starts_with("LD_")
-        || name.starts_with("DYLD_")
-        || name.starts_with("BASH_FUNC_")
+    name.bytes().any(|b| b.is_ascii_lowercase())
+        || DANGEROUS_NAMES.contains(&name)
+        || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 const OPTION_KEYS: &[&str] = &[
     "timeout",
@@ -738,11 +784,19 @@ commands = { op = "/opt/op" }
             "BASH_ENV",
             "PROMPT_COMMAND",
             "DYLD_INSERT_LIBRARIES",
-            "BASH_FUNC_x%%",
+            // bash's exported-function prefix: `BASH_FUNC_x%%` itself is not a valid name at all
+            "BASH_FUNC_x",
+            "fish_function_path",
+            "path",
+            "fpath",
+            "cdpath",
+            "PYTHONHOME",
+            "GIT_CONFIG_GLOBAL",
+            "GIT_CONFIG_KEY_0",
+            "GCONV_PATH",
+            "Mixed_Case",
         ] {
-            if !crate::reference::is_valid_env_name(name) {
-                continue;
-            }
+            assert!(crate::reference::is_valid_env_name(name), "{name}");
             let e = err_text(&format!("[secrets]\n{name} = \"env:X\"\n"));
             assert!(
                 e.contains(":2:1:") && e.contains("allow_dangerous_name = true"),
@@ -757,6 +811,12 @@ commands = { op = "/opt/op" }
             assert_eq!(m.entries[0].name, name);
         }
         assert!(parse_str("[secrets]\nPATHFINDER_TOKEN = \"env:X\"\n").is_ok());
+        assert!(parse_str("[secrets]\nGITHUB_TOKEN_2 = \"env:X\"\n").is_ok());
+        let e = err_text("[secrets]\nBASH_FUNC_x%% = \"env:X\"\n");
+        assert!(
+            !e.contains("allow_dangerous_name"),
+            "rejected as a name first: {e}"
+        );
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! Turns a manifest's entries into values: plan → batches per store → parallel execution →
 //! one result per entry.
 //!
-//! Resolution runs in rounds. Round k asks, for every unresolved entry, its current `from`
-//! reference; references are deduplicated (the same reference is fetched once per run, whatever
-//! the round), grouped by store and batch key, and run on a bounded pool. An entry whose
-//! reference is "not found" moves to its next reference in the following round.
+//! Each entry walks its `from` chain. Local references (`env:`, `file:`) answer on the spot, so a
+//! chain passes a local miss before any store is asked. Remote references are deduplicated (the
+//! same reference is fetched once per run), grouped by store and batch key, and run on a bounded
+//! pool. When a call answers "not found" for an entry, that entry's next reference is queued at
+//! once: a fallback waits only for its own previous step, never for other stores.
 
 use crate::manifest::{Entry, Manifest};
 use crate::reference::{Reference, StoreKind};
 use crate::secret::{Scrubber, SecretValue};
 use crate::stores::{store_for, Context, Outcome, StoreError};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -69,6 +70,92 @@ struct Job {
     timeout: Duration,
 }
 
+/// Where every entry's chain stands, shared by the pool's workers.
+struct Progress<'m> {
+    entries: Vec<&'m Entry>,
+    default_timeout: Duration,
+    cursor: Vec<usize>,
+    status: Vec<Option<Status>>,
+    /// Every reference answered so far (each is fetched once per run).
+    answered: HashMap<Reference, Outcome>,
+    /// References handed to the pool and not answered yet.
+    asked: HashSet<Reference>,
+}
+
+impl Progress<'_> {
+    fn timeout_of(&self, i: usize) -> Duration {
+        self.entries[i].timeout.unwrap_or(self.default_timeout)
+    }
+
+    /// Moves every unfinished entry as far as the answers so far allow: through found values,
+    /// failures and "not found"s, answering local references on the spot. Returns the remote
+    /// references the entries now wait for that nobody has asked for yet, as jobs.
+    fn advance(&mut self, ctx: &Context) -> Vec<Job> {
+        let mut wanted: BTreeMap<Reference, Duration> = BTreeMap::new();
+        for i in 0..self.entries.len() {
+            while self.status[i].is_none() {
+                let source = self.cursor[i];
+                let r = &self.entries[i].from[source];
+                if !self.answered.contains_key(r) && store_for(r.store()).is_instant() {
+                    let outcome = store_for(r.store()).fetch_one(r, self.timeout_of(i), ctx);
+                    self.answered.insert(r.clone(), outcome);
+                }
+                let Some(outcome) = self.answered.get(r) else {
+                    if !self.asked.contains(r) {
+                        let t = wanted.entry(r.clone()).or_insert(self.timeout_of(i));
+                        *t = (*t).max(self.timeout_of(i));
+                    }
+                    break;
+                };
+                self.status[i] = match outcome {
+                    Outcome::Found(v) => Some(finish(self.entries[i], v.clone(), source)),
+                    Outcome::Failed(err) => Some(Status::Failed {
+                        source,
+                        error: err.clone(),
+                    }),
+                    Outcome::NotFound if source + 1 < self.entries[i].from.len() => {
+                        self.cursor[i] += 1;
+                        None
+                    }
+                    Outcome::NotFound => Some(Status::Missing),
+                };
+            }
+        }
+        self.add_ride_alongs(&mut wanted);
+        self.asked.extend(wanted.keys().cloned());
+        plan(&wanted)
+    }
+
+    /// Where one call returns a whole document (a vault path, a sops file, a doppler config),
+    /// later references of a fallback chain into a document about to be fetched ride along for
+    /// free, so a fallback never costs a second call to the same document.
+    fn add_ride_alongs(&self, wanted: &mut BTreeMap<Reference, Duration>) {
+        let documents: BTreeSet<(StoreKind, String)> = wanted
+            .keys()
+            .filter(|r| store_for(r.store()).fetches_whole_document())
+            .map(|r| (r.store(), store_for(r.store()).batch_key(r)))
+            .collect();
+        if documents.is_empty() {
+            return;
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            if self.status[i].is_some() {
+                continue;
+            }
+            for r in &e.from[self.cursor[i] + 1..] {
+                let doc = (r.store(), store_for(r.store()).batch_key(r));
+                if documents.contains(&doc)
+                    && !self.answered.contains_key(r)
+                    && !self.asked.contains(r)
+                {
+                    let t = wanted.entry(r.clone()).or_insert(self.timeout_of(i));
+                    *t = (*t).max(self.timeout_of(i));
+                }
+            }
+        }
+    }
+}
+
 pub fn resolve<'m>(
     manifest: &'m Manifest,
     only: Option<&[String]>,
@@ -79,87 +166,39 @@ pub fn resolve<'m>(
         .iter()
         .filter(|e| only.is_none_or(|names| names.iter().any(|n| n == &e.name)))
         .collect();
-    let timeout_of = |e: &Entry| e.timeout.unwrap_or(manifest.options.timeout);
-    let mut cursor = vec![0usize; entries.len()];
-    let mut status: Vec<Option<Status>> = entries.iter().map(|_| None).collect();
-    let mut cache: HashMap<Reference, Outcome> = HashMap::new();
-
-    loop {
-        // The references this round still needs, each with the longest timeout asking for it.
-        let mut wanted: BTreeMap<&Reference, Duration> = BTreeMap::new();
-        for (i, e) in entries.iter().enumerate() {
-            if status[i].is_none() {
-                let r = &e.from[cursor[i]];
-                if !cache.contains_key(r) {
-                    let t = wanted.entry(r).or_insert(timeout_of(e));
-                    *t = (*t).max(timeout_of(e));
-                }
-            }
+    let count = entries.len();
+    let mut progress = Progress {
+        entries,
+        default_timeout: manifest.options.timeout,
+        cursor: vec![0; count],
+        status: (0..count).map(|_| None).collect(),
+        answered: HashMap::new(),
+        asked: HashSet::new(),
+    };
+    let first = progress.advance(ctx);
+    let progress = Mutex::new(progress);
+    let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
+    run_dynamic(tasks, manifest.options.concurrency, &|job: Job| {
+        let answers = run_job(job, ctx);
+        let mut p = progress.lock().expect("progress lock");
+        for (r, outcome) in answers {
+            p.asked.remove(&r);
+            p.answered.insert(r, outcome);
         }
-        // Where one call returns a whole document (a vault path, a sops file, a doppler config),
-        // later references of a fallback chain into a document already being fetched ride along
-        // for free, so a fallback never costs a second call to the same document.
-        let documents: std::collections::BTreeSet<(StoreKind, String)> = wanted
-            .keys()
-            .filter(|r| store_for(r.store()).fetches_whole_document())
-            .map(|r| (r.store(), store_for(r.store()).batch_key(r)))
-            .collect();
-        if !documents.is_empty() {
-            for (i, e) in entries.iter().enumerate() {
-                if status[i].is_some() {
-                    continue;
-                }
-                for r in &e.from[cursor[i] + 1..] {
-                    let doc = (r.store(), store_for(r.store()).batch_key(r));
-                    if documents.contains(&doc) && !cache.contains_key(r) {
-                        let t = wanted.entry(r).or_insert(timeout_of(e));
-                        *t = (*t).max(timeout_of(e));
-                    }
-                }
-            }
-        }
-        if !wanted.is_empty() {
-            for (r, outcome) in execute(plan(&wanted), manifest.options.concurrency, ctx) {
-                cache.insert(r, outcome);
-            }
-        }
-        let mut progressed = false;
-        for (i, e) in entries.iter().enumerate() {
-            if status[i].is_some() {
-                continue;
-            }
-            let source = cursor[i];
-            let Some(outcome) = cache.get(&e.from[source]) else {
-                continue;
-            };
-            progressed = true;
-            status[i] = match outcome {
-                Outcome::Found(v) => Some(finish(e, v.clone(), source)),
-                Outcome::Failed(err) => Some(Status::Failed {
-                    source,
-                    error: err.clone(),
-                }),
-                Outcome::NotFound if source + 1 < e.from.len() => {
-                    cursor[i] += 1;
-                    None
-                }
-                Outcome::NotFound => Some(Status::Missing),
-            };
-        }
-        if status.iter().all(Option::is_some) || !progressed {
-            break;
-        }
-    }
+        p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect()
+    });
+    let progress = progress.into_inner().expect("progress lock");
 
     let mut scrubber = Scrubber::new();
-    for outcome in cache.values() {
+    for outcome in progress.answered.values() {
         if let Outcome::Found(v) = outcome {
             scrubber.add(v.expose());
         }
     }
-    let results = entries
+    let results = progress
+        .entries
         .into_iter()
-        .zip(status)
+        .zip(progress.status)
         .map(|(entry, s)| EntryResult {
             entry,
             status: s.unwrap_or(Status::Missing),
@@ -186,7 +225,7 @@ fn finish(entry: &Entry, value: SecretValue, source: usize) -> Status {
 }
 
 /// Groups references by store and batch key, and cuts groups to each store's batch size.
-fn plan(wanted: &BTreeMap<&Reference, Duration>) -> Vec<Job> {
+fn plan(wanted: &BTreeMap<Reference, Duration>) -> Vec<Job> {
     let mut groups: BTreeMap<(StoreKind, String), Vec<(&Reference, Duration)>> = BTreeMap::new();
     for (r, t) in wanted {
         let kind = r.store();
@@ -208,34 +247,6 @@ fn plan(wanted: &BTreeMap<&Reference, Duration>) -> Vec<Job> {
     jobs
 }
 
-/// Runs jobs on at most `concurrency` threads, never more than a store's `max_parallel` of one
-/// store at once.
-fn execute(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference, Outcome)> {
-    let (instant, jobs): (Vec<Job>, Vec<Job>) = jobs
-        .into_iter()
-        .partition(|j| store_for(j.kind).is_instant());
-    let mut done: Vec<(Reference, Outcome)> =
-        instant.into_iter().flat_map(|j| run_job(j, ctx)).collect();
-    if jobs.is_empty() {
-        return done;
-    }
-    done.extend(execute_pooled(jobs, concurrency, ctx));
-    done
-}
-
-/// Runs jobs that wait on other processes or services on the bounded pool.
-fn execute_pooled(jobs: Vec<Job>, concurrency: usize, ctx: &Context) -> Vec<(Reference, Outcome)> {
-    if jobs.len() == 1 {
-        // The common small case: no threads at all.
-        return run_job(jobs.into_iter().next().expect("one job"), ctx);
-    }
-    let tasks = jobs.into_iter().map(|j| (j.kind, j)).collect();
-    run_bounded(tasks, concurrency, |job| run_job(job, ctx))
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// Runs each task on at most `concurrency` threads, never more than a store's `max_parallel` for
 /// one store at once (stores that may prompt get one call at a time). Results in task order.
 /// Every store call a command makes goes through here: fetching (`resolve`) and `verify`'s ages.
@@ -244,50 +255,16 @@ pub fn run_bounded<T: Send, R: Send>(
     concurrency: usize,
     work: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
-    struct Queue<T> {
-        pending: VecDeque<(usize, StoreKind, T)>,
-        running: HashMap<StoreKind, usize>,
-    }
-    let count = tasks.len();
-    let workers = concurrency.min(count).max(1);
-    let queue = Mutex::new(Queue {
-        pending: tasks
-            .into_iter()
-            .enumerate()
-            .map(|(i, (kind, t))| (i, kind, t))
-            .collect(),
-        running: HashMap::new(),
-    });
-    let ready = Condvar::new();
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..count).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let (index, kind, task) = {
-                    let mut q = queue.lock().expect("queue lock");
-                    loop {
-                        if q.pending.is_empty() {
-                            return;
-                        }
-                        let pick = q.pending.iter().position(|(_, kind, _)| {
-                            q.running.get(kind).copied().unwrap_or(0)
-                                < store_for(*kind).max_parallel()
-                        });
-                        if let Some(i) = pick {
-                            let picked = q.pending.remove(i).expect("picked task exists");
-                            *q.running.entry(picked.1).or_insert(0) += 1;
-                            break picked;
-                        }
-                        q = ready.wait(q).expect("queue lock");
-                    }
-                };
-                let out = work(task);
-                results.lock().expect("results lock")[index] = Some(out);
-                let mut q = queue.lock().expect("queue lock");
-                *q.running.get_mut(&kind).expect("counted") -= 1;
-                ready.notify_all();
-            });
-        }
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..tasks.len()).map(|_| None).collect());
+    let numbered = tasks
+        .into_iter()
+        .enumerate()
+        .map(|(i, (kind, t))| (kind, (i, t)))
+        .collect();
+    run_dynamic(numbered, concurrency, &|(i, t): (usize, T)| {
+        let out = work(t);
+        results.lock().expect("results lock")[i] = Some(out);
+        Vec::new()
     });
     results
         .into_inner()
@@ -295,6 +272,95 @@ pub fn run_bounded<T: Send, R: Send>(
         .into_iter()
         .map(|r| r.expect("every task ran"))
         .collect()
+}
+
+/// The pool: runs tasks, and the tasks each one's completion adds, on at most `concurrency`
+/// threads and at most `max_parallel` per store. Threads are started as work appears; a single
+/// task runs on the calling thread.
+fn run_dynamic<T: Send>(
+    tasks: Vec<(StoreKind, T)>,
+    concurrency: usize,
+    work: &(dyn Fn(T) -> Vec<(StoreKind, T)> + Sync),
+) {
+    if tasks.len() <= 1 {
+        // The common small case: no threads at all, unless the task adds more.
+        for (_, task) in tasks {
+            let more = work(task);
+            if !more.is_empty() {
+                run_dynamic(more, concurrency, work);
+            }
+        }
+        return;
+    }
+    struct Queue<T> {
+        pending: VecDeque<(StoreKind, T)>,
+        running: HashMap<StoreKind, usize>,
+        busy: usize,
+        workers: usize,
+    }
+    let concurrency = concurrency.max(1);
+    let initial_workers = concurrency.min(tasks.len());
+    let queue = Mutex::new(Queue {
+        pending: tasks.into(),
+        running: HashMap::new(),
+        busy: 0,
+        workers: initial_workers,
+    });
+    let changed = Condvar::new();
+
+    fn worker<'scope, 'env, T: Send + 'env>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        queue: &'env Mutex<Queue<T>>,
+        changed: &'env Condvar,
+        concurrency: usize,
+        work: &'env (dyn Fn(T) -> Vec<(StoreKind, T)> + Sync),
+    ) {
+        loop {
+            let (kind, task) = {
+                let mut q = queue.lock().expect("queue lock");
+                loop {
+                    let pick = q.pending.iter().position(|(kind, _)| {
+                        q.running.get(kind).copied().unwrap_or(0) < store_for(*kind).max_parallel()
+                    });
+                    if let Some(i) = pick {
+                        let picked = q.pending.remove(i).expect("picked task exists");
+                        *q.running.entry(picked.0).or_insert(0) += 1;
+                        q.busy += 1;
+                        break picked;
+                    }
+                    if q.pending.is_empty() && q.busy == 0 {
+                        changed.notify_all();
+                        return;
+                    }
+                    q = changed.wait(q).expect("queue lock");
+                }
+            };
+            let more = work(task);
+            let mut q = queue.lock().expect("queue lock");
+            *q.running.get_mut(&kind).expect("counted") -= 1;
+            q.busy -= 1;
+            q.pending.extend(more);
+            // New work that the idle threads cannot all take: start more, up to the limit.
+            let idle = q.workers - q.busy;
+            let extra = q
+                .pending
+                .len()
+                .saturating_sub(idle)
+                .min(concurrency - q.workers);
+            q.workers += extra;
+            drop(q);
+            for _ in 0..extra {
+                scope.spawn(move || worker(scope, queue, changed, concurrency, work));
+            }
+            changed.notify_all();
+        }
+    }
+
+    std::thread::scope(|scope| {
+        for _ in 0..initial_workers {
+            scope.spawn(|| worker(scope, &queue, &changed, concurrency, work));
+        }
+    });
 }
 
 fn run_job(job: Job, ctx: &Context) -> Vec<(Reference, Outcome)> {
@@ -305,7 +371,21 @@ fn run_job(job: Job, ctx: &Context) -> Vec<(Reference, Outcome)> {
     } else {
         store.fetch_batch(&refs, job.timeout, ctx)
     };
-    debug_assert_eq!(outcomes.len(), job.refs.len());
+    if outcomes.len() != job.refs.len() {
+        // A store bug must not turn secrets into "missing": every reference fails, loudly.
+        let error = StoreError::new(format!(
+            "the {} store answered {} of {} references in one call",
+            job.kind.name(),
+            outcomes.len(),
+            job.refs.len()
+        ))
+        .fix("this is a bug in jit-secrets: please report it, with the store's CLI version");
+        return job
+            .refs
+            .into_iter()
+            .map(|r| (r, Outcome::Failed(error.clone())))
+            .collect();
+    }
     job.refs.into_iter().zip(outcomes).collect()
 }
 

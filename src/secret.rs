@@ -8,6 +8,19 @@
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
+/// Appends `bytes` to a buffer that holds secret bytes. A plain `Vec` grows by `realloc`, which
+/// frees the old block as it was; here the contents move into a new zeroizing allocation and the
+/// old one is wiped before it is freed.
+pub fn extend_wiping(buf: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    let needed = buf.len() + bytes.len();
+    if needed > buf.capacity() {
+        let mut bigger = Zeroizing::new(Vec::with_capacity(needed.max(buf.capacity() * 2).max(64)));
+        bigger.extend_from_slice(buf);
+        *buf = bigger;
+    }
+    buf.extend_from_slice(bytes);
+}
+
 /// A secret's bytes, zeroized when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue(Zeroizing<Vec<u8>>);
@@ -121,17 +134,17 @@ impl Scrubber {
     }
 
     pub fn scrub(&self, haystack: &[u8]) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(haystack.len()));
+        let mut out = Zeroizing::new(Vec::with_capacity(haystack.len() + 64));
         let mut i = 0;
         'outer: while i < haystack.len() {
             for needle in &self.needles {
                 if haystack[i..].starts_with(needle) {
-                    out.extend_from_slice(b"<redacted>");
+                    extend_wiping(&mut out, b"<redacted>");
                     i += needle.len();
                     continue 'outer;
                 }
             }
-            out.push(haystack[i]);
+            extend_wiping(&mut out, &haystack[i..=i]);
             i += 1;
         }
         out
@@ -149,6 +162,16 @@ impl Drop for Scrubber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extend_wiping_keeps_every_byte_in_order() {
+        let mut buf = Zeroizing::new(Vec::with_capacity(1));
+        for chunk in [&b"ab"[..], b"", b"cdefgh", &[b'x'; 300]] {
+            extend_wiping(&mut buf, chunk);
+        }
+        assert_eq!(&buf[..8], b"abcdefgh");
+        assert_eq!(buf.len(), 308);
+    }
 
     #[test]
     fn debug_never_shows_the_value() {

@@ -30,6 +30,8 @@ pub fn prompt_hidden(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
         let saved = t;
         t.c_lflag &= !libc::ECHO;
         t.c_lflag |= libc::ECHONL;
+        // Ctrl-C or a closed terminal while echo is off: the signal thread restores it.
+        crate::process::restore_terminal_on_interrupt(fd, saved);
         libc::tcsetattr(fd, libc::TCSANOW, &t);
         saved
     };
@@ -54,5 +56,6 @@ pub fn prompt_hidden(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
     unsafe {
         libc::tcsetattr(fd, libc::TCSANOW, &saved);
     }
+    crate::process::terminal_restored();
     result
 }

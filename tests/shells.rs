@@ -121,23 +121,23 @@ fn fish_pipe_to_source_round_trips_hostile_values() {
 }
 
 #[test]
-fn posix_quoting_is_unsafe_in_fish_which_is_why_fish_has_its_own() {
-    // The reason for a separate renderer: fish reads `\'` inside single quotes as an escape.
+fn posix_output_is_exact_in_fish_too_for_single_line_values() {
+    // The POSIX renderer never puts a backslash inside single quotes, so fish (which reads `\'`
+    // and `\\` there as escapes) splits it into the same words, through its `export` function.
     let sb = Sandbox::new();
     sb.write("v", b"ends with \\");
-    sb.manifest("[secrets]\nV = { from = \"file:v\", trim = false }\n");
+    sb.write("w", b"'starts with a quote; $(x) `y`");
+    sb.manifest("[secrets]\nV = { from = \"file:v\", trim = false }\nW = \"file:w\"\n");
     let out = sb
         .command(require("fish"))
         .arg("-c")
-        .arg("\"$JIT\" --manifest \"$M\" activate --shell posix | source; printf '%s' \"$V\"")
+        .arg("\"$JIT\" --manifest \"$M\" activate --shell posix | source; printf '%s|%s' \"$V\" \"$W\"")
         .env("JIT", BIN)
         .env("M", sb.path().join("manifest.toml"))
         .output()
         .unwrap();
-    assert_ne!(
-        out.stdout, b"ends with \\",
-        "fish happened to accept POSIX quoting"
-    );
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "ends with \\|'starts with a quote; $(x) `y`");
 }
 
 #[test]
@@ -247,20 +247,63 @@ fn default_shell_is_fish_when_fish_sources_the_output() {
 }
 
 #[test]
-fn default_shell_falls_back_to_dollar_shell_then_posix() {
+fn default_shell_never_comes_from_dollar_shell() {
     let sb = Sandbox::new();
     detect_manifest(&sb);
-    // Parent is python (not a shell): $SHELL decides.
+    // Parent is python (not a shell): POSIX code and a warning, whatever $SHELL says.
     let run = |shell_env: &str| {
         sb.command("python3")
-            .args(["-c", "import subprocess,sys; sys.stdout.buffer.write(subprocess.run(sys.argv[1:], capture_output=True).stdout)", BIN, "--manifest"])
+            .args(["-c", "import subprocess,sys; r = subprocess.run(sys.argv[1:], capture_output=True); sys.stdout.buffer.write(r.stdout); sys.stderr.buffer.write(r.stderr)", BIN, "--manifest"])
             .arg(sb.path().join("manifest.toml"))
             .arg("activate")
             .env("SHELL", shell_env)
             .output()
             .unwrap()
     };
-    assert!(stdout(&run("/usr/bin/fish")).starts_with("set -gx V "));
-    assert!(stdout(&run("/bin/zsh")).starts_with("export V="));
-    assert!(stdout(&run("/usr/bin/nushell-or-so")).starts_with("export V="));
+    for shell in ["/usr/bin/fish", "/bin/zsh", "/usr/bin/nushell-or-so"] {
+        let out = run(shell);
+        assert!(
+            stdout(&out).starts_with("export V="),
+            "{shell}: {}",
+            stdout(&out)
+        );
+        assert!(
+            stderr(&out).contains("python3") && stderr(&out).contains("--shell"),
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_bash_script_run_by_a_fish_user_gets_code_bash_reads_exactly() {
+    // The review's reproduction: `deploy.sh` (a shebang script, so the parent's name is the
+    // script's) evals `jit-secrets activate` for a user whose $SHELL is fish. The value used to
+    // run as code in bash. Now the parent's executable (bash) decides, and even POSIX code
+    // would be exact there.
+    let sb = Sandbox::new();
+    let value = b"a\\';touch PWNED;#".to_vec();
+    sb.write("v", &value);
+    sb.manifest("[secrets]\nV = \"file:v\"\n");
+    let script = sb.write(
+        "deploy.sh",
+        format!(
+            "#!{}\neval \"$(\"$JIT\" --manifest \"$M\" activate)\"\nprintf '%s' \"$V\"\n",
+            require("bash").display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = sb
+        .command(&script)
+        .env("SHELL", require("fish"))
+        .env("JIT", BIN)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(out.stdout, value);
+    assert!(
+        !sb.path().join("PWNED").exists(),
+        "the value ran as code in bash"
+    );
 }

@@ -98,6 +98,35 @@ commands = {{ {rec} }}
     sb.manifest("[secrets]\nK = \"aws-sm:prod/api#nokey\"\n");
     let out = sb.jit_m(&["activate", "--shell", "json"]);
     assert!(stderr(&out).contains("K: not found"), "{}", stderr(&out));
+
+    // A partial ARN (the ARN without AWS's six-character suffix) in a batch names exactly one
+    // secret: `…:secret:prod/api` must not take the value of `prod/api-v2`, whatever order the
+    // batch answer lists them in.
+    moto.create_secret("prod/api-v2", "the-v2-value");
+    let arn = moto.aws(&[
+        "secretsmanager",
+        "describe-secret",
+        "--secret-id",
+        "prod/api-v2",
+    ]);
+    let arn: serde_json::Value = serde_json::from_slice(&arn.stdout).unwrap();
+    let full_v2 = arn["ARN"].as_str().unwrap().to_string();
+    let partial_api = full_v2
+        .trim_end_matches(|c: char| c != '-')
+        .trim_end_matches('-');
+    let partial_api = partial_api.strip_suffix("-v2").expect("ARN of prod/api-v2");
+    sb.manifest(&format!(
+        "[secrets]\nV2 = \"aws-sm:prod/api-v2\"\nAPI = {{ from = \"aws-sm:{partial_api}\", required = false }}\nPLAIN = \"aws-sm:prod/plain\"\n"
+    ));
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert_eq!(v["V2"], "the-v2-value", "{}", stderr(&out));
+    assert_ne!(
+        v["API"],
+        "the-v2-value",
+        "the partial ARN of prod/api took prod/api-v2's value: {}",
+        stderr(&out)
+    );
 }
 
 #[test]

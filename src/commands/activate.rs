@@ -9,10 +9,14 @@ use std::io::{IsTerminal, Write};
 pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     let manifest = load_manifest(global)?;
     let shell = args.shell.unwrap_or_else(detect_shell);
+    // Interrupted from here on (Ctrl-C, a closed terminal): the shell gets only this.
+    crate::process::on_interrupt_print(shell::failure_statement(shell));
     let ctx = context(global, &manifest);
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);
 
+    // Held while we print, so an interrupt cannot add to (or cut into) the snippet.
+    let _printing = crate::process::output();
     let mut stdout = std::io::stdout().lock();
     if resolution.has_fatal() {
         stdout.write_all(shell::failure_statement(shell).as_bytes())?;
@@ -50,7 +54,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     let code = match shell::render(shell, &found) {
-        Ok(code) => zeroize::Zeroizing::new(code),
+        Ok(code) => code,
         Err(e) => {
             stdout.write_all(shell::failure_statement(shell).as_bytes())?;
             eprintln!("jit-secrets: error: {e}");
@@ -62,27 +66,61 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// The shell that will evaluate our output: our parent (the shell running `eval "$(…)"`,
-/// `source <(…)` or `… | source`), else `$SHELL`, else POSIX. Inside Flox's `on-activate` hook
-/// the parent is bash even for a fish user, which is what must be printed there.
+/// The shell that will evaluate our output: our parent process, when its executable is a shell
+/// we know (the shell running `eval "$(…)"`, `source <(…)` or `… | source`). Inside Flox's
+/// `on-activate` hook that is bash even for a fish user, which is what must be printed there.
+///
+/// `$SHELL` is never consulted: it names the user's login shell, not the one reading our output
+/// (a bash script run by a fish user would get fish code). When the parent is not a shell we know
+/// (a script's interpreter we cannot read, python, make), we print POSIX code, whose quoting is
+/// exact in every POSIX shell and inert in every other (see `shell/posix.rs`), and say so.
 fn detect_shell() -> Shell {
-    parent_shell()
-        .or_else(|| {
-            std::env::var("SHELL")
-                .ok()
-                .and_then(|s| Shell::from_program_name(&s))
-        })
-        .unwrap_or(Shell::Posix)
+    match parent_program() {
+        Some(program) => match Shell::from_program_name(&program) {
+            Some(shell) => shell,
+            None => {
+                eprintln!(
+                    "jit-secrets: warning: the parent process `{program}` is not a shell jit-secrets knows; printing POSIX code (pass --shell bash|zsh|fish|posix|json to choose)"
+                );
+                Shell::Posix
+            }
+        },
+        None => {
+            eprintln!("jit-secrets: warning: cannot tell which shell will read this; printing POSIX code (pass --shell to choose)");
+            Shell::Posix
+        }
+    }
 }
 
+/// The parent's executable (`/proc/PPID/exe`: for a `#!/bin/bash` script that is bash, where
+/// `comm` would be the script's name), else its `comm`.
 #[cfg(target_os = "linux")]
-fn parent_shell() -> Option<Shell> {
+fn parent_program() -> Option<String> {
     let ppid = std::os::unix::process::parent_id();
+    if let Ok(exe) = std::fs::read_link(format!("/proc/{ppid}/exe")) {
+        let exe = exe.to_string_lossy();
+        // A binary replaced on disk since the shell started reads "/usr/bin/bash (deleted)".
+        return Some(exe.trim_end_matches(" (deleted)").to_string());
+    }
     let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
-    Shell::from_program_name(comm.trim())
+    Some(comm.trim().to_string())
 }
 
-#[cfg(not(target_os = "linux"))]
-fn parent_shell() -> Option<Shell> {
+/// The parent's executable path, from the kernel (`proc_pidpath`).
+#[cfg(target_os = "macos")]
+fn parent_program() -> Option<String> {
+    let ppid = std::os::unix::process::parent_id() as libc::c_int;
+    let mut buf = vec![0u8; libc::PROC_PIDPATHINFO_MAXSIZE as usize];
+    // SAFETY: proc_pidpath writes at most `buf.len()` bytes into `buf` and returns that length.
+    let n = unsafe { libc::proc_pidpath(ppid, buf.as_mut_ptr().cast(), buf.len() as u32) };
+    if n <= 0 {
+        return None;
+    }
+    buf.truncate(n as usize);
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn parent_program() -> Option<String> {
     None
 }

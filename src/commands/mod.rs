@@ -68,7 +68,20 @@ pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
     }
 }
 
+/// What the stores may consult. Called by every command that contacts a store, before any value
+/// is in memory: that is when the watcher that outlives us (and stops our store processes if we
+/// are killed) must be forked, so its copy of our memory holds no value. A manifest that needs
+/// no program (env:, file:, age:, keyring:) starts no watcher.
 pub fn context(global: &Global, manifest: &Manifest) -> Context {
+    crate::process::allow_prompts(!global.no_prompt);
+    let runs_programs = manifest
+        .entries
+        .iter()
+        .flat_map(|e| &e.from)
+        .any(|r| crate::stores::store_for(r.store()).runs_programs());
+    if runs_programs {
+        crate::process::watcher_fd();
+    }
     Context::new(manifest.options.commands.clone(), global.no_prompt)
         .with_age_identity(manifest.options.identity.clone())
 }
@@ -79,6 +92,8 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
 /// A batch call that failed as a whole fails every secret in it with the same error: after the
 /// first full block, the others get one line that points back at it (in print order).
 pub fn report_problems(resolution: &Resolution) {
+    // Failures caused by an interrupt are not reported: the signal thread says what happened.
+    crate::process::wait_if_interrupted();
     let mut err = std::io::stderr().lock();
     let mut printed: Vec<(String, &str)> = Vec::new();
     for r in &resolution.results {

@@ -105,6 +105,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
     } else {
         EXIT_OK
     };
+    let _printing = crate::process::output();
     let mut out = std::io::stdout().lock();
     if args.json {
         let report = json!({

@@ -1,30 +1,18 @@
-//! fish: `set -gx NAME '…'`. fish's single quotes are not POSIX: `\\` and `\'` are escapes
-//! inside them, so a value ending in `\` would swallow the closing quote of the POSIX form (and a
-//! crafted pair of values could run code). Both are escaped here; nothing else is special.
+//! fish: `set --global --export NAME '…'`, quoted exactly as for POSIX shells (see `posix.rs`):
+//! no backslash ever stands inside the single quotes, so fish's in-quote escapes (`\\`, `\'`)
+//! never apply and every shell splits the line into the same words. The long option names keep a
+//! misdirected line inert in zsh too, where `set -gx` would switch on tracing.
 
-pub fn quote(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 2);
-    out.push(b'\'');
-    for &b in value {
-        if b == b'\\' || b == b'\'' {
-            out.push(b'\\');
-        }
-        out.push(b);
-    }
-    out.push(b'\'');
-    out
-}
+use super::{posix, Out};
 
-pub fn render(pairs: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
+pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) {
     for (name, value) in pairs {
-        out.extend_from_slice(b"set -gx ");
-        out.extend_from_slice(name.as_bytes());
+        out.extend(b"set --global --export ");
+        out.extend(name.as_bytes());
         out.push(b' ');
-        out.extend_from_slice(&quote(value));
+        posix::quote_into(out, value);
         out.push(b'\n');
     }
-    out
 }
 
 #[cfg(test)]
@@ -32,14 +20,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_backslash_and_quote() {
-        assert_eq!(quote(b"a\\"), b"'a\\\\'");
-        assert_eq!(quote(b"it's"), b"'it\\'s'");
-        assert_eq!(quote(b"$x (y) \n"), b"'$x (y) \n'");
-    }
-
-    #[test]
-    fn renders_global_exports() {
-        assert_eq!(render(&[("A", b"1")]), b"set -gx A '1'\n");
+    fn renders_global_exports_with_backslashes_outside_the_quotes() {
+        let mut o = Out::with_capacity(0);
+        render_into(&mut o, &[("A", b"1"), ("B", b"a\\'")]);
+        assert_eq!(
+            o.into_vec(),
+            b"set --global --export A '1'\nset --global --export B 'a'\\\\''\\'''\n"
+        );
     }
 }

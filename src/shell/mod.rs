@@ -5,7 +5,52 @@ mod fish;
 mod json;
 mod posix;
 
+use crate::secret::extend_wiping;
 use std::fmt;
+use zeroize::Zeroizing;
+
+/// The buffer every renderer writes into. It holds secret values, so it never lets the allocator
+/// free a copy unwiped: it is sized for the worst case up front, and if it ever must grow it moves
+/// into a new zeroizing allocation (a plain `Vec` would `realloc`, leaving the old block as it was).
+pub struct Out(Zeroizing<Vec<u8>>);
+
+impl Out {
+    pub fn with_capacity(capacity: usize) -> Out {
+        Out(Zeroizing::new(Vec::with_capacity(capacity)))
+    }
+
+    pub fn push(&mut self, b: u8) {
+        extend_wiping(&mut self.0, &[b]);
+    }
+
+    pub fn extend(&mut self, bytes: &[u8]) {
+        extend_wiping(&mut self.0, bytes);
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The rendered code, still wiped when dropped.
+    pub fn into_zeroizing(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+
+    #[cfg(test)]
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0.to_vec()
+    }
+}
+
+/// The most any renderer writes for these pairs: every value byte may become six (JSON's
+/// `\u0024`), plus the statement around each.
+fn worst_case_size(pairs: &[(&str, &[u8])]) -> usize {
+    pairs
+        .iter()
+        .map(|(name, value)| 64 + 2 * name.len() + 6 * value.len())
+        .sum::<usize>()
+        + 8
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Shell {
@@ -19,13 +64,17 @@ pub enum Shell {
 }
 
 impl Shell {
-    /// The shell a program named `name` (as in /proc/PID/comm or $SHELL) speaks.
+    /// The shell a program named `name` (an executable's path, or /proc/PID/comm) speaks. A
+    /// version suffix (`zsh-5.9`, `bash5.2`) is ignored.
     pub fn from_program_name(name: &str) -> Option<Shell> {
         let base = name
             .rsplit('/')
             .next()
             .unwrap_or(name)
             .trim_start_matches('-');
+        let base = base
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+            .trim_end_matches('-');
         match base {
             "bash" => Some(Shell::Bash),
             "zsh" => Some(Shell::Zsh),
@@ -60,13 +109,15 @@ pub enum RenderError {
     NotUtf8 { name: String },
 }
 
-/// The code that exports every pair.
-pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Vec<u8>, RenderError> {
+/// The code that exports every pair, in one buffer that is wiped when dropped.
+pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>>, RenderError> {
+    let mut out = Out::with_capacity(worst_case_size(pairs));
     match shell {
-        Shell::Bash | Shell::Zsh | Shell::Posix => Ok(posix::render(pairs)),
-        Shell::Fish => Ok(fish::render(pairs)),
-        Shell::Json => json::render(pairs),
+        Shell::Bash | Shell::Zsh | Shell::Posix => posix::render_into(&mut out, pairs),
+        Shell::Fish => fish::render_into(&mut out, pairs),
+        Shell::Json => json::render_into(&mut out, pairs)?,
     }
+    Ok(out.into_zeroizing())
 }
 
 /// What `activate` prints on failure instead of any export: one statement that makes `eval`,
@@ -98,5 +149,10 @@ mod tests {
         assert_eq!(Shell::from_program_name("fish"), Some(Shell::Fish));
         assert_eq!(Shell::from_program_name("dash"), Some(Shell::Posix));
         assert_eq!(Shell::from_program_name("python3"), None);
+        assert_eq!(
+            Shell::from_program_name("/usr/bin/zsh-5.9"),
+            Some(Shell::Zsh)
+        );
+        assert_eq!(Shell::from_program_name("deploy.sh"), None);
     }
 }

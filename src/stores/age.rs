@@ -211,6 +211,10 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
 }
 
 impl Store for Age {
+    fn runs_programs(&self) -> bool {
+        false
+    }
+
     /// A passphrase prompt must never appear twice at once.
     fn max_parallel(&self) -> usize {
         1

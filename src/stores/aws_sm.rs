@@ -53,6 +53,30 @@ fn pick(secret_string: Option<&str>, r: &Reference) -> Outcome {
     }
 }
 
+/// Does `arn` name the secret `id` (a name, a full ARN, or a partial ARN without AWS's suffix)?
+/// A partial ARN matches only with exactly `-` and the six characters AWS appends: a prefix
+/// match would hand `…:secret:prod/api` the value of `prod/api-v2-AbCdEf`.
+fn arn_matches(arn: &str, id: &str) -> bool {
+    if arn == id {
+        return true;
+    }
+    let Some(rest) = arn.strip_prefix(id) else {
+        return false;
+    };
+    id.starts_with("arn:")
+        && rest.len() == 7
+        && rest.starts_with('-')
+        && rest[1..].bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The batch command itself was refused — an older CLI that lacks it, or an identity without
+/// `secretsmanager:BatchGetSecretValue` — so single gets may still work.
+fn batch_command_refused(stderr_text: &str) -> bool {
+    stderr_text.contains("Invalid choice")
+        || stderr_text.contains("invalid choice")
+        || (stderr_text.contains("AccessDenied") && stderr_text.contains("BatchGetSecretValue"))
+}
+
 fn failed(stderr_text: &str, out: crate::process::Output) -> StoreError {
     super::cli_failed("aws", out, fix_for(stderr_text))
 }
@@ -238,8 +262,14 @@ impl Store for AwsSecretsManager {
             Err(e) => return super::fail_batch(refs, e),
         };
         if !out.exit.success() {
-            // Refused as a whole (old CLI without the command, or no permission for it): one by one.
-            return refs.iter().map(|r| self.get_one(r, timeout, ctx)).collect();
+            let text = out.stderr.scrubbed(&Default::default());
+            if batch_command_refused(&text) {
+                // An older CLI without the command, or no permission for it: one by one.
+                return refs.iter().map(|r| self.get_one(r, timeout, ctx)).collect();
+            }
+            // Expired credentials, throttling, no network: N single calls would fail N times
+            // in a row, each after its own wait. Fail the batch once.
+            return super::fail_batch(refs, failed(&text, out));
         }
         let doc = match parse_json(out.stdout.expose(), "aws") {
             Ok(d) => d,
@@ -250,9 +280,7 @@ impl Store for AwsSecretsManager {
         let errors = doc["Errors"].as_array().unwrap_or(&empty);
         let matches = |item: &serde_json::Value, id: &str| {
             item["Name"].as_str() == Some(id)
-                || item["ARN"]
-                    .as_str()
-                    .is_some_and(|arn| arn == id || arn.starts_with(&format!("{id}-")))
+                || item["ARN"].as_str().is_some_and(|arn| arn_matches(arn, id))
         };
         let outcomes = refs
             .iter()
@@ -278,5 +306,33 @@ impl Store for AwsSecretsManager {
             .collect();
         wipe_json(doc);
         outcomes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_arn_matches_only_with_the_six_character_suffix() {
+        let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/api";
+        assert!(arn_matches(&format!("{partial}-AbCdEf"), partial));
+        assert!(!arn_matches(&format!("{partial}-v2-AbCdEf"), partial));
+        assert!(!arn_matches(&format!("{partial}-v2"), partial));
+        assert!(arn_matches(
+            &format!("{partial}-AbCdEf"),
+            &format!("{partial}-AbCdEf")
+        ));
+        assert!(!arn_matches("arn:x:secret:prod/api-AbCdEf", "prod/api"));
+    }
+
+    #[test]
+    fn only_a_refused_command_falls_back_to_single_gets() {
+        assert!(batch_command_refused(
+            "aws: error: argument operation: Invalid choice, valid choices are:"
+        ));
+        assert!(batch_command_refused("An error occurred (AccessDeniedException) when calling the BatchGetSecretValue operation: not authorized"));
+        assert!(!batch_command_refused("An error occurred (ExpiredTokenException) when calling the BatchGetSecretValue operation"));
+        assert!(!batch_command_refused("An error occurred (ThrottlingException) when calling the BatchGetSecretValue operation: Rate exceeded"));
     }
 }

@@ -154,6 +154,12 @@ pub trait Store: Sync {
         false
     }
 
+    /// Starts other programs (a CLI), as opposed to answering from inside this process (an
+    /// environment variable, a file, age, the keyring over D-Bus).
+    fn runs_programs(&self) -> bool {
+        !self.is_instant()
+    }
+
     /// How many calls to this store may run at once (stores that may prompt want 1).
     fn max_parallel(&self) -> usize {
         usize::MAX
@@ -246,6 +252,9 @@ pub(crate) fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
             "check the reference points at a secret, not a large file".into()
         }
         ProcessError::Spawn { .. } => "check the program's permissions".into(),
+        ProcessError::WantsTerminal { .. } => {
+            "run it where a person can answer (in the foreground, without --no-prompt), or store the secret where no prompt is needed".into()
+        }
     };
     StoreError::new(e.to_string()).fix(fix)
 }

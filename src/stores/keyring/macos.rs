@@ -21,15 +21,44 @@ fn explain(e: security_framework::base::Error) -> StoreError {
     }
 }
 
-pub fn fetch_all(lookups: &[Lookup], _prompt: bool) -> Result<Vec<Outcome>, StoreError> {
+pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
     Ok(lookups
         .iter()
-        .map(|l| match get_generic_password(&l.service, &l.account) {
-            Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
-            Err(e) if e.code() == ITEM_NOT_FOUND => Outcome::NotFound,
-            Err(e) => Outcome::Failed(explain(e)),
+        .map(|l| {
+            let found = if prompt {
+                get_generic_password(&l.service, &l.account)
+            } else {
+                get_without_ui(l)
+            };
+            match found {
+                Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
+                Err(e) if e.code() == ITEM_NOT_FOUND => Outcome::NotFound,
+                Err(e) => Outcome::Failed(explain(e)),
+            }
         })
         .collect())
+}
+
+/// `--no-prompt` (or no terminal): the search skips items that would need the person to
+/// authenticate, so no Keychain dialog appears; a locked keychain reports
+/// errSecInteractionNotAllowed instead of asking.
+fn get_without_ui(l: &Lookup) -> security_framework::base::Result<Vec<u8>> {
+    use security_framework::item::{ItemClass, ItemSearchOptions, Limit, SearchResult};
+    let results = ItemSearchOptions::new()
+        .class(ItemClass::generic_password())
+        .service(&l.service)
+        .account(&l.account)
+        .load_data(true)
+        .limit(Limit::Max(1))
+        .skip_authenticated_items(true)
+        .search()?;
+    results
+        .into_iter()
+        .find_map(|r| match r {
+            SearchResult::Data(bytes) => Some(bytes),
+            _ => None,
+        })
+        .ok_or_else(|| security_framework::base::Error::from_code(ITEM_NOT_FOUND))
 }
 
 pub fn store(l: &Lookup, value: &SecretValue, _prompt: bool) -> Result<(), StoreError> {

@@ -75,6 +75,10 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Store for Keyring {
+    fn runs_programs(&self) -> bool {
+        false
+    }
+
     fn batch_key(&self, _reference: &Reference) -> String {
         String::new()
     }

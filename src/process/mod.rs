@@ -1,11 +1,22 @@
 //! The only place that starts processes.
 //!
 //! Every child runs in its own process group with piped stdin/stdout/stderr, a deadline, and a cap
-//! on what we read. When the deadline passes the whole group is killed (SIGTERM, then SIGKILL):
-//! killing only the direct child would leave a grandchild holding the stdout pipe open, and our
-//! read would then block until it, not the timeout, decided to exit.
+//! on what we read. When the deadline passes, or the cap is crossed, the whole group is killed
+//! (SIGTERM, then SIGKILL): killing only the direct child would leave a grandchild holding the
+//! stdout pipe open, and our read would then block until it, not the timeout, decided to exit.
+//! `guard` makes sure no group outlives us when we are interrupted or killed; `terminal` lends
+//! the terminal to a child that stops to ask the person something.
 
-use crate::secret::{SecretValue, Tainted};
+mod guard;
+mod terminal;
+
+pub use guard::{
+    forward_signals_to, install_signal_handling, on_interrupt_print, output,
+    restore_terminal_on_interrupt, terminal_restored, wait_if_interrupted, watcher_fd,
+};
+pub use terminal::allow_prompts;
+
+use crate::secret::{extend_wiping, SecretValue, Tainted};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -110,6 +121,8 @@ pub enum ProcessError {
     TimedOut { program: String, after: Duration },
     #[error("`{program}` printed more than {limit} bytes; stopped reading and killed it")]
     OutputTooLarge { program: String, limit: usize },
+    #[error("`{program}` stopped to ask something on the terminal, and {why}; it was killed")]
+    WantsTerminal { program: String, why: &'static str },
 }
 
 fn program_label(p: &Path) -> String {
@@ -118,35 +131,29 @@ fn program_label(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
-/// Reads up to `cap` bytes, then keeps draining (so the child never blocks on a full pipe) and
-/// reports whether more was offered.
+/// Reads until end-of-file or until more than `cap` bytes were offered; in the second case it
+/// stops at once (the caller kills the child) and says so. The buffer grows without leaving
+/// unwiped copies behind.
 fn read_capped(mut r: impl Read, cap: usize) -> (Zeroizing<Vec<u8>>, bool) {
     let mut buf = Zeroizing::new(Vec::new());
     let mut chunk = Zeroizing::new([0u8; 8192]);
-    let mut overflow = false;
     loop {
         match r.read(&mut chunk[..]) {
-            Ok(0) => break,
+            Ok(0) => return (buf, false),
             Ok(n) => {
                 let room = cap.saturating_sub(buf.len());
+                extend_wiping(&mut buf, &chunk[..n.min(room)]);
                 if n > room {
-                    overflow = true;
+                    return (buf, true);
                 }
-                buf.extend_from_slice(&chunk[..n.min(room)]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Err(_) => return (buf, false),
         }
     }
-    (buf, overflow)
 }
 
-fn kill_group(pgid: u32, signal: i32) {
-    // SAFETY: killpg has no memory-safety preconditions; a stale pgid only yields ESRCH.
-    unsafe {
-        libc::killpg(pgid as libc::pid_t, signal);
-    }
-}
+use guard::kill_group;
 
 enum Stream {
     Out(Zeroizing<Vec<u8>>, bool),
@@ -170,7 +177,8 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
     };
     let (out_r, out_w) = os_pipe::pipe().map_err(spawn_err)?;
     let (err_r, err_w) = os_pipe::pipe().map_err(spawn_err)?;
-    let (in_r, mut in_w) = os_pipe::pipe().map_err(spawn_err)?;
+    let (in_r, in_w) = os_pipe::pipe().map_err(spawn_err)?;
+    let watcher = watcher_fd();
 
     // An OsString, not a Path: duct would make a bare `Path` name relative (`./op`) instead of
     // searching $PATH.
@@ -179,9 +187,22 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
         .stdout_file(out_w)
         .stderr_file(err_w)
         .unchecked()
-        .before_spawn(|cmd| {
+        .before_spawn(move |cmd| {
             use std::os::unix::process::CommandExt;
             cmd.process_group(0);
+            // SAFETY: runs in the child between fork and exec, and only calls sigprocmask,
+            // getpid and write (all async-signal-safe). The child registers its own group with
+            // the watcher, so there is no moment when it runs and the watcher does not know it.
+            unsafe {
+                cmd.pre_exec(move || {
+                    guard::unblock_signals();
+                    if let Some(fd) = watcher {
+                        let pid = libc::getpid().to_ne_bytes();
+                        libc::write(fd, pid.as_ptr().cast(), pid.len());
+                    }
+                    Ok(())
+                });
+            }
             Ok(())
         });
     for (k, v) in &child.env {
@@ -193,7 +214,25 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
     // readers see end-of-file when the child (and its group) close theirs.
     drop(expr);
     let pgid = handle.pids().first().copied().unwrap_or(0);
+    guard::started(pgid);
+    let result = supervise(&handle, pgid, child, out_r, err_r, in_w, started, program);
+    guard::finished(pgid);
+    result
+}
 
+/// Reads the child's output and waits for it until the deadline, killing its group on a
+/// timeout or an overflow, and lending it the terminal if it stops to ask the person.
+#[allow(clippy::too_many_arguments)]
+fn supervise(
+    handle: &duct::Handle,
+    pgid: u32,
+    child: Child<'_>,
+    out_r: os_pipe::PipeReader,
+    err_r: os_pipe::PipeReader,
+    mut in_w: os_pipe::PipeWriter,
+    started: Instant,
+    program: String,
+) -> Result<Output, ProcessError> {
     let (tx, rx) = mpsc::channel::<Stream>();
     let max_stdout = child.max_stdout;
     {
@@ -204,6 +243,8 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
         });
     }
     thread::spawn(move || {
+        // Past the cap the rest of stderr is not read (the child gets EPIPE); it says nothing
+        // we would show anyway.
         let (buf, _) = read_capped(err_r, MAX_STDERR);
         let _ = tx.send(Stream::Err(buf));
     });
@@ -226,13 +267,20 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
             kill_group(pgid, libc::SIGKILL);
         }
     };
+    let tty = terminal::tty();
+    let mut lease: Option<terminal::Lease> = None;
 
     // Collect both streams (they close when every process holding them exits) before the deadline.
     let mut stdout = None;
     let mut stderr = None;
     while stdout.is_none() || stderr.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
+        // On a terminal, look now and then whether the child stopped to read from it.
+        let wait = match (tty, &lease) {
+            (Some(_), None) => left.min(terminal::SCAN_EVERY),
+            _ => left,
+        };
+        match rx.recv_timeout(wait) {
             Ok(Stream::Out(buf, overflow)) => {
                 if overflow {
                     kill(pgid);
@@ -245,6 +293,18 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
                 stdout = Some(buf);
             }
             Ok(Stream::Err(buf)) => stderr = Some(buf),
+            Err(_) if Instant::now() < deadline => {
+                let Some(tty) = tty else { continue };
+                if lease.is_some() || !terminal::is_stopped(pgid) {
+                    continue;
+                }
+                if let Some(why) = terminal::refusal(tty) {
+                    kill(pgid);
+                    let _ = handle.wait();
+                    return Err(ProcessError::WantsTerminal { program, why });
+                }
+                lease = terminal::lend(tty, pgid);
+            }
             Err(_) => {
                 kill(pgid);
                 let _ = handle.wait();
@@ -273,10 +333,24 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
         (None, Some(s)) => Exit::Signal(s),
         (None, None) => Exit::Code(-1),
     };
-    let stdout = stdout
-        .map(|b| SecretValue::new(b.to_vec()))
-        .unwrap_or_else(|| SecretValue::new(Vec::new()));
-    let stderr = Tainted::new(stderr.map(|b| b.to_vec()).unwrap_or_default());
+    if lease.take().is_some() && exit == Exit::Signal(libc::SIGINT) {
+        // The person pressed Ctrl-C while the child held the terminal: the signal went to the
+        // child's group only. Interrupt the whole activation, as it would have without the loan.
+        // SAFETY: kill takes plain values; the signal thread takes it.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGINT);
+        }
+    }
+    let stdout = SecretValue::new(
+        stdout
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default(),
+    );
+    let stderr = Tainted::new(
+        stderr
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default(),
+    );
     Ok(Output {
         exit,
         stdout,
@@ -286,8 +360,6 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
 
 /// Runs `argv[0]` with `env` added, passing its stdout and stderr through `filter_out` and
 /// `filter_err` as they stream (for `run --mask`); stdin is shared. Returns how it ended.
-/// While it runs we ignore SIGINT and SIGQUIT: the terminal sends them to the child too, and we
-/// must stay alive to mask what it prints on the way out.
 pub fn run_filtered<F>(
     argv: &[OsString],
     env: &[(String, &[u8])],
@@ -308,15 +380,22 @@ where
     };
     let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    // SAFETY: only sigprocmask (async-signal-safe) between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            guard::unblock_signals();
+            Ok(())
+        });
+    }
     for (name, value) in env {
         cmd.env(name, std::ffi::OsStr::from_bytes(value));
     }
     let mut child = cmd.spawn()?;
-    // SAFETY: setting signal dispositions to SIG_IGN has no memory-safety preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
+    // The command is the user's program and stays in our process group, so the terminal's
+    // Ctrl-C reaches it directly; a signal sent to us alone is passed on. Either way it decides
+    // how to stop, and we stay to mask what it prints on the way out.
+    forward_signals_to(child.id());
     let out = child.stdout.take().expect("piped");
     let err = child.stderr.take().expect("piped");
     fn pump(
@@ -343,12 +422,40 @@ where
         scope.spawn(|| pump(out, std::io::stdout(), filter_out));
         scope.spawn(|| pump(err, std::io::stderr(), filter_err));
     });
-    let status = child.wait()?;
+    let status = child.wait();
+    forward_signals_to(0);
+    let status = status?;
     Ok(match (status.code(), status.signal()) {
         (Some(c), _) => Exit::Code(c),
         (None, Some(s)) => Exit::Signal(s),
         (None, None) => Exit::Code(1),
     })
+}
+
+/// The core-file limit we started with, restored for the program `run` execs (it is the user's
+/// program, and a crash of it is theirs to debug).
+static CORE_LIMIT_AT_START: std::sync::OnceLock<libc::rlimit> = std::sync::OnceLock::new();
+
+/// First thing in `main`: a crash must not write our memory, which holds secret values, to disk.
+/// Any panic is an abort (`panic = "abort"`), and systemd-coredump or apport would store the
+/// heap. The core size limit goes to 0 (inherited by store CLIs too, which hold values in turn),
+/// and on Linux the process is marked not dumpable, which also stops other processes of the user
+/// from attaching a debugger or reading `/proc/PID/mem`.
+pub fn harden_against_core_dumps() {
+    // SAFETY: getrlimit/setrlimit/prctl take plain values and pointers to our own locals.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_CORE, &mut limit) == 0 {
+            let _ = CORE_LIMIT_AT_START.set(limit);
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: limit.rlim_max,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
 }
 
 /// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
@@ -363,6 +470,19 @@ pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Er
     cmd.args(args);
     for (name, value) in env {
         cmd.env(name, std::ffi::OsStr::from_bytes(value));
+    }
+    // SAFETY: same as in the children we fork: only sigprocmask, right before exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            guard::unblock_signals();
+            Ok(())
+        });
+    }
+    if let Some(limit) = CORE_LIMIT_AT_START.get() {
+        // SAFETY: restores the limit read at start; a failure leaves it at 0, which is safe.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, limit);
+        }
     }
     cmd.exec()
 }
@@ -402,35 +522,56 @@ mod tests {
         assert!(matches!(e, ProcessError::NotInstalled { .. }), "{e}");
     }
 
-    #[test]
-    fn timeout_kills_the_whole_group_including_grandchildren() {
-        let marker = format!("jit-grandchild-{}", std::process::id());
-        let started = Instant::now();
-        // The grandchild holds stdout open: only a group kill ends the read.
-        let e = sh(&format!("sleep 30 & exec -a {marker} sleep 31"), 300)
-            .err()
-            .unwrap();
-        assert!(matches!(e, ProcessError::TimedOut { .. }), "{e}");
-        assert!(started.elapsed() < Duration::from_secs(10));
-        thread::sleep(Duration::from_millis(100));
+    /// Is a process whose command line is exactly `args` running?
+    fn running(args: &str) -> bool {
         let ps = std::process::Command::new("ps")
             .args(["-eo", "args"])
             .output()
             .unwrap();
+        String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .any(|l| l.trim() == args)
+    }
+
+    fn poll(what: impl Fn() -> bool) -> bool {
+        for _ in 0..200 {
+            if what() {
+                return true;
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
+        false
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group_including_grandchildren() {
+        // A `sleep` with a duration no other test uses is the marker: it is the grandchild, and
+        // it holds stdout open, so only a group kill ends the read.
+        let marker = format!("sleep 4{}.{}", std::process::id() % 1000, 17);
+        let script = format!("{marker} & wait");
+        let handle = thread::spawn(move || sh(&script, 1500));
         assert!(
-            !String::from_utf8_lossy(&ps.stdout).contains(&marker),
-            "child survived the timeout"
+            poll(|| running(&marker)),
+            "the marker grandchild never started: the test could not fail"
+        );
+        let e = handle.join().unwrap().err().unwrap();
+        assert!(matches!(e, ProcessError::TimedOut { .. }), "{e}");
+        assert!(
+            poll(|| !running(&marker)),
+            "the grandchild survived the timeout"
         );
     }
 
     #[test]
-    fn output_is_capped() {
+    fn output_is_capped_and_the_child_killed_at_the_cap() {
+        // `yes` never ends on its own: only stopping at the cap ends this call before its
+        // 60 s deadline, and a timeout would be reported as TimedOut.
         let child = Child {
             max_stdout: 1000,
-            ..Child::new("/bin/sh", Duration::from_secs(10))
+            ..Child::new("/bin/sh", Duration::from_secs(60))
         }
         .arg("-c")
-        .arg("head -c 100000 /dev/zero");
+        .arg("yes");
         let e = run(child).err().unwrap();
         assert!(matches!(e, ProcessError::OutputTooLarge { .. }), "{e}");
     }

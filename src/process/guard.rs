@@ -1,0 +1,383 @@
+//! No store process outlives us, however we end.
+//!
+//! - **Interrupted** (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the signals are blocked in every thread
+//!   and taken by one thread with `sigwaitinfo`. It stops every running child's process group
+//!   (SIGTERM, then SIGKILL after a grace of at most a second), waits for them, prints only the
+//!   command's failure statement on stdout and one line on stderr, and exits 128+signal. Each child
+//!   sits in its own process group (so a timeout can kill its grandchildren), which is also why
+//!   the terminal's Ctrl-C never reaches it: we must pass it on.
+//! - **Killed** (SIGKILL, the OOM killer): nothing of ours runs, so a watcher process forked
+//!   before any value is in memory holds the read end of a pipe. Each child writes its process
+//!   group id into the pipe before it execs (so there is no moment when it runs unregistered);
+//!   we write the id negated once it is reaped. When the pipe reaches end-of-file — we are gone,
+//!   however — the watcher kills every group still registered. `PR_SET_PDEATHSIG` would not do:
+//!   it reaches only the direct child, and fires when the spawning *thread* exits.
+//! - **`run --mask`**: the supervised program is the user's; a signal sent to us alone is passed
+//!   on to it, and it decides how to stop (the terminal's signals reach it directly).
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+const HANDLED: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// Process groups of the children running now.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+/// The write end of the watcher's pipe, once started (`None`: it could not be started).
+static WATCHER: OnceLock<Option<RawFd>> = OnceLock::new();
+/// `run --mask`'s child: signals sent to us alone are passed on to it.
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+/// What stdout gets if we are interrupted: the command's failure statement.
+static ON_INTERRUPT: Mutex<&'static str> = Mutex::new("");
+/// Set first thing when a signal interrupts us; the signal thread then ends the process.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Held while a command writes its result to stdout, and by the signal thread from the moment
+/// it takes over, so the two never write at once.
+static OUTPUT: Mutex<()> = Mutex::new(());
+/// A terminal whose echo a hidden prompt turned off, with the settings to restore.
+static TERMINAL_TO_RESTORE: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
+
+fn signal_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise the set we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in HANDLED {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Called first in `main`, before any other thread exists (threads inherit the mask). A blocked
+/// mask is inherited across exec too, so every program we start unblocks them first
+/// ([`unblock_signals`]).
+pub fn install_signal_handling() {
+    let set = signal_set();
+    // SAFETY: blocks the signals in this (the only) thread; the waiting thread takes them.
+    unsafe {
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(64 * 1024)
+        .spawn(move || loop {
+            let Some((signal, sent_by_a_process)) = wait_for_signal(&set) else {
+                continue;
+            };
+            let child = FORWARD_TO.load(Ordering::SeqCst);
+            if child > 0 {
+                if sent_by_a_process {
+                    // SAFETY: kill takes plain values.
+                    unsafe {
+                        libc::kill(child, signal);
+                    }
+                }
+                continue;
+            }
+            interrupted(signal);
+        });
+    if spawned.is_err() {
+        // No thread: let the signals act as they would have (the watcher still cleans up).
+        // SAFETY: unblocks what we blocked above.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Gives a program we are about to exec the signal mask it would have had without us. Called
+/// between fork and exec (or right before `run`'s exec): async-signal-safe.
+pub fn unblock_signals() {
+    let set = signal_set();
+    // SAFETY: sigprocmask is async-signal-safe and takes a set we own.
+    unsafe {
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// Waits for one of the blocked signals; also says whether a process sent it with kill(2), as
+/// opposed to the terminal sending it to the whole foreground process group (which the program
+/// `run --mask` supervises has then received already).
+#[cfg(target_os = "linux")]
+fn wait_for_signal(set: &libc::sigset_t) -> Option<(libc::c_int, bool)> {
+    // SAFETY: sigwaitinfo fills `info` for one of the blocked signals in `set`.
+    let (signal, info) = unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        (libc::sigwaitinfo(set, &mut info), info)
+    };
+    (signal > 0).then_some((signal, info.si_code <= 0))
+}
+
+/// macOS has no sigwaitinfo: the sender is unknown, so a signal is always passed on.
+#[cfg(not(target_os = "linux"))]
+fn wait_for_signal(set: &libc::sigset_t) -> Option<(libc::c_int, bool)> {
+    let mut signal: libc::c_int = 0;
+    // SAFETY: sigwait stores one of the blocked signals in `signal`.
+    let rc = unsafe { libc::sigwait(set, &mut signal) };
+    (rc == 0 && signal > 0).then_some((signal, true))
+}
+
+fn signal_name(signal: libc::c_int) -> &'static str {
+    match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGQUIT => "SIGQUIT",
+        _ => "a signal",
+    }
+}
+
+fn write_fd(fd: RawFd, bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // SAFETY: writes from a live slice.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            return;
+        }
+        rest = &rest[n as usize..];
+    }
+}
+
+fn interrupted(signal: libc::c_int) -> ! {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    if let Some((fd, saved)) = lock(&TERMINAL_TO_RESTORE).take() {
+        // SAFETY: restores the settings a prompt saved on the same descriptor.
+        unsafe {
+            libc::tcsetattr(fd, libc::TCSANOW, &saved);
+        }
+        write_fd(fd, b"\n");
+    }
+    // A result being printed right now is finished first; nothing is printed after this.
+    let _output = lock(&OUTPUT);
+    let stopped = stop_running_children();
+    write_fd(1, lock(&ON_INTERRUPT).as_bytes());
+    let calls = if stopped == 1 { "call" } else { "calls" };
+    write_fd(
+        2,
+        format!(
+            "jit-secrets: interrupted ({}): {stopped} store {calls} stopped\n",
+            signal_name(signal)
+        )
+        .as_bytes(),
+    );
+    // SAFETY: ends the process without running destructors on other threads' data.
+    unsafe { libc::_exit(128 + signal) }
+}
+
+/// Once interrupted, the signal thread owns the ending: any other thread that would print or
+/// exit waits here for it instead.
+pub fn wait_if_interrupted() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::park_timeout(Duration::from_secs(1));
+    }
+}
+
+/// SIGTERM to every running group, SIGKILL after a grace of at most a second to those left, and
+/// a wait (bounded) until their reapers have seen them go. How many there were.
+fn stop_running_children() -> usize {
+    let groups = lock(&RUNNING).clone();
+    for &g in &groups {
+        kill_group(g, libc::SIGTERM);
+    }
+    let gone = |limit: Duration| {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if lock(&RUNNING).is_empty() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    };
+    if !gone(Duration::from_millis(900)) {
+        for g in lock(&RUNNING).iter() {
+            kill_group(*g, libc::SIGKILL);
+        }
+        gone(Duration::from_secs(1));
+    }
+    groups.len()
+}
+
+pub(super) fn kill_group(pgid: u32, signal: i32) {
+    if pgid > 1 {
+        // SAFETY: killpg has no memory-safety preconditions; a stale pgid only yields ESRCH.
+        unsafe {
+            libc::killpg(pgid as libc::pid_t, signal);
+        }
+    }
+}
+
+fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What an interrupted command prints on stdout: `activate`'s failure statement.
+pub fn on_interrupt_print(statement: &'static str) {
+    *lock(&ON_INTERRUPT) = statement;
+}
+
+/// Held while a command writes its result to stdout, so an interrupt cannot add its statement
+/// in the middle. Once interrupted, it never returns (the signal thread ends the process).
+pub fn output() -> MutexGuard<'static, ()> {
+    wait_if_interrupted();
+    let guard = lock(&OUTPUT);
+    wait_if_interrupted();
+    guard
+}
+
+/// A hidden prompt turned echo off on `fd`: an interrupt restores `saved` before exiting.
+pub fn restore_terminal_on_interrupt(fd: RawFd, saved: libc::termios) {
+    *lock(&TERMINAL_TO_RESTORE) = Some((fd, saved));
+}
+
+/// The prompt restored the terminal itself.
+pub fn terminal_restored() {
+    lock(&TERMINAL_TO_RESTORE).take();
+}
+
+/// `run --mask` supervises `pid` (0: no longer).
+pub fn forward_signals_to(pid: u32) {
+    FORWARD_TO.store(pid as i32, Ordering::SeqCst);
+}
+
+/// The watcher's pipe, started at the first call: before any value is in memory when commands
+/// call it early (see `commands::context`), so the forked copy of our memory holds none.
+pub fn watcher_fd() -> Option<RawFd> {
+    *WATCHER.get_or_init(start_watcher)
+}
+
+/// A child (`pgid`) was started and registered itself with the watcher before exec.
+pub(super) fn started(pgid: u32) {
+    lock(&RUNNING).push(pgid);
+}
+
+/// A child's group was reaped (or killed and reaped): forget it here and in the watcher.
+pub(super) fn finished(pgid: u32) {
+    lock(&RUNNING).retain(|&g| g != pgid);
+    if let Some(fd) = watcher_fd() {
+        write_fd(fd, &(-(pgid as i32)).to_ne_bytes());
+    }
+}
+
+fn start_watcher() -> Option<RawFd> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe writes two descriptors into our array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    let (read_end, write_end) = (fds[0], fds[1]);
+    // SAFETY: after fork the child only makes async-signal-safe calls (close, open, dup2,
+    // read, killpg, nanosleep, _exit) on its own stack: safe even if other threads exist.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                libc::close(read_end);
+                libc::close(write_end);
+                None
+            }
+            0 => watch(read_end, write_end),
+            _ => {
+                libc::close(read_end);
+                // Programs we exec (and `run`'s command) must not hold it: our exit, and only
+                // that, ends the watcher.
+                libc::fcntl(write_end, libc::F_SETFD, libc::FD_CLOEXEC);
+                Some(write_end)
+            }
+        }
+    }
+}
+
+/// The watcher's whole life: collect group ids until end-of-file, then kill what is left.
+unsafe fn watch(read_end: RawFd, write_end: RawFd) -> ! {
+    libc::close(write_end);
+    // Hold nothing of ours: a pipe end kept open here would keep a reader waiting for EOF
+    // (the shell reading `$(jit-secrets activate)`, or our reader of another child).
+    let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+    for fd in 0..3 {
+        if fd != read_end {
+            libc::dup2(null, fd);
+        }
+    }
+    let mut limit: libc::rlimit = std::mem::zeroed();
+    let max_fd = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+        (limit.rlim_cur as i64).clamp(256, 65536) as i32
+    } else {
+        4096
+    };
+    for fd in 3..max_fd {
+        if fd != read_end {
+            libc::close(fd);
+        }
+    }
+    #[cfg(target_os = "linux")]
+    libc::prctl(
+        libc::PR_SET_NAME,
+        c"jit-secrets-wd".as_ptr() as libc::c_ulong,
+        0,
+        0,
+        0,
+    );
+    let mut groups = [0i32; 1024];
+    let mut count = 0usize;
+    let mut record = [0u8; 4];
+    let mut filled = 0usize;
+    loop {
+        let n = libc::read(read_end, record.as_mut_ptr().add(filled).cast(), 4 - filled);
+        if n == 0 {
+            break;
+        }
+        if n < 0 {
+            if *errno() == libc::EINTR {
+                continue;
+            }
+            break;
+        }
+        filled += n as usize;
+        if filled < 4 {
+            continue;
+        }
+        filled = 0;
+        let id = i32::from_ne_bytes(record);
+        if id > 0 && count < groups.len() {
+            groups[count] = id;
+            count += 1;
+        } else if id < 0 {
+            if let Some(i) = groups[..count].iter().position(|&g| g == -id) {
+                groups[i] = groups[count - 1];
+                count -= 1;
+            }
+        }
+    }
+    for &g in &groups[..count] {
+        libc::killpg(g, libc::SIGTERM);
+    }
+    if count > 0 {
+        let pause = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 300_000_000,
+        };
+        libc::nanosleep(&pause, std::ptr::null_mut());
+        for &g in &groups[..count] {
+            libc::killpg(g, libc::SIGKILL);
+        }
+    }
+    libc::_exit(0)
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn errno() -> *mut libc::c_int {
+    libc::__errno_location()
+}
+
+#[cfg(target_os = "macos")]
+unsafe fn errno() -> *mut libc::c_int {
+    libc::__error()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+unsafe fn errno() -> *mut libc::c_int {
+    libc::__errno_location()
+}
