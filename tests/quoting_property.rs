@@ -1,7 +1,9 @@
 //! Property test: arbitrary values (any bytes but NUL, biased towards what shells treat
-//! specially), and arbitrary neighbours (an injection can need two values, e.g. one ending in `\`
-//! then one starting with `'`), exported by `activate` and read back byte for byte by the real
-//! bash, zsh, dash and fish. A second property lints the generated code.
+//! specially, and carrying payloads that would create a marker file if they ever ran), and
+//! arbitrary neighbours (an injection can need two values, e.g. one ending in `\` then one
+//! starting with `'`), exported by `activate` and read back byte for byte by the real shell each
+//! renderer is for — and evaluated by every *other* shell too, where it must stay inert: an error
+//! at worst, never a command (the marker file never appears). A second property lints the code.
 //! PROPTEST_CASES raises or lowers the number of cases (each case holds up to 12 values; default 1000).
 
 mod support;
@@ -11,12 +13,31 @@ use support::*;
 
 const SPECIAL: &[u8] = b"'\"\\$`!%\n\r\t (){};&|<>#*?[]~^-=@,.:/";
 
+/// The marker every payload would create (relative: each shell runs in the case's directory).
+const MARKER: &str = "PWNED";
+const PAYLOADS: &[&[u8]] = &[
+    b";touch PWNED;",
+    b"\ntouch PWNED\n",
+    b"$(touch PWNED)",
+    b"`touch PWNED`",
+    b"(touch PWNED)",
+    b"'; touch PWNED; '",
+    b"\\';touch PWNED;#",
+    b"\"; touch PWNED; \"",
+    b"; ^touch PWNED;",
+    b"'\ntouch PWNED\n'",
+    b"!touch PWNED",
+    b"}; touch PWNED; {",
+];
+
 fn piece() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         5 => prop::sample::select(SPECIAL.to_vec()).prop_map(|b| vec![b]),
         2 => (1u8..=255).prop_map(|b| vec![b]),
         1 => "[a-zA-Z0-9_]{1,8}".prop_map(String::into_bytes),
         1 => "\\PC{1,3}".prop_map(String::into_bytes),
+        // Payloads in every syntax that runs a command in some shell we render for.
+        2 => prop::sample::select(PAYLOADS.to_vec()).prop_map(|p| p.to_vec()),
         // Long runs of the classic breakers.
         1 => (prop::sample::select(vec![&b"\\'"[..], b"'\\''", b"$(", b"\\\n", b"'", b"\\", b"\xff\xfe"]), 1..40usize)
             .prop_map(|(p, n)| p.repeat(n)),
@@ -49,56 +70,96 @@ fn write_case(sb: &Sandbox, vals: &[Vec<u8>]) -> Vec<String> {
     names
 }
 
-const SHELLS: &[(&str, &str, &str)] = &[
-    (
-        "bash",
-        "bash",
-        r#"eval "$("$JIT" --manifest "$M" activate --shell bash)""#,
-    ),
-    (
-        "zsh",
-        "zsh",
-        r#"eval "$("$JIT" --manifest "$M" activate --shell zsh)""#,
-    ),
-    (
-        "dash",
-        "posix",
-        r#"eval "$("$JIT" --manifest "$M" activate --shell posix)""#,
-    ),
-    (
-        "fish",
-        "fish",
-        r#""$JIT" --manifest "$M" activate --shell fish | source"#,
-    ),
+/// The renderers, by the `--shell` value that selects each (bash and zsh share posix's).
+const RENDERERS: &[&str] = &["posix", "fish", "json"];
+
+/// Each real shell: the renderer it reads, how it evaluates a file of our output (as its users
+/// do), and how it prints the variables back, NUL-terminated.
+struct RealShell {
+    program: &'static str,
+    renderer: &'static str,
+    /// `{}`: the output file.
+    eval_own: &'static str,
+    /// `{}`: a file of another renderer's output; errors are expected, commands are not.
+    eval_foreign: &'static str,
+}
+
+const SHELLS: &[RealShell] = &[
+    RealShell {
+        program: "bash",
+        renderer: "posix",
+        eval_own: r#"eval "$(cat {})""#,
+        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+    },
+    RealShell {
+        program: "zsh",
+        renderer: "posix",
+        eval_own: r#"eval "$(cat {})""#,
+        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+    },
+    RealShell {
+        program: "dash",
+        renderer: "posix",
+        eval_own: r#"eval "$(cat {})""#,
+        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+    },
+    RealShell {
+        program: "fish",
+        renderer: "fish",
+        eval_own: "source {}",
+        eval_foreign: "fish --no-config -c 'source $argv[1]' {} >/dev/null 2>&1",
+    },
 ];
 
-fn read_back(
+impl RealShell {
+    fn read_back(&self, names: &[String]) -> String {
+        let vars: Vec<String> = names
+            .iter()
+            .map(|n| {
+                if self.program == "fish" {
+                    format!("${n}")
+                } else {
+                    format!("\"${n}\"")
+                }
+            })
+            .collect();
+        format!("printf '%s\\0' {}", vars.join(" "))
+    }
+}
+
+/// Renders the case once per renderer into `out.<renderer>`; `None` where the renderer refuses
+/// the values (JSON and non-UTF-8), after checking it said why and printed nothing.
+fn render_all(sb: &Sandbox) -> Result<Vec<(&'static str, Option<String>)>, TestCaseError> {
+    let mut files = Vec::new();
+    for renderer in RENDERERS {
+        let out = sb.jit_m(&["activate", "--shell", renderer]);
+        if *renderer == "json" && !out.status.success() {
+            prop_assert!(stderr(&out).contains("UTF-8"), "json: {}", stderr(&out));
+            prop_assert!(out.stdout.is_empty(), "json printed on failure");
+            files.push((*renderer, None));
+            continue;
+        }
+        prop_assert!(out.status.success(), "{}: {}", renderer, stderr(&out));
+        let name = format!("out.{renderer}");
+        sb.write(&name, &out.stdout);
+        files.push((*renderer, Some(name)));
+    }
+    Ok(files)
+}
+
+fn run_shell(
     sb: &Sandbox,
-    shell: &str,
-    load: &str,
-    names: &[String],
-) -> Result<Vec<u8>, TestCaseError> {
-    let vars: Vec<String> = names
-        .iter()
-        .map(|n| {
-            if shell == "fish" {
-                format!("${n}")
-            } else {
-                format!("\"${n}\"")
-            }
-        })
-        .collect();
-    let script = format!("{load}\nprintf '%s\\0' {}", vars.join(" "));
-    let out = sb
-        .command(require(shell))
+    shell: &RealShell,
+    script: &str,
+) -> Result<std::process::Output, TestCaseError> {
+    // `timeout`: a misread line must not be able to hang the suite either.
+    sb.command("timeout")
+        .arg("30")
+        .arg(require(shell.program))
         .arg("-c")
-        .arg(&script)
-        .env("JIT", BIN)
-        .env("M", sb.path().join("manifest.toml"))
+        .arg(script)
         .output()
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    prop_assert!(out.status.success(), "{shell} failed: {}", stderr(&out));
-    Ok(out.stdout)
+        .map_err(|e| TestCaseError::fail(e.to_string()))
 }
 
 fn cases(default: u32) -> u32 {
@@ -109,9 +170,9 @@ fn cases(default: u32) -> u32 {
 }
 
 #[test]
-fn any_values_round_trip_in_every_shell() {
-    for (shell, _, _) in SHELLS {
-        require(shell);
+fn any_values_round_trip_in_their_shell_and_stay_inert_in_every_other() {
+    for shell in SHELLS {
+        require(shell.program);
     }
     let mut runner = TestRunner::new(Config {
         cases: cases(1000),
@@ -122,12 +183,37 @@ fn any_values_round_trip_in_every_shell() {
         .run(&values(), |vals| {
             let sb = Sandbox::new();
             let names = write_case(&sb, &vals);
+            let files = render_all(&sb)?;
             let want: Vec<u8> = vals
                 .iter()
                 .flat_map(|v| v.iter().copied().chain([0]))
                 .collect();
-            for (shell, _, load) in SHELLS {
-                let got = read_back(&sb, shell, load, &names)?;
+            for shell in SHELLS {
+                // Every other renderer's output first, then the shell's own, then read back.
+                let mut script = String::new();
+                for (renderer, file) in &files {
+                    if let (false, Some(file)) = (*renderer == shell.renderer, file) {
+                        script.push_str(&shell.eval_foreign.replace("{}", file));
+                        script.push('\n');
+                    }
+                }
+                let own = format!("out.{}", shell.renderer);
+                script.push_str(&shell.eval_own.replace("{}", &own));
+                script.push('\n');
+                script.push_str(&shell.read_back(&names));
+                let out = run_shell(&sb, shell, &script)?;
+                prop_assert!(
+                    !sb.path().join(MARKER).exists(),
+                    "{}: a value ran as a command (output of another renderer)",
+                    shell.program
+                );
+                prop_assert!(
+                    out.status.success(),
+                    "{} failed: {}",
+                    shell.program,
+                    stderr(&out)
+                );
+                let got = out.stdout;
                 if got != want {
                     let parts: Vec<&[u8]> = got.split(|&b| b == 0).collect();
                     for (i, v) in vals.iter().enumerate() {
@@ -135,11 +221,11 @@ fn any_values_round_trip_in_every_shell() {
                             parts.get(i).copied(),
                             Some(v.as_slice()),
                             "{}: V{} differs",
-                            shell,
+                            shell.program,
                             i
                         );
                     }
-                    prop_assert!(false, "{}: output differs in length", shell);
+                    prop_assert!(false, "{}: output differs in length", shell.program);
                 }
             }
             Ok(())
