@@ -1,0 +1,330 @@
+//! No process outlives an interrupted activation: Ctrl-C (SIGINT to the process group), SIGTERM,
+//! SIGHUP (a closed terminal) and SIGKILL, while store calls hang — a grandchild included. Also:
+//! a crash writes no core file, a store CLI that asks on the terminal gets it, and a hidden
+//! prompt gives the terminal its echo back when interrupted.
+//!
+//! Real signals and real processes; the process table is polled, no sleep is an assertion.
+
+mod support;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// Sleeps whose durations no other test uses: each one's command line marks it in `ps`.
+fn markers(tag: u32, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| format!("sleep 4{}{tag}.{i}1", std::process::id() % 100))
+        .collect()
+}
+
+/// Live (not zombie) processes whose command line is exactly one of `markers`.
+fn alive(markers: &[String]) -> Vec<String> {
+    let ps = Command::new("ps")
+        .args(["-eo", "stat=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter_map(|l| l.trim().split_once(' '))
+        .filter(|(stat, _)| !stat.starts_with('Z'))
+        .map(|(_, args)| args.trim().to_string())
+        .filter(|args| markers.contains(args))
+        .collect()
+}
+
+fn poll(what: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Eight hanging store calls; the last runs its sleep as a grandchild under `sh`.
+fn hanging_manifest(sb: &Sandbox, markers: &[String]) {
+    let mut m = String::from("[secrets]\n");
+    for (i, marker) in markers.iter().enumerate().take(7) {
+        m.push_str(&format!("S{i} = \"cmd:{marker}\"\n"));
+    }
+    m.push_str(&format!(
+        "S7 = \"cmd:sh -c \\\"{} & wait; echo never\\\"\"\n",
+        markers[7]
+    ));
+    sb.manifest(&m);
+}
+
+/// Starts jit-secrets in a process group of its own (as a shell runs a foreground job), waits
+/// until every marker runs, then delivers `signal` to the pid or the whole group.
+fn interrupt(
+    sb: &Sandbox,
+    args: &[&str],
+    markers: &[String],
+    signal: i32,
+    to_group: bool,
+) -> (Child, std::process::Output) {
+    let m = sb.path().join("manifest.toml");
+    let mut child = sb
+        .command(BIN)
+        .arg("--manifest")
+        .arg(&m)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    assert!(
+        poll(|| alive(markers).len() == markers.len()),
+        "the store calls never all started: {:?}",
+        alive(markers)
+    );
+    let pid = child.id() as i32;
+    // SAFETY: plain kill(2) on a process we started.
+    unsafe {
+        if to_group {
+            libc::killpg(pid, signal);
+        } else {
+            libc::kill(pid, signal);
+        }
+    }
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let status = child.wait().unwrap();
+    let read = |s: Option<std::process::ChildStdout>| {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut s.unwrap(), &mut v).unwrap();
+        v
+    };
+    let out = std::process::Output {
+        status,
+        stdout: read(stdout),
+        stderr: {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut stderr.unwrap(), &mut v).unwrap();
+            v
+        },
+    };
+    (child, out)
+}
+
+fn assert_nothing_left(markers: &[String], what: &str) {
+    assert!(
+        poll(|| alive(markers).is_empty()),
+        "{what}: store processes outlived jit-secrets: {:?}",
+        alive(markers)
+    );
+}
+
+#[test]
+fn activate_interrupted_by_each_signal_leaves_no_process_and_prints_only_false() {
+    for (tag, signal, to_group, name) in [
+        (1, libc::SIGINT, true, "SIGINT"),
+        (2, libc::SIGTERM, false, "SIGTERM"),
+        (3, libc::SIGHUP, false, "SIGHUP"),
+    ] {
+        let sb = Sandbox::new();
+        let markers = markers(tag, 8);
+        hanging_manifest(&sb, &markers);
+        let (_, out) = interrupt(
+            &sb,
+            &["activate", "--shell", "bash"],
+            &markers,
+            signal,
+            to_group,
+        );
+        assert_code(&out, 128 + signal);
+        assert_eq!(
+            stdout(&out),
+            "false\n",
+            "{name}: only the failure statement"
+        );
+        assert_eq!(
+            stderr(&out),
+            format!("jit-secrets: interrupted ({name}): 8 store calls stopped\n"),
+            "{name}: one line on stderr"
+        );
+        assert_nothing_left(&markers, name);
+    }
+}
+
+#[test]
+fn activate_killed_with_sigkill_leaves_no_process() {
+    let sb = Sandbox::new();
+    let markers = markers(4, 8);
+    hanging_manifest(&sb, &markers);
+    let (_, out) = interrupt(
+        &sb,
+        &["activate", "--shell", "bash"],
+        &markers,
+        libc::SIGKILL,
+        false,
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGKILL));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert_nothing_left(&markers, "SIGKILL");
+}
+
+#[test]
+fn verify_interrupted_leaves_no_process_and_prints_nothing() {
+    let sb = Sandbox::new();
+    let markers = markers(5, 8);
+    hanging_manifest(&sb, &markers);
+    let (_, out) = interrupt(&sb, &["verify"], &markers, libc::SIGTERM, false);
+    assert_code(&out, 128 + libc::SIGTERM);
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("interrupted (SIGTERM)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_nothing_left(&markers, "verify");
+}
+
+#[test]
+fn run_mask_passes_a_signal_on_and_masks_what_the_command_prints_as_it_stops() {
+    let sb = Sandbox::new();
+    let markers = markers(6, 1);
+    sb.manifest("[secrets]\nTOKEN = \"cmd:printf tok-81d2-secret\"\n");
+    let script = format!(
+        "trap 'echo \"stopping with $TOKEN\"; exit 7' TERM; {} >/dev/null 2>&1 & wait",
+        markers[0]
+    );
+    let (_, out) = interrupt(
+        &sb,
+        &["run", "--mask", "--", "sh", "-c", &script],
+        &markers,
+        libc::SIGTERM,
+        false,
+    );
+    assert_code(&out, 7);
+    assert_eq!(stdout(&out), "stopping with <TOKEN>\n");
+    // The program chose how to stop; its background sleep is its own business (not a store
+    // call of ours), so the test stops it.
+    let _ = Command::new("pkill").args(["-xf", &markers[0]]).status();
+}
+
+#[test]
+fn a_crash_writes_no_core_file() {
+    let sb = Sandbox::new();
+    let markers = markers(7, 1);
+    sb.manifest(&format!("[secrets]\nA = \"cmd:{}\"\n", markers[0]));
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    let crash = |program: &str| {
+        let mut child = sb
+            .command("sh")
+            .arg("-c")
+            .arg(format!("ulimit -c unlimited; exec {program}"))
+            .env("M", sb.path().join("manifest.toml"))
+            .spawn()
+            .unwrap();
+        assert!(poll(|| alive(&markers).len() == 1), "never started");
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGSEGV);
+        }
+        child.wait().unwrap();
+        assert!(poll(|| alive(&markers).is_empty()));
+        limits
+    };
+    let cores = || {
+        std::fs::read_dir(sb.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("core"))
+            .count()
+    };
+    // Our own limits, read while it runs: core files are off.
+    let limits = crash(&format!(
+        "\"{BIN}\" --manifest \"$M\" activate --shell bash"
+    ));
+    let core_line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap()
+        .to_string();
+    assert!(
+        core_line.split_whitespace().nth(4) == Some("0"),
+        "soft core limit not 0: {core_line}"
+    );
+    if pattern.trim() == "core" || pattern.trim().starts_with("core.") {
+        assert_eq!(cores(), 0, "jit-secrets left a core file");
+        // The same crash of a program that does not protect itself does leave one here: the
+        // check above could have failed.
+        crash(&markers[0]);
+        assert!(
+            cores() > 0,
+            "no core even for a plain program: the check proves nothing"
+        );
+    }
+}
+
+fn on_a_terminal(sb: &Sandbox, steps: serde_json::Value, args: &[&str]) -> serde_json::Value {
+    let out = sb
+        .command("python3")
+        .arg(repo_root().join("tests/support/on_a_terminal.py"))
+        .arg(steps.to_string())
+        .arg("--")
+        .arg(BIN)
+        .arg("--manifest")
+        .arg(sb.path().join("manifest.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)))
+}
+
+#[test]
+fn a_store_cli_that_asks_on_the_terminal_gets_it() {
+    let sb = Sandbox::new();
+    // Like `age -d` or pinentry-curses: a prompt on /dev/tty, an answer read from it. The other
+    // entry runs alongside and never needs the terminal.
+    sb.manifest(
+        "[secrets]\nASKED = { from = \"cmd:sh -c 'printf Passphrase: >/dev/tty; IFS= read -r x </dev/tty; printf %s \\\"$x\\\"'\", timeout = \"20s\" }\nQUIET = \"cmd:printf quiet-value\"\n",
+    );
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "Passphrase:"}, {"send": "typed answer\n"}]),
+        &["activate", "--shell", "bash"],
+    );
+    assert_eq!(r["status"], 0, "{r}");
+    assert_eq!(
+        r["stdout"], "export ASKED='typed answer'\nexport QUIET='quiet-value'\n",
+        "{r}"
+    );
+
+    // With --no-prompt the stopped CLI is not left to its timeout: it is killed, and the error
+    // says why.
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "Passphrase:"}]),
+        &["--no-prompt", "activate", "--shell", "bash"],
+    );
+    assert_eq!(r["status"], 1, "{r}");
+    assert_eq!(r["stdout"], "false\n");
+    assert!(
+        r["terminal"]
+            .as_str()
+            .unwrap()
+            .contains("--no-prompt is set"),
+        "{r}"
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_hidden_prompt_gives_the_terminal_its_echo_back() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nX = \"keyring:jit-test-never-written\"\n");
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "Value for X:"}, {"send": "\u{3}"}]),
+        &["set", "X"],
+    );
+    assert_eq!(r["status"], 128 + libc::SIGINT, "{r}");
+    assert_eq!(r["echo_on"], true, "echo left off after Ctrl-C: {r}");
+}
