@@ -176,15 +176,40 @@ fn a_passphrase_file_is_asked_on_a_terminal_only_with_retries() {
     let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "bash"]);
     assert_code(&out, 1);
     assert!(stderr(&out).contains("--no-prompt"), "{}", stderr(&out));
-    // On a terminal: a wrong passphrase, a pause, then the right one.
-    let run = "printf 'wrong\\n'; sleep 1; printf 'hunter2\\n'; sleep 4";
-    let on_tty = sb
-        .command("bash")
-        .arg("-c")
-        .arg(format!("({run}) | script -qec '{BIN} --manifest manifest.toml activate --shell json --reveal' /dev/null"))
+    // On a terminal: a wrong passphrase; the prompt comes back (a second time, after the
+    // back-off) and the right one is taken. Each answer is typed only once its prompt shows.
+    let driven = sb
+        .command("python3")
+        .arg(repo_root().join("tests/support/on_a_terminal.py"))
+        .arg(
+            serde_json::json!([
+                {"expect": "Passphrase for"}, {"send": "wrong\n"},
+                {"expect": "Passphrase for", "count": 2}, {"send": "hunter2\n"},
+            ])
+            .to_string(),
+        )
+        .args([
+            "--",
+            BIN,
+            "--manifest",
+            "manifest.toml",
+            "activate",
+            "--shell",
+            "json",
+        ])
         .output()
         .unwrap();
-    let text = stdout(&on_tty);
-    assert!(text.contains("Passphrase for"), "{text}");
-    assert!(text.contains("{\"PW\":\"v\"}"), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| panic!("{}", stdout(&driven)));
+    assert_eq!(r["status"], 0, "{r}");
+    assert_eq!(
+        r["terminal"]
+            .as_str()
+            .unwrap()
+            .matches("Passphrase for")
+            .count(),
+        2,
+        "asked exactly twice: {r}"
+    );
+    assert_eq!(r["stdout"], "{\"PW\":\"v\"}\n", "{r}");
 }

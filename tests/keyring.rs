@@ -3,7 +3,6 @@
 mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 use support::stores::*;
 use support::*;
 
@@ -206,9 +205,8 @@ fn no_bus_at_all_is_one_clear_line_and_no_hang() {
         format!("unix:path={}/no-such-bus", sb.path().display()),
     );
     sb.manifest("[secrets]\nT = \"keyring:x?account=y\"\n");
-    let start = Instant::now();
+    // A hang would end in the timeout's message instead of this one.
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
-    assert!(start.elapsed() < Duration::from_secs(10));
     assert_code(&out, 1);
     assert_eq!(stdout(&out), "false\n");
     let err = stderr(&out);
@@ -229,14 +227,12 @@ fn a_bus_without_a_secret_service_is_a_clear_error() {
     let address = format!("unix:path={}", sock.display());
     let _bus = private_bus(&sb, &sock);
     sb.manifest("[secrets]\nT = \"keyring:x?account=y\"\n");
-    let start = Instant::now();
     let out = sb
         .command(BIN)
         .args(["--manifest", "manifest.toml", "activate", "--shell", "bash"])
         .env("DBUS_SESSION_BUS_ADDRESS", &address)
         .output()
         .unwrap();
-    assert!(start.elapsed() < Duration::from_secs(20));
     assert_code(&out, 1);
     assert!(
         stderr(&out).contains("no Secret Service is reachable"),

@@ -8,40 +8,10 @@
 mod support;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use support::*;
 
-/// Sleeps whose durations no other test uses: each one's command line marks it in `ps`.
 fn markers(tag: u32, count: usize) -> Vec<String> {
-    (0..count)
-        .map(|i| format!("sleep 4{}{tag}.{i}1", std::process::id() % 100))
-        .collect()
-}
-
-/// Live (not zombie) processes whose command line is exactly one of `markers`.
-fn alive(markers: &[String]) -> Vec<String> {
-    let ps = Command::new("ps")
-        .args(["-eo", "stat=,args="])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&ps.stdout)
-        .lines()
-        .filter_map(|l| l.trim().split_once(' '))
-        .filter(|(stat, _)| !stat.starts_with('Z'))
-        .map(|(_, args)| args.trim().to_string())
-        .filter(|args| markers.contains(args))
-        .collect()
-}
-
-fn poll(what: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if what() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    marker_sleeps(tag, count)
 }
 
 /// Eight hanging store calls; the last runs its sleep as a grandchild under `sh`.

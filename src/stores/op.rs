@@ -170,6 +170,21 @@ impl Store for Op {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_real_clis_not_found_messages_are_not_found() {
+        // Verbatim from the real CLI's output as quoted publicly (sources in tests/fake/op).
+        for message in [
+            "[ERROR] 2023/04/24 13:55:55 \"qbw7cz35hurhj5zhwzglwd6uku\" isn't an item in any vault.",
+            "[ERROR] 2022/08/24 12:31:40 could not read secret op://Systems-staging/.env.api/SOME_API_KEY: could not find field or file SOME_API_KEY on item .env.api in vault Systems-staging",
+            "\"Engineering\" isn't a vault in this account",
+        ] {
+            assert!(is_not_found(message), "{message}");
+        }
+        assert!(!is_not_found(
+            "[ERROR] 2026/01/01 00:00:00 You are not currently signed in. Please run `op signin --help` for instructions"
+        ));
+    }
+
     fn refs(n: usize) -> Vec<Reference> {
         (0..n)
             .map(|i| Reference::parse(&format!("op://v/i{i}/f")).unwrap())

@@ -148,6 +148,42 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Live (not zombie) processes whose command line is exactly one of `markers`. Tests mark the
+/// processes they look for with a `sleep` of a duration no other test uses.
+pub fn alive(markers: &[String]) -> Vec<String> {
+    let ps = Command::new("ps")
+        .args(["-eo", "stat=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter_map(|l| l.trim().split_once(' '))
+        .filter(|(stat, _)| !stat.starts_with('Z'))
+        .map(|(_, args)| args.trim().to_string())
+        .filter(|args| markers.contains(args))
+        .collect()
+}
+
+/// Polls `what` until it holds (true) or 20 s pass (false): for the process table, never a
+/// timing assertion.
+pub fn poll(what: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A `sleep` command line no other test (or other run) uses: `sleep 4PPTAG.N1`.
+pub fn marker_sleeps(tag: u32, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|i| format!("sleep 4{}{tag}.{i}1", std::process::id() % 100))
+        .collect()
+}
+
 /// Asserts an exit code and shows both streams when it differs.
 #[track_caller]
 pub fn assert_code(o: &Output, code: i32) {

@@ -2,7 +2,8 @@
 and its stdout on a pipe, as `eval "$(jit-secrets activate)"` runs in an interactive shell.
 
 usage: on_a_terminal.py SCRIPT -- COMMAND ARGS...
-SCRIPT is JSON: a list of steps, each {"expect": "text"} (wait until the terminal shows it),
+SCRIPT is JSON: a list of steps, each {"expect": "text"} (wait until the terminal shows it;
+with "count": N, until it has shown it N times),
 {"send": "text"} (type it), {"check_echo": true} (record whether echo is on, after the
 command ended). Prints one JSON object: {"status", "stdout", "terminal", "echo_on"}.
 Exit statuses follow the shell's convention: 128+N for a signal.
@@ -34,11 +35,12 @@ def read_some(timeout):
 for step in script:
     if "expect" in step:
         want = step["expect"].encode()
-        while want not in seen and time.monotonic() < deadline and proc.poll() is None:
+        count = step.get("count", 1)
+        while seen.count(want) < count and time.monotonic() < deadline and proc.poll() is None:
             read_some(0.05)
-        if want not in seen:
+        if seen.count(want) < count:
             read_some(0.2)
-        if want not in seen:
+        if seen.count(want) < count:
             proc.kill()
             print(json.dumps({"status": None, "stdout": "", "terminal": seen.decode(errors="replace"),
                               "error": "never saw " + step["expect"]}))
