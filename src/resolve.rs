@@ -371,22 +371,57 @@ fn run_job(job: Job, ctx: &Context) -> Vec<(Reference, Outcome)> {
     } else {
         store.fetch_batch(&refs, job.timeout, ctx)
     };
-    if outcomes.len() != job.refs.len() {
-        // A store bug must not turn secrets into "missing": every reference fails, loudly.
+    pair_outcomes(job.kind, job.refs, outcomes)
+}
+
+/// One outcome per reference. A store that answers a different number (a bug) must not turn
+/// secrets into "missing" by a short `zip`: every reference of the call fails, naming the store.
+fn pair_outcomes(
+    kind: StoreKind,
+    refs: Vec<Reference>,
+    outcomes: Vec<Outcome>,
+) -> Vec<(Reference, Outcome)> {
+    if outcomes.len() != refs.len() {
         let error = StoreError::new(format!(
             "the {} store answered {} of {} references in one call",
-            job.kind.name(),
+            kind.name(),
             outcomes.len(),
-            job.refs.len()
+            refs.len()
         ))
         .fix("this is a bug in jit-secrets: please report it, with the store's CLI version");
-        return job
-            .refs
+        return refs
             .into_iter()
             .map(|r| (r, Outcome::Failed(error.clone())))
             .collect();
     }
-    job.refs.into_iter().zip(outcomes).collect()
+    refs.into_iter().zip(outcomes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_batch_fails_every_reference_naming_the_store() {
+        let refs: Vec<Reference> = ["op://v/a/f", "op://v/b/f"]
+            .iter()
+            .map(|t| Reference::parse(t).unwrap())
+            .collect();
+        let paired = pair_outcomes(
+            StoreKind::Op,
+            refs,
+            vec![Outcome::Found(SecretValue::from_str_value("x"))],
+        );
+        assert_eq!(paired.len(), 2);
+        for (_, outcome) in &paired {
+            match outcome {
+                Outcome::Failed(e) => {
+                    assert!(e.message.contains("1password store answered 1 of 2"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }
 
 /// Stores `value` where `reference` reads it (`set`).

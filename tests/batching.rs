@@ -126,3 +126,24 @@ fn twenty_five_aws_secrets_are_two_batch_calls_and_twelve_parameters_two_calls()
     assert_eq!(ssm.len(), 2, "{calls:?}");
     assert_eq!(calls.len(), 4, "nothing else was spawned: {calls:?}");
 }
+
+#[test]
+fn a_fallback_step_starts_as_soon_as_its_own_previous_step_misses() {
+    // WAITER finishes only once the fallbacks of LOCAL and REMOTE have run. A resolver that
+    // moves chains forward round by round would start those fallbacks only after WAITER's
+    // round ended: WAITER would wait for them until its timeout, and fail.
+    let mut sb = Sandbox::new();
+    let _op = FakeOp::new(&mut sb, &serde_json::json!({"op://Eng/other/f": "x"}));
+    sb.manifest(
+        r#"[secrets]
+WAITER = { from = "cmd:sh -c 'until [ -e local-ran ] && [ -e remote-ran ]; do sleep 0.02; done; printf waited'", timeout = "20s" }
+LOCAL = { from = ["env:JIT_TEST_NEVER_SET", "cmd:sh -c 'touch local-ran; printf l'"] }
+REMOTE = { from = ["op://Eng/missing/f", "cmd:sh -c 'touch remote-ran; printf r'"] }
+"#,
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(
+        (v["WAITER"].as_str(), v["LOCAL"].as_str(), v["REMOTE"].as_str()),
+        (Some("waited"), Some("l"), Some("r"))
+    );
+}
