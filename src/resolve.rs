@@ -397,33 +397,6 @@ fn pair_outcomes(
     refs.into_iter().zip(outcomes).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_short_batch_fails_every_reference_naming_the_store() {
-        let refs: Vec<Reference> = ["op://v/a/f", "op://v/b/f"]
-            .iter()
-            .map(|t| Reference::parse(t).unwrap())
-            .collect();
-        let paired = pair_outcomes(
-            StoreKind::Op,
-            refs,
-            vec![Outcome::Found(SecretValue::from_str_value("x"))],
-        );
-        assert_eq!(paired.len(), 2);
-        for (_, outcome) in &paired {
-            match outcome {
-                Outcome::Failed(e) => {
-                    assert!(e.message.contains("1password store answered 1 of 2"))
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-    }
-}
-
 /// Stores `value` where `reference` reads it (`set`).
 pub fn write_value(
     reference: &Reference,
@@ -450,4 +423,31 @@ pub fn remove_value(
     ctx: &Context,
 ) -> Result<usize, StoreError> {
     store_for(reference.store()).remove(reference, timeout, ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_batch_fails_every_reference_naming_the_store() {
+        let refs: Vec<Reference> = ["op://v/a/f", "op://v/b/f"]
+            .iter()
+            .map(|t| Reference::parse(t).unwrap())
+            .collect();
+        let paired = pair_outcomes(
+            StoreKind::Op,
+            refs,
+            vec![Outcome::Found(SecretValue::from_str_value("x"))],
+        );
+        assert_eq!(paired.len(), 2);
+        for (_, outcome) in &paired {
+            match outcome {
+                Outcome::Failed(e) => {
+                    assert!(e.message.contains("1password store answered 1 of 2"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }
