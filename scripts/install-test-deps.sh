@@ -13,11 +13,14 @@ set -euo pipefail
 TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
 log() { printf '[test-deps] %s\n' "$*" >&2; }
 
-APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish npm)
+APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
+# npm: Debian's package, unless an npm is there already (Node.js from elsewhere brings its own,
+# and Debian's npm would conflict with it).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive

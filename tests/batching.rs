@@ -143,7 +143,11 @@ REMOTE = { from = ["op://Eng/missing/f", "cmd:sh -c 'touch remote-ran; printf r'
     );
     let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
     assert_eq!(
-        (v["WAITER"].as_str(), v["LOCAL"].as_str(), v["REMOTE"].as_str()),
+        (
+            v["WAITER"].as_str(),
+            v["LOCAL"].as_str(),
+            v["REMOTE"].as_str()
+        ),
         (Some("waited"), Some("l"), Some("r"))
     );
 }

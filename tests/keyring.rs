@@ -311,3 +311,67 @@ fn fifty_entries_share_one_bus_connection() {
         "one connection to the bus for 50 entries:\n{trace}"
     );
 }
+
+/// Python's `keyring` library (SecretService backend, through `secretstorage`) on the same bus.
+fn python_keyring(ss: &SecretService, code: &str) -> std::process::Output {
+    let python = tools_bin().join("../venv/bin/python");
+    assert!(
+        python.exists(),
+        "the test tools' Python (with keyring) is missing: run scripts/install-test-deps.sh"
+    );
+    let mut c = ss.cmd(python.to_str().unwrap());
+    c.args(["-c", code]).env(
+        "PYTHON_KEYRING_BACKEND",
+        "keyring.backends.SecretService.Keyring",
+    );
+    c.output().unwrap()
+}
+
+#[test]
+fn items_are_shared_with_pythons_keyring_library_both_ways() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    sb.manifest(
+        "[secrets]\nOURS = \"keyring:shared-svc?account=dev\"\nTHEIRS = \"keyring:py-svc?account=dev\"\nOLD = \"keyring:old-svc?account=dev\"\n",
+    );
+    // What `set` stores, Python's keyring finds (it looks up {service, username}).
+    assert_code(&set(&sb, &["OURS"], b"from-jit-secrets"), 0);
+    let out = python_keyring(
+        &ss,
+        "import keyring; print(keyring.get_password('shared-svc', 'dev'))",
+    );
+    assert_eq!(stdout(&out).trim(), "from-jit-secrets", "{}", stderr(&out));
+    // What Python's keyring stores, activate finds.
+    let out = python_keyring(
+        &ss,
+        "import keyring; keyring.set_password('py-svc', 'dev', 'from-python')",
+    );
+    assert_code(&out, 0);
+    // An item stored the secret-tool way only ({service, account}): `set` replaces its value
+    // and adds `username`, so Python finds it too, and it stays one item.
+    ss.store(
+        "old",
+        &[("service", "old-svc"), ("account", "dev")],
+        b"old-value",
+    );
+    assert_code(&set(&sb, &["OLD"], b"new-value"), 0);
+    let out = python_keyring(
+        &ss,
+        "import keyring; print(keyring.get_password('old-svc', 'dev'))",
+    );
+    assert_eq!(stdout(&out).trim(), "new-value", "{}", stderr(&out));
+    let mut search = ss.cmd("secret-tool");
+    search.args(["search", "--all", "service", "old-svc"]);
+    let listing = search.output().unwrap();
+    let listing = stdout(&listing) + &stderr(&listing);
+    assert_eq!(listing.matches("[/").count(), 1, "one item: {listing}");
+    let v = json(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(
+        (v["OURS"].as_str(), v["THEIRS"].as_str(), v["OLD"].as_str()),
+        (
+            Some("from-jit-secrets"),
+            Some("from-python"),
+            Some("new-value")
+        )
+    );
+}

@@ -211,14 +211,42 @@ pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
     Ok(modified)
 }
 
-/// Replaces the secret of the item a lookup finds, or creates one in the default collection with
-/// secret-tool's attributes, so `secret-tool lookup service S account A` finds it.
+/// The attributes an item we write carries: secret-tool's convention (`service`, `account`, what
+/// Flox documents) and the one the Python `keyring` library, the Rust `keyring` crate and fnox
+/// look up (`service`, `username`), on the one item, so every one of them finds what we store.
+fn written_attributes(l: &Lookup) -> HashMap<&str, &str> {
+    HashMap::from([
+        ("service", l.service.as_str()),
+        ("account", l.account.as_str()),
+        ("username", l.account.as_str()),
+        ("xdg:schema", "org.freedesktop.Secret.Generic"),
+    ])
+}
+
+/// Replaces the secret of the item a lookup finds (adding whichever of `account` / `username` it
+/// lacks, keeping its other attributes), or creates one in the default collection. Never a
+/// second item for the same lookup.
 pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
     let ss = connect()?;
     let default_path = default_collection_path(&ss);
     if let Some(item) = lookup_one(&ss, default_path.as_deref(), l, prompt)? {
         item.set_secret(value.expose(), "text/plain")
             .map_err(explain)?;
+        let mut attributes = item.get_attributes().map_err(explain)?;
+        let wanted = written_attributes(l);
+        if wanted
+            .iter()
+            .any(|(k, v)| *k != "xdg:schema" && attributes.get(*k).map(String::as_str) != Some(*v))
+        {
+            for key in ["service", "account", "username"] {
+                attributes.insert(key.to_string(), wanted[key].to_string());
+            }
+            let borrowed: HashMap<&str, &str> = attributes
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            item.set_attributes(borrowed).map_err(explain)?;
+        }
         return Ok(());
     }
     let collection = ss
@@ -231,13 +259,14 @@ pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreE
         }
         collection.unlock().map_err(explain)?;
     }
-    let attrs = HashMap::from([
-        ("service", l.service.as_str()),
-        ("account", l.account.as_str()),
-        ("xdg:schema", "org.freedesktop.Secret.Generic"),
-    ]);
     collection
-        .create_item(&label(l), attrs, value.expose(), true, "text/plain")
+        .create_item(
+            &label(l),
+            written_attributes(l),
+            value.expose(),
+            true,
+            "text/plain",
+        )
         .map_err(explain)?;
     Ok(())
 }
