@@ -21,6 +21,29 @@ pub fn extend_wiping(buf: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
     buf.extend_from_slice(bytes);
 }
 
+/// Reads `reader` to its end (at most `limit` bytes plus one, so the caller can tell it was
+/// longer) into a buffer that never leaves an unwiped copy behind as it grows.
+pub fn read_to_end_wiping(
+    mut reader: impl std::io::Read,
+    limit: u64,
+) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::new());
+    let mut chunk = Zeroizing::new([0u8; 8192]);
+    loop {
+        match reader.read(&mut chunk[..]) {
+            Ok(0) => return Ok(buf),
+            Ok(n) => {
+                extend_wiping(&mut buf, &chunk[..n]);
+                if buf.len() as u64 > limit {
+                    return Ok(buf);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// A secret's bytes, zeroized when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretValue(Zeroizing<Vec<u8>>);

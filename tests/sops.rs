@@ -39,11 +39,7 @@ fn setup() -> (Sops, String, String) {
     let (_, other_recipient) = keygen("age-other.txt");
     sb.set_env("SOPS_AGE_KEY_FILE", &ours);
     let (commands, log) = record(&mut sb, &["sops"]);
-    (
-        Sops { sb, log, commands },
-        our_recipient,
-        other_recipient,
-    )
+    (Sops { sb, log, commands }, our_recipient, other_recipient)
 }
 
 impl Sops {
@@ -59,7 +55,10 @@ impl Sops {
             .unwrap();
         assert_code(&out, 0);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("ENC[AES256_GCM"), "{name} is encrypted: {text}");
+        assert!(
+            text.contains("ENC[AES256_GCM"),
+            "{name} is encrypted: {text}"
+        );
     }
 
     fn manifest(&self, entries: &str) {
@@ -114,11 +113,17 @@ OTHER = { from = ["sops:secrets/absent.yaml#x", "sops:secrets/prod.yaml#missing"
     assert_eq!(v["DB_TLS"], "true");
     assert_eq!(v["RATIO"], "1.5");
     assert_eq!(v["SECOND_HOST"], "h2");
-    assert_eq!(v["API_KEY"], "k-123", "a missing key falls through the chain");
+    assert_eq!(
+        v["API_KEY"], "k-123",
+        "a missing key falls through the chain"
+    );
     assert_eq!(v["STRIPE"], "sk_json");
     assert_eq!(v["DOTENV"], "dotenv-value");
     assert_eq!(v["SMTP"], "ini-value");
-    assert_eq!(v["OTHER"], "from-env", "a missing file and key fall through");
+    assert_eq!(
+        v["OTHER"], "from-env",
+        "a missing file and key fall through"
+    );
     let calls = s.calls();
     let files: Vec<&str> = calls.iter().map(|c| c.last().unwrap().as_str()).collect();
     assert_eq!(calls.len(), 4, "one sops process per file: {calls:?}");
@@ -129,7 +134,9 @@ OTHER = { from = ["sops:secrets/absent.yaml#x", "sops:secrets/prod.yaml#missing"
             "{file}: {calls:?}"
         );
     }
-    assert!(calls.iter().all(|c| c[1..4] == ["-d", "--output-type", "json"]));
+    assert!(calls
+        .iter()
+        .all(|c| c[1..4] == ["-d", "--output-type", "json"]));
 }
 
 #[test]
@@ -146,7 +153,10 @@ fn a_file_for_another_key_and_a_map_are_clear_errors() {
         err.contains("DB: sops:") && err.contains("secrets/theirs.yaml#db.password"),
         "names the secret and file: {err}"
     );
-    assert!(err.contains("Failed to get the data key"), "sops's reason: {err}");
+    assert!(
+        err.contains("Failed to get the data key"),
+        "sops's reason: {err}"
+    );
     assert!(err.contains("SOPS_AGE_KEY_FILE"), "names the fix: {err}");
     s.manifest("DB = \"sops:secrets/ours.yaml#db\"\n");
     let out = s.sb.jit_m(&["activate", "--shell", "bash"]);

@@ -1,10 +1,12 @@
 //! Proof that values are wiped before their memory is freed: a global allocator inspects every
-//! block as it is freed and counts the ones that still hold the canary.
+//! block as it is freed (or moved by realloc) and counts the ones that still hold the canary.
+//! This file proves it for the value types alone; `tests/zeroize_path.rs` for the whole path.
 
 use jit_secrets::secret::{Scrubber, SecretValue, Tainted};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use zeroize::Zeroize;
 
 const CANARY: &[u8] = b"zeroize-canary-4b1d9c7e";
 
@@ -18,13 +20,28 @@ unsafe impl GlobalAlloc for Inspecting {
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let block = std::slice::from_raw_parts(ptr, layout.size());
-        if block.windows(CANARY.len()).any(|w| w == CANARY) {
+        if holds_canary(ptr, layout.size()) {
             FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
         }
         FREED_TOTAL.fetch_add(1, Ordering::SeqCst);
         System.dealloc(ptr, layout)
     }
+    /// As the C library does it: a block that moves leaves its old copy freed (counted if it held
+    /// the canary); one resized in place frees nothing.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let had = holds_canary(ptr, layout.size());
+        let moved = System.realloc(ptr, layout, new_size);
+        if !moved.is_null() && moved != ptr && had {
+            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
+        }
+        moved
+    }
+}
+
+unsafe fn holds_canary(ptr: *const u8, size: usize) -> bool {
+    std::slice::from_raw_parts(ptr, size)
+        .windows(CANARY.len())
+        .any(|w| w == CANARY)
 }
 
 #[global_allocator]
@@ -52,6 +69,15 @@ fn the_check_sees_an_unwiped_buffer() {
     assert_eq!(
         freed_with_canary_during(|| drop(std::hint::black_box(canary_vec()))),
         1
+    );
+    // And a plain Vec that grows: its old block, moved by realloc, is counted too.
+    assert!(
+        freed_with_canary_during(|| {
+            let mut v = std::hint::black_box(canary_vec());
+            v.reserve(1 << 20);
+            std::hint::black_box(&mut v);
+            v.zeroize();
+        }) >= 1
     );
 }
 

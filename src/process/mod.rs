@@ -369,7 +369,6 @@ pub fn run_filtered<F>(
 where
     F: FnMut(&[u8], bool) -> Vec<u8> + Send,
 {
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
     let Some((program, args)) = argv.split_first() else {
@@ -378,20 +377,30 @@ where
             "no command given",
         ));
     };
+    let block = EnvBlock::new(env);
+    let target = Exec::new(program, args, &block)?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: only sigprocmask (async-signal-safe) between fork and exec.
+    let (path, argv_ptrs, envp) = target.raw();
+    // SAFETY: between fork and exec the child only calls sigprocmask and execve (both
+    // async-signal-safe) on arrays built before the fork. Our own execve carries the values in
+    // `block`, which is wiped when dropped; `Command::env` would keep copies it frees unwiped.
     unsafe {
         use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             guard::unblock_signals();
-            Ok(())
+            libc::execve(
+                path as *const libc::c_char,
+                argv_ptrs as *const *const libc::c_char,
+                envp as *const *const libc::c_char,
+            );
+            Err(std::io::Error::last_os_error())
         });
     }
-    for (name, value) in env {
-        cmd.env(name, std::ffi::OsStr::from_bytes(value));
-    }
-    let mut child = cmd.spawn()?;
+    let spawned = cmd.spawn();
+    drop(target);
+    drop(block);
+    let mut child = spawned?;
     // The command is the user's program and stays in our process group, so the terminal's
     // Ctrl-C reaches it directly; a signal sent to us alone is passed on. Either way it decides
     // how to stop, and we stay to mask what it prints on the way out.
@@ -461,30 +470,147 @@ pub fn harden_against_core_dumps() {
 /// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
 /// only on failure.
 pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {
-    use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::process::CommandExt;
     let Some((program, args)) = argv.split_first() else {
         return std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given");
     };
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args);
-    for (name, value) in env {
-        cmd.env(name, std::ffi::OsStr::from_bytes(value));
-    }
-    // SAFETY: same as in the children we fork: only sigprocmask, right before exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            guard::unblock_signals();
-            Ok(())
-        });
-    }
+    let block = EnvBlock::new(env);
+    let target = match Exec::new(program, args, &block) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    guard::unblock_signals();
     if let Some(limit) = CORE_LIMIT_AT_START.get() {
         // SAFETY: restores the limit read at start; a failure leaves it at 0, which is safe.
         unsafe {
             libc::setrlimit(libc::RLIMIT_CORE, limit);
         }
     }
-    cmd.exec()
+    let (path, argv_ptrs, envp) = target.raw();
+    // SAFETY: NUL-terminated arrays of NUL-terminated strings, alive until execve returns.
+    unsafe {
+        libc::execve(
+            path as *const libc::c_char,
+            argv_ptrs as *const *const libc::c_char,
+            envp as *const *const libc::c_char,
+        );
+    }
+    std::io::Error::last_os_error()
+}
+
+/// The environment for a program started with secret values in it: every `NAME=value` entry in
+/// a buffer that is wiped when dropped, with the NULL-terminated pointer array `execve` takes.
+/// (The standard library's `Command::env` keeps its own copies and frees them unwiped.)
+pub struct EnvBlock {
+    entries: Vec<Zeroizing<Vec<u8>>>,
+    pointers: Vec<usize>,
+}
+
+impl EnvBlock {
+    /// Our environment with `additions` set (replacing variables of the same name).
+    pub fn new(additions: &[(String, &[u8])]) -> EnvBlock {
+        use std::os::unix::ffi::OsStrExt;
+        let mut entries = Vec::new();
+        let entry = |name: &[u8], value: &[u8]| {
+            // Sized exactly: it never grows, so no unwiped copy is left by a reallocation.
+            let mut e = Zeroizing::new(Vec::with_capacity(name.len() + value.len() + 2));
+            e.extend_from_slice(name);
+            e.push(b'=');
+            e.extend_from_slice(value);
+            e.push(0);
+            e
+        };
+        for (name, value) in std::env::vars_os() {
+            let name = name.as_bytes();
+            if name.contains(&0) || additions.iter().any(|(n, _)| n.as_bytes() == name) {
+                continue;
+            }
+            entries.push(entry(name, value.as_bytes()));
+        }
+        for (name, value) in additions {
+            entries.push(entry(name.as_bytes(), value));
+        }
+        let pointers = entries
+            .iter()
+            .map(|e| e.as_ptr() as usize)
+            .chain([0])
+            .collect();
+        EnvBlock { entries, pointers }
+    }
+
+    /// The value `name` will have in the program's environment.
+    fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        self.entries.iter().find_map(|e| {
+            e.strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(b"="))
+                .map(|v| &v[..v.len() - 1])
+        })
+    }
+}
+
+/// What `execve` needs, built before any fork: the program's path (searched in the new
+/// environment's PATH, as a shell would), argv, and the environment block's pointers.
+struct Exec {
+    path: std::ffi::CString,
+    args: Vec<std::ffi::CString>,
+    argv: Vec<usize>,
+    envp: usize,
+}
+
+impl Exec {
+    fn new(program: &OsString, args: &[OsString], env: &EnvBlock) -> std::io::Result<Exec> {
+        use std::os::unix::ffi::OsStrExt;
+        let c = |s: &std::ffi::OsStr| {
+            std::ffi::CString::new(s.as_bytes()).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a NUL byte in an argument",
+                )
+            })
+        };
+        let path = if program.as_bytes().contains(&b'/') {
+            c(program)?
+        } else {
+            let search = env.get(b"PATH").unwrap_or(b"/usr/local/bin:/usr/bin:/bin");
+            let found = search
+                .split(|&b| b == b':')
+                .map(|dir| {
+                    let dir = if dir.is_empty() { &b"."[..] } else { dir };
+                    Path::new(std::ffi::OsStr::from_bytes(dir)).join(program)
+                })
+                .find(|p| {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::metadata(p)
+                        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                })
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+            c(found.as_os_str())?
+        };
+        let args: Vec<std::ffi::CString> = std::iter::once(program)
+            .chain(args)
+            .map(|a| c(a))
+            .collect::<Result<_, _>>()?;
+        let argv = args
+            .iter()
+            .map(|a| a.as_ptr() as usize)
+            .chain([0])
+            .collect();
+        Ok(Exec {
+            path,
+            args,
+            argv,
+            envp: env.pointers.as_ptr() as usize,
+        })
+    }
+
+    /// Addresses (as integers, so a pre-exec closure may carry them) of the path, argv and envp.
+    fn raw(&self) -> (usize, usize, usize) {
+        debug_assert_eq!(self.argv.len(), self.args.len() + 1);
+        (
+            self.path.as_ptr() as usize,
+            self.argv.as_ptr() as usize,
+            self.envp,
+        )
+    }
 }
 
 #[cfg(test)]

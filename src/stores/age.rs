@@ -88,6 +88,14 @@ fn load_identities(
     }
 }
 
+/// The decrypted bytes, read into a buffer that leaves no unwiped copy as it grows.
+fn plaintext(stream: impl Read, shown: &impl std::fmt::Display) -> Outcome {
+    match crate::secret::read_to_end_wiping(stream, u64::MAX) {
+        Ok(mut plain) => Outcome::Found(SecretValue::new(std::mem::take(&mut *plain))),
+        Err(e) => Outcome::Failed(StoreError::new(format!("{shown} is corrupt: {e}"))),
+    }
+}
+
 /// The recipient stanzas of an age file's header, for "this file expects…" messages.
 fn recipients(ciphertext: &[u8]) -> Vec<String> {
     let text = if ciphertext.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
@@ -128,7 +136,6 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
             )
         }
     };
-    let mut plain = zeroize::Zeroizing::new(Vec::new());
     if decryptor.is_scrypt() {
         if ctx.no_prompt || !crate::tty::available() {
             return Outcome::Failed(
@@ -157,12 +164,8 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
             let Ok(fresh) = age::Decryptor::new(reader) else {
                 break;
             };
-            if let Ok(mut stream) = fresh.decrypt(std::iter::once(&identity as &dyn age::Identity))
-            {
-                return match stream.read_to_end(&mut plain) {
-                    Ok(_) => Outcome::Found(SecretValue::new(std::mem::take(&mut *plain))),
-                    Err(e) => Outcome::Failed(StoreError::new(format!("{shown} is corrupt: {e}"))),
-                };
+            if let Ok(stream) = fresh.decrypt(std::iter::once(&identity as &dyn age::Identity)) {
+                return plaintext(stream, &shown);
             }
         }
         return Outcome::Failed(
@@ -192,10 +195,7 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
         return Outcome::Failed(e);
     }
     match decryptor.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)) {
-        Ok(mut stream) => match stream.read_to_end(&mut plain) {
-            Ok(_) => Outcome::Found(SecretValue::new(std::mem::take(&mut *plain))),
-            Err(e) => Outcome::Failed(StoreError::new(format!("{shown} is corrupt: {e}"))),
-        },
+        Ok(stream) => plaintext(stream, &shown),
         Err(age::DecryptError::NoMatchingKeys) => {
             let tried: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             Outcome::Failed(

@@ -3,7 +3,6 @@
 use super::{Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -65,16 +64,15 @@ impl Store for File {
                     .fix("point `file:` at a file"),
             );
         }
-        let mut buf = zeroize::Zeroizing::new(Vec::new());
-        match file.take(MAX_FILE + 1).read_to_end(&mut buf) {
-            Ok(n) if n as u64 > MAX_FILE => Outcome::Failed(
+        match crate::secret::read_to_end_wiping(file, MAX_FILE) {
+            Ok(buf) if buf.len() as u64 > MAX_FILE => Outcome::Failed(
                 StoreError::new(format!(
                     "{} is larger than {MAX_FILE} bytes",
                     path.display()
                 ))
                 .fix("check the path points at a secret"),
             ),
-            Ok(_) => Outcome::Found(SecretValue::new(std::mem::take(&mut *buf))),
+            Ok(mut buf) => Outcome::Found(SecretValue::new(std::mem::take(&mut *buf))),
             Err(e) => Outcome::Failed(StoreError::new(format!(
                 "cannot read {}: {e}",
                 path.display()

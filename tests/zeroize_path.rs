@@ -1,0 +1,193 @@
+//! Wiped means wiped on the whole path: every kind of store answering the canary (CLI stores
+//! through fake CLIs, the real keyring, file, age, the real sops) → resolve → render for every
+//! shell → write, and `run`'s environment for its command, under a global allocator that counts
+//! every freed (or moved) block still holding the canary.
+//!
+//! A binary of its own, with a canary of its own, so no other test's deliberately unwiped
+//! buffers can sit in freed memory and be counted here. The fixtures themselves keep the canary
+//! out of freed memory too: the fake CLIs read it from a file, files are written from zeroizing
+//! buffers or static bytes.
+
+mod support;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use zeroize::Zeroizing;
+
+const CANARY: &[u8] = b"whole-path-canary-8c2e5f1a";
+
+struct Inspecting;
+
+static FREED_WITH_CANARY: AtomicUsize = AtomicUsize::new(0);
+static FREED_TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Inspecting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if holds_canary(ptr, layout.size()) {
+            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
+        }
+        FREED_TOTAL.fetch_add(1, Ordering::SeqCst);
+        System.dealloc(ptr, layout)
+    }
+    /// As the C library does it: a block that moves leaves its old copy freed (counted if it held
+    /// the canary); one resized in place frees nothing.
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let had = holds_canary(ptr, layout.size());
+        let moved = System.realloc(ptr, layout, new_size);
+        if !moved.is_null() && moved != ptr && had {
+            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
+        }
+        moved
+    }
+}
+
+unsafe fn holds_canary(ptr: *const u8, size: usize) -> bool {
+    std::slice::from_raw_parts(ptr, size)
+        .windows(CANARY.len())
+        .any(|w| w == CANARY)
+}
+
+#[global_allocator]
+static ALLOCATOR: Inspecting = Inspecting;
+
+/// A fake CLI: a shell script printing the canary the way the real CLI answers.
+fn fake_cli(sb: &support::Sandbox, name: &str, body: &str) -> String {
+    // The body reads $ZCANARY_FILE; the canary itself is never in this text.
+    let path = sb.write(&format!("fakes/{name}"), format!("#!/bin/sh\n{body}\n"));
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn the_whole_path_wipes_every_buffer_that_held_a_value() {
+    use jit_secrets::shell::{render, Shell};
+    use std::io::Write;
+    let mut sb = support::Sandbox::new();
+    // The fakes read the canary from a file: in our own environment, every spawn's copy of the
+    // environment would hold it (the standard library's, outside what this test is about).
+    let canary_file = sb.write("canary", CANARY);
+    sb.set_env("ZCANARY_FILE", &canary_file);
+    // Fixtures first, outside the counted window (their own strings hold the canary).
+    let ss = support::stores::SecretService::new(&mut sb);
+    ss.store("z", &[("service", "zeroize"), ("account", "t")], CANARY);
+    sb.write("plain-file", CANARY);
+    let key = sb.path().join("age-key.txt");
+    let keygen = sb
+        .command("age-keygen")
+        .arg("-o")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let recipient = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    let mut age = sb
+        .command("age")
+        .args(["-r", &recipient, "-o"])
+        .arg(sb.path().join("v.age"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    age.stdin.take().unwrap().write_all(CANARY).unwrap();
+    assert!(age.wait().unwrap().success());
+    let mut yaml = Zeroizing::new(Vec::with_capacity(64));
+    yaml.extend_from_slice(b"db:\n  password: ");
+    yaml.extend_from_slice(CANARY);
+    yaml.push(b'\n');
+    let sops_file = sb.write("v.yaml", &*yaml);
+    let sops = support::require("sops");
+    let enc = sb
+        .command(&sops)
+        .args(["encrypt", "--in-place", "--age", &recipient])
+        .arg(&sops_file)
+        .output()
+        .unwrap();
+    assert!(enc.status.success(), "{}", support::stderr(&enc));
+    let fakes = [
+        (
+            "op",
+            r#"case "$1" in read) printf %s "$(cat "$ZCANARY_FILE")" ;; *) sed -E "s/\{\{ [^}]+ \}\}/$(cat "$ZCANARY_FILE")/g" ;; esac"#,
+        ),
+        (
+            "vault",
+            r#"printf '{"data":{"data":{"value":"%s"},"metadata":{}}}' "$(cat "$ZCANARY_FILE")""#,
+        ),
+        (
+            "aws",
+            r#"case "$2" in get-parameters) printf '{"Parameters":[{"Name":"/p","Value":"%s"}],"InvalidParameters":[]}' "$(cat "$ZCANARY_FILE")" ;; *) printf '{"Name":"s","SecretString":"%s"}' "$(cat "$ZCANARY_FILE")" ;; esac"#,
+        ),
+        ("doppler", r#"printf '{"D":"%s"}' "$(cat "$ZCANARY_FILE")""#),
+        ("pass", r#"printf '%s\nuser: x\n' "$(cat "$ZCANARY_FILE")""#),
+        ("secret-tool", r#"printf %s "$(cat "$ZCANARY_FILE")""#),
+        ("mytool", r#"printf %s "$(cat "$ZCANARY_FILE")""#),
+    ];
+    let commands: Vec<String> = fakes
+        .iter()
+        .map(|(name, body)| format!("\"{name}\" = \"{}\"", fake_cli(&sb, name, body)))
+        .collect();
+    let manifest = sb.manifest(&format!(
+        r#"[secrets]
+OP = "op://v/i/f"
+VAULT = "vault:secret/app#value"
+SM = "aws-sm:s"
+SSM = "aws-ssm:/p"
+DOPPLER = "doppler:D?project=p&config=c"
+PASS = "pass:app/db"
+SECRET_TOOL = "secret-tool:service=s&account=a"
+CMD = "cmd:mytool"
+KEYRING = "keyring:zeroize?account=t"
+FILE = "file:plain-file"
+AGE = "age:v.age"
+SOPS = "sops:v.yaml#db.password"
+[secrets.options]
+commands = {{ {}, sops = "{}" }}
+"#,
+        commands.join(", "),
+        sops.display()
+    ));
+    // The stores read these from our own environment (this binary's only test).
+    for (k, v) in &sb.env {
+        std::env::set_var(k, v);
+    }
+    std::env::set_var("SOPS_AGE_KEY_FILE", &key);
+    let before = FREED_WITH_CANARY.load(Ordering::SeqCst);
+    {
+        let m = jit_secrets::manifest::load(&manifest).unwrap();
+        let ctx = jit_secrets::stores::Context::new(m.options.commands.clone(), true)
+            .with_age_identity(Some(key.clone()));
+        let resolution = jit_secrets::resolve::resolve(&m, None, &ctx);
+        for r in &resolution.results {
+            assert!(
+                r.value().is_some_and(|v| v.expose() == CANARY),
+                "{} did not resolve to the canary",
+                r.entry.name
+            );
+        }
+        let pairs: Vec<(&str, &[u8])> = resolution
+            .results
+            .iter()
+            .filter_map(|r| r.value().map(|v| (r.entry.name.as_str(), v.expose())))
+            .collect();
+        for shell in [
+            Shell::Bash,
+            Shell::Zsh,
+            Shell::Posix,
+            Shell::Fish,
+            Shell::Json,
+        ] {
+            let code = render(shell, &pairs).unwrap();
+            std::io::sink().write_all(&code).unwrap();
+        }
+        // `run`: the environment handed to the command.
+        let env: Vec<(String, &[u8])> = pairs.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        drop(jit_secrets::process::EnvBlock::new(&env));
+    }
+    let after = FREED_WITH_CANARY.load(Ordering::SeqCst);
+    drop(ss);
+    assert_eq!(after - before, 0, "freed blocks that still held a value");
+}
