@@ -75,6 +75,12 @@ def plan(n):
     return out
 
 
+def allow(jit, manifest):
+    """Every manifest here is allowed as a user would allow it, so each activation pays the trust
+    check (one read of the trust file, one SHA-256 of the manifest)."""
+    subprocess.run([jit, "allow", manifest], stdout=subprocess.DEVNULL, check=True)
+
+
 def wall(cmd, env, runs, stdin=None):
     times = []
     for _ in range(runs):
@@ -115,6 +121,7 @@ def part1(jit, tmp, runs):
             with open(manifest, "w") as f:
                 f.write("[secrets]\n" + "".join(f'{name} = "{ref}"\n' for name, ref, _ in entries))
                 f.write(f"[secrets.options]\nconcurrency = {conc}\n")
+            allow(jit, manifest)
             cmd = [jit, "--manifest", manifest, "activate", "--shell", "bash"]
             open(log, "w").close()
             subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
@@ -171,6 +178,7 @@ def part2(jit, tmp, runs):
             manifest = os.path.join(tmp, f"kr{n}.toml")
             with open(manifest, "w") as f:
                 f.write("[secrets]\n" + "".join(f'S{i} = "keyring:bench-{i}?account=b"\n' for i in range(n)))
+            allow(jit, manifest)
             nat = wall([jit, "--manifest", manifest, "activate", "--shell", "bash"], env, runs)
             results[n] = (st, nat)
             print(f"{n:>3}  {st:>15.3f}  {nat:>10.3f}  {st / nat:>7.1f}x")
@@ -194,16 +202,24 @@ def part3(jit, tmp, runs):
         manifest = os.path.join(tmp, f"env{n}.toml")
         with open(manifest, "w") as f:
             f.write("[secrets]\n" + "".join(f'E{i} = "env:BENCH_SRC_{i}"\n' for i in range(n)))
+        allow(jit, manifest)
         cmd = [jit, "--manifest", manifest, "activate", "--shell", "bash"]
         t = wall(cmd, env, runs * 4)
         rss = peak_rss_kib(cmd, env) / 1024
         results[n] = (base, t, rss)
         print(f"{n:>3}  {base * 1000:>9.2f}  {t * 1000:>13.2f}  {(t - base) * 1000:>13.2f}  {rss:>14.1f}")
+    # The trust check (read the trust file, hash the manifest): the same run with the check skipped.
+    manifest = os.path.join(tmp, f"env{max(NS)}.toml")
+    unchecked = wall([jit, "--manifest", manifest, "activate", "--shell", "bash"],
+                     dict(env, JIT_SECRETS_TRUST_ALL_MANIFESTS="1"), runs * 4)
+    results["trust"] = results[max(NS)][1] - unchecked
+    print(f"without the trust check: {unchecked * 1000:.2f} ms; the check costs {results['trust'] * 1000:+.2f} ms")
     # The watcher (forked once when the manifest names any CLI store, so no store process can
     # outlive a killed activation): the same 50 env: hits, with a `cmd:` fallback that never runs.
     manifest = os.path.join(tmp, "env-watched.toml")
     with open(manifest, "w") as f:
         f.write("[secrets]\n" + "".join(f'E{i} = {{ from = ["env:BENCH_SRC_{i}", "cmd:true"] }}\n' for i in range(max(NS))))
+    allow(jit, manifest)
     watched = wall([jit, "--manifest", manifest, "activate", "--shell", "bash"], env, runs * 4)
     results["watcher"] = watched - results[max(NS)][1]
     print(f"with the watcher started (a cmd: fallback in the manifest): {watched * 1000:.2f} ms, "
@@ -226,6 +242,7 @@ def part4(jit, tmp, runs):
         manifest = os.path.join(tmp, f"chains-{label.split()[0]}.toml")
         with open(manifest, "w") as f:
             f.write("[secrets]\n" + body)
+        allow(jit, manifest)
         times[label] = wall([jit, "--manifest", manifest, "activate", "--shell", "bash"], env, runs)
         print(f"{label:>15}: {times[label] * 1000:.0f} ms")
     ratio = times["with chains"] / times["without chains"]
@@ -242,6 +259,7 @@ def main():
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
     print(f"# jit-secrets activation benchmark — {a.binary}, median of {a.runs} runs (x4 for part 3), {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="jsb") as tmp:
+        os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")  # the bench's own trust file
         r1 = part1(a.binary, tmp, a.runs)
         r2 = part2(a.binary, tmp, a.runs)
         r3 = part3(a.binary, tmp, a.runs)
@@ -258,6 +276,7 @@ def main():
     base, t, rss = r3[50]
     print(f"- own overhead: {(t - base) * 1000:.2f} ms over `true` (target <= 5 ms), peak RSS {rss:.1f} MiB (target <= 15 MiB)")
     print(f"- the watcher process costs {r3['watcher'] * 1000:+.2f} ms (target <= 1 ms)")
+    print(f"- the trust check costs {r3['trust'] * 1000:+.2f} ms (target: within noise)")
     print(f"- fallback chains (a local miss, a remote miss) next to a 300 ms store add {r4:.2f}x (target <= 1.1x)")
 
 

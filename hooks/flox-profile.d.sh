@@ -6,6 +6,6 @@
 if [ -n "${FLOX_ENV_PROJECT:-}" ] && command -v jit-secrets >/dev/null 2>&1 &&
   grep -Eqs '^[[:space:]]*(\[[[:space:]]*plugins\.("jit-secrets"|jit-secrets)|plugins\.("jit-secrets"|jit-secrets)[[:space:]]*=)' \
     "$FLOX_ENV_PROJECT/.flox/env/manifest.toml"; then
-  eval "$(jit-secrets --manifest "$FLOX_ENV_PROJECT/.flox/env/manifest.toml" activate --shell posix)" ||
+  eval "$(jit-secrets --manifest "$FLOX_ENV_PROJECT/.flox/env/manifest.toml" activate --shell posix --trusted-by flox)" ||
     echo "jit-secrets: secrets not loaded (see above)" >&2
 fi

@@ -4,6 +4,6 @@
 pkgs.mkShell {
   packages = [ jit-secrets ];
   shellHook = ''
-    eval "$(jit-secrets activate --shell bash)"
+    eval "$(jit-secrets activate --shell bash --trusted-by nix)"
   '';
 }

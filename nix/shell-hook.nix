@@ -15,5 +15,5 @@ in
 assert builtins.elem shell shells
   || throw "jit-secrets lib.shellHook: shell must be one of ${builtins.concatStringsSep ", " shells} (a shellHook runs in bash)";
 ''
-  eval "$(jit-secrets ${manifestArg}activate --shell ${shell})"
+  eval "$(jit-secrets ${manifestArg}activate --shell ${shell} --trusted-by nix)"
 ''

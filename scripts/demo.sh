@@ -7,9 +7,19 @@ command -v cargo >/dev/null || { echo "demo: needs Rust (cargo >= 1.88): https:/
 cargo build --quiet
 JIT=$PWD/target/debug/jit-secrets
 M=$PWD/examples/demo/manifest.toml
+# The demo's trust file lives in a scratch directory, so trying the demo changes nothing of yours.
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_DATA_HOME
+trap 'rm -rf "$XDG_DATA_HOME"' EXIT
 
 echo "== jit-secrets list (what is declared; no store is contacted)"
 "$JIT" --manifest "$M" list
+echo
+echo "== jit-secrets activate before the manifest is allowed: refused, nothing contacted"
+"$JIT" --manifest "$M" activate --shell bash || echo "(exit $?)"
+echo
+echo "== jit-secrets allow (shows what the manifest will do, then trusts it as it is now)"
+"$JIT" allow "$M"
 echo
 echo "== jit-secrets activate --shell bash (what a hook evaluates)"
 "$JIT" --manifest "$M" activate --shell bash | sed -E "s/='.*/='…'   # value hidden in this demo output/"

@@ -37,6 +37,10 @@ pub struct Global {
     /// Never prompt (no keyring unlock or passphrase prompt), even on a terminal
     #[arg(long, global = true)]
     pub no_prompt: bool,
+    /// The host running this already runs the project's own code and vouches for its manifest:
+    /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`.
+    #[arg(long, global = true, value_enum, value_name = "HOST")]
+    pub trusted_by: Option<crate::trust::Host>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,6 +100,13 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
+    /// Trust this manifest as it is now: print what it will do, then let jit-secrets act on it
+    #[command(
+        after_help = "Examples:\n  jit-secrets allow                     # the manifest discovery finds here\n  jit-secrets allow path/to/manifest.toml\n\nA manifest you did not allow (a cloned repository's) cannot read your stores or run programs.\nEdit it (or pull an edit) and you are asked again. The trust file holds paths and SHA-256\ndigests, no secrets: $XDG_DATA_HOME/jit-secrets/trusted."
+    )]
+    Allow(TrustArgs),
+    /// Stop trusting a manifest
+    Deny(TrustArgs),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -126,6 +137,12 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct TrustArgs {
+    /// The manifest (default: the one discovery finds, as for every command)
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -14,4 +14,5 @@ pub mod secret;
 pub mod shell;
 pub mod stores;
 pub mod time;
+pub mod trust;
 pub mod tty;

@@ -292,18 +292,38 @@ pub fn discover(
         }
         tried.push(p);
     }
+    // Upwards, but never past the repository's root (a directory holding `.git`) or $HOME: a
+    // manifest above them belongs to somebody else's project, or to no project.
+    let home = getenv("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| std::fs::canonicalize(&h).unwrap_or_else(|_| PathBuf::from(h)));
+    let cwd = std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
     for dir in cwd.ancestors() {
         for candidate in [
             dir.join(".flox/env/manifest.toml"),
             dir.join("manifest.toml"),
         ] {
-            if candidate.is_file() {
+            if candidate.is_file() && named_exactly(&candidate) {
                 return Ok(candidate);
             }
             tried.push(candidate);
         }
+        if dir.join(".git").exists() || home.as_deref() == Some(dir) {
+            break;
+        }
     }
     Err(ManifestError::NotFound { tried })
+}
+
+/// On a case-insensitive volume (macOS) `manifest.toml` also opens Julia's `Manifest.toml`:
+/// only a directory entry spelled exactly so is ours.
+fn named_exactly(path: &Path) -> bool {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().any(|e| e.file_name() == name))
+        .unwrap_or(false)
 }
 
 fn existing(p: PathBuf) -> Result<PathBuf, ManifestError> {
@@ -315,6 +335,11 @@ fn existing(p: PathBuf) -> Result<PathBuf, ManifestError> {
 }
 
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+    parse(path, &read_text(path)?)
+}
+
+/// The manifest's text, refusing anything larger than a manifest could be.
+pub fn read_text(path: &Path) -> Result<String, ManifestError> {
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.len() > MAX_MANIFEST_BYTES {
             return Err(ManifestError::Whole {
@@ -323,11 +348,10 @@ pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
             });
         }
     }
-    let text = std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
+    std::fs::read_to_string(path).map_err(|e| ManifestError::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    })?;
-    parse(path, &text)
+    })
 }
 
 /// Turns byte offsets into 1-based line and column (in characters).
@@ -935,5 +959,43 @@ commands = { op = "/opt/op" }
         assert!(e
             .to_string()
             .contains(&empty.path().join("manifest.toml").display().to_string()));
+    }
+
+    #[test]
+    fn discovery_stops_at_the_repository_root_and_at_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("outer/repo/.git")).unwrap();
+        std::fs::create_dir_all(root.join("outer/repo/src")).unwrap();
+        std::fs::write(root.join("outer/manifest.toml"), "").unwrap();
+        let none = |_: &str| None;
+        // A manifest above the repository's root is somebody else's: not found.
+        let e = discover(None, none, &root.join("outer/repo/src")).unwrap_err();
+        assert!(!e.to_string().contains("outer/manifest.toml\n"), "{e}");
+        assert!(matches!(e, ManifestError::NotFound { .. }));
+        // Inside the repository it is found.
+        std::fs::write(root.join("outer/repo/manifest.toml"), "").unwrap();
+        assert_eq!(
+            discover(None, none, &root.join("outer/repo/src")).unwrap(),
+            root.join("outer/repo/manifest.toml")
+        );
+        // $HOME is a boundary too: a manifest above it is not yours.
+        std::fs::create_dir_all(root.join("home/me/work")).unwrap();
+        std::fs::write(root.join("manifest.toml"), "").unwrap();
+        let home = |k: &str| (k == "HOME").then(|| root.join("home/me").into_os_string());
+        assert!(discover(None, home, &root.join("home/me/work")).is_err());
+        std::fs::write(root.join("home/me/manifest.toml"), "").unwrap();
+        assert_eq!(
+            discover(None, home, &root.join("home/me/work")).unwrap(),
+            root.join("home/me/manifest.toml")
+        );
+    }
+
+    #[test]
+    fn only_the_exact_file_name_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Manifest.toml"), "").unwrap();
+        assert!(!named_exactly(&dir.path().join("manifest.toml")));
+        assert!(named_exactly(&dir.path().join("Manifest.toml")));
     }
 }

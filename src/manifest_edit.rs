@@ -24,6 +24,17 @@ pub fn read(path: &Path) -> Result<(String, DocumentMut), ManifestError> {
     Ok((text, doc))
 }
 
+/// Writes an edit made by `init`, `add` or `remove`: atomically, and a manifest that was trusted
+/// before the edit (`old`), or that this write creates (`old` is `None`), is trusted after it.
+pub fn write_edit(path: &Path, old: Option<&str>, text: &str) -> anyhow::Result<()> {
+    write_atomically(path, text)?;
+    match old {
+        Some(old) => crate::trust::keep_trusted_after_edit(path, old.as_bytes(), text.as_bytes())?,
+        None => crate::trust::allow(path, text.as_bytes())?,
+    }
+    Ok(())
+}
+
 /// Writes `text` to `path` atomically, keeping the file's permissions.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path

@@ -43,7 +43,8 @@ const PLUGIN: &str = "[plugins.jit-secrets]\nV = \"env:SRC\"\n";
 
 #[test]
 fn flox_profile_snippets_run_in_their_own_shells() {
-    let mut sb = Sandbox::new();
+    // No `allow`: the Flox snippets pass --trusted-by flox for $FLOX_ENV_PROJECT's manifest.
+    let mut sb = Sandbox::requiring_trust();
     let project = flox_project(&mut sb, PLUGIN);
     let doc: toml_edit::DocumentMut = hook_file("flox.toml").parse().unwrap();
     for (shell, key) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
@@ -61,7 +62,8 @@ fn flox_profile_snippets_run_in_their_own_shells() {
 
 #[test]
 fn flox_on_activate_hook_under_set_e_stops_on_a_missing_secret() {
-    let mut sb = Sandbox::new();
+    // No `allow`: the Flox snippets pass --trusted-by flox for $FLOX_ENV_PROJECT's manifest.
+    let mut sb = Sandbox::requiring_trust();
     let project = flox_project(&mut sb, PLUGIN);
     let hook = hook_file("flox.toml");
     let line = hook
@@ -73,7 +75,10 @@ fn flox_on_activate_hook_under_set_e_stops_on_a_missing_secret() {
         .trim()
         .trim_start_matches("on-activate = ")
         .trim_matches('\'');
-    assert_eq!(script, r#"eval "$(jit-secrets activate --shell bash)""#);
+    assert_eq!(
+        script,
+        r#"eval "$(jit-secrets activate --shell bash --trusted-by flox)""#
+    );
     // Flox runs the hook in bash under `set -e`, even for a fish user.
     let run = |sb: &Sandbox| {
         sb.command("bash")
@@ -107,7 +112,8 @@ fn flox_on_activate_hook_under_set_e_stops_on_a_missing_secret() {
 
 #[test]
 fn flox_plugin_profile_d_script_loads_only_with_the_plugin_table() {
-    let mut sb = Sandbox::new();
+    // No `allow`: the Flox snippets pass --trusted-by flox for $FLOX_ENV_PROJECT's manifest.
+    let mut sb = Sandbox::requiring_trust();
     let project = flox_project(&mut sb, PLUGIN);
     let script = repo_root().join("hooks/flox-profile.d.sh");
     for shell in ["bash", "zsh"] {
@@ -159,8 +165,8 @@ fn rc_snippets_define_a_secrets_function_in_each_shell() {
 }
 
 #[test]
-fn direnv_use_jit_secrets_with_the_real_direnv() {
-    let mut sb = Sandbox::new();
+fn direnv_use_jit_secrets_with_the_real_direnv_needs_our_allow() {
+    let mut sb = Sandbox::requiring_trust();
     let direnv = require("direnv");
     let project = flox_project(&mut sb, PLUGIN);
     let config = sb.path().join("xdg-config/direnv");
@@ -184,15 +190,39 @@ fn direnv_use_jit_secrets_with_the_real_direnv() {
         .output()
         .unwrap();
     assert_code(&allow, 0);
-    let out = sb
-        .command(&direnv)
-        .arg("exec")
-        .arg(&project)
-        .args(["printenv", "V"])
-        .output()
-        .unwrap();
+    let exec = || {
+        sb.command(&direnv)
+            .arg("exec")
+            .arg(&project)
+            .args(["printenv", "V"])
+            .output()
+            .unwrap()
+    };
+    // `direnv allow` approves the .envrc, not our manifest: refused until `jit-secrets allow`.
+    let out = exec();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("jit-secrets allow"),
+        "{}",
+        stderr(&out)
+    );
+    let manifest = project.join(".flox/env/manifest.toml");
+    assert_code(&sb.jit(&["allow", manifest.to_str().unwrap()]), 0);
+    let out = exec();
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "it's a \\ value\n", "{}", stderr(&out));
+    // A pulled edit to the manifest (watched by the snippet) is refused again.
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str("W = \"cmd:touch pwned-by-a-pull\"\n");
+    std::fs::write(&manifest, text).unwrap();
+    let out = exec();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("edited since you allowed it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!project.join("pwned-by-a-pull").exists());
 }
 
 #[test]
@@ -309,9 +339,10 @@ fn every_nix_file_parses_and_lib_shell_hook_evaluates() {
     let hook: String = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         hook,
-        "eval \"$(jit-secrets --manifest 'it'\\''s/manifest.toml' activate --shell bash)\"\n"
+        "eval \"$(jit-secrets --manifest 'it'\\''s/manifest.toml' activate --shell bash --trusted-by nix)\"\n"
     );
-    let mut sb = Sandbox::new();
+    // No `allow`: a devShell runs the flake's own code, and vouches for its manifest.
+    let mut sb = Sandbox::requiring_trust();
     let _ = flox_project(&mut sb, PLUGIN);
     sb.write("it's/manifest.toml", "[secrets]\nV = \"env:SRC\"\n");
     let out = sb

@@ -1,16 +1,25 @@
 //! `jit-secrets activate`: print shell code exporting every secret, and nothing else on stdout.
 
-use super::{context, load_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{context, load_trusted_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ActivateArgs, Global};
 use crate::resolve::{resolve, Status};
 use crate::shell::{self, Shell};
 use std::io::{IsTerminal, Write};
 
 pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
-    let manifest = load_manifest(global)?;
     let shell = args.shell.unwrap_or_else(detect_shell);
     // Interrupted from here on (Ctrl-C, a closed terminal): the shell gets only this.
     crate::process::on_interrupt_print(shell::failure_statement(shell));
+    let manifest = match load_trusted_manifest(global) {
+        Ok(m) => m,
+        Err(e) => {
+            // No manifest, a broken one, or one not trusted: the evaluating shell must fail too.
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(shell::failure_statement(shell).as_bytes())?;
+            stdout.flush()?;
+            return Err(e);
+        }
+    };
     let ctx = context(global, &manifest);
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);

@@ -3,7 +3,7 @@
 use super::{load_manifest, UsageError, EXIT_OK};
 use crate::cli::{AddArgs, Global};
 use crate::manifest::parse_duration;
-use crate::manifest_edit::{read, secrets_table, validate, write_atomically};
+use crate::manifest_edit::{read, secrets_table, validate, write_edit};
 use crate::reference::{is_valid_env_name, Reference};
 use toml_edit::{value, InlineTable, Item, Value};
 
@@ -22,7 +22,7 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
         parse_duration(t).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     }
     let manifest = load_manifest(global)?;
-    let (_, mut doc) = read(&manifest.path)?;
+    let (old, mut doc) = read(&manifest.path)?;
     let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
     let item = if args.optional || args.timeout.is_some() {
         let mut t = InlineTable::new();
@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
     };
     let text = doc.to_string();
     validate(&manifest.path, &text)?;
-    write_atomically(&manifest.path, &text)?;
+    write_edit(&manifest.path, Some(&old), &text)?;
     eprintln!(
         "jit-secrets: {} {} = {} ({}) in {}",
         if replaced { "replaced" } else { "added" },

@@ -4,7 +4,7 @@ use super::{UsageError, EXIT_OK};
 use crate::cli::{Global, InitArgs};
 use crate::manifest::{self, Home, ManifestError};
 use crate::manifest_edit::{
-    add_table, read, validate, version_lt, write_atomically, FLOX_PLUGINS_SCHEMA,
+    add_table, read, validate, version_lt, write_edit, FLOX_PLUGINS_SCHEMA,
 };
 use std::path::PathBuf;
 
@@ -24,8 +24,9 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
             Ok(p) => p,
             Err(ManifestError::NotFound { .. }) if global.manifest.is_none() => {
                 let p = PathBuf::from("manifest.toml");
-                write_atomically(
+                write_edit(
                     &p,
+                    None,
                     "# References to secrets, never values: see `jit-secrets --help`.\n[secrets]\n",
                 )?;
                 eprintln!("jit-secrets: created manifest.toml with an empty [secrets] table");
@@ -41,7 +42,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     } else {
         Home::Secrets
     };
-    let (_, mut doc) = read(&path)?;
+    let (old, mut doc) = read(&path)?;
     if flox && doc.contains_key("secrets") {
         return Err(UsageError(format!(
             "{} has a top-level [secrets] table, which Flox rejects; rename it to [plugins.jit-secrets]",
@@ -73,7 +74,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     }
     let text = doc.to_string();
     validate(&path, &text)?;
-    write_atomically(&path, &text)?;
+    write_edit(&path, Some(&old), &text)?;
     eprintln!(
         "jit-secrets: added {} to {}",
         home.table_name(),

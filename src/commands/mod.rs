@@ -2,6 +2,7 @@
 
 mod activate;
 mod add;
+mod allow;
 mod completions;
 mod delete;
 mod hook;
@@ -47,21 +48,44 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate(args) => rotate::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
+        Command::Allow(args) => allow::allow(&cli.global, args),
+        Command::Deny(args) => allow::deny(&cli.global, args),
     }
 }
 
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<ManifestError>().is_some() || err.downcast_ref::<UsageError>().is_some() {
+    if err.downcast_ref::<ManifestError>().is_some()
+        || err.downcast_ref::<UsageError>().is_some()
+        || err.downcast_ref::<crate::trust::TrustError>().is_some()
+    {
         EXIT_USAGE
     } else {
         EXIT_SECRET_FAILURE
     }
 }
 
+/// The manifest, for commands that only read it (`list`, `init`, `add`, `remove`).
 pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
+    let path = manifest_path(global)?;
+    with_profile(global, manifest::load(&path)?)
+}
+
+/// The manifest, for commands that contact stores or run programs: refused, before anything is
+/// contacted, unless it is trusted as it is now (see `trust`). The bytes checked are the bytes
+/// parsed: there is no second read for an edit to slip between.
+pub fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
+    let path = manifest_path(global)?;
+    let text = manifest::read_text(&path)?;
+    crate::trust::check(&path, text.as_bytes(), global.trusted_by)?;
+    Ok(with_profile(global, manifest::parse(&path, &text)?)?)
+}
+
+pub fn manifest_path(global: &Global) -> Result<std::path::PathBuf, ManifestError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    let path = manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)?;
-    let loaded = manifest::load(&path)?;
+    manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)
+}
+
+fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestError> {
     match global.profile.as_deref().filter(|p| !p.is_empty()) {
         Some(profile) => loaded.with_profile(profile),
         None => Ok(loaded),

@@ -2,11 +2,11 @@
 
 use super::{load_manifest, UsageError, EXIT_OK};
 use crate::cli::{Global, RemoveArgs};
-use crate::manifest_edit::{read, secrets_table, validate, write_atomically};
+use crate::manifest_edit::{read, secrets_table, validate, write_edit};
 
 pub fn run(global: &Global, args: RemoveArgs) -> anyhow::Result<u8> {
     let manifest = load_manifest(global)?;
-    let (_, mut doc) = read(&manifest.path)?;
+    let (old, mut doc) = read(&manifest.path)?;
     let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
     if args.name == "options" || table.remove(&args.name).is_none() {
         let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
@@ -19,7 +19,7 @@ pub fn run(global: &Global, args: RemoveArgs) -> anyhow::Result<u8> {
     }
     let text = doc.to_string();
     validate(&manifest.path, &text)?;
-    write_atomically(&manifest.path, &text)?;
+    write_edit(&manifest.path, Some(&old), &text)?;
     eprintln!("jit-secrets: removed {} from {} (the stored value is untouched: `jit-secrets delete` removes that)", args.name, manifest.path.display());
     Ok(EXIT_OK)
 }

@@ -1,14 +1,14 @@
 //! `jit-secrets run -- CMD…`: exec CMD with the secrets in its environment. No shell is involved,
 //! and CMD does not start if any secret fails.
 
-use super::{context, load_manifest, report_problems, EXIT_SECRET_FAILURE};
+use super::{context, load_trusted_manifest, report_problems, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RunArgs};
 use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
 use crate::resolve::resolve;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
-    let manifest = load_manifest(global)?;
+    let manifest = load_trusted_manifest(global)?;
     let ctx = context(global, &manifest);
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);

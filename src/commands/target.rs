@@ -1,8 +1,8 @@
 //! Which reference `set` and `delete` act on: `--ref`, else the entry's first `from`.
 
-use super::{context, load_manifest, UsageError};
+use super::{context, load_trusted_manifest, UsageError};
 use crate::cli::Global;
-use crate::manifest::{Manifest, DEFAULT_TIMEOUT};
+use crate::manifest::{Manifest, ManifestError, DEFAULT_TIMEOUT};
 use crate::reference::Reference;
 use crate::resolve::write_value;
 use crate::secret::{Scrubber, SecretValue};
@@ -20,11 +20,12 @@ pub fn resolve_target(
     name: &str,
     explicit: Option<&str>,
 ) -> anyhow::Result<Target> {
-    // With --ref the manifest is optional: it only contributes options (CLI paths, timeout).
-    let manifest: Option<Manifest> = match (explicit, load_manifest(global)) {
+    // With --ref the manifest is optional: it only contributes options (CLI paths, timeout). A
+    // manifest that is there but not trusted is still refused: its `commands` name programs.
+    let manifest: Option<Manifest> = match (explicit, load_trusted_manifest(global)) {
         (_, Ok(m)) => Some(m),
-        (Some(_), Err(_)) => None,
-        (None, Err(e)) => return Err(e.into()),
+        (Some(_), Err(e)) if e.downcast_ref::<ManifestError>().is_some() => None,
+        (_, Err(e)) => return Err(e),
     };
     let entry = manifest
         .as_ref()

@@ -1,7 +1,7 @@
 //! `jit-secrets verify`: does every secret resolve, does this shell hold the current value, is any
 //! overdue for rotation? Never prints a value: values are only compared, in constant time.
 
-use super::{context, load_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
+use super::{context, load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
 use crate::stores::Context;
@@ -66,7 +66,7 @@ impl Row<'_> {
 }
 
 pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
-    let manifest = load_manifest(global)?;
+    let manifest = load_trusted_manifest(global)?;
     if let Some(unknown) = args
         .only
         .iter()

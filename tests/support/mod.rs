@@ -78,7 +78,17 @@ impl Sandbox {
         .unwrap();
         env.insert("PATH".into(), path);
         env.insert("NO_COLOR".into(), "1".into());
+        // A test harness, as the README says this variable is for: tests of trust itself
+        // remove it (`Sandbox::requiring_trust`).
+        env.insert("JIT_SECRETS_TRUST_ALL_MANIFESTS".into(), "1".into());
         Sandbox { dir, env }
+    }
+
+    /// A sandbox where manifests must be allowed, as on a user's machine.
+    pub fn requiring_trust() -> Sandbox {
+        let mut sb = Sandbox::new();
+        sb.env.remove("JIT_SECRETS_TRUST_ALL_MANIFESTS");
+        sb
     }
 
     pub fn path(&self) -> &Path {
