@@ -12,9 +12,11 @@ use std::time::Duration;
 use toml_edit::{Item, Value};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Store calls mostly wait on a network or another process; prompting stores are limited to one
-/// call at a time on their own (`Store::max_parallel`), so a wide default is safe.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Store calls mostly wait on a network or on another process, so they are cheap to overlap: 64
+/// lets 50 independent `cmd:` programs start at once (16 ran them in four waves). CPU-heavy CLIs
+/// are batched (one `aws` call for 20 ids), and prompting stores gate themselves
+/// (`Store::may_prompt`), so a wide default is safe.
+pub const DEFAULT_CONCURRENCY: usize = 64;
 /// Keys inside the secrets table that are settings, not secrets.
 const RESERVED_KEYS: &[&str] = &["options", "profiles"];
 const ENTRY_KEYS: &[&str] = &[

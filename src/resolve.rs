@@ -178,14 +178,40 @@ pub fn resolve<'m>(
     let first = progress.advance(ctx);
     let progress = Mutex::new(progress);
     let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
+    // A prompting store whose first call failed: its other calls are not tried.
+    let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
     run_dynamic(tasks, manifest.options.concurrency, &|job: Job| {
-        let answers = run_job(job, ctx);
+        let kind = job.kind;
+        let gated = store_for(kind).may_prompt();
+        let earlier = gated
+            .then(|| prompt_failed.lock().expect("lock").get(&kind).cloned())
+            .flatten();
+        let answers = match earlier {
+            Some(error) => job
+                .refs
+                .into_iter()
+                .map(|r| (r, Outcome::Failed(error.clone())))
+                .collect(),
+            None => run_job(job, ctx),
+        };
+        let failure = answers.iter().find_map(|(_, o)| match o {
+            Outcome::Failed(e) => Some(e.clone()),
+            _ => None,
+        });
+        if let (true, Some(e)) = (gated, &failure) {
+            prompt_failed
+                .lock()
+                .expect("lock")
+                .entry(kind)
+                .or_insert_with(|| e.clone());
+        }
         let mut p = progress.lock().expect("progress lock");
         for (r, outcome) in answers {
             p.asked.remove(&r);
             p.answered.insert(r, outcome);
         }
-        p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect()
+        let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
+        (more, failure.is_none())
     });
     let progress = progress.into_inner().expect("progress lock");
 
@@ -247,9 +273,9 @@ fn plan(wanted: &BTreeMap<Reference, Duration>) -> Vec<Job> {
     jobs
 }
 
-/// Runs each task on at most `concurrency` threads, never more than a store's `max_parallel` for
-/// one store at once (stores that may prompt get one call at a time). Results in task order.
-/// Every store call a command makes goes through here: fetching (`resolve`) and `verify`'s ages.
+/// Runs each task on at most `concurrency` threads; a store that may prompt gets its first call
+/// alone (see `Store::may_prompt`). Results in task order. Every store call a command makes goes
+/// through here: fetching (`resolve`) and `verify`'s ages.
 pub fn run_bounded<T: Send, R: Send>(
     tasks: Vec<(StoreKind, T)>,
     concurrency: usize,
@@ -264,7 +290,7 @@ pub fn run_bounded<T: Send, R: Send>(
     run_dynamic(numbered, concurrency, &|(i, t): (usize, T)| {
         let out = work(t);
         results.lock().expect("results lock")[i] = Some(out);
-        Vec::new()
+        (Vec::new(), true)
     });
     results
         .into_inner()
@@ -274,18 +300,22 @@ pub fn run_bounded<T: Send, R: Send>(
         .collect()
 }
 
+/// What `work` returns: the tasks its completion adds, and whether the call succeeded (which
+/// opens a prompting store to parallel calls).
+type Done<T> = (Vec<(StoreKind, T)>, bool);
+
 /// The pool: runs tasks, and the tasks each one's completion adds, on at most `concurrency`
-/// threads and at most `max_parallel` per store. Threads are started as work appears; a single
-/// task runs on the calling thread.
+/// threads. A store that may prompt runs one call at a time until one has succeeded. Threads are
+/// started as work appears; a single task runs on the calling thread.
 fn run_dynamic<T: Send>(
     tasks: Vec<(StoreKind, T)>,
     concurrency: usize,
-    work: &(dyn Fn(T) -> Vec<(StoreKind, T)> + Sync),
+    work: &(dyn Fn(T) -> Done<T> + Sync),
 ) {
     if tasks.len() <= 1 {
         // The common small case: no threads at all, unless the task adds more.
         for (_, task) in tasks {
-            let more = work(task);
+            let (more, _) = work(task);
             if !more.is_empty() {
                 run_dynamic(more, concurrency, work);
             }
@@ -295,6 +325,8 @@ fn run_dynamic<T: Send>(
     struct Queue<T> {
         pending: VecDeque<(StoreKind, T)>,
         running: HashMap<StoreKind, usize>,
+        /// Prompting stores one of whose calls has succeeded: no longer one at a time.
+        proven: HashSet<StoreKind>,
         busy: usize,
         workers: usize,
     }
@@ -303,6 +335,7 @@ fn run_dynamic<T: Send>(
     let queue = Mutex::new(Queue {
         pending: tasks.into(),
         running: HashMap::new(),
+        proven: HashSet::new(),
         busy: 0,
         workers: initial_workers,
     });
@@ -313,14 +346,16 @@ fn run_dynamic<T: Send>(
         queue: &'env Mutex<Queue<T>>,
         changed: &'env Condvar,
         concurrency: usize,
-        work: &'env (dyn Fn(T) -> Vec<(StoreKind, T)> + Sync),
+        work: &'env (dyn Fn(T) -> Done<T> + Sync),
     ) {
         loop {
             let (kind, task) = {
                 let mut q = queue.lock().expect("queue lock");
                 loop {
                     let pick = q.pending.iter().position(|(kind, _)| {
-                        q.running.get(kind).copied().unwrap_or(0) < store_for(*kind).max_parallel()
+                        !store_for(*kind).may_prompt()
+                            || q.proven.contains(kind)
+                            || q.running.get(kind).copied().unwrap_or(0) == 0
                     });
                     if let Some(i) = pick {
                         let picked = q.pending.remove(i).expect("picked task exists");
@@ -335,10 +370,13 @@ fn run_dynamic<T: Send>(
                     q = changed.wait(q).expect("queue lock");
                 }
             };
-            let more = work(task);
+            let (more, succeeded) = work(task);
             let mut q = queue.lock().expect("queue lock");
             *q.running.get_mut(&kind).expect("counted") -= 1;
             q.busy -= 1;
+            if succeeded {
+                q.proven.insert(kind);
+            }
             q.pending.extend(more);
             // New work that the idle threads cannot all take: start more, up to the limit.
             let idle = q.workers - q.busy;

@@ -151,3 +151,70 @@ REMOTE = { from = ["op://Eng/missing/f", "cmd:sh -c 'touch remote-ran; printf r'
         (Some("waited"), Some("l"), Some("r"))
     );
 }
+
+/// A stand-in for a store CLI that may prompt (as `secret-tool` may, to unlock the keyring):
+/// logs `start`/`end` around a short wait, and fails when $FAIL is set.
+fn prompting_cli(sb: &mut Sandbox) -> (String, std::path::PathBuf) {
+    let log = sb.path().join("calls.log");
+    let cli = sb.write(
+        "slow-secret-tool",
+        "#!/bin/sh\necho start >> \"$CALL_LOG\"\nsleep 0.3\necho end >> \"$CALL_LOG\"\n[ -n \"$FAIL\" ] && { echo 'Cannot unlock the keyring' >&2; exit 2; }\nprintf 'v-%s' \"$5\"\n",
+    );
+    std::fs::set_permissions(&cli, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sb.set_env("CALL_LOG", &log);
+    let mut m = String::from("[secrets]\n");
+    for i in 0..5 {
+        m.push_str(&format!("S{i} = \"secret-tool:service=s&account=a{i}\"\n"));
+    }
+    m.push_str(&format!(
+        "[secrets.options]\ncommands = {{ \"secret-tool\" = \"{}\" }}\n",
+        cli.display()
+    ));
+    sb.manifest(&m);
+    (m, log)
+}
+
+#[test]
+fn a_prompting_stores_first_call_runs_alone_then_the_rest_overlap() {
+    let mut sb = Sandbox::new();
+    let (_, log) = prompting_cli(&mut sb);
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["S3"], "v-a3");
+    let calls: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(calls.len(), 10, "{calls:?}");
+    assert_eq!(
+        &calls[..2],
+        ["start", "end"],
+        "the first call ran alone: {calls:?}"
+    );
+    // After it, the other four ran at once: their starts come before the first of their ends.
+    assert_eq!(
+        &calls[2..6],
+        ["start", "start", "start", "start"],
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn when_a_prompting_stores_first_call_fails_the_rest_are_not_tried() {
+    let mut sb = Sandbox::new();
+    let (_, log) = prompting_cli(&mut sb);
+    sb.set_env("FAIL", "1");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls, "start\nend\n", "one call, not five prompts");
+    let err = stderr(&out);
+    for i in 0..5 {
+        assert!(err.contains(&format!("S{i}:")), "S{i} is reported: {err}");
+    }
+    assert_eq!(
+        err.matches("Cannot unlock the keyring").count(),
+        1,
+        "the store's words once, then pointers to them: {err}"
+    );
+}

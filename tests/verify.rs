@@ -231,7 +231,7 @@ fn vault_and_keyring_report_their_change_times() {
 }
 
 #[test]
-fn age_checks_never_ask_a_prompting_store_twice_at_once() {
+fn age_checks_of_a_prompting_store_start_with_one_call_alone() {
     let mut sb = Sandbox::new();
     let mut items = serde_json::Map::new();
     let mut updated = serde_json::Map::new();
@@ -257,9 +257,11 @@ fn age_checks_never_ask_a_prompting_store_twice_at_once() {
         assert_eq!(entry(&r, &format!("S{i}"))["age"]["status"], "ok");
     }
     assert_eq!(op.calls().iter().filter(|c| c[0] == "item").count(), 4);
+    // The first call runs alone (it may prompt); the other three may then run at once, so at
+    // most two calls find another one running. Four at once would make three.
     let overlaps = std::fs::read_to_string(busy.join("overlaps")).unwrap_or_default();
     assert!(
-        overlaps.is_empty(),
-        "op was called while another call ran:\n{overlaps}"
+        overlaps.lines().count() <= 2,
+        "op's first call did not run alone:\n{overlaps}"
     );
 }

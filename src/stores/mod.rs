@@ -160,9 +160,13 @@ pub trait Store: Sync {
         !self.is_instant()
     }
 
-    /// How many calls to this store may run at once (stores that may prompt want 1).
-    fn max_parallel(&self) -> usize {
-        usize::MAX
+    /// May ask the person something (gpg's pinentry, a keyring unlock, 1Password's biometric
+    /// prompt, a passphrase). Such a store's first call runs alone; once it has succeeded (the
+    /// agent is unlocked, the prompt answered) the rest run in parallel like any store's, and if
+    /// it fails the rest are not tried: one clear error, not N prompts or N identical failures.
+    /// (gpg-agent itself serializes pinentry, so parallel `pass` calls after the first are safe.)
+    fn may_prompt(&self) -> bool {
+        false
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome;

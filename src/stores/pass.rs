@@ -23,9 +23,9 @@ impl Pass {
 }
 
 impl Store for Pass {
-    /// gpg may ask for a passphrase through pinentry: one decryption at a time, never N prompts.
-    fn max_parallel(&self) -> usize {
-        1
+    /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
+    fn may_prompt(&self) -> bool {
+        true
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {

@@ -14,9 +14,9 @@ const RUNNING: &str =
     "is a Secret Service (gnome-keyring, KeePassXC) running and unlocked in this session?";
 
 impl Store for SecretTool {
-    /// A locked keyring pops an unlock prompt: one at a time.
-    fn max_parallel(&self) -> usize {
-        1
+    /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
+    fn may_prompt(&self) -> bool {
+        true
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {

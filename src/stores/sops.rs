@@ -39,9 +39,9 @@ impl Store for Sops {
         usize::MAX
     }
 
-    /// gpg may ask for a passphrase: one decryption at a time.
-    fn max_parallel(&self) -> usize {
-        1
+    /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
+    fn may_prompt(&self) -> bool {
+        true
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {

@@ -88,9 +88,9 @@ impl Store for Keyring {
         usize::MAX
     }
 
-    /// An unlock prompt must never appear twice at once.
-    fn max_parallel(&self) -> usize {
-        1
+    /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
+    fn may_prompt(&self) -> bool {
+        true
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
