@@ -107,6 +107,12 @@ pub enum Command {
     Allow(TrustArgs),
     /// Stop trusting a manifest
     Deny(TrustArgs),
+    /// The memory-only cache (kernel keyring): list what it holds, or clear it
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  jit-secrets cache list           # this manifest's cached values: name, store, time left (never a value)\n  jit-secrets cache clear          # drop this manifest's cached values\n  jit-secrets cache clear --all    # drop every value jit-secrets cached for you\n\nTurn the cache on per entry (cache = \"15m\") or for all ([secrets.options] cache = \"15m\")."
+    )]
+    Cache(CacheCommand),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -122,6 +128,9 @@ pub struct ActivateArgs {
     /// Print the real values even when stdout is a terminal
     #[arg(long)]
     pub reveal: bool,
+    /// Do not serve values from the cache; fetch them and refill it
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(Args, Debug)]
@@ -129,6 +138,9 @@ pub struct RunArgs {
     /// Replace every secret value in the command's stdout and stderr with <NAME> (for CI logs)
     #[arg(long)]
     pub mask: bool,
+    /// Do not serve values from the cache; fetch them and refill it
+    #[arg(long)]
+    pub refresh: bool,
     /// The command and its arguments
     #[arg(
         required = true,
@@ -137,6 +149,22 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheCommand {
+    /// This manifest's cached values: name, store, time left (never a value)
+    List {
+        /// Every manifest's, not only this one's
+        #[arg(long)]
+        all: bool,
+    },
+    /// Drop this manifest's cached values
+    Clear {
+        /// Drop every value jit-secrets cached for you, whatever the manifest
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! jit-secrets as a library: the modules the binary wires together, exposed for the fuzz targets,
 //! the benchmark and tests that need the types themselves (e.g. proving values are zeroized).
 
+pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod generate;

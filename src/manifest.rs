@@ -27,6 +27,7 @@ const ENTRY_KEYS: &[&str] = &[
     "description",
     "rotate_after",
     "allow_dangerous_name",
+    "cache",
 ];
 
 /// A manifest is a few lines of references; anything this large is a wrong file.
@@ -127,6 +128,7 @@ const OPTION_KEYS: &[&str] = &[
     "commands",
     "rotate_after",
     "identity",
+    "cache",
 ];
 
 /// Which table of which kind of file the secrets came from.
@@ -157,7 +159,21 @@ pub struct Entry {
     pub trim: bool,
     pub description: Option<String>,
     pub rotate_after: Option<Duration>,
+    /// `cache = "15m"` / `cache = false`; unset takes `[secrets.options] cache`.
+    pub cache: CacheSetting,
 }
+
+/// An entry's `cache` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CacheSetting {
+    #[default]
+    Default,
+    Off,
+    For(Duration),
+}
+
+/// The longest a value may stay in the cache.
+pub const MAX_CACHE: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -168,6 +184,8 @@ pub struct Options {
     pub rotate_after: Option<Duration>,
     /// The age identity file for `age:` (relative to the manifest's directory).
     pub identity: Option<PathBuf>,
+    /// The default `cache` for entries that do not say (none: off).
+    pub cache: Option<Duration>,
 }
 
 impl Default for Options {
@@ -177,6 +195,7 @@ impl Default for Options {
             concurrency: DEFAULT_CONCURRENCY,
             commands: BTreeMap::new(),
             rotate_after: None,
+            cache: None,
             identity: None,
         }
     }
@@ -195,6 +214,15 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// How long `entry`'s remote values may be cached (`None`: not cached).
+    pub fn cache_ttl(&self, entry: &Entry) -> Option<Duration> {
+        match entry.cache {
+            CacheSetting::Off => None,
+            CacheSetting::For(ttl) => Some(ttl),
+            CacheSetting::Default => self.options.cache,
+        }
+    }
+
     /// The effective table for `profile`: its entries replace base entries of the same name in
     /// place, and the rest are added after them. An unknown profile names the known ones.
     pub fn with_profile(mut self, profile: &str) -> Result<Manifest, ManifestError> {
@@ -541,6 +569,7 @@ fn parse_entry(
         trim: true,
         description: None,
         rotate_after: None,
+        cache: CacheSetting::Default,
     };
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
         if is_dangerous_name(name) {
@@ -587,6 +616,24 @@ fn parse_entry(
             ("allow_dangerous_name", _) => {
                 return Err(loc.at(vspan, "`allow_dangerous_name` must be true or false"))
             }
+            ("cache", Some(v)) => {
+                entry.cache = match v {
+                    Value::Boolean(b) if !*b.value() => CacheSetting::Off,
+                    Value::Boolean(_) => {
+                        return Err(loc.at(vspan, "`cache` takes how long, like \"15m\" (or false)"))
+                    }
+                    other => CacheSetting::For(parse_cache_ttl(loc, other)?),
+                };
+                if matches!(entry.cache, CacheSetting::For(_))
+                    && !entry.from.is_empty()
+                    && entry.from.iter().all(|r| r.is_local())
+                {
+                    return Err(loc.at(
+                        vspan,
+                        format!("`{name}` reads only env:, file: or age: references, which are local and fast: there is nothing to cache (remove `cache`)"),
+                    ));
+                }
+            }
             ("description", Some(Value::String(s))) => entry.description = Some(s.value().clone()),
             ("description", _) => return Err(loc.at(vspan, "`description` must be a string")),
             _ => {
@@ -624,6 +671,14 @@ fn dangerous(loc: &Locator, name: &str, key: &toml_edit::Key) -> ManifestError {
     )
 }
 
+fn parse_cache_ttl(loc: &Locator, v: &Value) -> Result<Duration, ManifestError> {
+    let ttl = parse_duration_value(loc, v)?;
+    if ttl > MAX_CACHE || ttl.is_zero() {
+        return Err(loc.at(v.span(), "`cache` must be more than 0 and at most 24h"));
+    }
+    Ok(ttl)
+}
+
 fn parse_options(
     loc: &Locator,
     item: &Item,
@@ -645,6 +700,8 @@ fn parse_options(
                 options.identity = Some(PathBuf::from(p.value()))
             }
             ("identity", _) => return Err(loc.at(vspan, "`identity` must be a path string")),
+            ("cache", Some(Value::Boolean(b))) if !*b.value() => options.cache = None,
+            ("cache", Some(val)) => options.cache = Some(parse_cache_ttl(loc, val)?),
             ("concurrency", Some(Value::Integer(n))) if (1..=1024).contains(n.value()) => {
                 options.concurrency = *n.value() as usize
             }

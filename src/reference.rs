@@ -22,6 +22,12 @@ pub enum StoreKind {
 }
 
 impl StoreKind {
+    /// Answered from this machine without a network or a store CLI (`env:`, `file:`, `age:`):
+    /// never worth caching.
+    pub fn is_local(self) -> bool {
+        matches!(self, StoreKind::Env | StoreKind::File | StoreKind::Age)
+    }
+
     /// The name users see in `list`, errors and `[secrets.options] commands` keys.
     pub fn name(self) -> &'static str {
         match self {
@@ -152,6 +158,11 @@ fn non_empty<'a>(part: &'a str, what: &str, example: &str) -> Result<&'a str, Re
 }
 
 impl Reference {
+    /// See [`StoreKind::is_local`].
+    pub fn is_local(&self) -> bool {
+        self.store().is_local()
+    }
+
     pub fn parse(text: &str) -> Result<Reference, ReferenceError> {
         let text = text.trim();
         // A control character in a reference is always a mistake (a paste gone wrong), and NUL

@@ -55,6 +55,8 @@ pub struct Resolution<'m> {
     pub results: Vec<EntryResult<'m>>,
     /// Every value found, for scrubbing messages.
     pub scrubber: Scrubber,
+    /// Things worth one line on stderr that are not failures (the cache could not be used).
+    pub notes: Vec<String>,
 }
 
 impl Resolution<'_> {
@@ -80,6 +82,11 @@ struct Progress<'m> {
     answered: HashMap<Reference, Outcome>,
     /// References handed to the pool and not answered yet.
     asked: HashSet<Reference>,
+    /// Remote references some entry caches: the shortest of their entries' TTLs, and the first
+    /// entry's name (shown by `cache list`).
+    cached: HashMap<Reference, (Duration, String)>,
+    /// How long each entry's remote values may be cached.
+    cache_ttl: Vec<Option<Duration>>,
 }
 
 impl Progress<'_> {
@@ -99,6 +106,21 @@ impl Progress<'_> {
                 if !self.answered.contains_key(r) && store_for(r.store()).is_instant() {
                     let outcome = store_for(r.store()).fetch_one(r, self.timeout_of(i), ctx);
                     self.answered.insert(r.clone(), outcome);
+                }
+                if let (Some(ttl), false) = (self.cache_ttl[i], r.is_local()) {
+                    let name = &self.entries[i].name;
+                    let slot = self
+                        .cached
+                        .entry(r.clone())
+                        .or_insert_with(|| (ttl, name.clone()));
+                    slot.0 = slot.0.min(ttl);
+                    if !self.answered.contains_key(r) && !self.asked.contains(r) {
+                        if let Some(cache) = &ctx.cache {
+                            if let Some(v) = cache.get(r, &ctx.cache_context(r.store())) {
+                                self.answered.insert(r.clone(), Outcome::Found(v));
+                            }
+                        }
+                    }
                 }
                 let Some(outcome) = self.answered.get(r) else {
                     if !self.asked.contains(r) {
@@ -167,6 +189,7 @@ pub fn resolve<'m>(
         .filter(|e| only.is_none_or(|names| names.iter().any(|n| n == &e.name)))
         .collect();
     let count = entries.len();
+    let cache_ttl = entries.iter().map(|e| manifest.cache_ttl(e)).collect();
     let mut progress = Progress {
         entries,
         default_timeout: manifest.options.timeout,
@@ -174,10 +197,14 @@ pub fn resolve<'m>(
         status: (0..count).map(|_| None).collect(),
         answered: HashMap::new(),
         asked: HashSet::new(),
+        cached: HashMap::new(),
+        cache_ttl,
     };
     let first = progress.advance(ctx);
     let progress = Mutex::new(progress);
     let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
+    // Why the cache could not keep a value, said once.
+    let cache_failure: Mutex<Option<String>> = Mutex::new(None);
     // A prompting store whose first call failed: its other calls are not tried.
     let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
     run_dynamic(tasks, manifest.options.concurrency, &|job: Job| {
@@ -208,6 +235,16 @@ pub fn resolve<'m>(
         let mut p = progress.lock().expect("progress lock");
         for (r, outcome) in answers {
             p.asked.remove(&r);
+            if let (Some(cache), Some((ttl, entry)), Outcome::Found(v)) =
+                (&ctx.cache, p.cached.get(&r), &outcome)
+            {
+                let context = ctx.cache_context(r.store());
+                if cache.mode == crate::cache::Mode::Verify {
+                    cache.drop_if_stale(&r, &context, v);
+                } else if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
+                    cache_failure.lock().expect("lock").get_or_insert(why);
+                }
+            }
             p.answered.insert(r, outcome);
         }
         let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
@@ -230,7 +267,17 @@ pub fn resolve<'m>(
             status: s.unwrap_or(Status::Missing),
         })
         .collect();
-    Resolution { results, scrubber }
+    let notes = cache_failure
+        .into_inner()
+        .expect("lock")
+        .map(|why| format!("values are not cached: {why}; they were fetched from their stores"))
+        .into_iter()
+        .collect();
+    Resolution {
+        results,
+        scrubber,
+        notes,
+    }
 }
 
 fn finish(entry: &Entry, value: SecretValue, source: usize) -> Status {

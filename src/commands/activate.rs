@@ -20,7 +20,18 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             return Err(e);
         }
     };
-    let ctx = context(global, &manifest);
+    let ctx = {
+        use crate::cache::Mode;
+        context(global, &manifest).with_cache(super::cache_for(
+            global,
+            &manifest,
+            if args.refresh {
+                Mode::Refresh
+            } else {
+                Mode::Use
+            },
+        ))
+    };
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);
 

@@ -3,6 +3,7 @@
 mod activate;
 mod add;
 mod allow;
+mod cache;
 mod completions;
 mod delete;
 mod hook;
@@ -49,6 +50,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
         Command::Allow(args) => allow::allow(&cli.global, args),
+        Command::Cache(args) => cache::run(&cli.global, args),
         Command::Deny(args) => allow::deny(&cli.global, args),
     }
 }
@@ -110,6 +112,32 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
         .with_age_identity(manifest.options.identity.clone())
 }
 
+/// The cache for a command that uses it (`mode`), when some entry of the manifest caches. Where
+/// the kernel keyring cannot be used, says so once (only then: a manifest without `cache` never
+/// hears of it) and resolves without.
+pub fn cache_for(
+    global: &Global,
+    manifest: &Manifest,
+    mode: crate::cache::Mode,
+) -> Option<crate::cache::Cache> {
+    if !manifest
+        .entries
+        .iter()
+        .any(|e| manifest.cache_ttl(e).is_some())
+    {
+        return None;
+    }
+    if let Err(why) = crate::cache::available() {
+        eprintln!("jit-secrets: note: {why}; values are fetched without the cache");
+        return None;
+    }
+    Some(crate::cache::Cache::new(
+        &manifest.path,
+        global.profile.as_deref().filter(|p| !p.is_empty()),
+        mode,
+    ))
+}
+
 /// Writes one stderr block per entry that failed or is missing: the secret, its reference and
 /// store, the store's (scrubbed) words and the fix. Optional missing secrets get one warning line.
 ///
@@ -119,6 +147,9 @@ pub fn report_problems(resolution: &Resolution) {
     // Failures caused by an interrupt are not reported: the signal thread says what happened.
     crate::process::wait_if_interrupted();
     let mut err = std::io::stderr().lock();
+    for note in &resolution.notes {
+        let _ = writeln!(err, "jit-secrets: note: {note}");
+    }
     let mut printed: Vec<(String, &str)> = Vec::new();
     for r in &resolution.results {
         if let Status::Failed { source, error } = &r.status {

@@ -9,7 +9,18 @@ use crate::resolve::resolve;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
-    let ctx = context(global, &manifest);
+    let ctx = {
+        use crate::cache::Mode;
+        context(global, &manifest).with_cache(super::cache_for(
+            global,
+            &manifest,
+            if args.refresh {
+                Mode::Refresh
+            } else {
+                Mode::Use
+            },
+        ))
+    };
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);
     if resolution.has_fatal() {

@@ -79,7 +79,10 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
         ))
         .into());
     }
-    let ctx = context(global, &manifest);
+    let ctx = {
+        use crate::cache::Mode;
+        context(global, &manifest).with_cache(super::cache_for(global, &manifest, Mode::Verify))
+    };
     let only = (!args.only.is_empty()).then_some(args.only.as_slice());
     let resolution = resolve(&manifest, only, &ctx);
     let ages = check_ages(&resolution, &manifest, &ctx);

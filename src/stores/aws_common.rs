@@ -4,6 +4,15 @@ use super::{run_cli, Context, StoreError};
 use crate::process::{Child, Output};
 use std::time::Duration;
 
+/// What selects the account and region a reference is read from (the cache key includes them).
+pub const CONTEXT: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+];
+
 pub const INSTALL: &str = "install the AWS CLI (https://docs.aws.amazon.com/cli/)";
 
 pub fn aws(ctx: &Context, timeout: Duration, args: &[&str]) -> Result<Output, StoreError> {

@@ -114,6 +114,10 @@ impl AwsSecretsManager {
 }
 
 impl Store for AwsSecretsManager {
+    fn cache_context(&self) -> &'static [&'static str] {
+        super::aws_common::CONTEXT
+    }
+
     fn batch_key(&self, _reference: &Reference) -> String {
         String::new()
     }

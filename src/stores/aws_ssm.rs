@@ -17,6 +17,10 @@ fn name(r: &Reference) -> &str {
 }
 
 impl Store for AwsSsm {
+    fn cache_context(&self) -> &'static [&'static str] {
+        super::aws_common::CONTEXT
+    }
+
     fn batch_key(&self, _reference: &Reference) -> String {
         String::new()
     }

@@ -16,6 +16,15 @@ const LOGIN: &str =
     "run `doppler login` (or set DOPPLER_TOKEN) and `doppler setup`, or give ?project=…&config=…";
 
 impl Store for Doppler {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &[
+            "DOPPLER_TOKEN",
+            "DOPPLER_PROJECT",
+            "DOPPLER_CONFIG",
+            "DOPPLER_API_HOST",
+        ]
+    }
+
     fn batch_key(&self, reference: &Reference) -> String {
         match reference {
             Reference::Doppler {

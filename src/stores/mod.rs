@@ -71,6 +71,8 @@ pub struct Context {
     pub no_prompt: bool,
     /// `identity` from `[secrets.options]`, for `age:`.
     pub age_identity: Option<PathBuf>,
+    /// The memory-only cache, when the command uses it.
+    pub cache: Option<crate::cache::Cache>,
 }
 
 impl Context {
@@ -79,7 +81,32 @@ impl Context {
             commands,
             no_prompt,
             age_identity: None,
+            cache: None,
         }
+    }
+
+    pub fn with_cache(mut self, cache: Option<crate::cache::Cache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// What, besides the reference, decides the value a store returns for it: the store's own
+    /// environment variables and any CLI override. Part of the cache key, so changing any of them
+    /// misses the cache instead of serving another account's value.
+    pub fn cache_context(&self, kind: StoreKind) -> String {
+        let mut context = String::new();
+        for name in store_for(kind).cache_context() {
+            context.push_str(name);
+            context.push('=');
+            if let Some(v) = self.getenv(name) {
+                context.push_str(&v.to_string_lossy());
+            }
+            context.push('\n');
+        }
+        for (program, path) in &self.commands {
+            context.push_str(&format!("command {program}={}\n", path.display()));
+        }
+        context
     }
 
     pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
@@ -152,6 +179,12 @@ pub trait Store: Sync {
     /// the calling thread, since a pool thread would cost more than the lookup.
     fn is_instant(&self) -> bool {
         false
+    }
+
+    /// Environment variables that change what the same reference returns (an account, a region,
+    /// a server): part of the cache key.
+    fn cache_context(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Starts other programs (a CLI), as opposed to answering from inside this process (an

@@ -96,6 +96,10 @@ impl Op {
 }
 
 impl Store for Op {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &["OP_ACCOUNT", "OP_SERVICE_ACCOUNT_TOKEN", "OP_CONNECT_HOST"]
+    }
+
     fn batch_key(&self, _reference: &Reference) -> String {
         String::new()
     }

@@ -23,6 +23,10 @@ impl Pass {
 }
 
 impl Store for Pass {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &["PASSWORD_STORE_DIR", "GNUPGHOME"]
+    }
+
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
     fn may_prompt(&self) -> bool {
         true

@@ -14,6 +14,10 @@ const RUNNING: &str =
     "is a Secret Service (gnome-keyring, KeePassXC) running and unlocked in this session?";
 
 impl Store for SecretTool {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &["DBUS_SESSION_BUS_ADDRESS"]
+    }
+
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
     fn may_prompt(&self) -> bool {
         true

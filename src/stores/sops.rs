@@ -24,6 +24,10 @@ fn pick<'a>(doc: &'a serde_json::Value, key_path: &[String]) -> Option<&'a serde
 }
 
 impl Store for Sops {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &["SOPS_AGE_KEY_FILE"]
+    }
+
     fn batch_key(&self, reference: &Reference) -> String {
         match reference {
             Reference::Sops { file, .. } => file.display().to_string(),

@@ -75,6 +75,10 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Store for Keyring {
+    fn cache_context(&self) -> &'static [&'static str] {
+        &["DBUS_SESSION_BUS_ADDRESS", "USER"]
+    }
+
     fn runs_programs(&self) -> bool {
         false
     }

@@ -1,0 +1,400 @@
+//! The memory-only cache: values from slow remote stores kept in the Linux kernel's key retention
+//! service, so the second shell of the day does not pay every store's round trip again.
+//!
+//! Keys of type `user` live in kernel memory (never swapped, never written to disk), carry their
+//! own expiry (the kernel removes them when it passes), and are limited to our uid: possessor
+//! all, user view/read/write/search, nobody else anything. They sit in the user keyring (`@u`),
+//! which every process of the user shares, under `jit-secrets:<sha256>`, where the digest covers
+//! the manifest's path, the profile, the reference and the store context that changes what the
+//! same reference returns (`AWS_PROFILE`, `VAULT_ADDR`, …; each store lists its own): change any
+//! of them and the entry misses.
+//!
+//! A key's payload is a small header (`manifest`, `entry`, `reference`, expiry) and the value;
+//! `cache list` reads the header, never shows the value. Where the kernel keyring is unavailable
+//! (macOS, a seccomp profile that blocks `add_key`) values are fetched directly: there is no
+//! fallback to a file.
+
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use zeroize::Zeroizing;
+
+pub const PREFIX: &str = "jit-secrets:";
+const HEADER_MAGIC: &[u8] = b"jit-secrets-cache-1\n";
+
+/// How a command uses the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `activate`, `run`: serve hits, store what is fetched.
+    Use,
+    /// `--refresh`: never serve, store what is fetched.
+    Refresh,
+    /// `verify`: never serve; drop an entry whose value the store no longer has.
+    Verify,
+}
+
+/// The cache as one command sees it: which manifest and profile its keys belong to.
+pub struct Cache {
+    manifest: PathBuf,
+    profile: String,
+    pub mode: Mode,
+}
+
+/// One cached value's description, as `cache list` shows it: never the value.
+#[derive(Debug)]
+pub struct Listed {
+    pub serial: i32,
+    pub manifest: String,
+    pub entry: String,
+    pub reference: String,
+    pub expires_at: u64,
+}
+
+impl Cache {
+    pub fn new(manifest: &Path, profile: Option<&str>, mode: Mode) -> Cache {
+        Cache {
+            manifest: crate::trust::canonical(manifest),
+            profile: profile.unwrap_or_default().to_string(),
+            mode,
+        }
+    }
+
+    /// The key name for `reference` in `context` (the store's context, see `Store::cache_context`).
+    fn description(&self, reference: &Reference, context: &str) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.manifest.to_string_lossy().as_bytes(),
+            self.profile.as_bytes(),
+            reference.to_string().as_bytes(),
+            context.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{PREFIX}{hex}")
+    }
+
+    /// The cached value, if there is one and the mode serves hits.
+    pub fn get(&self, reference: &Reference, context: &str) -> Option<SecretValue> {
+        if self.mode != Mode::Use {
+            return None;
+        }
+        let serial = sys::search(&self.description(reference, context))?;
+        let payload = sys::read(serial)?;
+        split(&payload).map(|(_, value)| SecretValue::new(value.to_vec()))
+    }
+
+    /// Keeps `value` for `ttl`. Errors (no keyring, over the kernel's quota) are returned for the
+    /// caller to mention once; the value is served from the store either way.
+    pub fn put(
+        &self,
+        reference: &Reference,
+        context: &str,
+        entry: &str,
+        value: &SecretValue,
+        ttl: Duration,
+    ) -> Result<(), String> {
+        let expires = now() + ttl.as_secs();
+        let header = format!(
+            "{}\n{entry}\n{reference}\n{expires}\n",
+            self.manifest.display()
+        );
+        if header[..header.len() - 1].contains(['\0']) {
+            return Ok(());
+        }
+        let mut payload = Zeroizing::new(Vec::with_capacity(
+            HEADER_MAGIC.len() + header.len() + 1 + value.len(),
+        ));
+        payload.extend_from_slice(HEADER_MAGIC);
+        payload.extend_from_slice(header.as_bytes());
+        payload.push(0);
+        payload.extend_from_slice(value.expose());
+        sys::add(&self.description(reference, context), &payload, ttl)
+    }
+
+    /// `verify` found the store's value differs from the cached one: the cached entry goes.
+    pub fn drop_if_stale(&self, reference: &Reference, context: &str, current: &SecretValue) {
+        let Some(serial) = sys::search(&self.description(reference, context)) else {
+            return;
+        };
+        let Some(payload) = sys::read(serial) else {
+            return;
+        };
+        if let Some((_, cached)) = split(&payload) {
+            if !current.ct_eq(cached) {
+                sys::unlink(serial);
+            }
+        }
+    }
+
+    pub fn manifest(&self) -> &Path {
+        &self.manifest
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// (header, value) of a payload we wrote.
+fn split(payload: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = payload.strip_prefix(HEADER_MAGIC)?;
+    let at = rest.iter().position(|&b| b == 0)?;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
+/// Every `jit-secrets:` key of this user, described from its header (the value is read into a
+/// wiped buffer and never leaves this function).
+pub fn list_all() -> Result<Vec<Listed>, String> {
+    let mut listed = Vec::new();
+    for serial in sys::user_keys()? {
+        let Some(description) = sys::describe(serial) else {
+            continue;
+        };
+        // "type;uid;gid;perm;description"
+        let mut parts = description.splitn(5, ';');
+        let (Some("user"), Some(name)) = (parts.next(), parts.nth(3)) else {
+            continue;
+        };
+        if !name.starts_with(PREFIX) {
+            continue;
+        }
+        let Some(payload) = sys::read(serial) else {
+            continue;
+        };
+        let Some((header, _)) = split(&payload) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(header);
+        let fields: Vec<&str> = text.split('\n').collect();
+        if fields.len() < 4 {
+            continue;
+        }
+        listed.push(Listed {
+            serial,
+            manifest: fields[0].to_string(),
+            entry: fields[1].to_string(),
+            reference: fields[2].to_string(),
+            expires_at: fields[3].parse().unwrap_or(0),
+        });
+    }
+    Ok(listed)
+}
+
+/// Seconds left before the kernel drops `listed`.
+pub fn remaining(listed: &Listed) -> u64 {
+    listed.expires_at.saturating_sub(now())
+}
+
+/// Removes one key.
+pub fn remove(serial: i32) {
+    sys::unlink(serial);
+}
+
+/// The permission and type line the kernel reports for a key (`KEYCTL_DESCRIBE`), for tests.
+pub fn describe(serial: i32) -> Option<String> {
+    sys::describe(serial)
+}
+
+/// Is the kernel keyring usable here? (`Err` says why not.)
+pub fn available() -> Result<(), String> {
+    sys::user_keys().map(|_| ())
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    use std::ffi::CString;
+    use std::time::Duration;
+    use zeroize::Zeroizing;
+
+    const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
+    const KEYCTL_DESCRIBE: libc::c_long = 6;
+    const KEYCTL_SETPERM: libc::c_long = 5;
+    const KEYCTL_UNLINK: libc::c_long = 9;
+    const KEYCTL_SEARCH: libc::c_long = 10;
+    const KEYCTL_READ: libc::c_long = 11;
+    const KEYCTL_SET_TIMEOUT: libc::c_long = 15;
+    /// Possessor: everything; our uid: view, read, write, search; group and others: nothing.
+    const PERMISSIONS: libc::c_long = 0x3f0f_0000;
+
+    fn errno() -> std::io::Error {
+        std::io::Error::last_os_error()
+    }
+
+    pub fn add(description: &str, payload: &[u8], ttl: Duration) -> Result<(), String> {
+        let kind = CString::new("user").expect("static");
+        let desc = CString::new(description).map_err(|e| e.to_string())?;
+        // SAFETY: add_key reads the NUL-terminated strings and `payload.len()` bytes.
+        let serial = unsafe {
+            libc::syscall(
+                libc::SYS_add_key,
+                kind.as_ptr(),
+                desc.as_ptr(),
+                payload.as_ptr(),
+                payload.len(),
+                KEY_SPEC_USER_KEYRING,
+            )
+        };
+        if serial < 0 {
+            return Err(match errno().raw_os_error() {
+                Some(libc::EDQUOT) => "the kernel's key quota for your user is full (see /proc/sys/kernel/keys/maxbytes)".to_string(),
+                _ => format!("add_key: {}", errno()),
+            });
+        }
+        // SAFETY: keyctl with plain integer arguments on the key just created.
+        unsafe {
+            if libc::syscall(libc::SYS_keyctl, KEYCTL_SETPERM, serial, PERMISSIONS) < 0
+                || libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_SET_TIMEOUT,
+                    serial,
+                    ttl.as_secs().max(1) as libc::c_long,
+                ) < 0
+            {
+                let e = errno();
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_UNLINK,
+                    serial,
+                    KEY_SPEC_USER_KEYRING,
+                );
+                return Err(format!("keyctl: {e}"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn search(description: &str) -> Option<i32> {
+        let kind = CString::new("user").expect("static");
+        let desc = CString::new(description).ok()?;
+        // SAFETY: keyctl(SEARCH) reads the NUL-terminated strings.
+        let serial = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_SEARCH,
+                KEY_SPEC_USER_KEYRING,
+                kind.as_ptr(),
+                desc.as_ptr(),
+                0 as libc::c_long,
+            )
+        };
+        (serial > 0).then_some(serial as i32)
+    }
+
+    /// The key's payload, in a buffer that is wiped when dropped (sized exactly, never grown).
+    pub fn read(serial: i32) -> Option<Zeroizing<Vec<u8>>> {
+        // SAFETY: a zero-length read returns the payload's size and writes nothing.
+        let size = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_READ,
+                serial,
+                std::ptr::null_mut::<u8>(),
+                0 as libc::c_long,
+            )
+        };
+        if size < 0 {
+            return None;
+        }
+        let mut buf = Zeroizing::new(vec![0u8; size as usize]);
+        // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_READ,
+                serial,
+                buf.as_mut_ptr(),
+                buf.len() as libc::c_long,
+            )
+        };
+        if n < 0 || n as usize > buf.len() {
+            return None;
+        }
+        buf.truncate(n as usize);
+        Some(buf)
+    }
+
+    pub fn describe(serial: i32) -> Option<String> {
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: the kernel writes at most `buf.len()` bytes, NUL included.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_DESCRIBE,
+                serial,
+                buf.as_mut_ptr(),
+                buf.len() as libc::c_long,
+            )
+        };
+        if n <= 0 || n as usize > buf.len() {
+            return None;
+        }
+        buf.truncate(n as usize - 1);
+        String::from_utf8(buf).ok()
+    }
+
+    /// The serials linked into the user keyring.
+    pub fn user_keys() -> Result<Vec<i32>, String> {
+        let mut buf = vec![0u8; 4 * 4096];
+        // SAFETY: reading a keyring yields its members' serials as 32-bit integers.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_READ,
+                KEY_SPEC_USER_KEYRING,
+                buf.as_mut_ptr(),
+                buf.len() as libc::c_long,
+            )
+        };
+        if n < 0 {
+            return Err(format!("the kernel keyring is not available: {}", errno()));
+        }
+        let n = (n as usize).min(buf.len());
+        Ok(buf[..n]
+            .chunks_exact(4)
+            .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    pub fn unlink(serial: i32) {
+        // SAFETY: keyctl with plain integer arguments.
+        unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_UNLINK,
+                serial,
+                KEY_SPEC_USER_KEYRING,
+            );
+        }
+    }
+}
+
+/// No kernel keyring: every call misses, and saying so is the caller's job.
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use std::time::Duration;
+    use zeroize::Zeroizing;
+
+    pub fn add(_: &str, _: &[u8], _: Duration) -> Result<(), String> {
+        Err("there is no kernel keyring on this system".into())
+    }
+    pub fn search(_: &str) -> Option<i32> {
+        None
+    }
+    pub fn read(_: i32) -> Option<Zeroizing<Vec<u8>>> {
+        None
+    }
+    pub fn describe(_: i32) -> Option<String> {
+        None
+    }
+    pub fn user_keys() -> Result<Vec<i32>, String> {
+        Err("there is no kernel keyring on this system".into())
+    }
+    pub fn unlink(_: i32) {}
+}

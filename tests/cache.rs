@@ -1,0 +1,218 @@
+//! The memory-only cache against the real kernel key retention service: hits, misses (TTL, a
+//! changed reference, profile or store context), `--refresh`, `verify` bypassing it and dropping
+//! a stale entry, `cache list`/`clear`, the keys' permissions, another uid locked out, no file
+//! written on a hit or a miss, and no value in any listing.
+//!
+//! Every process of one uid shares the user keyring: each test uses its own sandbox (so its own
+//! manifest path, part of every key) and clears its entries.
+
+mod support;
+use support::*;
+
+const CANARY: &str = "cache-canary-5d1e0b7a";
+
+/// A store CLI stand-in (as `aws`, so AWS_PROFILE is part of the key) that logs each call and
+/// answers the canary, or whatever `value-file` holds.
+fn sandbox(manifest: &str) -> (Sandbox, std::path::PathBuf) {
+    let mut sb = Sandbox::new();
+    let log = sb.path().join("calls.log");
+    sb.write("value-file", CANARY);
+    let aws = sb.write(
+        "fake-aws",
+        "#!/bin/sh\necho \"$AWS_PROFILE $*\" >> \"$CALL_LOG\"\nprintf '{\"Name\":\"x\",\"SecretString\":\"%s\"}' \"$(cat \"$VALUE_FILE\")\"\n",
+    );
+    std::fs::set_permissions(&aws, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sb.set_env("CALL_LOG", &log);
+    sb.set_env("VALUE_FILE", sb.path().join("value-file"));
+    sb.set_env("AWS_PROFILE", "dev");
+    sb.manifest(&format!(
+        "{manifest}[secrets.options]\ncommands = {{ aws = \"{}\" }}\n",
+        aws.display()
+    ));
+    (sb, log)
+}
+
+fn calls(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+fn value(sb: &Sandbox, args: &[&str]) -> String {
+    let mut all = vec!["activate", "--shell", "json"];
+    all.extend_from_slice(args);
+    let out = sb.jit_m(&all);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["S"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_hit_skips_the_store_and_every_part_of_the_key_makes_a_miss() {
+    let (mut sb, log) = sandbox(
+        "[secrets]\nS = { from = \"aws-sm:app/s\", cache = \"15m\" }\n[secrets.profiles.other]\nT = \"env:HOME\"\n",
+    );
+    assert_eq!(value(&sb, &[]), CANARY);
+    assert_eq!(calls(&log), 1, "a miss asks the store");
+    assert_eq!(value(&sb, &[]), CANARY);
+    assert_eq!(calls(&log), 1, "a hit does not");
+    // --refresh asks again (and refills).
+    assert_eq!(value(&sb, &["--refresh"]), CANARY);
+    assert_eq!(calls(&log), 2);
+    // Another AWS profile is another account: a miss.
+    sb.set_env("AWS_PROFILE", "prod");
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 3, "AWS_PROFILE is part of the key");
+    sb.set_env("AWS_PROFILE", "dev");
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 3, "back to dev: its entry is still there");
+    // Another profile of the manifest: a miss.
+    value(&sb, &["--profile", "other"]);
+    assert_eq!(calls(&log), 4, "the profile is part of the key");
+    // Another reference: a miss.
+    sb.manifest(
+        &std::fs::read_to_string(sb.path().join("manifest.toml"))
+            .unwrap()
+            .replace("app/s\"", "app/s2\""),
+    );
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 5, "the reference is part of the key");
+
+    // `cache list` names entries, stores and time left — never a value; `clear` empties it.
+    let out = sb.jit_m(&["cache", "list"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("S\taws-secretsmanager\t"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains(CANARY) && !stderr(&out).contains(CANARY));
+    let all = sb.jit(&["cache", "list", "--all"]);
+    assert!(!stdout(&all).contains(CANARY));
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+    assert_eq!(stdout(&sb.jit_m(&["cache", "list"])), "");
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 6, "cleared: a miss");
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+#[test]
+fn entries_expire_with_their_ttl() {
+    let (sb, log) = sandbox("[secrets]\nS = { from = \"aws-sm:app/s\", cache = \"1s\" }\n");
+    value(&sb, &[]);
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 1);
+    // The kernel drops the key when its timeout passes: poll until the next activation misses.
+    assert!(
+        poll(|| {
+            value(&sb, &[]);
+            calls(&log) > 1
+        }),
+        "the entry never expired"
+    );
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+#[test]
+fn verify_never_reads_the_cache_and_drops_a_stale_entry() {
+    let (sb, log) = sandbox("[secrets]\nS = { from = \"aws-sm:app/s\", cache = \"15m\" }\n");
+    value(&sb, &[]);
+    let out = sb.jit_m(&["verify"]);
+    assert_code(&out, 0);
+    assert_eq!(calls(&log), 2, "verify asked the store");
+    // The store's value changes (a rotation): verify notices and drops the cached copy, so the
+    // next activation fetches the new value instead of serving the old one for 15 minutes.
+    sb.write("value-file", "rotated-value");
+    assert_eq!(value(&sb, &[]), CANARY, "still cached");
+    sb.jit_m(&["verify"]);
+    assert_eq!(value(&sb, &[]), "rotated-value");
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+#[test]
+fn keys_are_ours_alone_and_no_file_is_written() {
+    let (sb, _log) = sandbox("[secrets]\nS = { from = \"aws-sm:app/s\", cache = \"15m\" }\n");
+    // Miss and hit under strace: no file written either time.
+    let strace = require("strace");
+    for round in ["miss", "hit"] {
+        let trace = sb.path().join(format!("strace-{round}.log"));
+        let out = sb
+            .command(&strace)
+            .args(["-f", "-qq", "-e", "trace=%file,write", "-o"])
+            .arg(&trace)
+            .arg(BIN)
+            .arg("--manifest")
+            .arg(sb.path().join("manifest.toml"))
+            .args(["activate", "--shell", "bash"])
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let writes: Vec<String> = find_writes(&text)
+            .into_iter()
+            .filter(|w| !w.contains("calls.log"))
+            .collect();
+        assert!(writes.is_empty(), "{round}: {writes:?}");
+    }
+    // Permissions, as the kernel reports them: possessor all, our uid view/read/write/search.
+    let ours: Vec<_> = jit_secrets::cache::list_all()
+        .unwrap()
+        .into_iter()
+        .filter(|l| {
+            l.manifest
+                .starts_with(&sb.path().canonicalize().unwrap().display().to_string())
+        })
+        .collect();
+    assert_eq!(ours.len(), 1);
+    let described = jit_secrets::cache::describe(ours[0].serial).unwrap();
+    let fields: Vec<&str> = described.split(';').collect();
+    assert_eq!(fields[0], "user");
+    assert_eq!(fields[3], "3f0f0000", "{described}");
+    // Another uid cannot read it (the system's python3: a per-user one may live where `nobody`
+    // cannot reach it).
+    let python = std::path::Path::new("/usr/bin/python3");
+    if let Ok(setpriv) = std::process::Command::new("setpriv")
+        .arg("--version")
+        .output()
+    {
+        if setpriv.status.success() && unsafe { libc::getuid() } == 0 && python.exists() {
+            let nr = if cfg!(target_arch = "aarch64") {
+                219
+            } else {
+                250
+            };
+            let out = sb
+                .command("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(python)
+                .arg("-c")
+                .arg(format!(
+                    "import ctypes, sys; libc = ctypes.CDLL(None, use_errno=True); buf = ctypes.create_string_buffer(4096); n = libc.syscall({nr}, 11, {}, buf, 4096); print(n, ctypes.get_errno()); sys.stdout.flush(); sys.exit(0 if n < 0 else 1)",
+                    ours[0].serial
+                ))
+                .output()
+                .unwrap();
+            assert_code(&out, 0);
+            assert!(!stdout(&out).contains(CANARY));
+        }
+    }
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+#[test]
+fn cache_on_local_references_alone_is_a_manifest_error() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nS = { from = [\"env:A\", \"file:x\"], cache = \"15m\" }\n");
+    let out = sb.jit_m(&["list"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("nothing to cache"),
+        "{}",
+        stderr(&out)
+    );
+    sb.manifest("[secrets]\nS = { from = \"cmd:true\", cache = \"25h\" }\n");
+    let out = sb.jit_m(&["list"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("at most 24h"), "{}", stderr(&out));
+}
