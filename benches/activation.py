@@ -9,6 +9,9 @@
 3. jit-secrets' own overhead: `activate` with N `env:` entries vs. `true`, and peak RSS.
 4. Fallback chains: entries whose first reference misses (a local `env:` miss, a remote "not
    found") next to a store that takes 300 ms: what the chains add to the activation.
+5. The memory-only cache and stores that used to wait in line: 50 secrets over the five 100 ms
+   stores, first vs. second activation with `cache = "15m"`; 50 `pass:` entries through a fake
+   `pass` that takes 50 ms; 50 `cmd:` entries at 50 ms vs. starting all 50 at once from a shell.
 
 usage: benches/activation.py [--binary PATH] [--runs K]     (default: target/release/jit-secrets)
 Needs: bash, python3, and for part 2 dbus-daemon, gnome-keyring-daemon, secret-tool.
@@ -250,6 +253,52 @@ def part4(jit, tmp, runs):
     return ratio
 
 
+def part5(jit, tmp, runs):
+    print("\n## 5. Cache, pass and cmd: (one run each figure, medians)")
+    fakes = os.path.join(tmp, "fakes")
+    env = dict(os.environ, PATH=fakes + ":" + os.environ["PATH"])
+    base = wall(["true"], env, runs * 4)
+    entries = plan(50)
+    manifest = os.path.join(tmp, "cached.toml")
+    with open(manifest, "w") as f:
+        f.write("[secrets]\n" + "".join(f'{name} = "{ref}"\n' for name, ref, _ in entries))
+        f.write('[secrets.options]\ncache = "15m"\n')
+    allow(jit, manifest)
+    cmd = [jit, "--manifest", manifest, "activate", "--shell", "bash"]
+    uncached = wall(cmd + ["--refresh"], env, runs)
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    cached = wall(cmd, env, runs * 4)
+    subprocess.run([jit, "--manifest", manifest, "cache", "clear"], env=env, stderr=subprocess.DEVNULL, check=True)
+    nocache_manifest = os.path.join(tmp, "m50-16.toml")
+    plain = wall([jit, "--manifest", nocache_manifest, "activate", "--shell", "bash"], env, runs)
+    print(f"first activation {uncached * 1000:.0f} ms (without a cache configured: {plain * 1000:.0f} ms), "
+          f"second {cached * 1000:.2f} ms = {(cached - base) * 1000:.2f} ms over `true`")
+    # pass: a fake that takes 50 ms a call
+    passdir = os.path.join(tmp, "passfake")
+    os.makedirs(passdir)
+    with open(os.path.join(passdir, "pass"), "w") as f:
+        f.write("#!/bin/sh\nsleep 0.05\nprintf 'v-%s\\n' \"$2\"\n")
+    os.chmod(os.path.join(passdir, "pass"), 0o755)
+    penv = dict(env, PATH=passdir + ":" + env["PATH"])
+    one_pass = wall([os.path.join(passdir, "pass"), "show", "x"], penv, runs)
+    pm = os.path.join(tmp, "pass.toml")
+    with open(pm, "w") as f:
+        f.write("[secrets]\n" + "".join(f'P{i} = "pass:app/p{i}"\n' for i in range(50)))
+    allow(jit, pm)
+    pass_s = wall([jit, "--manifest", pm, "activate", "--shell", "bash"], penv, runs)
+    print(f"50 pass: {pass_s * 1000:.0f} ms = {pass_s / one_pass:.2f}x one `pass show` ({one_pass * 1000:.0f} ms)")
+    # cmd: 50 programs at 50 ms
+    cm = os.path.join(tmp, "cmd.toml")
+    with open(cm, "w") as f:
+        f.write("[secrets]\n" + "".join(f'C{i} = "cmd:sh -c \\"sleep 0.05; echo {i}\\""\n' for i in range(50)))
+    allow(jit, cm)
+    cmd_s = wall([jit, "--manifest", cm, "activate", "--shell", "bash"], env, runs)
+    loop = wall(["bash", "-c", "for i in $(seq 50); do sh -c 'sleep 0.05; echo $0' $i >/dev/null & done; wait"], env, runs)
+    print(f"50 cmd: {cmd_s * 1000:.0f} ms = {cmd_s / loop:.2f}x starting all 50 at once from bash ({loop * 1000:.0f} ms)")
+    return {"cached_over_true": cached - base, "first": uncached, "plain": plain,
+            "pass_ratio": pass_s / one_pass, "cmd_ratio": cmd_s / loop}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default=os.path.join(ROOT, "target/release/jit-secrets"))
@@ -264,6 +313,7 @@ def main():
         r2 = part2(a.binary, tmp, a.runs)
         r3 = part3(a.binary, tmp, a.runs)
         r4 = part4(a.binary, tmp, a.runs)
+        r5 = part5(a.binary, tmp, a.runs)
     print("\n## Targets (N = 50)")
     hook, jit, counts = r1[(50, 16)]
     print(f"- 100 ms stores, 5 stores (default concurrency 16): {jit * 1000:.0f} ms = {jit / SLEEP:.2f}x one call (target <= 1.5x), "
@@ -278,6 +328,10 @@ def main():
     print(f"- the watcher process costs {r3['watcher'] * 1000:+.2f} ms (target <= 1 ms)")
     print(f"- the trust check costs {r3['trust'] * 1000:+.2f} ms (target: within noise)")
     print(f"- fallback chains (a local miss, a remote miss) next to a 300 ms store add {r4:.2f}x (target <= 1.1x)")
+    print(f"- second activation with cache = \"15m\": {r5['cached_over_true'] * 1000:.2f} ms over `true` (target <= 3 ms); "
+          f"first {r5['first'] * 1000:.0f} ms vs {r5['plain'] * 1000:.0f} ms without a cache (target: within noise)")
+    print(f"- 50 pass: entries, 50 ms each: {r5['pass_ratio']:.2f}x one call (target <= 2x)")
+    print(f"- 50 cmd: entries, 50 ms each: {r5['cmd_ratio']:.2f}x starting all at once (target <= 1.3x)")
 
 
 if __name__ == "__main__":
