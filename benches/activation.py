@@ -78,10 +78,10 @@ def plan(n):
     return out
 
 
-def allow(jit, manifest):
+def allow(jit, manifest, env=None):
     """Every manifest here is allowed as a user would allow it, so each activation pays the trust
     check (one read of the trust file, one SHA-256 of the manifest)."""
-    subprocess.run([jit, "allow", manifest], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([jit, "allow", manifest], env=env, stdout=subprocess.DEVNULL, check=True)
 
 
 def wall(cmd, env, runs, stdin=None):
@@ -181,7 +181,7 @@ def part2(jit, tmp, runs):
             manifest = os.path.join(tmp, f"kr{n}.toml")
             with open(manifest, "w") as f:
                 f.write("[secrets]\n" + "".join(f'S{i} = "keyring:bench-{i}?account=b"\n' for i in range(n)))
-            allow(jit, manifest)
+            allow(jit, manifest, env)
             nat = wall([jit, "--manifest", manifest, "activate", "--shell", "bash"], env, runs)
             results[n] = (st, nat)
             print(f"{n:>3}  {st:>15.3f}  {nat:>10.3f}  {st / nat:>7.1f}x")

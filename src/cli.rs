@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "jit-secrets",
     version,
     about = "Fetch secrets from your secret stores at shell activation and export them; nothing is written to disk",
-    after_help = "Examples:\n  source <(jit-secrets activate)                  # bash/zsh\n  jit-secrets activate --shell fish | source      # fish\n  jit-secrets run -- terraform plan               # one command, no shell\n  jit-secrets list                                # what is declared, no store contacted\n\nExit codes: 0 ok, 1 a secret or store failed, 2 usage or manifest error, 3 (verify) stale or overdue."
+    after_help = "Examples:\n  jit-secrets allow                               # once: trust this project's manifest\n  source <(jit-secrets activate --shell bash)     # bash (zsh: --shell zsh)\n  jit-secrets activate --shell fish | source      # fish\n  jit-secrets run -- terraform plan               # one command, no shell\n  jit-secrets list                                # what is declared, no store contacted\n\nExit codes: 0 ok, 1 a secret or store failed, 2 usage or manifest error, 3 (verify) stale or overdue."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -47,7 +47,7 @@ pub struct Global {
 pub enum Command {
     /// Print shell code that exports every secret (eval or source it)
     #[command(
-        after_help = "Examples:\n  source <(jit-secrets activate --shell bash)\n  eval \"$(jit-secrets activate --shell zsh)\"\n  jit-secrets activate --shell fish | source\n  jit-secrets activate --shell json | jq keys\n\nOn a terminal the values are masked; pipe the output, or pass --reveal, to see them.\nOn failure nothing is exported: stdout holds only `false`, so `eval` fails, and stderr says why."
+        after_help = "Examples:\n  source <(jit-secrets activate --shell bash)\n  eval \"$(jit-secrets activate --shell zsh)\"\n  jit-secrets activate --shell fish | source\n  eval \"`jit-secrets activate --shell tcsh`\"          # tcsh, csh\n  jit-secrets activate --shell nu | from json | load-env   # nushell\n  eval (jit-secrets activate --shell elvish | slurp)\n  jit-secrets activate --shell json | jq keys\n\nOn a terminal the values are masked; pipe the output, or pass --reveal, to see them.\nOn failure nothing is exported: stdout holds only `false`, so `eval` fails, and stderr says why."
     )]
     Activate(ActivateArgs),
     /// Run a command with the secrets in its environment (no shell involved)
@@ -122,7 +122,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct ActivateArgs {
-    /// The shell that will evaluate the output (default: the parent process, then $SHELL, then posix)
+    /// The shell that will evaluate the output (default: the parent process's executable when it is a
+    /// shell, else posix code, which is inert in every other shell; $SHELL is never used)
     #[arg(long, short = 's', value_enum)]
     pub shell: Option<Shell>,
     /// Print the real values even when stdout is a terminal
@@ -249,6 +250,11 @@ pub enum HookTarget {
     Bash,
     Zsh,
     Fish,
+    /// tcsh and csh (~/.tcshrc)
+    Tcsh,
+    /// nushell (config.nu)
+    Nu,
+    Elvish,
 }
 
 #[derive(Args, Debug)]

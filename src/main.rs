@@ -5,7 +5,14 @@ use jit_secrets::{cli, commands};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == jit_secrets::process::WATCHER_ARG)
+    {
+        jit_secrets::process::watcher_main();
+    }
     jit_secrets::process::harden_against_core_dumps();
+    jit_secrets::process::enable_watcher();
     // Before any other thread: the signal mask is inherited by every thread started later.
     jit_secrets::process::install_signal_handling();
     let cli = cli::Cli::parse();

@@ -70,72 +70,116 @@ fn write_case(sb: &Sandbox, vals: &[Vec<u8>]) -> Vec<String> {
     names
 }
 
-/// The renderers, by the `--shell` value that selects each (bash and zsh share posix's).
-const RENDERERS: &[&str] = &["posix", "fish", "json"];
+/// The renderers, by the `--shell` value that selects each (bash and zsh share posix's, csh
+/// tcsh's, nu json's).
+const RENDERERS: &[&str] = &["posix", "fish", "json", "tcsh", "elvish"];
 
 /// Each real shell: the renderer it reads, how it evaluates a file of our output (as its users
-/// do), and how it prints the variables back, NUL-terminated.
+/// do), how it evaluates another renderer's file (errors expected, commands never), and how it
+/// prints the variables back, NUL-terminated.
 struct RealShell {
     program: &'static str,
     renderer: &'static str,
     /// `{}`: the output file.
     eval_own: &'static str,
-    /// `{}`: a file of another renderer's output; errors are expected, commands are not.
-    eval_foreign: &'static str,
+    /// `{}`: a file of another renderer's output. `None`: each runs as a process of its own
+    /// (nushell parses a whole program before running any of it, and cannot eval a string).
+    eval_foreign: Option<&'static str>,
 }
+
+const POSIX_FOREIGN: &str = r#"( eval "$(cat {})" ) >/dev/null 2>&1"#;
 
 const SHELLS: &[RealShell] = &[
     RealShell {
         program: "bash",
         renderer: "posix",
         eval_own: r#"eval "$(cat {})""#,
-        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+        eval_foreign: Some(POSIX_FOREIGN),
     },
     RealShell {
         program: "zsh",
         renderer: "posix",
         eval_own: r#"eval "$(cat {})""#,
-        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+        eval_foreign: Some(POSIX_FOREIGN),
     },
     RealShell {
         program: "dash",
         renderer: "posix",
         eval_own: r#"eval "$(cat {})""#,
-        eval_foreign: r#"( eval "$(cat {})" ) >/dev/null 2>&1"#,
+        eval_foreign: Some(POSIX_FOREIGN),
     },
     RealShell {
         program: "fish",
         renderer: "fish",
         eval_own: "source {}",
-        eval_foreign: "fish --no-config -c 'source $argv[1]' {} >/dev/null 2>&1",
+        eval_foreign: Some("fish --no-config -c 'source $argv[1]' {} >/dev/null 2>&1"),
+    },
+    RealShell {
+        program: "tcsh",
+        renderer: "tcsh",
+        eval_own: r#"eval "`cat {}`""#,
+        eval_foreign: Some(r#"( eval "`cat {}`" ) >& /dev/null"#),
+    },
+    RealShell {
+        program: "elvish",
+        renderer: "elvish",
+        eval_own: "eval (slurp < {})",
+        eval_foreign: Some("try { eval (slurp < {}) > /dev/null 2> /dev/null } catch { }"),
+    },
+    RealShell {
+        program: "nu",
+        renderer: "json",
+        eval_own: "open --raw {} | from json | load-env",
+        eval_foreign: None,
     },
 ];
 
 impl RealShell {
     fn read_back(&self, names: &[String]) -> String {
-        let vars: Vec<String> = names
-            .iter()
-            .map(|n| {
-                if self.program == "fish" {
-                    format!("${n}")
-                } else {
-                    format!("\"${n}\"")
-                }
-            })
-            .collect();
-        format!("printf '%s\\0' {}", vars.join(" "))
+        let list =
+            |each: &dyn Fn(&String) -> String| names.iter().map(each).collect::<Vec<_>>().join(" ");
+        match self.program {
+            "fish" => format!("printf '%s\\0' {}", list(&|n| format!("${n}"))),
+            "elvish" => format!(
+                "for v [{}] {{ print $v\"\\x00\" }}",
+                list(&|n| format!("$E:{n}"))
+            ),
+            "nu" => format!(
+                "[{}] | each {{|v| $v + (char nul)}} | str join | print -n $in",
+                list(&|n| format!("$env.{n}"))
+            ),
+            _ => format!("printf '%s\\0' {}", list(&|n| format!("\"${n}\""))),
+        }
+    }
+
+    fn args(&self) -> &'static [&'static str] {
+        match self.program {
+            "fish" => &["--no-config", "-c"],
+            "tcsh" => &["-f", "-c"],
+            "elvish" => &["-norc", "-c"],
+            "nu" => &["--no-config-file", "-c"],
+            _ => &["-c"],
+        }
     }
 }
 
 /// Renders the case once per renderer into `out.<renderer>`; `None` where the renderer refuses
-/// the values (JSON and non-UTF-8), after checking it said why and printed nothing.
+/// the values (JSON: non-UTF-8; tcsh: a newline), after checking it said why, naming the secret,
+/// and printed nothing but the failure statement.
 fn render_all(sb: &Sandbox) -> Result<Vec<(&'static str, Option<String>)>, TestCaseError> {
     let mut files = Vec::new();
     for renderer in RENDERERS {
         let out = sb.jit_m(&["activate", "--shell", renderer]);
-        if *renderer == "json" && !out.status.success() {
-            prop_assert!(stderr(&out).contains("UTF-8"), "json: {}", stderr(&out));
-            prop_assert!(out.stdout.is_empty(), "json printed on failure");
+        if matches!(*renderer, "json" | "tcsh") && !out.status.success() {
+            let why = if *renderer == "json" {
+                "UTF-8"
+            } else {
+                "newline"
+            };
+            prop_assert!(stderr(&out).contains(why), "{}: {}", renderer, stderr(&out));
+            prop_assert!(stderr(&out).contains(": the value"), "names the secret");
+            let statement = if *renderer == "json" { "" } else { "false;\n" };
+            prop_assert_eq!(stdout(&out), statement, "{} printed on failure", renderer);
             files.push((*renderer, None));
             continue;
         }
@@ -156,7 +200,7 @@ fn run_shell(
     sb.command("timeout")
         .arg("30")
         .arg(require(shell.program))
-        .arg("-c")
+        .args(shell.args())
         .arg(script)
         .output()
         .map_err(|e| TestCaseError::fail(e.to_string()))
@@ -179,6 +223,7 @@ fn any_values_round_trip_in_their_shell_and_stay_inert_in_every_other() {
         failure_persistence: None,
         ..Config::default()
     });
+    let case_number = std::sync::atomic::AtomicUsize::new(0);
     runner
         .run(&values(), |vals| {
             let sb = Sandbox::new();
@@ -188,16 +233,50 @@ fn any_values_round_trip_in_their_shell_and_stay_inert_in_every_other() {
                 .iter()
                 .flat_map(|v| v.iter().copied().chain([0]))
                 .collect();
+            let case = case_number.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             for shell in SHELLS {
-                // Every other renderer's output first, then the shell's own, then read back.
+                let foreign = files
+                    .iter()
+                    .filter(|(renderer, _)| *renderer != shell.renderer)
+                    .filter_map(|(_, file)| file.as_ref());
                 let mut script = String::new();
-                for (renderer, file) in &files {
-                    if let (false, Some(file)) = (*renderer == shell.renderer, file) {
-                        script.push_str(&shell.eval_foreign.replace("{}", file));
-                        script.push('\n');
+                match shell.eval_foreign {
+                    Some(template) => {
+                        for file in foreign {
+                            script.push_str(&template.replace("{}", file));
+                            script.push('\n');
+                        }
                     }
+                    // One nushell process per file (~25 ms each): every fourth case, so the
+                    // suite stays within its time; the other shells check every case.
+                    None if case % 4 == 0 => {
+                        for file in foreign {
+                            let _ = sb
+                                .command("timeout")
+                                .args(["30", require(shell.program).to_str().unwrap()])
+                                .arg("--no-config-file")
+                                .arg(file)
+                                .output();
+                        }
+                    }
+                    None => {}
                 }
-                let own = format!("out.{}", shell.renderer);
+                let own = files
+                    .iter()
+                    .find(|(renderer, _)| *renderer == shell.renderer)
+                    .and_then(|(_, file)| file.clone());
+                let Some(own) = own else {
+                    // The renderer refused these values (checked in render_all): only the
+                    // foreign evaluations run.
+                    let out = run_shell(&sb, shell, &script)?;
+                    let _ = out;
+                    prop_assert!(
+                        !sb.path().join(MARKER).exists(),
+                        "{}: a value ran as a command (output of another renderer)",
+                        shell.program
+                    );
+                    continue;
+                };
                 script.push_str(&shell.eval_own.replace("{}", &own));
                 script.push('\n');
                 script.push_str(&shell.read_back(&names));

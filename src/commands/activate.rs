@@ -68,6 +68,9 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         let hint = match shell {
             Shell::Fish => "jit-secrets activate --shell fish | source",
             Shell::Json => "jit-secrets activate --shell json | your-program",
+            Shell::Tcsh | Shell::Csh => "eval \"`jit-secrets activate --shell tcsh`\"",
+            Shell::Nu => "jit-secrets activate --shell nu | from json | load-env",
+            Shell::Elvish => "eval (jit-secrets activate --shell elvish | slurp)",
             _ => "source <(jit-secrets activate)   # or: eval \"$(jit-secrets activate)\"",
         };
         eprintln!("jit-secrets: to load these into your shell run:  {hint}   (--reveal prints the values)");
@@ -100,7 +103,7 @@ fn detect_shell() -> Shell {
             Some(shell) => shell,
             None => {
                 eprintln!(
-                    "jit-secrets: warning: the parent process `{program}` is not a shell jit-secrets knows; printing POSIX code (pass --shell bash|zsh|fish|posix|json to choose)"
+                    "jit-secrets: warning: the parent process `{program}` is not a shell jit-secrets knows; printing POSIX code (pass --shell bash|zsh|fish|tcsh|nu|elvish|posix|json to choose)"
                 );
                 Shell::Posix
             }

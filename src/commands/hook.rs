@@ -13,6 +13,9 @@ pub fn snippet(target: HookTarget) -> &'static str {
         HookTarget::Bash => include_str!("../../hooks/bashrc.sh"),
         HookTarget::Zsh => include_str!("../../hooks/zshrc.zsh"),
         HookTarget::Fish => include_str!("../../hooks/config.fish"),
+        HookTarget::Tcsh => include_str!("../../hooks/tcshrc.csh"),
+        HookTarget::Nu => include_str!("../../hooks/config.nu"),
+        HookTarget::Elvish => include_str!("../../hooks/rc.elv"),
     }
 }
 

@@ -94,20 +94,9 @@ fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestE
     }
 }
 
-/// What the stores may consult. Called by every command that contacts a store, before any value
-/// is in memory: that is when the watcher that outlives us (and stops our store processes if we
-/// are killed) must be forked, so its copy of our memory holds no value. A manifest that needs
-/// no program (env:, file:, age:, keyring:) starts no watcher.
+/// What the stores may consult.
 pub fn context(global: &Global, manifest: &Manifest) -> Context {
     crate::process::allow_prompts(!global.no_prompt);
-    let runs_programs = manifest
-        .entries
-        .iter()
-        .flat_map(|e| &e.from)
-        .any(|r| crate::stores::store_for(r.store()).runs_programs());
-    if runs_programs {
-        crate::process::watcher_fd();
-    }
     Context::new(manifest.options.commands.clone(), global.no_prompt)
         .with_age_identity(manifest.options.identity.clone())
 }

@@ -50,10 +50,7 @@ pub fn resolve_target(
             Context::new(Default::default(), global.no_prompt)
         }
     };
-    if crate::stores::store_for(reference.store()).runs_programs() {
-        // Before the value to write is read into memory (see `commands::context`).
-        crate::process::watcher_fd();
-    }
+
     let timeout = entry
         .and_then(|e| e.timeout)
         .or(manifest.as_ref().map(|m| m.options.timeout))

@@ -6,8 +6,8 @@
 //!   command's failure statement on stdout and one line on stderr, and exits 128+signal. Each child
 //!   sits in its own process group (so a timeout can kill its grandchildren), which is also why
 //!   the terminal's Ctrl-C never reaches it: we must pass it on.
-//! - **Killed** (SIGKILL, the OOM killer): nothing of ours runs, so a watcher process forked
-//!   before any value is in memory holds the read end of a pipe. Each child writes its process
+//! - **Killed** (SIGKILL, the OOM killer): nothing of ours runs, so a watcher process (this
+//!   binary re-executed, started with the first store process) holds the read end of a pipe. Each child writes its process
 //!   group id into the pipe before it execs (so there is no moment when it runs unregistered);
 //!   we write the id negated once it is reaped. When the pipe reaches end-of-file — we are gone,
 //!   however — the watcher kills every group still registered. `PR_SET_PDEATHSIG` would not do:
@@ -243,8 +243,7 @@ pub fn forward_signals_to(pid: u32) {
     FORWARD_TO.store(pid as i32, Ordering::SeqCst);
 }
 
-/// The watcher's pipe, started at the first call: before any value is in memory when commands
-/// call it early (see `commands::context`), so the forked copy of our memory holds none.
+/// The watcher's pipe, started at the first call (the first store process).
 pub fn watcher_fd() -> Option<RawFd> {
     *WATCHER.get_or_init(start_watcher)
 }
@@ -262,122 +261,81 @@ pub(super) fn finished(pgid: u32) {
     }
 }
 
+/// The hidden argument that makes `jit-secrets` run as the watcher (see [`watcher_main`]).
+pub const WATCHER_ARG: &str = "__jit-secrets-watcher";
+
+/// Only the jit-secrets binary starts a watcher (it re-executes itself); a program using the
+/// library (a test) has no watcher mode to run.
+static WATCHER_ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Called by `main`: store processes started from here on are watched.
+pub fn enable_watcher() {
+    WATCHER_ENABLED.store(true, Ordering::SeqCst);
+}
+
+/// Starts the watcher: this same binary, re-executed with [`WATCHER_ARG`], reading the pipe on
+/// its stdin. A fresh program, not a fork: it holds no copy of our memory (no value), no
+/// descriptor of ours but the pipe, and costs nothing until the first store process starts.
 fn start_watcher() -> Option<RawFd> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: pipe writes two descriptors into our array.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    use std::os::fd::IntoRawFd;
+    if !WATCHER_ENABLED.load(Ordering::SeqCst) {
         return None;
     }
-    let (read_end, write_end) = (fds[0], fds[1]);
-    // SAFETY: after fork the child only makes async-signal-safe calls (close, open, dup2,
-    // read, killpg, nanosleep, _exit) on its own stack: safe even if other threads exist.
+    let exe = std::env::current_exe().ok()?;
+    // Both ends are close-on-exec: store processes never hold the write end (our exit, and only
+    // that, must end the watcher), and the watcher gets the read end as its stdin only.
+    let (read_end, write_end) = os_pipe::pipe().ok()?;
+    // The watcher keeps our blocked signal mask (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the
+    // terminal's Ctrl-C, sent to our whole process group, must not end it before us.
+    let spawned = std::process::Command::new(exe)
+        .arg(WATCHER_ARG)
+        .stdin(read_end)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    // Not waited for: it outlives us by design, and exits once it sees the pipe close.
+    spawned.ok().map(|_| write_end.into_raw_fd())
+}
+
+/// The watcher's whole life: collect process-group ids from stdin (4-byte records: positive
+/// registers, negative forgets) until end-of-file — jit-secrets has ended, however — then stop
+/// every group still registered: SIGTERM, then SIGKILL.
+pub fn watcher_main() -> ! {
+    let set = signal_set();
+    // SAFETY: ignores the signals a terminal sends the whole group; plain values.
     unsafe {
-        match libc::fork() {
-            -1 => {
-                libc::close(read_end);
-                libc::close(write_end);
-                None
-            }
-            0 => watch(read_end, write_end),
-            _ => {
-                libc::close(read_end);
-                // Programs we exec (and `run`'s command) must not hold it: our exit, and only
-                // that, ends the watcher.
-                libc::fcntl(write_end, libc::F_SETFD, libc::FD_CLOEXEC);
-                Some(write_end)
-            }
+        for s in HANDLED {
+            libc::signal(s, libc::SIG_IGN);
         }
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        #[cfg(target_os = "linux")]
+        libc::prctl(
+            libc::PR_SET_NAME,
+            c"jit-secrets-wd".as_ptr() as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
     }
-}
-
-/// The watcher's whole life: collect group ids until end-of-file, then kill what is left.
-unsafe fn watch(read_end: RawFd, write_end: RawFd) -> ! {
-    libc::close(write_end);
-    // Hold nothing of ours: a pipe end kept open here would keep a reader waiting for EOF
-    // (the shell reading `$(jit-secrets activate)`, or our reader of another child).
-    let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-    for fd in 0..3 {
-        if fd != read_end {
-            libc::dup2(null, fd);
-        }
-    }
-    let mut limit: libc::rlimit = std::mem::zeroed();
-    let max_fd = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-        (limit.rlim_cur as i64).clamp(256, 65536) as i32
-    } else {
-        4096
-    };
-    for fd in 3..max_fd {
-        if fd != read_end {
-            libc::close(fd);
-        }
-    }
-    #[cfg(target_os = "linux")]
-    libc::prctl(
-        libc::PR_SET_NAME,
-        c"jit-secrets-wd".as_ptr() as libc::c_ulong,
-        0,
-        0,
-        0,
-    );
-    let mut groups = [0i32; 1024];
-    let mut count = 0usize;
+    let mut groups: Vec<i32> = Vec::new();
+    let mut stdin = std::io::stdin().lock();
     let mut record = [0u8; 4];
-    let mut filled = 0usize;
-    loop {
-        let n = libc::read(read_end, record.as_mut_ptr().add(filled).cast(), 4 - filled);
-        if n == 0 {
-            break;
-        }
-        if n < 0 {
-            if *errno() == libc::EINTR {
-                continue;
-            }
-            break;
-        }
-        filled += n as usize;
-        if filled < 4 {
-            continue;
-        }
-        filled = 0;
+    while std::io::Read::read_exact(&mut stdin, &mut record).is_ok() {
         let id = i32::from_ne_bytes(record);
-        if id > 0 && count < groups.len() {
-            groups[count] = id;
-            count += 1;
+        if id > 0 {
+            groups.push(id);
         } else if id < 0 {
-            if let Some(i) = groups[..count].iter().position(|&g| g == -id) {
-                groups[i] = groups[count - 1];
-                count -= 1;
-            }
+            groups.retain(|&g| g != -id);
         }
     }
-    for &g in &groups[..count] {
-        libc::killpg(g, libc::SIGTERM);
+    for &g in &groups {
+        kill_group(g as u32, libc::SIGTERM);
     }
-    if count > 0 {
-        let pause = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 300_000_000,
-        };
-        libc::nanosleep(&pause, std::ptr::null_mut());
-        for &g in &groups[..count] {
-            libc::killpg(g, libc::SIGKILL);
+    if !groups.is_empty() {
+        std::thread::sleep(Duration::from_millis(300));
+        for &g in &groups {
+            kill_group(g as u32, libc::SIGKILL);
         }
     }
-    libc::_exit(0)
-}
-
-#[cfg(target_os = "linux")]
-unsafe fn errno() -> *mut libc::c_int {
-    libc::__errno_location()
-}
-
-#[cfg(target_os = "macos")]
-unsafe fn errno() -> *mut libc::c_int {
-    libc::__error()
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-unsafe fn errno() -> *mut libc::c_int {
-    libc::__errno_location()
+    std::process::exit(0)
 }

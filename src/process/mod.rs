@@ -11,8 +11,9 @@ mod guard;
 mod terminal;
 
 pub use guard::{
-    forward_signals_to, install_signal_handling, on_interrupt_print, output,
+    enable_watcher, forward_signals_to, install_signal_handling, on_interrupt_print, output,
     restore_terminal_on_interrupt, terminal_restored, wait_if_interrupted, watcher_fd,
+    watcher_main, WATCHER_ARG,
 };
 pub use terminal::allow_prompts;
 

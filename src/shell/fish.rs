@@ -20,12 +20,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn renders_global_exports_with_backslashes_outside_the_quotes() {
+    fn renders_global_exports_quoted_as_for_posix() {
         let mut o = Out::with_capacity(0);
-        render_into(&mut o, &[("A", b"1"), ("B", b"a\\'")]);
+        render_into(&mut o, &[("A", b"1"), ("B", br"a\'")]);
         assert_eq!(
             o.into_vec(),
-            b"set --global --export A '1'\nset --global --export B 'a'\\\\''\\'''\n"
+            br#"set --global --export A '1'
+set --global --export B 'a'"\\'"
+"#
         );
     }
 }

@@ -2,8 +2,10 @@
 //! un-wiped copy of a value is made. JSON strings are Unicode, so a non-UTF-8 value is an error
 //! naming the secret rather than a silently altered value.
 //!
-//! `$`, `` ` `` and `!` are written as `\u` escapes: every JSON reader decodes them back, and a
-//! shell handed this output by mistake finds nothing inside the double quotes to expand or run.
+//! `$`, `` ` ``, `!`, `"` and `\` are written as `\u` escapes: every JSON reader decodes them
+//! back, and a shell handed this output by mistake finds nothing inside the double quotes to
+//! expand or run, and no `\"` to misread (csh's double quotes take `\` literally, so `"\"` would
+//! end a string there early and let the rest run).
 
 use super::{Out, RenderError};
 
@@ -11,8 +13,8 @@ fn push_string(out: &mut Out, text: &str) {
     out.push(b'"');
     for c in text.chars() {
         match c {
-            '"' => out.extend(b"\\\""),
-            '\\' => out.extend(b"\\\\"),
+            '"' => out.extend(b"\\u0022"),
+            '\\' => out.extend(b"\\u005c"),
             '\n' => out.extend(b"\\n"),
             '\r' => out.extend(b"\\r"),
             '\t' => out.extend(b"\\t"),
@@ -64,7 +66,10 @@ mod tests {
 
     #[test]
     fn renders_an_object_and_rejects_non_utf8() {
-        assert_eq!(render(&[("A", b"x\"y")]).unwrap(), b"{\"A\":\"x\\\"y\"}\n");
+        assert_eq!(
+            render(&[("A", b"x\"y\\")]).unwrap(),
+            b"{\"A\":\"x\\u0022y\\u005c\"}\n"
+        );
         assert_eq!(
             render(&[("A", b"$(x)`y`!")]).unwrap(),
             b"{\"A\":\"\\u0024(x)\\u0060y\\u0060\\u0021\"}\n"

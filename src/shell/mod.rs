@@ -1,9 +1,12 @@
 //! Renderers: (name, bytes) pairs → text a shell evaluates. Pure functions; they know nothing of
 //! stores or manifests. One escaper per shell, as quoting rules differ (fish is not POSIX).
 
+mod elvish;
 mod fish;
 mod json;
+mod nu;
 mod posix;
+mod tcsh;
 
 use crate::secret::extend_wiping;
 use std::fmt;
@@ -61,6 +64,14 @@ pub enum Shell {
     Posix,
     /// One JSON object `{"NAME": "value"}` for programs, not shells.
     Json,
+    /// tcsh: `setenv NAME '…';` for `eval "`…`"`.
+    Tcsh,
+    /// csh: the same as tcsh.
+    Csh,
+    /// nushell: a JSON record for `from json | load-env`.
+    Nu,
+    /// elvish: `set-env NAME '…'` for `eval (… | slurp)`.
+    Elvish,
 }
 
 impl Shell {
@@ -82,6 +93,10 @@ impl Shell {
             "sh" | "dash" | "ash" | "ksh" | "mksh" | "ksh93" | "busybox" | "yash" | "posh" => {
                 Some(Shell::Posix)
             }
+            "tcsh" => Some(Shell::Tcsh),
+            "csh" | "bsd-csh" => Some(Shell::Csh),
+            "nu" | "nushell" => Some(Shell::Nu),
+            "elvish" => Some(Shell::Elvish),
             _ => None,
         }
     }
@@ -93,6 +108,10 @@ impl Shell {
             Shell::Fish => "fish",
             Shell::Posix => "posix",
             Shell::Json => "json",
+            Shell::Tcsh => "tcsh",
+            Shell::Csh => "csh",
+            Shell::Nu => "nu",
+            Shell::Elvish => "elvish",
         }
     }
 }
@@ -105,8 +124,14 @@ impl fmt::Display for Shell {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    #[error("{name}: the value is not valid UTF-8, which JSON cannot carry; use --shell bash|zsh|fish|posix")]
+    #[error("{name}: the value is not valid UTF-8, which JSON (and nushell) cannot carry; use --shell bash|zsh|fish|posix|elvish")]
     NotUtf8 { name: String },
+    #[error("{name}: the value has {what}, which {shell} cannot hold; use --shell bash|zsh|fish|posix|elvish")]
+    CannotHold {
+        name: String,
+        shell: &'static str,
+        what: &'static str,
+    },
 }
 
 /// The code that exports every pair, in one buffer that is wiped when dropped.
@@ -116,6 +141,9 @@ pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>
         Shell::Bash | Shell::Zsh | Shell::Posix => posix::render_into(&mut out, pairs),
         Shell::Fish => fish::render_into(&mut out, pairs),
         Shell::Json => json::render_into(&mut out, pairs)?,
+        Shell::Tcsh | Shell::Csh => tcsh::render_into(&mut out, pairs)?,
+        Shell::Nu => nu::render_into(&mut out, pairs)?,
+        Shell::Elvish => elvish::render_into(&mut out, pairs),
     }
     Ok(out.into_zeroizing())
 }
@@ -125,7 +153,11 @@ pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>
 /// which no JSON reader accepts.
 pub fn failure_statement(shell: Shell) -> &'static str {
     match shell {
-        Shell::Json => "",
+        // Nothing: no JSON reader accepts it, and nushell's `load-env` of nothing fails.
+        Shell::Json | Shell::Nu => "",
+        // `false` is /bin/false in tcsh, not a builtin: `eval` still ends with status 1.
+        Shell::Tcsh | Shell::Csh => "false;\n",
+        Shell::Elvish => "fail 'jit-secrets: nothing exported (see the errors above)'\n",
         _ => "false\n",
     }
 }
@@ -133,7 +165,7 @@ pub fn failure_statement(shell: Shell) -> &'static str {
 /// A comment line in the shell's syntax (for the masked, human-facing view).
 pub fn comment(shell: Shell, text: &str) -> String {
     match shell {
-        Shell::Json => String::new(),
+        Shell::Json | Shell::Nu => String::new(),
         _ => text.lines().map(|l| format!("# {l}\n")).collect(),
     }
 }
@@ -154,5 +186,12 @@ mod tests {
             Some(Shell::Zsh)
         );
         assert_eq!(Shell::from_program_name("deploy.sh"), None);
+        assert_eq!(Shell::from_program_name("/usr/bin/tcsh"), Some(Shell::Tcsh));
+        assert_eq!(Shell::from_program_name("/bin/bsd-csh"), Some(Shell::Csh));
+        assert_eq!(Shell::from_program_name("nu"), Some(Shell::Nu));
+        assert_eq!(
+            Shell::from_program_name("/usr/bin/elvish"),
+            Some(Shell::Elvish)
+        );
     }
 }

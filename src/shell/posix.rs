@@ -1,24 +1,89 @@
-//! bash, zsh, dash, sh: `export NAME='…'`.
+//! bash, zsh, dash, sh: `export NAME=…`, the value written as single-quoted runs of ordinary
+//! bytes and double-quoted runs of the two bytes that are not ordinary, `'` and `\` (inside the
+//! double quotes `\` is written `\\`): `it's` becomes `'it'"'"'s'`.
 //!
-//! Inside single quotes nothing is special in a POSIX shell but `'` itself, which becomes `'\''`
-//! (close, escaped quote, reopen). A backslash is also written outside the quotes, as `'\\'`:
-//! POSIX does not need it, but fish reads `\'` and `\\` as escapes *inside* single quotes, and a
-//! value ending in `\` would then swallow the closing quote and let the next value's text run as
-//! code. With no backslash ever inside the quotes, bash, zsh, dash and fish split this output
-//! into exactly the same words, so it is exact in every POSIX shell and inert anywhere else.
+//! Exact in every POSIX shell (inside single quotes nothing is special; inside double quotes
+//! `\\` is one backslash and `'` is plain). The form is chosen for the shells that might read it
+//! by mistake: no backslash ever stands inside single quotes (fish reads `\'` there as an
+//! escape), and no two single quotes are ever adjacent (elvish reads `''` inside single quotes
+//! as a quote). So bash, zsh, dash, fish, elvish, tcsh and nushell all split it into the same
+//! words, and it is inert in every one of them. (`'\''`, the usual POSIX idiom, let a value run
+//! as code in elvish.)
 
 use super::Out;
 
-pub fn quote_into(out: &mut Out, value: &[u8]) {
-    out.push(b'\'');
-    for &b in value {
+#[derive(Clone, Copy, PartialEq)]
+enum Run {
+    Outside,
+    Single,
+    Double,
+}
+
+fn switch(out: &mut Out, from: &mut Run, to: Run) {
+    if *from == to {
+        return;
+    }
+    match *from {
+        Run::Single => out.push(b'\''),
+        Run::Double => out.push(b'"'),
+        Run::Outside => {}
+    }
+    match to {
+        Run::Single => out.push(b'\''),
+        Run::Double => out.push(b'"'),
+        Run::Outside => {}
+    }
+    *from = to;
+}
+
+fn emit(out: &mut Out, run: &mut Run, bytes: &[u8], valid_utf8: bool) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
         match b {
-            b'\'' => out.extend(b"'\\''"),
-            b'\\' => out.extend(b"'\\\\'"),
-            _ => out.push(b),
+            b'\'' => {
+                switch(out, run, Run::Double);
+                out.push(b'\'');
+            }
+            b'\\' => {
+                switch(out, run, Run::Double);
+                out.extend(b"\\\\");
+            }
+            _ if !valid_utf8 => {
+                switch(out, run, Run::Double);
+                out.extend(b"\\x");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 15) as usize]);
+            }
+            _ => {
+                switch(out, run, Run::Single);
+                out.push(b);
+            }
         }
     }
-    out.push(b'\'');
+}
+
+/// Writes `value` as alternating `'…'` runs (bytes other than `'` and `\`) and `"…"` runs (`'`,
+/// and `\` as `\\`; with `hex_invalid`, bytes that are not UTF-8 as `\xHH`, which elvish turns
+/// back into the byte). Never an empty run, except `''` for the empty value.
+pub(super) fn quote_runs_into(out: &mut Out, value: &[u8], hex_invalid: bool) {
+    if value.is_empty() {
+        out.extend(b"''");
+        return;
+    }
+    let mut run = Run::Outside;
+    if hex_invalid {
+        for chunk in value.utf8_chunks() {
+            emit(out, &mut run, chunk.valid().as_bytes(), true);
+            emit(out, &mut run, chunk.invalid(), false);
+        }
+    } else {
+        emit(out, &mut run, value, true);
+    }
+    switch(out, &mut run, Run::Outside);
+}
+
+pub fn quote_into(out: &mut Out, value: &[u8]) {
+    quote_runs_into(out, value, false);
 }
 
 pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) {
@@ -42,9 +107,10 @@ mod tests {
     }
 
     #[test]
-    fn quotes_single_quotes_and_moves_backslashes_out_of_the_quotes() {
-        assert_eq!(quote(b"a'b"), b"'a'\\''b'");
-        assert_eq!(quote(b"$(x) `y` \\"), b"'$(x) `y` '\\\\''");
+    fn single_quoted_runs_and_double_quoted_quotes_and_backslashes() {
+        assert_eq!(quote(br"a'b"), br#"'a'"'"'b'"#);
+        assert_eq!(quote(br"$(x) `y` \"), br#"'$(x) `y` '"\\""#);
+        assert_eq!(quote(br"''\x"), br#""''\\"'x'"#);
         assert_eq!(quote(b""), b"''");
     }
 

@@ -211,10 +211,6 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
 }
 
 impl Store for Age {
-    fn runs_programs(&self) -> bool {
-        false
-    }
-
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
     fn may_prompt(&self) -> bool {
         true

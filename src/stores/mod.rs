@@ -187,12 +187,6 @@ pub trait Store: Sync {
         &[]
     }
 
-    /// Starts other programs (a CLI), as opposed to answering from inside this process (an
-    /// environment variable, a file, age, the keyring over D-Bus).
-    fn runs_programs(&self) -> bool {
-        !self.is_instant()
-    }
-
     /// May ask the person something (gpg's pinentry, a keyring unlock, 1Password's biometric
     /// prompt, a passphrase). Such a store's first call runs alone; once it has succeeded (the
     /// agent is unlocked, the prompt answered) the rest run in parallel like any store's, and if

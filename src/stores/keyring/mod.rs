@@ -79,10 +79,6 @@ impl Store for Keyring {
         &["DBUS_SESSION_BUS_ADDRESS", "USER"]
     }
 
-    fn runs_programs(&self) -> bool {
-        false
-    }
-
     fn batch_key(&self, _reference: &Reference) -> String {
         String::new()
     }
