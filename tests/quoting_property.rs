@@ -249,7 +249,7 @@ fn any_values_round_trip_in_their_shell_and_stay_inert_in_every_other() {
                     }
                     // One nushell process per file (~25 ms each): every fourth case, so the
                     // suite stays within its time; the other shells check every case.
-                    None if case % 4 == 0 => {
+                    None if case.is_multiple_of(4) => {
                         for file in foreign {
                             let _ = sb
                                 .command("timeout")
