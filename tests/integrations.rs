@@ -58,6 +58,18 @@ fn flox_profile_snippets_run_in_their_own_shells() {
         assert_code(&out, 0);
         assert_eq!(stdout(&out), "it's a \\ value", "{shell}: {}", stderr(&out));
     }
+    // Flox's fifth [profile] key: tcsh.
+    let snippet = doc["profile"]["tcsh"].as_str().unwrap();
+    let script = sb.write("profile.csh", format!("{snippet}\nprintenv V\n"));
+    let out = sb
+        .command(require("tcsh"))
+        .arg("-f")
+        .arg(&script)
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "it's a \\ value\n", "tcsh: {}", stderr(&out));
 }
 
 #[test]
@@ -162,6 +174,58 @@ fn rc_snippets_define_a_secrets_function_in_each_shell() {
         assert_code(&out, 0);
         assert_eq!(stdout(&out), "it's a \\ value", "{shell}: {}", stderr(&out));
     }
+    // tcsh (an alias), nushell (`def --env`), elvish (`fn`): each loads the snippet its users
+    // put in their rc file, runs `secrets`, and prints V from its own environment.
+    let hooks = repo_root().join("hooks");
+    for (shell, args, script) in [
+        (
+            "tcsh",
+            &["-f"][..],
+            // A file: tcsh expands aliases per line, so `source` and `secrets` need two lines.
+            sb.write(
+                "rc-test.csh",
+                format!(
+                    "source '{}'\nsecrets\nprintenv V\n",
+                    hooks.join("tcshrc.csh").display()
+                ),
+            )
+            .display()
+            .to_string(),
+        ),
+        (
+            "nu",
+            &["--no-config-file", "-c"][..],
+            format!(
+                "source '{}'; secrets; print -n $\"($env.V)\\n\"",
+                hooks.join("config.nu").display()
+            ),
+        ),
+        (
+            "elvish",
+            &["-norc", "-c"][..],
+            format!(
+                // In one eval: a `fn` defined by an eval is visible only inside it (in an rc
+                // file it is simply defined).
+                "eval (slurp < '{}')\"\nsecrets\necho $E:V\"",
+                hooks.join("rc.elv").display()
+            ),
+        ),
+    ] {
+        let out = sb
+            .command(require(shell))
+            .args(args)
+            .arg(&script)
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        assert_eq!(
+            stdout(&out),
+            "it's a \\ value\n",
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
@@ -236,6 +300,9 @@ fn hook_command_prints_each_snippet_and_the_snippets_lint_clean() {
         ("bash", "bashrc.sh"),
         ("zsh", "zshrc.zsh"),
         ("fish", "config.fish"),
+        ("tcsh", "tcshrc.csh"),
+        ("nu", "config.nu"),
+        ("elvish", "rc.elv"),
     ] {
         let out = sb.jit(&["hook", target]);
         assert_code(&out, 0);
@@ -266,6 +333,27 @@ fn hook_command_prints_each_snippet_and_the_snippets_lint_clean() {
         .output()
         .unwrap();
     assert!(out.status.success(), "zsh -n: {}", stderr(&out));
+    // nushell and elvish parse their snippets without running them.
+    let out = Command::new(require("nu"))
+        .args(["--no-config-file", "--ide-check", "10"])
+        .arg(repo_root().join("hooks/config.nu"))
+        .output()
+        .unwrap();
+    assert!(
+        !stdout(&out).contains("\"severity\":\"Error\""),
+        "nu --ide-check: {}",
+        stdout(&out)
+    );
+    let out = Command::new(require("elvish"))
+        .args(["-norc", "-compileonly"])
+        .arg(repo_root().join("hooks/rc.elv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "elvish -compileonly: {}",
+        stderr(&out)
+    );
 }
 
 #[test]

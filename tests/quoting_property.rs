@@ -346,6 +346,14 @@ fn generated_code_lints_clean() {
                 .output()
                 .unwrap();
             prop_assert!(lint.status.success(), "fish: {}", stderr(&lint));
+            let out = sb.jit_m(&["activate", "--shell", "elvish"]);
+            let file = sb.write("out.elv", &out.stdout);
+            let lint = std::process::Command::new(require("elvish"))
+                .args(["-norc", "-compileonly"])
+                .arg(&file)
+                .output()
+                .unwrap();
+            prop_assert!(lint.status.success(), "elvish: {}", stderr(&lint));
             Ok(())
         })
         .unwrap();

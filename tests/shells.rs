@@ -307,3 +307,245 @@ fn a_bash_script_run_by_a_fish_user_gets_code_bash_reads_exactly() {
         "the value ran as code in bash"
     );
 }
+
+// ---------------------------------------------------------------- tcsh, nushell, elvish
+
+/// The hostile values a shell can hold, with those it cannot (`refused`) checked to be refused.
+fn manifest_without(sb: &Sandbox, refused: impl Fn(&[u8]) -> bool) -> Vec<(&'static str, Vec<u8>)> {
+    let values: Vec<_> = hostile_values()
+        .into_iter()
+        .filter(|(_, v)| !refused(v))
+        .collect();
+    let mut m = String::from("[secrets]\n");
+    for (name, value) in &values {
+        sb.write(&format!("values/{name}"), value);
+        m.push_str(&format!(
+            "{name} = {{ from = \"file:values/{name}\", trim = false }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    values
+}
+
+fn run_in(sb: &Sandbox, shell: &str, args: &[&str], script: &str) -> std::process::Output {
+    sb.command(require(shell))
+        .args(args)
+        .arg(script)
+        .env("JIT", BIN)
+        .env("DUMP", DUMP)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap()
+}
+
+fn assert_exact(shell: &str, out: &std::process::Output, values: &[(&str, Vec<u8>)]) {
+    assert_code(out, 0);
+    let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
+    for (i, (name, v)) in values.iter().enumerate() {
+        assert_eq!(
+            parts.get(i).copied(),
+            Some(v.as_slice()),
+            "{shell}: {name} did not round-trip"
+        );
+    }
+    assert!(
+        !std::path::Path::new("/tmp/pwned").exists(),
+        "a value was executed"
+    );
+}
+
+#[test]
+fn tcsh_eval_source_and_interactive_round_trip_hostile_values() {
+    let sb = Sandbox::new();
+    let values = manifest_without(&sb, |v| v.contains(&b'\n'));
+    let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    let dump = sb.write("dump.py", DUMP);
+    let dump_line = format!("python3 {} {}", dump.display(), names.join(" "));
+    // eval "`…`", as in ~/.tcshrc and Flox's [profile] tcsh key.
+    let out = run_in(
+        &sb,
+        "tcsh",
+        &["-f", "-c"],
+        &format!("eval \"`$JIT --manifest $M activate --shell tcsh`\"; {dump_line}"),
+    );
+    assert_exact("tcsh eval", &out, &values);
+    // source of the output saved to a file.
+    let snippet = sb.jit_m(&["activate", "--shell", "tcsh"]);
+    let file = sb.write("out.csh", &snippet.stdout);
+    let out = run_in(
+        &sb,
+        "tcsh",
+        &["-f", "-c"],
+        &format!("source {}; {dump_line}", file.display()),
+    );
+    assert_exact("tcsh source", &out, &values);
+    // Interactive (history substitution on), on a pseudo-terminal.
+    let script = sb.write(
+        "interactive.csh",
+        format!("eval \"`$JIT --manifest $M activate --shell tcsh`\"\nsource {}\n{dump_line} > dumped\n", file.display()),
+    );
+    let driven = sb
+        .command("python3")
+        .arg(repo_root().join("tests/support/on_a_terminal.py"))
+        .arg("[]")
+        .args(["--", require("tcsh").to_str().unwrap(), "-f", "-i", "-c"])
+        .arg(format!("source {}", script.display()))
+        .env("JIT", BIN)
+        .env("M", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&driven.stdout).unwrap();
+    assert_eq!(r["status"], 0, "{r}");
+    let dumped = std::fs::read(sb.path().join("dumped")).unwrap();
+    assert_exact(
+        "tcsh interactive",
+        &std::process::Output {
+            status: driven.status,
+            stdout: dumped,
+            stderr: Vec::new(),
+        },
+        &values,
+    );
+    // A newline cannot reach tcsh through eval: refused, naming the secret.
+    let sb = Sandbox::new();
+    sb.write("v", "two\nlines");
+    sb.manifest("[secrets]\nMULTI = \"file:v\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "csh"]);
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "false;\n");
+    assert!(
+        stderr(&out).contains("MULTI") && stderr(&out).contains("newline"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn nushell_load_env_round_trips_hostile_values_and_refuses_non_utf8() {
+    let sb = Sandbox::new();
+    let values = manifest_without(&sb, |v| std::str::from_utf8(v).is_err());
+    let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    let dump = sb.write("dump.py", DUMP);
+    let out = run_in(
+        &sb,
+        "nu",
+        &["--no-config-file", "-c"],
+        &format!(
+            "^$env.JIT --manifest $env.M activate --shell nu | from json | load-env; ^python3 {} {}",
+            dump.display(),
+            names.join(" ")
+        ),
+    );
+    assert_exact("nu", &out, &values);
+    sb.write("bad", b"caf\xe9");
+    sb.manifest("[secrets]\nRAW = \"file:bad\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "nu"]);
+    assert_code(&out, 1);
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("RAW") && stderr(&out).contains("UTF-8"));
+}
+
+#[test]
+fn elvish_eval_round_trips_hostile_values_non_utf8_included() {
+    let sb = Sandbox::new();
+    let mut values = manifest_without(&sb, |_| false);
+    sb.write("values/RAW", b"caf\xe9 \xff\xfe end");
+    let mut m = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
+    m.push_str("RAW = { from = \"file:values/RAW\", trim = false }\n");
+    sb.manifest(&m);
+    values.push(("RAW", b"caf\xe9 \xff\xfe end".to_vec()));
+    let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    let dump = sb.write("dump.py", DUMP);
+    let out = run_in(
+        &sb,
+        "elvish",
+        &["-norc", "-c"],
+        &format!(
+            "eval ($E:JIT --manifest $E:M activate --shell elvish | slurp); python3 {} {}",
+            dump.display(),
+            names.join(" ")
+        ),
+    );
+    assert_exact("elvish", &out, &values);
+}
+
+#[test]
+fn every_shells_failure_statement_stops_its_evaluation() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nGONE = \"env:JIT_TEST_NEVER_SET\"\n");
+    for (shell, args, script) in [
+        (
+            "bash",
+            &["-c"][..],
+            r#"eval "$("$JIT" --manifest "$M" activate --shell bash)" && echo after"#,
+        ),
+        (
+            "fish",
+            &["-c"][..],
+            r#"$JIT --manifest $M activate --shell fish | source; and echo after"#,
+        ),
+        (
+            "tcsh",
+            &["-f", "-c"][..],
+            r#"eval "`$JIT --manifest $M activate --shell tcsh`" && echo after"#,
+        ),
+        (
+            "nu",
+            &["--no-config-file", "-c"][..],
+            "^$env.JIT --manifest $env.M activate --shell nu | from json | load-env; print after",
+        ),
+        (
+            "elvish",
+            &["-norc", "-c"][..],
+            "eval ($E:JIT --manifest $E:M activate --shell elvish | slurp); echo after",
+        ),
+    ] {
+        let out = run_in(&sb, shell, args, script);
+        assert!(
+            !stdout(&out).contains("after"),
+            "{shell} went on: {}",
+            stdout(&out)
+        );
+        assert!(!out.status.success(), "{shell} succeeded");
+        assert!(
+            stderr(&out).contains("GONE: not found"),
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn the_default_shell_is_detected_in_tcsh_nushell_and_elvish() {
+    let sb = Sandbox::new();
+    detect_manifest(&sb);
+    for (shell, args, script, want) in [
+        (
+            "tcsh",
+            &["-f", "-c"][..],
+            "eval \"`$JIT --manifest $M activate`\"; printenv V",
+            "back\\slash'quote\n",
+        ),
+        (
+            "nu",
+            &["--no-config-file", "-c"][..],
+            "^$env.JIT --manifest $env.M activate | from json | load-env; print -n $env.V",
+            "back\\slash'quote",
+        ),
+        (
+            "elvish",
+            &["-norc", "-c"][..],
+            "eval ($E:JIT --manifest $E:M activate | slurp); print $E:V",
+            "back\\slash'quote",
+        ),
+    ] {
+        let out = run_in(&sb, shell, args, script);
+        assert_code(&out, 0);
+        assert_eq!(stdout(&out), want, "{shell}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("warning"),
+            "{shell}: {}",
+            stderr(&out)
+        );
+    }
+}
