@@ -1,7 +1,7 @@
 //! No store process outlives us, however we end.
 //!
-//! - **Interrupted** (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the signals are blocked in every thread
-//!   and taken by one thread with `sigwaitinfo`. It stops every running child's process group
+//! - **Interrupted** (SIGINT, SIGTERM, SIGHUP, SIGQUIT): a handler passes each signal to one
+//!   thread through a pipe. It stops every running child's process group
 //!   (SIGTERM, then SIGKILL after a grace of at most a second), waits for them, prints only the
 //!   command's failure statement on stdout and one line on stderr, and exits 128+signal. Each child
 //!   sits in its own process group (so a timeout can kill its grandchildren), which is also why
@@ -50,73 +50,81 @@ fn signal_set() -> libc::sigset_t {
     }
 }
 
-/// Called first in `main`, before any other thread exists (threads inherit the mask). A blocked
-/// mask is inherited across exec too, so every program we start unblocks them first
-/// ([`unblock_signals`]).
-pub fn install_signal_handling() {
-    let set = signal_set();
-    // SAFETY: blocks the signals in this (the only) thread; the waiting thread takes them.
+/// The write end of the pipe the signal handler writes to (-1 until installed).
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+/// The handler: async-signal-safe, it only writes one byte — the signal number, with the high bit
+/// set when a process sent it with kill(2) rather than the terminal sending it to the whole
+/// foreground process group (which the program `run --mask` supervises has then received too).
+extern "C" fn on_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let from_a_process = unsafe { !info.is_null() && (*info).si_code <= 0 };
+    // macOS: the sender is not told apart, so a signal is always passed on.
+    #[cfg(not(target_os = "linux"))]
+    let from_a_process = {
+        let _ = info;
+        true
+    };
+    let byte = (signal as u8 & 0x7f) | if from_a_process { 0x80 } else { 0 };
+    let fd = SIGNAL_PIPE.load(Ordering::Relaxed);
+    // SAFETY: write(2) is async-signal-safe; a full pipe just drops the byte.
     unsafe {
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::write(fd, (&byte as *const u8).cast(), 1);
     }
+}
+
+/// Called first in `main`. A handler (not a blocked mask: programs we start inherit a mask, and
+/// blocking would keep `posix_spawn` from being used) turns each of SIGINT, SIGTERM, SIGHUP and
+/// SIGQUIT into a byte on a pipe; one thread reads them and acts. Programs we exec start with
+/// every signal at its default, as exec resets handled signals.
+pub fn install_signal_handling() {
+    let Ok((reader, writer)) = os_pipe::pipe() else {
+        return;
+    };
+    use std::os::fd::IntoRawFd;
+    let write_fd = writer.into_raw_fd();
+    // SAFETY: fcntl on our own descriptor.
+    unsafe {
+        let flags = libc::fcntl(write_fd, libc::F_GETFL);
+        libc::fcntl(write_fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    SIGNAL_PIPE.store(write_fd, Ordering::SeqCst);
     let spawned = std::thread::Builder::new()
         .name("signals".into())
         .stack_size(64 * 1024)
-        .spawn(move || loop {
-            let Some((signal, sent_by_a_process)) = wait_for_signal(&set) else {
-                continue;
-            };
-            let child = FORWARD_TO.load(Ordering::SeqCst);
-            if child > 0 {
-                if sent_by_a_process {
-                    // SAFETY: kill takes plain values.
-                    unsafe {
-                        libc::kill(child, signal);
+        .spawn(move || {
+            let mut reader = reader;
+            let mut byte = [0u8; 1];
+            while std::io::Read::read_exact(&mut reader, &mut byte).is_ok() {
+                let signal = libc::c_int::from(byte[0] & 0x7f);
+                let child = FORWARD_TO.load(Ordering::SeqCst);
+                if child > 0 {
+                    if byte[0] & 0x80 != 0 {
+                        // SAFETY: kill takes plain values.
+                        unsafe {
+                            libc::kill(child, signal);
+                        }
                     }
+                    continue;
                 }
-                continue;
+                interrupted(signal);
             }
-            interrupted(signal);
         });
     if spawned.is_err() {
-        // No thread: let the signals act as they would have (the watcher still cleans up).
-        // SAFETY: unblocks what we blocked above.
+        // No thread to act: leave the signals at their defaults (the watcher still cleans up).
+        return;
+    }
+    for s in HANDLED {
+        // SAFETY: installs an async-signal-safe handler; the struct is fully initialised.
         unsafe {
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_signal as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(s, &action, std::ptr::null_mut());
         }
     }
-}
-
-/// Gives a program we are about to exec the signal mask it would have had without us. Called
-/// between fork and exec (or right before `run`'s exec): async-signal-safe.
-pub fn unblock_signals() {
-    let set = signal_set();
-    // SAFETY: sigprocmask is async-signal-safe and takes a set we own.
-    unsafe {
-        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-    }
-}
-
-/// Waits for one of the blocked signals; also says whether a process sent it with kill(2), as
-/// opposed to the terminal sending it to the whole foreground process group (which the program
-/// `run --mask` supervises has then received already).
-#[cfg(target_os = "linux")]
-fn wait_for_signal(set: &libc::sigset_t) -> Option<(libc::c_int, bool)> {
-    // SAFETY: sigwaitinfo fills `info` for one of the blocked signals in `set`.
-    let (signal, info) = unsafe {
-        let mut info: libc::siginfo_t = std::mem::zeroed();
-        (libc::sigwaitinfo(set, &mut info), info)
-    };
-    (signal > 0).then_some((signal, info.si_code <= 0))
-}
-
-/// macOS has no sigwaitinfo: the sender is unknown, so a signal is always passed on.
-#[cfg(not(target_os = "linux"))]
-fn wait_for_signal(set: &libc::sigset_t) -> Option<(libc::c_int, bool)> {
-    let mut signal: libc::c_int = 0;
-    // SAFETY: sigwait stores one of the blocked signals in `signal`.
-    let rc = unsafe { libc::sigwait(set, &mut signal) };
-    (rc == 0 && signal > 0).then_some((signal, true))
 }
 
 fn signal_name(signal: libc::c_int) -> &'static str {
@@ -248,9 +256,15 @@ pub fn watcher_fd() -> Option<RawFd> {
     *WATCHER.get_or_init(start_watcher)
 }
 
-/// A child (`pgid`) was started and registered itself with the watcher before exec.
+/// A child (`pgid`) was started: the signal thread and the watcher now know it. (Registered
+/// from here, just after the spawn: `posix_spawn`, which needs no code between fork and exec,
+/// is much faster with many threads than a fork. A SIGKILL in the microseconds between spawn and
+/// this write is the one moment a child could outlive us.)
 pub(super) fn started(pgid: u32) {
     lock(&RUNNING).push(pgid);
+    if let Some(fd) = watcher_fd() {
+        write_fd(fd, &(pgid as i32).to_ne_bytes());
+    }
 }
 
 /// A child's group was reaped (or killed and reaped): forget it here and in the watcher.

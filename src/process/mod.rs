@@ -179,53 +179,63 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
     let (out_r, out_w) = os_pipe::pipe().map_err(spawn_err)?;
     let (err_r, err_w) = os_pipe::pipe().map_err(spawn_err)?;
     let (in_r, in_w) = os_pipe::pipe().map_err(spawn_err)?;
-    let watcher = watcher_fd();
+    // Started before the first child, so the child's registration finds it.
+    watcher_fd();
 
-    // An OsString, not a Path: duct would make a bare `Path` name relative (`./op`) instead of
-    // searching $PATH.
-    let mut expr = duct::cmd(child.program.as_os_str().to_owned(), &child.args)
-        .stdin_file(in_r)
-        .stdout_file(out_w)
-        .stderr_file(err_w)
-        .unchecked()
-        .before_spawn(move |cmd| {
-            use std::os::unix::process::CommandExt;
-            cmd.process_group(0);
-            // SAFETY: runs in the child between fork and exec, and only calls sigprocmask,
-            // getpid and write (all async-signal-safe). The child registers its own group with
-            // the watcher, so there is no moment when it runs and the watcher does not know it.
-            unsafe {
-                cmd.pre_exec(move || {
-                    guard::unblock_signals();
-                    if let Some(fd) = watcher {
-                        let pid = libc::getpid().to_ne_bytes();
-                        libc::write(fd, pid.as_ptr().cast(), pid.len());
-                    }
-                    Ok(())
-                });
-            }
-            Ok(())
-        });
-    for (k, v) in &child.env {
-        expr = expr.env(k, v);
-    }
+    let mut cmd = std::process::Command::new(&child.program);
+    cmd.args(&child.args)
+        .stdin(in_r)
+        .stdout(out_w)
+        .stderr(err_w)
+        .envs(child.env.iter().map(|(k, v)| (k, v)));
+    // Its own process group (so a timeout can kill its grandchildren too). Nothing else runs
+    // between fork and exec, so the standard library can use posix_spawn.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let started = Instant::now();
-    let handle = expr.start().map_err(spawn_err)?;
-    // The expression holds our copies of the pipe ends the child inherited: drop it so the
-    // readers see end-of-file when the child (and its group) close theirs.
-    drop(expr);
-    let pgid = handle.pids().first().copied().unwrap_or(0);
+    let mut handle = cmd.spawn().map_err(spawn_err)?;
+    // The command holds our copies of the pipe ends the child inherited: drop it so the readers
+    // see end-of-file when the child (and its group) close theirs.
+    drop(cmd);
+    let pgid = handle.id();
     guard::started(pgid);
-    let result = supervise(&handle, pgid, child, out_r, err_r, in_w, started, program);
+    let result = supervise(
+        &mut handle,
+        pgid,
+        child,
+        out_r,
+        err_r,
+        in_w,
+        started,
+        program,
+    );
     guard::finished(pgid);
     result
+}
+
+/// The child's exit status, or `None` if it is still running at `deadline`. Called once its
+/// output has closed, when it has almost always exited already: polled, at first often.
+fn wait_until(
+    handle: &mut std::process::Child,
+    deadline: Instant,
+) -> Option<std::process::ExitStatus> {
+    let mut pause = Duration::from_micros(100);
+    loop {
+        match handle.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Ok(None) | Err(_) => return None,
+        }
+    }
 }
 
 /// Reads the child's output and waits for it until the deadline, killing its group on a
 /// timeout or an overflow, and lending it the terminal if it stops to ask the person.
 #[allow(clippy::too_many_arguments)]
 fn supervise(
-    handle: &duct::Handle,
+    handle: &mut std::process::Child,
     pgid: u32,
     child: Child<'_>,
     out_r: os_pipe::PipeReader,
@@ -316,10 +326,9 @@ fn supervise(
             }
         }
     }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let status = match handle.wait_timeout(left) {
-        Ok(Some(out)) => out.status,
-        Ok(None) | Err(_) => {
+    let status = match wait_until(handle, deadline) {
+        Some(status) => status,
+        None => {
             kill(pgid);
             let _ = handle.wait();
             return Err(ProcessError::TimedOut {
@@ -383,13 +392,11 @@ where
     let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     let (path, argv_ptrs, envp) = target.raw();
-    // SAFETY: between fork and exec the child only calls sigprocmask and execve (both
-    // async-signal-safe) on arrays built before the fork. Our own execve carries the values in
+    // SAFETY: between fork and exec the child only calls execve (async-signal-safe) on arrays built before the fork. Our own execve carries the values in
     // `block`, which is wiped when dropped; `Command::env` would keep copies it frees unwiped.
     unsafe {
         use std::os::unix::process::CommandExt;
         cmd.pre_exec(move || {
-            guard::unblock_signals();
             libc::execve(
                 path as *const libc::c_char,
                 argv_ptrs as *const *const libc::c_char,
@@ -479,7 +486,6 @@ pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Er
         Ok(t) => t,
         Err(e) => return e,
     };
-    guard::unblock_signals();
     if let Some(limit) = CORE_LIMIT_AT_START.get() {
         // SAFETY: restores the limit read at start; a failure leaves it at 0, which is safe.
         unsafe {
