@@ -1,4 +1,5 @@
-//! `activate`'s output evaluated by the real bash, zsh, fish and dash, byte for byte.
+//! `activate`'s output evaluated by the real bash, zsh, fish, dash, tcsh, nushell and elvish,
+//! byte for byte.
 
 mod support;
 use support::*;
@@ -6,16 +7,7 @@ use support::*;
 /// Writes each hostile value to a file and declares it as `file:` with `trim = false`, so the
 /// bytes reach the renderer untouched.
 fn hostile_manifest(sb: &Sandbox) -> Vec<(&'static str, Vec<u8>)> {
-    let values = hostile_values();
-    let mut m = String::from("[secrets]\n");
-    for (name, value) in &values {
-        sb.write(&format!("values/{name}"), value);
-        m.push_str(&format!(
-            "{name} = {{ from = \"file:values/{name}\", trim = false }}\n"
-        ));
-    }
-    sb.manifest(&m);
-    values
+    manifest_without(sb, |_| false)
 }
 
 /// A program that prints the named variables from its environment, each followed by NUL:
@@ -310,7 +302,8 @@ fn a_bash_script_run_by_a_fish_user_gets_code_bash_reads_exactly() {
 
 // ---------------------------------------------------------------- tcsh, nushell, elvish
 
-/// The hostile values a shell can hold, with those it cannot (`refused`) checked to be refused.
+/// The hostile values a shell can hold (all but those `refused`), declared as in
+/// [`hostile_manifest`].
 fn manifest_without(sb: &Sandbox, refused: impl Fn(&[u8]) -> bool) -> Vec<(&'static str, Vec<u8>)> {
     let values: Vec<_> = hostile_values()
         .into_iter()

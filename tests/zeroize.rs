@@ -3,49 +3,18 @@
 //! This file proves it for the value types alone; `tests/zeroize_path.rs` for the whole path.
 
 use jit_secrets::secret::{Scrubber, SecretValue, Tainted};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use zeroize::Zeroize;
 
+#[path = "support/inspecting_allocator.rs"]
+mod inspecting;
+use inspecting::{Inspecting, FREED_WITH_CANARY};
+
 const CANARY: &[u8] = b"zeroize-canary-4b1d9c7e";
 
-struct Inspecting;
-
-static FREED_WITH_CANARY: AtomicUsize = AtomicUsize::new(0);
-static FREED_TOTAL: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Inspecting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if holds_canary(ptr, layout.size()) {
-            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
-        }
-        FREED_TOTAL.fetch_add(1, Ordering::SeqCst);
-        System.dealloc(ptr, layout)
-    }
-    /// As the C library does it: a block that moves leaves its old copy freed (counted if it held
-    /// the canary); one resized in place frees nothing.
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let had = holds_canary(ptr, layout.size());
-        let moved = System.realloc(ptr, layout, new_size);
-        if !moved.is_null() && moved != ptr && had {
-            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
-        }
-        moved
-    }
-}
-
-unsafe fn holds_canary(ptr: *const u8, size: usize) -> bool {
-    std::slice::from_raw_parts(ptr, size)
-        .windows(CANARY.len())
-        .any(|w| w == CANARY)
-}
-
 #[global_allocator]
-static ALLOCATOR: Inspecting = Inspecting;
+static ALLOCATOR: Inspecting = Inspecting(CANARY);
 
 // The counters are global: run one scenario at a time.
 static SERIAL: Mutex<()> = Mutex::new(());

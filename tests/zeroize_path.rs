@@ -9,48 +9,17 @@
 //! buffers or static bytes.
 
 mod support;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use zeroize::Zeroizing;
+
+#[path = "support/inspecting_allocator.rs"]
+mod inspecting;
+use inspecting::{Inspecting, FREED_WITH_CANARY};
 
 const CANARY: &[u8] = b"whole-path-canary-8c2e5f1a";
 
-struct Inspecting;
-
-static FREED_WITH_CANARY: AtomicUsize = AtomicUsize::new(0);
-static FREED_TOTAL: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Inspecting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if holds_canary(ptr, layout.size()) {
-            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
-        }
-        FREED_TOTAL.fetch_add(1, Ordering::SeqCst);
-        System.dealloc(ptr, layout)
-    }
-    /// As the C library does it: a block that moves leaves its old copy freed (counted if it held
-    /// the canary); one resized in place frees nothing.
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let had = holds_canary(ptr, layout.size());
-        let moved = System.realloc(ptr, layout, new_size);
-        if !moved.is_null() && moved != ptr && had {
-            FREED_WITH_CANARY.fetch_add(1, Ordering::SeqCst);
-        }
-        moved
-    }
-}
-
-unsafe fn holds_canary(ptr: *const u8, size: usize) -> bool {
-    std::slice::from_raw_parts(ptr, size)
-        .windows(CANARY.len())
-        .any(|w| w == CANARY)
-}
-
 #[global_allocator]
-static ALLOCATOR: Inspecting = Inspecting;
+static ALLOCATOR: Inspecting = Inspecting(CANARY);
 
 /// A fake CLI: a shell script printing the canary the way the real CLI answers.
 fn fake_cli(sb: &support::Sandbox, name: &str, body: &str) -> String {

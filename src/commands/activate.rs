@@ -1,6 +1,6 @@
 //! `jit-secrets activate`: print shell code exporting every secret, and nothing else on stdout.
 
-use super::{context, load_trusted_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{load_trusted_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ActivateArgs, Global};
 use crate::resolve::{resolve, Status};
 use crate::shell::{self, Shell};
@@ -20,18 +20,12 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             return Err(e);
         }
     };
-    let ctx = {
-        use crate::cache::Mode;
-        context(global, &manifest).with_cache(super::cache_for(
-            global,
-            &manifest,
-            if args.refresh {
-                Mode::Refresh
-            } else {
-                Mode::Use
-            },
-        ))
+    let mode = if args.refresh {
+        crate::cache::Mode::Refresh
+    } else {
+        crate::cache::Mode::Use
     };
+    let ctx = super::context_with_cache(global, &manifest, mode);
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);
 

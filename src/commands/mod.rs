@@ -101,6 +101,15 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
         .with_age_identity(manifest.options.identity.clone())
 }
 
+/// The context for a command that uses the cache in `mode`.
+pub fn context_with_cache(
+    global: &Global,
+    manifest: &Manifest,
+    mode: crate::cache::Mode,
+) -> Context {
+    context(global, manifest).with_cache(cache_for(global, manifest, mode))
+}
+
 /// The cache for a command that uses it (`mode`), when some entry of the manifest caches. Where
 /// the kernel keyring cannot be used, says so once (only then: a manifest without `cache` never
 /// hears of it) and resolves without.

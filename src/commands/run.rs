@@ -1,7 +1,7 @@
 //! `jit-secrets run -- CMD…`: exec CMD with the secrets in its environment. No shell is involved,
 //! and CMD does not start if any secret fails.
 
-use super::{context, load_trusted_manifest, report_problems, EXIT_SECRET_FAILURE};
+use super::{load_trusted_manifest, report_problems, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RunArgs};
 use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
@@ -9,18 +9,12 @@ use crate::resolve::resolve;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
-    let ctx = {
-        use crate::cache::Mode;
-        context(global, &manifest).with_cache(super::cache_for(
-            global,
-            &manifest,
-            if args.refresh {
-                Mode::Refresh
-            } else {
-                Mode::Use
-            },
-        ))
+    let mode = if args.refresh {
+        crate::cache::Mode::Refresh
+    } else {
+        crate::cache::Mode::Use
     };
+    let ctx = super::context_with_cache(global, &manifest, mode);
     let resolution = resolve(&manifest, None, &ctx);
     report_problems(&resolution);
     if resolution.has_fatal() {

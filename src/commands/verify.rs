@@ -1,7 +1,7 @@
 //! `jit-secrets verify`: does every secret resolve, does this shell hold the current value, is any
 //! overdue for rotation? Never prints a value: values are only compared, in constant time.
 
-use super::{context, load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
+use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
 use crate::stores::Context;
@@ -79,10 +79,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
         ))
         .into());
     }
-    let ctx = {
-        use crate::cache::Mode;
-        context(global, &manifest).with_cache(super::cache_for(global, &manifest, Mode::Verify))
-    };
+    let ctx = super::context_with_cache(global, &manifest, crate::cache::Mode::Verify);
     let only = (!args.only.is_empty()).then_some(args.only.as_slice());
     let resolution = resolve(&manifest, only, &ctx);
     let ages = check_ages(&resolution, &manifest, &ctx);
