@@ -107,6 +107,13 @@ pub enum Command {
     Allow(TrustArgs),
     /// Stop trusting a manifest
     Deny(TrustArgs),
+    /// First run in a checkout: ask for each missing secret on the terminal and store it
+    #[command(
+        after_help = "Examples:\n  jit-secrets setup                  # every missing secret this manifest can store\n  jit-secrets setup --only API_KEY\n\nOn a terminal: each value is asked twice, hidden, and nothing is stored until all are in\n(Ctrl-D stores nothing). Without one (or with --no-prompt): lists what is missing and the\n`jit-secrets set` command for each, and exits 1."
+    )]
+    Setup(SetupArgs),
+    /// Delete the keyring items this manifest owns (project-scoped; with --global, the global ones too)
+    Forget(ForgetArgs),
     /// The memory-only cache (kernel keyring): list what it holds, or clear it
     #[command(
         subcommand,
@@ -166,6 +173,23 @@ pub enum CacheCommand {
         #[arg(long)]
         all: bool,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct SetupArgs {
+    /// Only these secrets
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    pub only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ForgetArgs {
+    /// Also the global keyring: items the manifest references (shared with other tools)
+    #[arg(long)]
+    pub global: bool,
+    /// Do not ask (required when not on a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

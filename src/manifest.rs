@@ -129,6 +129,7 @@ const OPTION_KEYS: &[&str] = &[
     "rotate_after",
     "identity",
     "cache",
+    "keyring_scope",
 ];
 
 /// Which table of which kind of file the secrets came from.
@@ -186,6 +187,8 @@ pub struct Options {
     pub identity: Option<PathBuf>,
     /// The default `cache` for entries that do not say (none: off).
     pub cache: Option<Duration>,
+    /// `keyring_scope = "project"`: `keyring:` items belong to this manifest's directory.
+    pub keyring_per_project: bool,
 }
 
 impl Default for Options {
@@ -196,6 +199,7 @@ impl Default for Options {
             commands: BTreeMap::new(),
             rotate_after: None,
             cache: None,
+            keyring_per_project: false,
             identity: None,
         }
     }
@@ -700,6 +704,15 @@ fn parse_options(
                 options.identity = Some(PathBuf::from(p.value()))
             }
             ("identity", _) => return Err(loc.at(vspan, "`identity` must be a path string")),
+            ("keyring_scope", Some(Value::String(v))) if v.value() == "project" => {
+                options.keyring_per_project = true
+            }
+            ("keyring_scope", Some(Value::String(v))) if v.value() == "global" => {
+                options.keyring_per_project = false
+            }
+            ("keyring_scope", _) => {
+                return Err(loc.at(vspan, "`keyring_scope` must be \"project\" or \"global\""))
+            }
             ("cache", Some(Value::Boolean(b))) if !*b.value() => options.cache = None,
             ("cache", Some(val)) => options.cache = Some(parse_cache_ttl(loc, val)?),
             ("concurrency", Some(Value::Integer(n))) if (1..=1024).contains(n.value()) => {

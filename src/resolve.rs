@@ -267,12 +267,13 @@ pub fn resolve<'m>(
             status: s.unwrap_or(Status::Missing),
         })
         .collect();
-    let notes = cache_failure
+    let mut notes: Vec<String> = cache_failure
         .into_inner()
         .expect("lock")
         .map(|why| format!("values are not cached: {why}; they were fetched from their stores"))
         .into_iter()
         .collect();
+    notes.extend(ctx.take_notes());
     Resolution {
         results,
         scrubber,

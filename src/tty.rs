@@ -13,8 +13,15 @@ pub fn available() -> bool {
         .is_ok()
 }
 
-/// Reads one line from /dev/tty with echo turned off; the newline is not included.
+/// Reads one line from /dev/tty with echo turned off; the newline is not included. Ctrl-D
+/// (end of input) reads as an empty line: use [`prompt_hidden_or_end`] to tell them apart.
 pub fn prompt_hidden(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    Ok(prompt_hidden_or_end(prompt)?.unwrap_or_default())
+}
+
+/// Like [`prompt_hidden`], but `None` when the person ends the input (Ctrl-D) instead of
+/// answering.
+pub fn prompt_hidden_or_end(prompt: &str) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
     use std::os::fd::AsRawFd;
     let mut tty = std::fs::OpenOptions::new()
         .read(true)
@@ -38,19 +45,20 @@ pub fn prompt_hidden(prompt: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
     let result = (|| {
         tty.write_all(prompt.as_bytes())?;
         tty.flush()?;
-        let mut line = Zeroizing::new(Vec::new());
+        let mut line = Zeroizing::new(Vec::with_capacity(4096));
         let mut byte = [0u8; 1];
         loop {
             match tty.read(&mut byte)? {
+                0 if line.is_empty() => return Ok(None),
                 0 => break,
                 _ if byte[0] == b'\n' => break,
-                _ => line.push(byte[0]),
+                _ => crate::secret::extend_wiping(&mut line, &byte),
             }
         }
         if line.last() == Some(&b'\r') {
             line.pop();
         }
-        Ok(line)
+        Ok(Some(line))
     })();
     // SAFETY: restores the state read above on the same descriptor.
     unsafe {

@@ -36,6 +36,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         stdout.write_all(shell::failure_statement(shell).as_bytes())?;
         stdout.flush()?;
         eprintln!("jit-secrets: nothing exported (fix the errors above and activate again)");
+        super::setup::hint_after_failure(&resolution.results);
         return Ok(EXIT_SECRET_FAILURE);
     }
     let found: Vec<(&str, &[u8])> = resolution

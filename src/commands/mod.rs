@@ -6,6 +6,7 @@ mod allow;
 mod cache;
 mod completions;
 mod delete;
+mod forget;
 mod hook;
 mod init;
 mod list;
@@ -13,6 +14,7 @@ mod remove;
 mod rotate;
 mod run;
 mod set;
+mod setup;
 mod target;
 mod verify;
 
@@ -51,6 +53,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Delete(args) => delete::run(&cli.global, args),
         Command::Allow(args) => allow::allow(&cli.global, args),
         Command::Cache(args) => cache::run(&cli.global, args),
+        Command::Setup(args) => setup::run(&cli.global, args),
+        Command::Forget(args) => forget::run(&cli.global, args),
         Command::Deny(args) => allow::deny(&cli.global, args),
     }
 }
@@ -97,8 +101,21 @@ fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestE
 /// What the stores may consult.
 pub fn context(global: &Global, manifest: &Manifest) -> Context {
     crate::process::allow_prompts(!global.no_prompt);
-    Context::new(manifest.options.commands.clone(), global.no_prompt)
-        .with_age_identity(manifest.options.identity.clone())
+    let mut ctx = Context::new(manifest.options.commands.clone(), global.no_prompt)
+        .with_age_identity(manifest.options.identity.clone());
+    if manifest.options.keyring_per_project {
+        ctx.keyring_project = Some(project_of(manifest));
+    }
+    ctx
+}
+
+/// What a project-scoped keyring item carries: the canonical path of the manifest's directory.
+pub fn project_of(manifest: &Manifest) -> String {
+    let path = crate::trust::canonical(&manifest.path);
+    path.parent()
+        .unwrap_or(&path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The context for a command that uses the cache in `mode`.

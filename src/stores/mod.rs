@@ -73,6 +73,10 @@ pub struct Context {
     pub age_identity: Option<PathBuf>,
     /// The memory-only cache, when the command uses it.
     pub cache: Option<crate::cache::Cache>,
+    /// `keyring_scope = "project"`: the canonical path of the manifest's directory.
+    pub keyring_project: Option<String>,
+    /// Things a store wants said once on stderr that are not failures.
+    notes: std::sync::Mutex<Vec<String>>,
 }
 
 impl Context {
@@ -82,7 +86,22 @@ impl Context {
             no_prompt,
             age_identity: None,
             cache: None,
+            keyring_project: None,
+            notes: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Says `note` once on stderr (the resolver hands notes to the command that prints).
+    pub fn note(&self, note: String) {
+        let mut notes = self.notes.lock().expect("notes lock");
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+
+    /// The notes so far, taken.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().expect("notes lock"))
     }
 
     pub fn with_cache(mut self, cache: Option<crate::cache::Cache>) -> Self {

@@ -71,9 +71,14 @@ fn connect() -> Result<SecretService<'static>, StoreError> {
     SecretService::connect(EncryptionType::Dh).map_err(explain)
 }
 
-/// The attribute sets a lookup tries, in order: secret-tool's, then the keyring crate's.
-fn attribute_sets(l: &Lookup) -> [HashMap<&str, &str>; 2] {
-    [
+/// The attribute a project-scoped item carries (`keyring_scope = "project"`): the canonical path
+/// of the manifest's directory, so two checkouts of one app keep separate values.
+pub const PROJECT_ATTRIBUTE: &str = "jit-secrets-project";
+
+/// The attribute sets a lookup tries, in order: secret-tool's, then the keyring crate's. A
+/// project-scoped lookup requires the project attribute too: a global item does not match it.
+fn attribute_sets(l: &Lookup) -> Vec<HashMap<&str, &str>> {
+    let mut sets = vec![
         HashMap::from([
             ("service", l.service.as_str()),
             ("account", l.account.as_str()),
@@ -82,7 +87,30 @@ fn attribute_sets(l: &Lookup) -> [HashMap<&str, &str>; 2] {
             ("service", l.service.as_str()),
             ("username", l.account.as_str()),
         ]),
-    ]
+    ];
+    if let Some(project) = &l.project {
+        for set in &mut sets {
+            set.insert(PROJECT_ATTRIBUTE, project.as_str());
+        }
+    }
+    sets
+}
+
+/// Is there an item for `l` without the project attribute (a global one)? For the not-found note
+/// of a project-scoped lookup.
+pub fn global_item_exists(l: &Lookup) -> bool {
+    let global = Lookup {
+        project: None,
+        ..l.clone()
+    };
+    let Ok(ss) = connect() else {
+        return false;
+    };
+    attribute_sets(&global).into_iter().any(|attrs| {
+        ss.search_items(attrs)
+            .map(|r| !r.unlocked.is_empty() || !r.locked.is_empty())
+            .unwrap_or(false)
+    })
 }
 
 enum Found<'a> {
@@ -196,7 +224,13 @@ pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, Store
 
 /// The label `set` gives new items, readable in Seahorse and `secret-tool search`.
 fn label(lookup: &Lookup) -> String {
-    format!("jit-secrets: {} ({})", lookup.service, lookup.account)
+    match &lookup.project {
+        Some(project) => format!(
+            "jit-secrets: {} ({}) for {project}",
+            lookup.service, lookup.account
+        ),
+        None => format!("jit-secrets: {} ({})", lookup.service, lookup.account),
+    }
 }
 
 /// The item's `Modified` property (Unix seconds).
@@ -215,12 +249,16 @@ pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
 /// Flox documents) and the one the Python `keyring` library, the Rust `keyring` crate and fnox
 /// look up (`service`, `username`), on the one item, so every one of them finds what we store.
 fn written_attributes(l: &Lookup) -> HashMap<&str, &str> {
-    HashMap::from([
+    let mut attrs = HashMap::from([
         ("service", l.service.as_str()),
         ("account", l.account.as_str()),
         ("username", l.account.as_str()),
         ("xdg:schema", "org.freedesktop.Secret.Generic"),
-    ])
+    ]);
+    if let Some(project) = &l.project {
+        attrs.insert(PROJECT_ATTRIBUTE, project.as_str());
+    }
+    attrs
 }
 
 /// Replaces the secret of the item a lookup finds (adding whichever of `account` / `username` it
@@ -238,8 +276,8 @@ pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreE
             .iter()
             .any(|(k, v)| *k != "xdg:schema" && attributes.get(*k).map(String::as_str) != Some(*v))
         {
-            for key in ["service", "account", "username"] {
-                attributes.insert(key.to_string(), wanted[key].to_string());
+            for (key, value) in &wanted {
+                attributes.insert(key.to_string(), value.to_string());
             }
             let borrowed: HashMap<&str, &str> = attributes
                 .iter()

@@ -21,12 +21,26 @@ fn explain(e: security_framework::base::Error) -> StoreError {
     }
 }
 
+/// The Keychain item's account: project-scoped items (`keyring_scope = "project"`) carry the
+/// project's path after the account, as generic passwords have no other attribute to hold it.
+fn account(l: &Lookup) -> String {
+    match &l.project {
+        Some(project) => format!("{} [{project}]", l.account),
+        None => l.account.clone(),
+    }
+}
+
+/// Is there a global item for `l` (for the not-found note of a project-scoped lookup)?
+pub fn global_item_exists(l: &Lookup) -> bool {
+    get_generic_password(&l.service, &l.account).is_ok()
+}
+
 pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
     Ok(lookups
         .iter()
         .map(|l| {
             let found = if prompt {
-                get_generic_password(&l.service, &l.account)
+                get_generic_password(&l.service, &account(l))
             } else {
                 get_without_ui(l)
             };
@@ -47,7 +61,7 @@ fn get_without_ui(l: &Lookup) -> security_framework::base::Result<Vec<u8>> {
     let results = ItemSearchOptions::new()
         .class(ItemClass::generic_password())
         .service(&l.service)
-        .account(&l.account)
+        .account(&account(l))
         .load_data(true)
         .limit(Limit::Max(1))
         .skip_authenticated_items(true)
@@ -62,11 +76,11 @@ fn get_without_ui(l: &Lookup) -> security_framework::base::Result<Vec<u8>> {
 }
 
 pub fn store(l: &Lookup, value: &SecretValue, _prompt: bool) -> Result<(), StoreError> {
-    set_generic_password(&l.service, &l.account, value.expose()).map_err(explain)
+    set_generic_password(&l.service, &account(l), value.expose()).map_err(explain)
 }
 
 pub fn delete(l: &Lookup, _prompt: bool) -> Result<usize, StoreError> {
-    match delete_generic_password(&l.service, &l.account) {
+    match delete_generic_password(&l.service, &account(l)) {
         Ok(()) => Ok(1),
         Err(e) if e.code() == ITEM_NOT_FOUND => Ok(0),
         Err(e) => Err(explain(e)),

@@ -26,6 +26,8 @@ use macos as platform;
 pub struct Lookup {
     pub service: String,
     pub account: String,
+    /// `keyring_scope = "project"`: the manifest's directory, which the item must carry too.
+    pub project: Option<String>,
 }
 
 pub struct Keyring;
@@ -50,6 +52,7 @@ pub fn lookup_for(reference: &Reference, ctx: &Context) -> Result<Lookup, StoreE
     Ok(Lookup {
         service: service.clone(),
         account,
+        project: ctx.keyring_project.clone(),
     })
 }
 
@@ -161,10 +164,26 @@ impl Store for Keyring {
                 return super::fail_batch(refs, e);
             }
         };
-        early
+        let outcomes: Vec<Outcome> = early
             .into_iter()
             .map(|o| o.unwrap_or_else(|| fetched.next().expect("one outcome per lookup")))
-            .collect()
+            .collect();
+        // Project scope: a global item is not matched; say so where one exists.
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
+        if ctx.keyring_project.is_some() {
+            for (r, o) in refs.iter().zip(&outcomes) {
+                if matches!(o, Outcome::NotFound) {
+                    if let Ok(l) = lookup_for(r, ctx) {
+                        if platform::global_item_exists(&l) {
+                            ctx.note(format!(
+                                "{r}: a global item exists, but keyring_scope = \"project\" looks only for this project's; run `jit-secrets setup`, or remove keyring_scope"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        outcomes
     }
 }
 

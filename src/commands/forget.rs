@@ -1,0 +1,80 @@
+//! `jit-secrets forget [--global] [--yes]`: delete the keyring items this manifest owns — its
+//! project-scoped `keyring:` items (`keyring_scope = "project"`), and with `--global` the global
+//! `keyring:` items it references — after listing them and asking (on a terminal; `--yes`
+//! otherwise). Nothing else is touched.
+
+use super::{context, load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
+use crate::cli::{ForgetArgs, Global};
+use crate::reference::{Reference, StoreKind};
+use crate::resolve::remove_value;
+use std::io::{BufRead, IsTerminal, Write};
+
+pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
+    let manifest = load_trusted_manifest(global)?;
+    let scoped = context(global, &manifest);
+    let mut unscoped = context(global, &manifest);
+    unscoped.keyring_project = None;
+    let mut references: Vec<&Reference> = manifest
+        .entries
+        .iter()
+        .chain(manifest.profiles.values().flatten())
+        .flat_map(|e| &e.from)
+        .filter(|r| r.store() == StoreKind::Keyring)
+        .collect();
+    references.sort();
+    references.dedup();
+    // (reference, whose items: this project's or global, the context that finds them)
+    let mut targets = Vec::new();
+    for r in &references {
+        if scoped.keyring_project.is_some() {
+            targets.push((*r, "this project's item", &scoped));
+        }
+        if args.global {
+            targets.push((*r, "the global item", &unscoped));
+        }
+    }
+    if targets.is_empty() {
+        eprintln!(
+            "jit-secrets: nothing to forget: {} has no project-scoped keyring: items (keyring_scope = \"project\"){}",
+            manifest.path.display(),
+            if args.global { ", nor keyring: references" } else { "; --global forgets the global items it references" }
+        );
+        return Ok(EXIT_OK);
+    }
+    eprintln!("jit-secrets: forget deletes:");
+    for (r, whose, _) in &targets {
+        eprintln!("  {r} ({whose})");
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(UsageError(
+                "not on a terminal: pass --yes to delete without asking".into(),
+            )
+            .into());
+        }
+        eprint!("Delete them? [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            eprintln!("jit-secrets: nothing deleted");
+            return Ok(EXIT_OK);
+        }
+    }
+    let mut deleted = 0;
+    let mut failed = false;
+    for (r, _, ctx) in &targets {
+        match remove_value(r, manifest.options.timeout, ctx) {
+            Ok(n) => deleted += n,
+            Err(e) => {
+                failed = true;
+                eprint!(
+                    "{}",
+                    super::describe_store_error("forget", r, &e, &Default::default())
+                );
+            }
+        }
+    }
+    eprintln!("jit-secrets: deleted {deleted} keyring item(s)");
+    Ok(if failed { EXIT_SECRET_FAILURE } else { EXIT_OK })
+}
