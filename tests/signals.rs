@@ -195,7 +195,7 @@ fn a_crash_writes_no_core_file() {
         assert!(poll(|| alive(&markers).len() == 1), "never started");
         let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
         unsafe {
-            libc::kill(child.id() as i32, libc::SIGSEGV);
+            libc::kill(child.id() as i32, libc::SIGABRT);
         }
         child.wait().unwrap();
         assert!(poll(|| alive(&markers).is_empty()));
