@@ -4,12 +4,13 @@
 //! `\` in double-quoted runs (`"'"`, `"\\"`), which elvish reads the same way. Its own `''`
 //! inside single quotes is never used: other shells would split that differently. elvish reads
 //! its code as UTF-8 and would replace invalid bytes, so a byte that is not part of valid UTF-8
-//! is written `"\xHH"`, which elvish turns back into that exact byte.
+//! is written `"\xHH"`, which elvish turns back into that exact byte. `!` is written `"\x21"`:
+//! tcsh, reading this by mistake, would expand a bare `!` even inside single quotes.
 
 use super::Out;
 
 fn quote_into(out: &mut Out, value: &[u8]) {
-    super::posix::quote_runs_into(out, value, true);
+    super::posix::quote_runs_into(out, value, super::posix::Dialect::Elvish);
 }
 
 pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) {

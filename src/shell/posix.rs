@@ -6,9 +6,10 @@
 //! `\\` is one backslash and `'` is plain). The form is chosen for the shells that might read it
 //! by mistake: no backslash ever stands inside single quotes (fish reads `\'` there as an
 //! escape), and no two single quotes are ever adjacent (elvish reads `''` inside single quotes
-//! as a quote). So bash, zsh, dash, fish, elvish, tcsh and nushell all split it into the same
-//! words, and it is inert in every one of them. (`'\''`, the usual POSIX idiom, let a value run
-//! as code in elvish.)
+//! as a quote), and `!` is written `\!` outside the quotes (tcsh expands history even inside
+//! single quotes, and `!#` repeats the line so far). So bash, zsh, dash, fish, elvish, tcsh and
+//! nushell all split it into the same words, and it is inert in every one of them. (`'\''`, the
+//! usual POSIX idiom, let a value run as code in elvish.)
 
 use super::Out;
 
@@ -36,10 +37,28 @@ fn switch(out: &mut Out, from: &mut Run, to: Run) {
     *from = to;
 }
 
-fn emit(out: &mut Out, run: &mut Run, bytes: &[u8], valid_utf8: bool) {
+/// How a dialect writes what it cannot leave inside single quotes.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Dialect {
+    /// POSIX shells and fish: `!` as `\!` outside quotes; every byte written as itself.
+    Posix,
+    /// elvish: `!` as `"\x21"` (elvish keeps the backslash of `\!`), and bytes that are not
+    /// UTF-8 as `"\xHH"` (elvish reads its code as UTF-8 and would replace them).
+    Elvish,
+}
+
+fn emit(out: &mut Out, run: &mut Run, bytes: &[u8], valid_utf8: bool, dialect: Dialect) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for &b in bytes {
         match b {
+            b'!' if dialect == Dialect::Posix => {
+                switch(out, run, Run::Outside);
+                out.extend(b"\\!");
+            }
+            b'!' => {
+                switch(out, run, Run::Double);
+                out.extend(b"\\x21");
+            }
             b'\'' => {
                 switch(out, run, Run::Double);
                 out.push(b'\'');
@@ -62,28 +81,28 @@ fn emit(out: &mut Out, run: &mut Run, bytes: &[u8], valid_utf8: bool) {
     }
 }
 
-/// Writes `value` as alternating `'…'` runs (bytes other than `'` and `\`) and `"…"` runs (`'`,
-/// and `\` as `\\`; with `hex_invalid`, bytes that are not UTF-8 as `\xHH`, which elvish turns
-/// back into the byte). Never an empty run, except `''` for the empty value.
-pub(super) fn quote_runs_into(out: &mut Out, value: &[u8], hex_invalid: bool) {
+/// Writes `value` as alternating `'…'` runs (bytes other than `'`, `\` and `!`) and `"…"` runs
+/// (`'`, and `\` as `\\`), with `!` as the dialect writes it. Never an empty run, except `''`
+/// for the empty value.
+pub(super) fn quote_runs_into(out: &mut Out, value: &[u8], dialect: Dialect) {
     if value.is_empty() {
         out.extend(b"''");
         return;
     }
     let mut run = Run::Outside;
-    if hex_invalid {
+    if dialect == Dialect::Elvish {
         for chunk in value.utf8_chunks() {
-            emit(out, &mut run, chunk.valid().as_bytes(), true);
-            emit(out, &mut run, chunk.invalid(), false);
+            emit(out, &mut run, chunk.valid().as_bytes(), true, dialect);
+            emit(out, &mut run, chunk.invalid(), false, dialect);
         }
     } else {
-        emit(out, &mut run, value, true);
+        emit(out, &mut run, value, true, dialect);
     }
     switch(out, &mut run, Run::Outside);
 }
 
 pub fn quote_into(out: &mut Out, value: &[u8]) {
-    quote_runs_into(out, value, false);
+    quote_runs_into(out, value, Dialect::Posix);
 }
 
 pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) {
@@ -111,6 +130,7 @@ mod tests {
         assert_eq!(quote(br"a'b"), br#"'a'"'"'b'"#);
         assert_eq!(quote(br"$(x) `y` \"), br#"'$(x) `y` '"\\""#);
         assert_eq!(quote(br"''\x"), br#""''\\"'x'"#);
+        assert_eq!(quote(b"a!#'b"), br#"'a'\!'#'"'"'b'"#);
         assert_eq!(quote(b""), b"''");
     }
 
