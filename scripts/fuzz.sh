@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs each cargo-fuzz target for a bounded time (JIT_FUZZ_SECONDS, default 60) on the corpus kept
+# Runs each cargo-fuzz target for a bounded time (JIT_FUZZ_SECONDS, default 30) on the corpus kept
 # in fuzz/corpus. cargo-fuzz wants nightly features; RUSTC_BOOTSTRAP lets the stable toolchain
 # provide them. No sanitizer: the code under test is safe Rust, and the targets look for panics,
 # hangs and round-trip failures (libFuzzer still catches those), at a fraction of the build time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_EACH=${JIT_FUZZ_SECONDS:-60}
+SECONDS_EACH=${JIT_FUZZ_SECONDS:-30}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O --sanitizer none
