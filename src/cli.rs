@@ -22,7 +22,8 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Global {
     /// The manifest to read (default: $JIT_SECRETS_MANIFEST, $FLOX_ENV_PROJECT/.flox/env/manifest.toml,
-    /// then .flox/env/manifest.toml or manifest.toml in this directory or above)
+    /// then .flox/env/manifest.toml or manifest.toml in this directory or above, up to the
+    /// repository's root or $HOME)
     #[arg(long, short = 'm', global = true, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
     /// Apply [secrets.profiles.NAME] over the base table (e.g. prod, ci)
