@@ -7,11 +7,11 @@
 //!   sits in its own process group (so a timeout can kill its grandchildren), which is also why
 //!   the terminal's Ctrl-C never reaches it: we must pass it on.
 //! - **Killed** (SIGKILL, the OOM killer): nothing of ours runs, so a watcher process (this
-//!   binary re-executed, started with the first store process) holds the read end of a pipe. Each child writes its process
-//!   group id into the pipe before it execs (so there is no moment when it runs unregistered);
-//!   we write the id negated once it is reaped. When the pipe reaches end-of-file — we are gone,
-//!   however — the watcher kills every group still registered. `PR_SET_PDEATHSIG` would not do:
-//!   it reaches only the direct child, and fires when the spawning *thread* exits.
+//!   binary re-executed, started with the first store process) holds the read end of a pipe. We
+//!   write each child's process-group id into it right after the spawn, and the id negated once
+//!   the child is reaped. When the pipe reaches end-of-file — we are gone, however — the watcher
+//!   kills every group still registered. `PR_SET_PDEATHSIG` would not do: it reaches only the
+//!   direct child, and fires when the spawning *thread* exits.
 //! - **`run --mask`**: the supervised program is the user's; a signal sent to us alone is passed
 //!   on to it, and it decides how to stop (the terminal's signals reach it directly).
 
