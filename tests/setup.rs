@@ -6,22 +6,6 @@ mod support;
 use support::stores::*;
 use support::*;
 
-fn on_a_terminal(sb: &Sandbox, steps: serde_json::Value, args: &[&str]) -> serde_json::Value {
-    let out = sb
-        .command("python3")
-        .arg(repo_root().join("tests/support/on_a_terminal.py"))
-        .arg(steps.to_string())
-        .arg("--")
-        .arg(BIN)
-        .arg("--manifest")
-        .arg(sb.path().join("manifest.toml"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert_code(&out, 0);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)))
-}
-
 const MANIFEST: &str = r#"[secrets]
 A = { from = "keyring:app-a?account=dev", description = "the A token" }
 B = "keyring:app-b?account=dev"

@@ -233,22 +233,6 @@ fn a_crash_writes_no_core_file() {
     }
 }
 
-fn on_a_terminal(sb: &Sandbox, steps: serde_json::Value, args: &[&str]) -> serde_json::Value {
-    let out = sb
-        .command("python3")
-        .arg(repo_root().join("tests/support/on_a_terminal.py"))
-        .arg(steps.to_string())
-        .arg("--")
-        .arg(BIN)
-        .arg("--manifest")
-        .arg(sb.path().join("manifest.toml"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert_code(&out, 0);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)))
-}
-
 #[test]
 fn a_store_cli_that_asks_on_the_terminal_gets_it() {
     let sb = Sandbox::new();

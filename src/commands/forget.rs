@@ -3,11 +3,10 @@
 //! `keyring:` items it references — after listing them and asking (on a terminal; `--yes`
 //! otherwise). Nothing else is touched.
 
-use super::{context, load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{context, load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ForgetArgs, Global};
 use crate::reference::{Reference, StoreKind};
 use crate::resolve::remove_value;
-use std::io::{BufRead, IsTerminal, Write};
 
 pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
@@ -45,21 +44,9 @@ pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
     for (r, whose, _) in &targets {
         eprintln!("  {r} ({whose})");
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(UsageError(
-                "not on a terminal: pass --yes to delete without asking".into(),
-            )
-            .into());
-        }
-        eprint!("Delete them? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            eprintln!("jit-secrets: nothing deleted");
-            return Ok(EXIT_OK);
-        }
+    if !super::confirm("Delete them?", args.yes)? {
+        eprintln!("jit-secrets: nothing deleted");
+        return Ok(EXIT_OK);
     }
     let mut deleted = 0;
     let mut failed = false;

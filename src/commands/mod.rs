@@ -118,6 +118,25 @@ pub fn project_of(manifest: &Manifest) -> String {
         .into_owned()
 }
 
+/// Asks `question [y/N]` on the terminal; `yes` answers it in advance, and without a terminal it
+/// must (a usage error otherwise: nothing destructive happens unasked).
+pub fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal};
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            UsageError("not on a terminal: pass --yes to delete without asking".into()).into(),
+        );
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
 /// The context for a command that uses the cache in `mode`.
 pub fn context_with_cache(
     global: &Global,

@@ -194,6 +194,25 @@ pub fn marker_sleeps(tag: u32, count: usize) -> Vec<String> {
         .collect()
 }
 
+/// `jit-secrets --manifest <the sandbox's> ARGS` with a pseudo-terminal as its controlling
+/// terminal, stdin and stderr (stdout on a pipe), driven by `steps` (see on_a_terminal.py).
+/// Returns its report: status, stdout, what the terminal showed, whether echo is on.
+pub fn on_a_terminal(sb: &Sandbox, steps: serde_json::Value, args: &[&str]) -> serde_json::Value {
+    let out = sb
+        .command("python3")
+        .arg(repo_root().join("tests/support/on_a_terminal.py"))
+        .arg(steps.to_string())
+        .arg("--")
+        .arg(BIN)
+        .arg("--manifest")
+        .arg(sb.path().join("manifest.toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)))
+}
+
 /// Asserts an exit code and shows both streams when it differs.
 #[track_caller]
 pub fn assert_code(o: &Output, code: i32) {
