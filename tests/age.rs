@@ -178,29 +178,14 @@ fn a_passphrase_file_is_asked_on_a_terminal_only_with_retries() {
     assert!(stderr(&out).contains("--no-prompt"), "{}", stderr(&out));
     // On a terminal: a wrong passphrase; the prompt comes back (a second time, after the
     // back-off) and the right one is taken. Each answer is typed only once its prompt shows.
-    let driven = sb
-        .command("python3")
-        .arg(repo_root().join("tests/support/on_a_terminal.py"))
-        .arg(
-            serde_json::json!([
-                {"expect": "Passphrase for"}, {"send": "wrong\n"},
-                {"expect": "Passphrase for", "count": 2}, {"send": "hunter2\n"},
-            ])
-            .to_string(),
-        )
-        .args([
-            "--",
-            BIN,
-            "--manifest",
-            "manifest.toml",
-            "activate",
-            "--shell",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let r: serde_json::Value =
-        serde_json::from_slice(&driven.stdout).unwrap_or_else(|_| panic!("{}", stdout(&driven)));
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([
+            {"expect": "Passphrase for"}, {"send": "wrong\n"},
+            {"expect": "Passphrase for", "count": 2}, {"send": "hunter2\n"},
+        ]),
+        &["activate", "--shell", "json"],
+    );
     assert_eq!(r["status"], 0, "{r}");
     assert_eq!(
         r["terminal"]
