@@ -13,15 +13,7 @@ use crate::secret::SecretValue;
 
 /// The stores `set` (and so `setup`) can write to.
 pub fn writable(kind: StoreKind) -> bool {
-    matches!(
-        kind,
-        StoreKind::Keyring
-            | StoreKind::Pass
-            | StoreKind::SecretTool
-            | StoreKind::Vault
-            | StoreKind::AwsSm
-            | StoreKind::AwsSsm
-    )
+    crate::stores::store_for(kind).can_write()
 }
 
 /// Missing secrets `setup` could fill: not found anywhere, first `from` writable.

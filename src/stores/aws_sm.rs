@@ -114,6 +114,10 @@ impl AwsSecretsManager {
 }
 
 impl Store for AwsSecretsManager {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         super::aws_common::CONTEXT
     }

@@ -17,6 +17,10 @@ fn name(r: &Reference) -> &str {
 }
 
 impl Store for AwsSsm {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         super::aws_common::CONTEXT
     }

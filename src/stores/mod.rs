@@ -224,6 +224,12 @@ pub trait Store: Sync {
             .collect()
     }
 
+    /// Can [`Store::write`] store a value here? (What `setup` offers to fill.) A store that says
+    /// yes overrides `write`; the default `write` refuses.
+    fn can_write(&self) -> bool {
+        false
+    }
+
     /// Stores `value` where `reference` reads it (creating or replacing). The value travels in
     /// memory or through a child's stdin, never its argv.
     fn write(

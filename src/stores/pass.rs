@@ -23,6 +23,10 @@ impl Pass {
 }
 
 impl Store for Pass {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["PASSWORD_STORE_DIR", "GNUPGHOME"]
     }

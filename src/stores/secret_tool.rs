@@ -14,6 +14,10 @@ const RUNNING: &str =
     "is a Secret Service (gnome-keyring, KeePassXC) running and unlocked in this session?";
 
 impl Store for SecretTool {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["DBUS_SESSION_BUS_ADDRESS"]
     }

@@ -17,6 +17,10 @@ const INSTALL: &str =
 const LOGIN: &str = "run `vault login` and check VAULT_ADDR (and VAULT_NAMESPACE)";
 
 impl Store for Vault {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["VAULT_ADDR", "VAULT_NAMESPACE"]
     }

@@ -78,6 +78,10 @@ fn with_timeout<T: Send + 'static>(
 }
 
 impl Store for Keyring {
+    fn can_write(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["DBUS_SESSION_BUS_ADDRESS", "USER"]
     }
