@@ -56,14 +56,14 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
-    /// Store a secret's value in its store (keyring:, pass:, secret-tool:), from a hidden prompt or stdin
+    /// Store a secret's value in its store (any store `jit-secrets` can write), from a hidden prompt or stdin
     #[command(
         after_help = "Examples:\n  jit-secrets set GITHUB_TOKEN                      # hidden prompt on a terminal\n  gh auth token | jit-secrets set GITHUB_TOKEN      # or from stdin (one trailing newline dropped)\n  jit-secrets set X --ref keyring:my-service        # without a manifest entry\n\nThe value is never taken from the command line, where shell history and `ps` would see it."
     )]
     Set(SetArgs),
     /// Generate a new random value and write it to the secret's store (never printed)
     #[command(
-        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value) and\naws-ssm: (put-parameter --overwrite). Active shells become `stale` in `jit-secrets verify`."
+        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value),\naws-ssm: (put-parameter --overwrite), bitwarden: (bw edit), gcp: (versions add) and azure-kv:\n(secret set). Active shells become `stale` in `jit-secrets verify`."
     )]
     Rotate(RotateArgs),
     /// Delete a secret's item from its store (keyring:, pass:, secret-tool:)

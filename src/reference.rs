@@ -19,9 +19,57 @@ pub enum StoreKind {
     Cmd,
     Sops,
     Age,
+    Bitwarden,
+    Bws,
+    Gcp,
+    AzureKv,
 }
 
 impl StoreKind {
+    /// Every store, in the order `SCHEMES` lists them.
+    pub const ALL: [StoreKind; 17] = [
+        StoreKind::Op,
+        StoreKind::Vault,
+        StoreKind::AwsSm,
+        StoreKind::AwsSsm,
+        StoreKind::Doppler,
+        StoreKind::Pass,
+        StoreKind::SecretTool,
+        StoreKind::Keyring,
+        StoreKind::File,
+        StoreKind::Age,
+        StoreKind::Sops,
+        StoreKind::Env,
+        StoreKind::Cmd,
+        StoreKind::Bitwarden,
+        StoreKind::Bws,
+        StoreKind::Gcp,
+        StoreKind::AzureKv,
+    ];
+
+    /// How a reference to this store begins.
+    pub fn scheme(self) -> &'static str {
+        match self {
+            StoreKind::Op => "op://",
+            StoreKind::Vault => "vault:",
+            StoreKind::AwsSm => "aws-sm:",
+            StoreKind::AwsSsm => "aws-ssm:",
+            StoreKind::Doppler => "doppler:",
+            StoreKind::Pass => "pass:",
+            StoreKind::SecretTool => "secret-tool:",
+            StoreKind::Keyring => "keyring:",
+            StoreKind::File => "file:",
+            StoreKind::Env => "env:",
+            StoreKind::Cmd => "cmd:",
+            StoreKind::Sops => "sops:",
+            StoreKind::Age => "age:",
+            StoreKind::Bitwarden => "bitwarden:",
+            StoreKind::Bws => "bws:",
+            StoreKind::Gcp => "gcp:",
+            StoreKind::AzureKv => "azure-kv:",
+        }
+    }
+
     /// Answered from this machine without a network or a store CLI (`env:`, `file:`, `age:`):
     /// never worth caching.
     pub fn is_local(self) -> bool {
@@ -44,6 +92,10 @@ impl StoreKind {
             StoreKind::Cmd => "cmd",
             StoreKind::Sops => "sops",
             StoreKind::Age => "age",
+            StoreKind::Bitwarden => "bitwarden",
+            StoreKind::Bws => "bitwarden-secrets-manager",
+            StoreKind::Gcp => "gcp-secret-manager",
+            StoreKind::AzureKv => "azure-key-vault",
         }
     }
 }
@@ -90,6 +142,24 @@ pub enum Reference {
     },
     /// `cmd:PROGRAM ARGS…`, split like a shell would but run without one.
     Cmd { argv: Vec<String>, text: String },
+    /// `bitwarden:ITEM[#FIELD]` — ITEM an item's exact name or its id; FIELD `password` when
+    /// not given.
+    Bitwarden { item: String, field: Option<String> },
+    /// `bws:SECRET_ID` — a Bitwarden Secrets Manager secret, by its UUID.
+    Bws { id: String },
+    /// `gcp:projects/PROJECT/secrets/NAME[/versions/VERSION]`, or `gcp:NAME` (the project from
+    /// `gcloud config`, the latest version).
+    Gcp {
+        project: Option<String>,
+        name: String,
+        version: Option<String>,
+    },
+    /// `azure-kv:VAULT/NAME[?version=V]`
+    AzureKv {
+        vault: String,
+        name: String,
+        version: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +175,7 @@ fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
 }
 
 pub const SCHEMES: &str =
-    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:";
+    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:, bitwarden:, bws:, gcp:, azure-kv:";
 
 /// Environment variable names we accept as secret names and `env:` targets.
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -155,6 +225,95 @@ fn non_empty<'a>(part: &'a str, what: &str, example: &str) -> Result<&'a str, Re
     } else {
         Ok(part)
     }
+}
+
+/// `8-4-4-4-12` hexadecimal digits.
+pub fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A name a cloud store accepts on its CLI: letters, digits, `-` and `_`, not starting with `-`
+/// (so it can never be read as an option).
+fn is_cloud_name(text: &str) -> bool {
+    !text.is_empty()
+        && !text.starts_with('-')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn parse_gcp(rest: &str) -> Result<Reference, ReferenceError> {
+    const EXAMPLE: &str =
+        "(examples: `gcp:db-password`, `gcp:projects/my-project/secrets/db-password/versions/3`)";
+    let parts: Vec<&str> = rest.split('/').collect();
+    let (project, name, version) = match parts.as_slice() {
+        [name] => (None, *name, None),
+        ["projects", project, "secrets", name] => (Some(*project), *name, None),
+        ["projects", project, "secrets", name, "versions", version] => {
+            (Some(*project), *name, Some(*version))
+        }
+        _ => {
+            return err(format!(
+                "gcp: expected NAME or projects/PROJECT/secrets/NAME[/versions/VERSION], got `{rest}` {EXAMPLE}"
+            ))
+        }
+    };
+    for (what, part) in [
+        ("project", project),
+        ("secret name", Some(name)),
+        ("version", version),
+    ] {
+        if let Some(part) = part {
+            if !is_cloud_name(part) {
+                return err(format!(
+                    "gcp: the {what} `{part}` may hold only letters, digits, `-` and `_` {EXAMPLE}"
+                ));
+            }
+        }
+    }
+    Ok(Reference::Gcp {
+        project: project.map(str::to_string),
+        name: name.to_string(),
+        version: version.map(str::to_string),
+    })
+}
+
+fn parse_azure_kv(rest: &str) -> Result<Reference, ReferenceError> {
+    const EXAMPLE: &str = "(example: `azure-kv:my-vault/db-password?version=0f3c…`)";
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, parse_query(q, &["version"], "azure-kv:")?),
+        None => (rest, Vec::new()),
+    };
+    let Some((vault, name)) = path.split_once('/') else {
+        return err(format!(
+            "azure-kv: expected VAULT/NAME, got `{path}` {EXAMPLE}"
+        ));
+    };
+    let mut query = query;
+    let version = take(&mut query, "version");
+    for (what, part) in [
+        ("vault", Some(vault)),
+        ("secret name", Some(name)),
+        ("version", version.as_deref()),
+    ] {
+        if let Some(part) = part {
+            if !is_cloud_name(part) {
+                return err(format!(
+                    "azure-kv: the {what} `{part}` may hold only letters, digits, `-` and `_` {EXAMPLE}"
+                ));
+            }
+        }
+    }
+    Ok(Reference::AzureKv {
+        vault: vault.to_string(),
+        name: name.to_string(),
+        version,
+    })
 }
 
 impl Reference {
@@ -338,12 +497,46 @@ impl Reference {
                 let text = rest.trim_matches([' ', '\t', '\n']).to_string();
                 Ok(Reference::Cmd { argv, text })
             }
+            "bitwarden" => {
+                let (item, field) = match rest.split_once('#') {
+                    Some((i, f)) => (
+                        i,
+                        Some(non_empty(
+                            f,
+                            "bitwarden: field after `#`",
+                            "bitwarden:github#username",
+                        )?),
+                    ),
+                    None => (rest, None),
+                };
+                let item = non_empty(item, "bitwarden: item", "bitwarden:github#password")?;
+                Ok(Reference::Bitwarden {
+                    item: item.to_string(),
+                    field: field.map(str::to_string),
+                })
+            }
+            "bws" => {
+                if !is_uuid(rest) {
+                    return err(format!(
+                        "bws: `{rest}` is not a secret id; bws names secrets by UUID (example: `bws:be8e0ad8-d545-4017-a55a-b02f014d4158`, from `bws secret list`)"
+                    ));
+                }
+                Ok(Reference::Bws {
+                    id: rest.to_ascii_lowercase(),
+                })
+            }
+            "gcp" => parse_gcp(rest),
+            "azure-kv" => parse_azure_kv(rest),
             other => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
         }
     }
 
     pub fn store(&self) -> StoreKind {
         match self {
+            Reference::Bitwarden { .. } => StoreKind::Bitwarden,
+            Reference::Bws { .. } => StoreKind::Bws,
+            Reference::Gcp { .. } => StoreKind::Gcp,
+            Reference::AzureKv { .. } => StoreKind::AzureKv,
             Reference::Op { .. } => StoreKind::Op,
             Reference::Vault { .. } => StoreKind::Vault,
             Reference::AwsSm { .. } => StoreKind::AwsSm,
@@ -413,6 +606,41 @@ impl fmt::Display for Reference {
                 write!(f, "sops:{}#{}", file.display(), key_path.join("."))
             }
             Reference::Cmd { text, .. } => write!(f, "cmd:{text}"),
+            Reference::Bitwarden { item, field } => {
+                write!(f, "bitwarden:{item}")?;
+                match field {
+                    Some(field) => write!(f, "#{field}"),
+                    None => Ok(()),
+                }
+            }
+            Reference::Bws { id } => write!(f, "bws:{id}"),
+            Reference::Gcp {
+                project: None,
+                name,
+                ..
+            } => write!(f, "gcp:{name}"),
+            Reference::Gcp {
+                project: Some(project),
+                name,
+                version,
+            } => {
+                write!(f, "gcp:projects/{project}/secrets/{name}")?;
+                match version {
+                    Some(v) => write!(f, "/versions/{v}"),
+                    None => Ok(()),
+                }
+            }
+            Reference::AzureKv {
+                vault,
+                name,
+                version,
+            } => {
+                write!(f, "azure-kv:{vault}/{name}")?;
+                match version {
+                    Some(v) => write!(f, "?version={v}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -447,6 +675,16 @@ mod tests {
             "sops:a#b#c",
             "env:CI_API_KEY",
             "cmd:printf '%s' hello",
+            "bitwarden:GitHub token",
+            "bitwarden:github#username",
+            "bitwarden:99ee88d2-6046-4ea7-92c2-acac464b1412#API key",
+            "bws:be8e0ad8-d545-4017-a55a-b02f014d4158",
+            "gcp:db-password",
+            "gcp:projects/my-project/secrets/db_password",
+            "gcp:projects/my-project/secrets/db/versions/3",
+            "gcp:projects/p/secrets/db/versions/latest",
+            "azure-kv:my-vault/db-password",
+            "azure-kv:my-vault/db-password?version=0f3c9a",
         ] {
             assert_eq!(ok(text).to_string(), text);
         }
@@ -495,10 +733,28 @@ mod tests {
             ("sops:file.yaml", "FILE#key.path"),
             ("sops:f#a..b", "empty key"),
             ("env:A\u{7f}", "control character"),
+            ("bitwarden:", "item is empty"),
+            ("bitwarden:x#", "field"),
+            ("bws:my-secret", "UUID"),
+            ("gcp:", "letters, digits"),
+            ("gcp:projects/p/secrets", "projects/PROJECT/secrets/NAME"),
+            ("gcp:projects/p/secrets/--help", "letters, digits"),
+            ("gcp:a/b", "expected NAME"),
+            ("azure-kv:vault", "VAULT/NAME"),
+            ("azure-kv:v/n?ver=1", "unknown query key"),
+            ("azure-kv:v/-n", "letters, digits"),
+            ("azure-kv:v/a/b", "letters, digits"),
         ] {
             let e = Reference::parse(text).expect_err(text);
             assert!(e.message.contains(needle), "{text}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn schemes_lists_every_store_once() {
+        let listed: Vec<&str> = SCHEMES.split(", ").collect();
+        let ours: Vec<&str> = StoreKind::ALL.iter().map(|k| k.scheme()).collect();
+        assert_eq!(listed, ours);
     }
 
     #[test]

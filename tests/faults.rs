@@ -15,6 +15,10 @@ const STORES: &[(&str, &str, bool)] = &[
     ("pass", "pass:app/db", true),
     ("secret-tool", "secret-tool:service=s&account=a", true),
     ("mytool", "cmd:mytool --get db", true),
+    ("bw", "bitwarden:GitHub", false),
+    ("bws", "bws:be8e0ad8-d545-4017-a55a-b02f014d4158", false),
+    ("gcloud", "gcp:projects/p/secrets/db", false),
+    ("az", "azure-kv:kv1/db", false),
 ];
 
 fn faulty_sandbox(program: &str, reference: &str, fault: &str) -> Sandbox {

@@ -18,13 +18,19 @@ struct AllStores {
     _bao: Bao,
     _doppler: DopplerApi,
     _ss: SecretService,
+    _fakes: Vec<FakeCli>,
 }
 
 fn canary(store: &str, i: usize) -> String {
     format!("canary-{store}-{i}-9f2c41")
 }
 
-/// `per_store` secrets in each of the eleven stores.
+/// A UUID whose last group is `i` (bws names secrets by UUID).
+fn uuid(i: usize) -> String {
+    format!("be8e0ad8-d545-4017-a55a-{i:012}")
+}
+
+/// `per_store` secrets in each of the fifteen stores.
 fn all_stores(per_store: usize) -> AllStores {
     let mut sb = Sandbox::new();
     let pass = PassStore::new(&mut sb);
@@ -37,6 +43,12 @@ fn all_stores(per_store: usize) -> AllStores {
     let mut values = BTreeMap::new();
     let mut sm = Vec::new();
     let mut ssm = Vec::new();
+    let (mut bw_items, mut bws_secrets, mut gcp_secrets, mut az_secrets) = (
+        Vec::new(),
+        Vec::new(),
+        serde_json::Map::new(),
+        serde_json::Map::new(),
+    );
     for i in 0..per_store {
         let mut add = |name: String, reference: String, value: String| {
             m.push_str(&format!("{name} = \"{reference}\"\n"));
@@ -97,6 +109,32 @@ fn all_stores(per_store: usize) -> AllStores {
             format!("op://Eng/item{i}/password"),
             canary("op", i),
         );
+        bw_items.push(serde_json::json!({"object": "item", "id": uuid(i), "name": format!("bw-item{i}"), "type": 1, "login": {"username": "u", "password": canary("bitwarden", i)}, "revisionDate": "2026-01-01T00:00:00.000Z"}));
+        add(
+            format!("BITWARDEN_{i}"),
+            format!("bitwarden:bw-item{i}"),
+            canary("bitwarden", i),
+        );
+        bws_secrets.push(serde_json::json!({"object": "secret", "id": uuid(i), "projectId": "p", "key": format!("K{i}"), "value": canary("bws", i), "revisionDate": "2026-01-01T00:00:00Z"}));
+        add(
+            format!("BWS_{i}"),
+            format!("bws:{}", uuid(i)),
+            canary("bws", i),
+        );
+        gcp_secrets.insert(
+            format!("projects/proj/secrets/g{i}"),
+            serde_json::json!([{"data": base64_of(&canary("gcp", i)), "createTime": "2026-01-01T00:00:00Z"}]),
+        );
+        add(format!("GCP_{i}"), format!("gcp:g{i}"), canary("gcp", i));
+        az_secrets.insert(
+            format!("a{i}"),
+            serde_json::json!([{"value": canary("azure", i), "version": "v1", "updated": "2026-01-01T00:00:00+00:00"}]),
+        );
+        add(
+            format!("AZURE_{i}"),
+            format!("azure-kv:kv1/a{i}"),
+            canary("azure", i),
+        );
         sb.write(&format!("files/s{i}"), canary("file", i));
         add(
             format!("FILE_{i}"),
@@ -128,12 +166,29 @@ fn all_stores(per_store: usize) -> AllStores {
     moto.seed(&sm, &ssm);
     let doppler = DopplerApi::new(&mut sb, &serde_json::json!({ "p/c": doppler_data }));
     let _op = FakeOp::new(&mut sb, &serde_json::Value::Object(op_data));
+    sb.set_env("BW_SESSION", "session-1");
+    sb.set_env("FAKE_BW_SESSION", "session-1");
+    sb.set_env("BWS_ACCESS_TOKEN", "token-1");
+    sb.set_env("FAKE_BWS_TOKEN", "token-1");
+    let fakes = vec![
+        FakeCli::new(&mut sb, "bw", &serde_json::Value::Array(bw_items)),
+        FakeCli::new(&mut sb, "bws", &serde_json::Value::Array(bws_secrets)),
+        FakeCli::new(
+            &mut sb,
+            "gcloud",
+            &serde_json::json!({"project": "proj", "secrets": gcp_secrets}),
+        ),
+        FakeCli::new(&mut sb, "az", &serde_json::json!({ "kv1": az_secrets })),
+    ];
     // Record every CLI's argv.
     let (commands, log) = record(&mut sb, &["aws", "vault", "pass", "doppler", "secret-tool"]);
     m.push_str(&format!("[secrets.options]\ncommands = {{ {commands} }}\n"));
     sb.manifest(&m);
     AllStores {
-        argv_logs: vec![log, sb.path().join("op-calls.log")],
+        argv_logs: [log, sb.path().join("op-calls.log")]
+            .into_iter()
+            .chain(fakes.iter().map(|f| f.log.clone()))
+            .collect(),
         sb,
         values,
         _pass: pass,
@@ -141,7 +196,23 @@ fn all_stores(per_store: usize) -> AllStores {
         _bao: bao,
         _doppler: doppler,
         _ss: ss,
+        _fakes: fakes,
     }
+}
+
+fn base64_of(text: &str) -> String {
+    let out = std::process::Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(text.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn has_canary(text: &[u8]) -> bool {
@@ -188,6 +259,8 @@ fn nothing_leaks_with_every_store_in_use() {
             .filter(|w| !w.contains(&format!("\"{}/", gnupg.display())))
             .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("calls.log").display())))
             .filter(|w| !w.contains(&format!("\"{}\"", sb.path().join("op-calls.log").display())))
+            // The fakes' own call logs (tests/fake): the test's record, not ours.
+            .filter(|w| !w.contains("-calls.log\""))
             .collect();
         assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
         assert!(
@@ -263,7 +336,7 @@ fn nothing_leaks_with_every_store_in_use() {
 
 #[test]
 fn two_hundred_secrets_resolve_identically_at_any_concurrency_and_in_parallel_runs() {
-    let all = all_stores(19); // 11 stores × 19 = 209 secrets
+    let all = all_stores(14); // 15 stores × 14 = 210 secrets
     let sb = &all.sb;
     assert!(all.values.len() >= 200);
     let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();

@@ -94,6 +94,19 @@ fn the_whole_path_wipes_every_buffer_that_held_a_value() {
         ("pass", r#"printf '%s\nuser: x\n' "$(cat "$ZCANARY_FILE")""#),
         ("secret-tool", r#"printf %s "$(cat "$ZCANARY_FILE")""#),
         ("mytool", r#"printf %s "$(cat "$ZCANARY_FILE")""#),
+        (
+            "bw",
+            r#"printf '[{"id":"11111111-6046-4ea7-92c2-acac464b1412","name":"z","login":{"password":"%s"}}]' "$(cat "$ZCANARY_FILE")""#,
+        ),
+        (
+            "bws",
+            r#"printf '{"id":"be8e0ad8-d545-4017-a55a-b02f014d4158","value":"%s"}' "$(cat "$ZCANARY_FILE")""#,
+        ),
+        (
+            "gcloud",
+            r#"printf '{"payload":{"data":"%s"}}' "$(base64 -w0 "$ZCANARY_FILE")""#,
+        ),
+        ("az", r#"printf '{"value":"%s"}' "$(cat "$ZCANARY_FILE")""#),
     ];
     let commands: Vec<String> = fakes
         .iter()
@@ -113,6 +126,10 @@ KEYRING = "keyring:zeroize?account=t"
 FILE = "file:plain-file"
 AGE = "age:v.age"
 SOPS = "sops:v.yaml#db.password"
+BITWARDEN = "bitwarden:z"
+BWS = "bws:be8e0ad8-d545-4017-a55a-b02f014d4158"
+GCP = "gcp:projects/p/secrets/z"
+AZURE = "azure-kv:kv/z"
 [secrets.options]
 commands = {{ {}, sops = "{}" }}
 "#,
@@ -148,6 +165,9 @@ commands = {{ {}, sops = "{}" }}
             Shell::Posix,
             Shell::Fish,
             Shell::Json,
+            Shell::Tcsh,
+            Shell::Nu,
+            Shell::Elvish,
         ] {
             let code = render(shell, &pairs).unwrap();
             std::io::sink().write_all(&code).unwrap();

@@ -13,10 +13,14 @@ mod age;
 mod aws_common;
 mod aws_sm;
 mod aws_ssm;
+mod azure_kv;
+mod bitwarden;
+mod bws;
 mod cmd;
 mod doppler;
 mod env;
 mod file;
+mod gcp;
 pub mod keyring;
 mod op;
 mod pass;
@@ -265,8 +269,19 @@ pub trait Store: Sync {
 }
 
 fn not_writable(reference: &Reference) -> StoreError {
-    StoreError::new(format!("jit-secrets cannot write to {} references", reference.store().name()))
-        .fix("store it with that store's own tool; jit-secrets writes to keyring:, pass:, secret-tool:, vault:, aws-sm: and aws-ssm:")
+    let writable: Vec<&str> = StoreKind::ALL
+        .iter()
+        .filter(|k| store_for(**k).can_write())
+        .map(|k| k.scheme())
+        .collect();
+    StoreError::new(format!(
+        "jit-secrets cannot write to {} references",
+        reference.store().name()
+    ))
+    .fix(format!(
+        "store it with that store's own tool; jit-secrets writes to {}",
+        writable.join(", ")
+    ))
 }
 
 pub fn store_for(kind: StoreKind) -> &'static dyn Store {
@@ -284,6 +299,10 @@ pub fn store_for(kind: StoreKind) -> &'static dyn Store {
         StoreKind::Cmd => &cmd::Cmd,
         StoreKind::Sops => &sops::Sops,
         StoreKind::Age => &age::Age,
+        StoreKind::Bitwarden => &bitwarden::Bitwarden,
+        StoreKind::Bws => &bws::Bws,
+        StoreKind::Gcp => &gcp::Gcp,
+        StoreKind::AzureKv => &azure_kv::AzureKeyVault,
     }
 }
 
@@ -393,4 +412,55 @@ pub(crate) fn wipe_json(mut v: serde_json::Value) {
         }
     }
     walk(&mut v);
+}
+
+/// Decodes base64 as cloud CLIs print it (standard or URL-safe alphabet, padded or not) straight
+/// into a wiping buffer sized up front, so no partial copy of the value is left behind by a grow.
+pub(crate) fn decode_base64(text: &str) -> Option<SecretValue> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine;
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let text = text.trim();
+    let engine = if text.contains(['-', '_']) {
+        GeneralPurpose::new(&base64::alphabet::URL_SAFE, config)
+    } else {
+        GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+    };
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(text.len() / 4 * 3 + 3));
+    engine.decode_vec(text, &mut out).ok()?;
+    Some(SecretValue::new(std::mem::take(&mut *out)))
+}
+
+/// Encodes `bytes` as standard padded base64 into a wiping buffer (what a CLI reads on stdin).
+pub(crate) fn encode_base64(bytes: &[u8]) -> zeroize::Zeroizing<Vec<u8>> {
+    use base64::Engine;
+    let mut out = zeroize::Zeroizing::new(vec![0u8; bytes.len().div_ceil(3) * 4]);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out)
+        .expect("the buffer is sized for the encoding");
+    out.truncate(written);
+    out
+}
+
+/// Serializes JSON that holds secrets (a request to a CLI) into a wiping buffer.
+pub(crate) fn json_to_wiping(v: &serde_json::Value) -> zeroize::Zeroizing<Vec<u8>> {
+    struct Wiping(zeroize::Zeroizing<Vec<u8>>);
+    impl std::io::Write for Wiping {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            crate::secret::extend_wiping(&mut self.0, bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Wiping(zeroize::Zeroizing::new(Vec::new()));
+    serde_json::to_writer(&mut out, v).expect("JSON values always serialize");
+    out.0
+}
+
+/// The elements of a JSON array (an empty slice for anything else).
+pub(crate) fn decode_json_items(doc: &serde_json::Value) -> &[serde_json::Value] {
+    doc.as_array().map(Vec::as_slice).unwrap_or(&[])
 }

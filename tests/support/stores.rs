@@ -492,3 +492,46 @@ pub fn private_bus(sb: &Sandbox, sock: &Path) -> Daemon {
     }
     bus
 }
+
+/// A fake CLI from tests/fake (bw, bws, gcloud, az) with its data file and call log: the fake
+/// reads `$FAKE_<NAME>_DATA` and appends `{"argv": [...], "stdin_bytes": N}` to
+/// `$FAKE_<NAME>_LOG`. It is first on the sandbox's PATH, ahead of any real CLI of that name.
+pub struct FakeCli {
+    pub log: PathBuf,
+    pub data: PathBuf,
+}
+
+impl FakeCli {
+    pub fn new(sb: &mut Sandbox, program: &str, data: &serde_json::Value) -> FakeCli {
+        let upper = program.to_ascii_uppercase();
+        let data_path = sb.write(&format!("{program}-data.json"), data.to_string());
+        let log = sb.path().join(format!("{program}-calls.log"));
+        sb.set_env(&format!("FAKE_{upper}_DATA"), &data_path);
+        sb.set_env(&format!("FAKE_{upper}_LOG"), &log);
+        FakeCli {
+            log,
+            data: data_path,
+        }
+    }
+
+    /// Each call's argv (after the program's name).
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["argv"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// What the fake holds now (after a write).
+    pub fn data(&self) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(&self.data).unwrap()).unwrap()
+    }
+}
