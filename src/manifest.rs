@@ -130,6 +130,7 @@ const OPTION_KEYS: &[&str] = &[
     "identity",
     "cache",
     "keyring_scope",
+    "keepassxc",
 ];
 
 /// Which table of which kind of file the secrets came from.
@@ -189,6 +190,10 @@ pub struct Options {
     pub cache: Option<Duration>,
     /// `keyring_scope = "project"`: `keyring:` items belong to this manifest's directory.
     pub keyring_per_project: bool,
+    /// `keepassxc = { password_from = "REF" }`: where KeePassXC databases' password comes from.
+    pub keepassxc_password_from: Option<Reference>,
+    /// `keepassxc = { keyfile = "PATH" }` (relative to the manifest's directory).
+    pub keepassxc_keyfile: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -201,6 +206,8 @@ impl Default for Options {
             cache: None,
             keyring_per_project: false,
             identity: None,
+            keepassxc_password_from: None,
+            keepassxc_keyfile: None,
         }
     }
 }
@@ -468,9 +475,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         let (key, _) = table.get_key_value(name).expect("iterated key exists");
         if name == "options" {
             options = parse_options(&loc, item, key)?;
-            if let Some(id) = &mut options.identity {
-                if id.is_relative() && !id.starts_with("~") {
-                    *id = base_dir.join(&*id);
+            for path in [&mut options.identity, &mut options.keepassxc_keyfile]
+                .into_iter()
+                .flatten()
+            {
+                if path.is_relative() && !path.starts_with("~") {
+                    *path = base_dir.join(&*path);
                 }
             }
             continue;
@@ -548,7 +558,8 @@ fn parse_reference(
     // A relative file: path means "next to the manifest", so a repo can ship its own paths.
     if let Reference::File { path }
     | Reference::Sops { file: path, .. }
-    | Reference::Age { file: path } = &mut reference
+    | Reference::Age { file: path }
+    | Reference::Keepassxc { file: path, .. } = &mut reference
     {
         if path.is_relative() && !path.starts_with("~") {
             *path = base_dir.join(&*path);
@@ -713,6 +724,7 @@ fn parse_options(
             ("keyring_scope", _) => {
                 return Err(loc.at(vspan, "`keyring_scope` must be \"project\" or \"global\""))
             }
+            ("keepassxc", _) => parse_keepassxc_options(loc, v, vspan, &mut options)?,
             ("cache", Some(Value::Boolean(b))) if !*b.value() => options.cache = None,
             ("cache", Some(val)) => options.cache = Some(parse_cache_ttl(loc, val)?),
             ("concurrency", Some(Value::Integer(n))) if (1..=1024).contains(n.value()) => {
@@ -747,6 +759,42 @@ fn parse_options(
         }
     }
     Ok(options)
+}
+
+/// `keepassxc = { password_from = "REF", keyfile = "PATH" }`.
+fn parse_keepassxc_options(
+    loc: &Locator,
+    v: &Item,
+    vspan: Option<std::ops::Range<usize>>,
+    options: &mut Options,
+) -> Result<(), ManifestError> {
+    const SHAPE: &str =
+        "`keepassxc` must be a table like { password_from = \"keyring:kdbx-master\", keyfile = \"db.key\" }";
+    let Some(table) = v.as_table_like() else {
+        return Err(loc.at(vspan, SHAPE));
+    };
+    for (k, item) in table.iter() {
+        let span = span_of(item);
+        match (k, item.as_value()) {
+            ("password_from", Some(value @ Value::String(text))) => {
+                let reference = Reference::parse(text.value()).map_err(|e| {
+                    loc.at(
+                        value.span(),
+                        format!("keepassxc.password_from: {}", e.message),
+                    )
+                })?;
+                if reference.store() == crate::reference::StoreKind::Keepassxc {
+                    return Err(loc.at(value.span(), "keepassxc.password_from cannot be a keepassxc: reference (the password opens the database)"));
+                }
+                options.keepassxc_password_from = Some(reference);
+            }
+            ("keyfile", Some(Value::String(path))) => {
+                options.keepassxc_keyfile = Some(PathBuf::from(path.value()))
+            }
+            _ => return Err(loc.at(span.or(vspan.clone()), SHAPE)),
+        }
+    }
+    Ok(())
 }
 
 fn parse_duration_value(loc: &Locator, value: &Value) -> Result<Duration, ManifestError> {

@@ -23,11 +23,14 @@ pub enum StoreKind {
     Bws,
     Gcp,
     AzureKv,
+    Plugin,
+    OciVault,
+    Keepassxc,
 }
 
 impl StoreKind {
     /// Every store, in the order `SCHEMES` lists them.
-    pub const ALL: [StoreKind; 17] = [
+    pub const ALL: [StoreKind; 20] = [
         StoreKind::Op,
         StoreKind::Vault,
         StoreKind::AwsSm,
@@ -45,6 +48,9 @@ impl StoreKind {
         StoreKind::Bws,
         StoreKind::Gcp,
         StoreKind::AzureKv,
+        StoreKind::Plugin,
+        StoreKind::OciVault,
+        StoreKind::Keepassxc,
     ];
 
     /// How a reference to this store begins.
@@ -67,6 +73,9 @@ impl StoreKind {
             StoreKind::Bws => "bws:",
             StoreKind::Gcp => "gcp:",
             StoreKind::AzureKv => "azure-kv:",
+            StoreKind::Plugin => "plugin:",
+            StoreKind::OciVault => "oci-vault:",
+            StoreKind::Keepassxc => "keepassxc:",
         }
     }
 
@@ -96,6 +105,9 @@ impl StoreKind {
             StoreKind::Bws => "bitwarden-secrets-manager",
             StoreKind::Gcp => "gcp-secret-manager",
             StoreKind::AzureKv => "azure-key-vault",
+            StoreKind::Plugin => "plugin",
+            StoreKind::OciVault => "oci-vault",
+            StoreKind::Keepassxc => "keepassxc",
         }
     }
 }
@@ -160,6 +172,22 @@ pub enum Reference {
         name: String,
         version: Option<String>,
     },
+    /// `plugin:NAME/KEY` — an executable `jit-secrets-plugin-NAME` (or envref's
+    /// `envref-backend-NAME`) speaking JSON on stdin/stdout.
+    Plugin { name: String, key: String },
+    /// `oci-vault:SECRET_OCID[?stage=CURRENT|PREVIOUS|LATEST | ?version=N]`
+    OciVault {
+        ocid: String,
+        stage: Option<String>,
+        version: Option<u64>,
+    },
+    /// `keepassxc:PATH#ENTRY[?attribute=NAME]` — an entry of a KeePass database (groups in ENTRY
+    /// separated by `/`); attribute `Password` when not given.
+    Keepassxc {
+        file: PathBuf,
+        entry: String,
+        attribute: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -175,7 +203,7 @@ fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
 }
 
 pub const SCHEMES: &str =
-    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:, bitwarden:, bws:, gcp:, azure-kv:";
+    "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:, bitwarden:, bws:, gcp:, azure-kv:, plugin:, oci-vault:, keepassxc:";
 
 /// Environment variable names we accept as secret names and `env:` targets.
 pub fn is_valid_env_name(name: &str) -> bool {
@@ -280,6 +308,81 @@ fn parse_gcp(rest: &str) -> Result<Reference, ReferenceError> {
         project: project.map(str::to_string),
         name: name.to_string(),
         version: version.map(str::to_string),
+    })
+}
+
+fn parse_oci_vault(rest: &str) -> Result<Reference, ReferenceError> {
+    const EXAMPLE: &str =
+        "(example: `oci-vault:ocid1.vaultsecret.oc1.iad.amaaaaaa…?stage=PREVIOUS`)";
+    let (ocid, query) = match rest.split_once('?') {
+        Some((o, q)) => (o, parse_query(q, &["stage", "version"], "oci-vault:")?),
+        None => (rest, Vec::new()),
+    };
+    if !ocid.starts_with("ocid1.")
+        || !ocid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return err(format!(
+            "oci-vault: `{ocid}` is not a secret OCID (they begin `ocid1.vaultsecret.`) {EXAMPLE}"
+        ));
+    }
+    let mut query = query;
+    let stage = take(&mut query, "stage");
+    let version = take(&mut query, "version");
+    if stage.is_some() && version.is_some() {
+        return err(format!(
+            "oci-vault: give `stage` or `version`, not both {EXAMPLE}"
+        ));
+    }
+    if let Some(s) = &stage {
+        if !["CURRENT", "PREVIOUS", "LATEST"].contains(&s.as_str()) {
+            return err(format!(
+                "oci-vault: `stage` must be CURRENT, PREVIOUS or LATEST, got `{s}`"
+            ));
+        }
+    }
+    let version = match version {
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return err(format!(
+                    "oci-vault: `version` must be a version number, got `{v}`"
+                ))
+            }
+        },
+        None => None,
+    };
+    Ok(Reference::OciVault {
+        ocid: ocid.to_string(),
+        stage,
+        version,
+    })
+}
+
+fn parse_keepassxc(rest: &str) -> Result<Reference, ReferenceError> {
+    const EXAMPLE: &str = "keepassxc:secrets.kdbx#Servers/db?attribute=UserName";
+    let Some((file, entry)) = rest.split_once('#') else {
+        return err(format!(
+            "keepassxc: needs PATH#ENTRY (example: `{EXAMPLE}`)"
+        ));
+    };
+    let (entry, query) = match entry.rsplit_once('?') {
+        Some((e, q)) => (e, parse_query(q, &["attribute"], "keepassxc:")?),
+        None => (entry, Vec::new()),
+    };
+    let file = non_empty(file, "keepassxc: database path", EXAMPLE)?;
+    let entry = non_empty(entry.trim_start_matches('/'), "keepassxc: entry", EXAMPLE)?;
+    if entry.split('/').any(str::is_empty) {
+        return err(format!(
+            "keepassxc: `{entry}` has an empty group name (example: `{EXAMPLE}`)"
+        ));
+    }
+    let mut query = query;
+    Ok(Reference::Keepassxc {
+        file: PathBuf::from(file),
+        entry: entry.to_string(),
+        attribute: take(&mut query, "attribute"),
     })
 }
 
@@ -526,6 +629,25 @@ impl Reference {
                 })
             }
             "gcp" => parse_gcp(rest),
+            "plugin" => {
+                const EXAMPLE: &str =
+                    "(example: `plugin:redis/api-key` runs jit-secrets-plugin-redis)";
+                let Some((name, key)) = rest.split_once('/') else {
+                    return err(format!("plugin: expected NAME/KEY, got `{rest}` {EXAMPLE}"));
+                };
+                if !is_cloud_name(name) {
+                    return err(format!(
+                        "plugin: the name `{name}` may hold only letters, digits, `-` and `_` {EXAMPLE}"
+                    ));
+                }
+                let key = non_empty(key, "plugin: key", "plugin:redis/api-key")?;
+                Ok(Reference::Plugin {
+                    name: name.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            "oci-vault" => parse_oci_vault(rest),
+            "keepassxc" => parse_keepassxc(rest),
             "azure-kv" => parse_azure_kv(rest),
             other => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
         }
@@ -533,6 +655,9 @@ impl Reference {
 
     pub fn store(&self) -> StoreKind {
         match self {
+            Reference::Plugin { .. } => StoreKind::Plugin,
+            Reference::OciVault { .. } => StoreKind::OciVault,
+            Reference::Keepassxc { .. } => StoreKind::Keepassxc,
             Reference::Bitwarden { .. } => StoreKind::Bitwarden,
             Reference::Bws { .. } => StoreKind::Bws,
             Reference::Gcp { .. } => StoreKind::Gcp,
@@ -614,6 +739,30 @@ impl fmt::Display for Reference {
                 }
             }
             Reference::Bws { id } => write!(f, "bws:{id}"),
+            Reference::Plugin { name, key } => write!(f, "plugin:{name}/{key}"),
+            Reference::OciVault {
+                ocid,
+                stage,
+                version,
+            } => {
+                write!(f, "oci-vault:{ocid}")?;
+                match (stage, version) {
+                    (Some(s), _) => write!(f, "?stage={s}"),
+                    (_, Some(v)) => write!(f, "?version={v}"),
+                    _ => Ok(()),
+                }
+            }
+            Reference::Keepassxc {
+                file,
+                entry,
+                attribute,
+            } => {
+                write!(f, "keepassxc:{}#{entry}", file.display())?;
+                match attribute {
+                    Some(a) => write!(f, "?attribute={a}"),
+                    None => Ok(()),
+                }
+            }
             Reference::Gcp {
                 project: None,
                 name,
@@ -685,6 +834,13 @@ mod tests {
             "gcp:projects/p/secrets/db/versions/latest",
             "azure-kv:my-vault/db-password",
             "azure-kv:my-vault/db-password?version=0f3c9a",
+            "plugin:redis/api-key",
+            "plugin:my_store/path/to/key",
+            "oci-vault:ocid1.vaultsecret.oc1.iad.amaaaaaa",
+            "oci-vault:ocid1.vaultsecret.oc1.iad.amaaaaaa?stage=PREVIOUS",
+            "oci-vault:ocid1.vaultsecret.oc1.iad.amaaaaaa?version=3",
+            "keepassxc:secrets.kdbx#db",
+            "keepassxc:secrets.kdbx#Servers/Prod db?attribute=UserName",
         ] {
             assert_eq!(ok(text).to_string(), text);
         }
@@ -744,6 +900,17 @@ mod tests {
             ("azure-kv:v/n?ver=1", "unknown query key"),
             ("azure-kv:v/-n", "letters, digits"),
             ("azure-kv:v/a/b", "letters, digits"),
+            ("plugin:redis", "NAME/KEY"),
+            ("plugin:-x/k", "letters, digits"),
+            ("plugin:redis/", "key is empty"),
+            ("oci-vault:mysecret", "not a secret OCID"),
+            ("oci-vault:ocid1.x?stage=OLD", "CURRENT, PREVIOUS or LATEST"),
+            ("oci-vault:ocid1.x?version=0", "version number"),
+            ("oci-vault:ocid1.x?stage=CURRENT&version=2", "not both"),
+            ("keepassxc:db.kdbx", "PATH#ENTRY"),
+            ("keepassxc:db.kdbx#", "entry is empty"),
+            ("keepassxc:db.kdbx#a//b", "empty group"),
+            ("keepassxc:db.kdbx#a?attr=x", "unknown query key"),
         ] {
             let e = Reference::parse(text).expect_err(text);
             assert!(e.message.contains(needle), "{text}: {}", e.message);

@@ -19,6 +19,7 @@ const STORES: &[(&str, &str, bool)] = &[
     ("bws", "bws:be8e0ad8-d545-4017-a55a-b02f014d4158", false),
     ("gcloud", "gcp:projects/p/secrets/db", false),
     ("az", "azure-kv:kv1/db", false),
+    ("jit-secrets-plugin-flt", "plugin:flt/key", false),
 ];
 
 fn faulty_sandbox(program: &str, reference: &str, fault: &str) -> Sandbox {

@@ -106,6 +106,14 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
     if manifest.options.keyring_per_project {
         ctx.keyring_project = Some(project_of(manifest));
     }
+    if manifest.options.keepassxc_password_from.is_some()
+        || manifest.options.keepassxc_keyfile.is_some()
+    {
+        ctx.keepassxc = Some(crate::stores::KeepassxcOptions {
+            password_from: manifest.options.keepassxc_password_from.clone(),
+            keyfile: manifest.options.keepassxc_keyfile.clone(),
+        });
+    }
     ctx
 }
 

@@ -21,9 +21,13 @@ mod doppler;
 mod env;
 mod file;
 mod gcp;
+mod keepassxc;
+pub use keepassxc::KeepassxcOptions;
 pub mod keyring;
+mod oci_vault;
 mod op;
 mod pass;
+mod plugin;
 mod secret_tool;
 mod sops;
 mod vault;
@@ -79,6 +83,8 @@ pub struct Context {
     pub cache: Option<crate::cache::Cache>,
     /// `keyring_scope = "project"`: the canonical path of the manifest's directory.
     pub keyring_project: Option<String>,
+    /// `[secrets.options] keepassxc`: how KeePassXC databases are unlocked.
+    pub keepassxc: Option<KeepassxcOptions>,
     /// Things a store wants said once on stderr that are not failures.
     notes: std::sync::Mutex<Vec<String>>,
 }
@@ -91,6 +97,7 @@ impl Context {
             age_identity: None,
             cache: None,
             keyring_project: None,
+            keepassxc: None,
             notes: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -135,6 +142,11 @@ impl Context {
     pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
         self.age_identity = identity;
         self
+    }
+
+    /// The manifest's `[secrets.options] commands` entry for `program`, if any.
+    pub fn command_override(&self, program: &str) -> Option<&std::path::Path> {
+        self.commands.get(program).map(PathBuf::as_path)
     }
 
     /// The CLI to run for `program`: the manifest's `[secrets.options] commands` override, else
@@ -303,6 +315,9 @@ pub fn store_for(kind: StoreKind) -> &'static dyn Store {
         StoreKind::Bws => &bws::Bws,
         StoreKind::Gcp => &gcp::Gcp,
         StoreKind::AzureKv => &azure_kv::AzureKeyVault,
+        StoreKind::Plugin => &plugin::Plugin,
+        StoreKind::OciVault => &oci_vault::OciVault,
+        StoreKind::Keepassxc => &keepassxc::Keepassxc,
     }
 }
 

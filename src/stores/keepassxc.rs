@@ -1,0 +1,502 @@
+//! `keepassxc:PATH#ENTRY[?attribute=NAME]` — an entry of a KeePass database (`.kdbx`) through
+//! `keepassxc-cli`.
+//!
+//! One unlock per database per activation: `keepassxc-cli export -f xml` decrypts the database
+//! once and prints it whole; the entries wanted are picked here and everything else is wiped.
+//! (Measured with a database made by `db-create` at its default one-second decryption time: ten
+//! `show` calls unlock ten times — see the README — and `open`'s interactive mode echoes prompts
+//! into the values' stream and loses commands piped before the password is read.)
+//!
+//! The database password: `[secrets.options] keepassxc = { password_from = "REF" }` (any other
+//! reference, resolved first), else a hidden prompt on the terminal, else none when a `keyfile`
+//! alone unlocks it. It reaches `keepassxc-cli` on stdin, never argv.
+
+use super::{cli_failed, run_cli, store_for, Context, Outcome, Store, StoreError};
+use crate::process::Child;
+use crate::reference::Reference;
+use crate::secret::SecretValue;
+use quick_xml::events::Event;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+pub struct Keepassxc;
+
+const INSTALL: &str =
+    "install KeePassXC's CLI (`apt install keepassxc`; on macOS it ships in KeePassXC.app)";
+
+/// `[secrets.options] keepassxc = { password_from = "REF", keyfile = "PATH" }`.
+#[derive(Debug, Clone, Default)]
+pub struct KeepassxcOptions {
+    pub password_from: Option<Reference>,
+    pub keyfile: Option<PathBuf>,
+}
+
+fn parts(reference: &Reference) -> (&Path, &str, &str) {
+    match reference {
+        Reference::Keepassxc {
+            file,
+            entry,
+            attribute,
+        } => (file, entry, attribute.as_deref().unwrap_or("Password")),
+        other => unreachable!("keepassxc store got {other}"),
+    }
+}
+
+/// How to open one database: the password line for stdin (if any) and the key file (if any).
+struct Unlock {
+    password: Option<Zeroizing<Vec<u8>>>,
+    keyfile: Option<PathBuf>,
+}
+
+fn needs_password(db: &Path) -> StoreError {
+    StoreError::new(format!("the KeePassXC database {} needs its password, and there is no terminal to ask on", db.display()))
+        .fix("set [secrets.options] keepassxc = { password_from = \"keyring:kdbx-master\" } (any reference holding the password), or a `keyfile` alone for a database without a password")
+}
+
+fn unlock(db: &Path, timeout: Duration, ctx: &Context) -> Result<Unlock, StoreError> {
+    let options = ctx.keepassxc.clone().unwrap_or_default();
+    let password = if let Some(from) = &options.password_from {
+        match store_for(from.store()).fetch_one(from, timeout, ctx) {
+            Outcome::Found(v) => Some(Zeroizing::new(v.expose().to_vec())),
+            Outcome::NotFound => {
+                return Err(StoreError::new(format!("the database password was not found in {from} (keepassxc.password_from)"))
+                    .fix(format!("store it there (`jit-secrets set --ref {from} …`) or correct keepassxc.password_from")))
+            }
+            Outcome::Failed(e) => {
+                return Err(StoreError::new(format!("cannot read the database password from {from}: {}", e.message))
+                    .fix(e.fix.unwrap_or_else(|| "check keepassxc.password_from".into())))
+            }
+        }
+    } else if !ctx.no_prompt && crate::tty::available() {
+        let name = db
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let hint = if options.keyfile.is_some() {
+            " (empty if it has none)"
+        } else {
+            ""
+        };
+        let typed =
+            crate::tty::prompt_hidden(&format!("Password for {name}{hint}: ")).map_err(|e| {
+                StoreError::new(format!("cannot ask for the database password: {e}"))
+                    .fix("run it on a terminal, or set keepassxc.password_from")
+            })?;
+        (!typed.is_empty() || options.keyfile.is_none()).then_some(typed)
+    } else if options.keyfile.is_some() {
+        None
+    } else {
+        return Err(needs_password(db));
+    };
+    if password.as_ref().is_some_and(|p| p.contains(&b'\n')) {
+        return Err(StoreError::new(
+            "the database password holds a newline, which keepassxc-cli cannot read on stdin",
+        )
+        .fix("change the database password"));
+    }
+    Ok(Unlock {
+        password,
+        keyfile: options.keyfile,
+    })
+}
+
+/// `keepassxc-cli ARGS… [-k KEYFILE] [--no-password] DB [ENTRY]`, with the password line (and
+/// then `extra_stdin`'s line) on stdin.
+#[allow(clippy::too_many_arguments)]
+fn cli(
+    db: &Path,
+    args: &[&str],
+    entry: Option<&str>,
+    unlock: &Unlock,
+    extra_stdin: Option<&[u8]>,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<crate::process::Output, StoreError> {
+    // Not `-q`: it silences the error for a wrong password too, not just the prompt.
+    let mut child = Child::new(ctx.command("keepassxc-cli"), timeout).args(args.iter().copied());
+    if let Some(k) = &unlock.keyfile {
+        child = child.arg("-k").arg(k);
+    }
+    if unlock.password.is_none() {
+        child = child.arg("--no-password");
+    }
+    let mut input = Zeroizing::new(Vec::with_capacity(
+        unlock.password.as_ref().map_or(0, |p| p.len() + 1)
+            + extra_stdin.map_or(0, |e| e.len() + 1),
+    ));
+    if let Some(p) = &unlock.password {
+        input.extend_from_slice(p);
+        input.push(b'\n');
+    }
+    if let Some(extra) = extra_stdin {
+        input.extend_from_slice(extra);
+        input.push(b'\n');
+    }
+    let child = child.arg(db).args(entry).stdin(&input);
+    run_cli(child, INSTALL)
+}
+
+fn fix_for(stderr: &str) -> &'static str {
+    if stderr.contains("Invalid credentials") {
+        "check the database password (keepassxc.password_from, or what you typed) and key file (keepassxc.keyfile)"
+    } else if stderr.contains("key file") || stderr.contains("Key file") {
+        "check keepassxc.keyfile: it must be the database's key file"
+    } else {
+        "run `keepassxc-cli show DB ENTRY` by hand to see"
+    }
+}
+
+/// One entry of the export: its path (groups below the root, then the title), its attributes, and
+/// when it was last changed.
+#[derive(Default)]
+struct ParsedEntry {
+    path: String,
+    attributes: Vec<(String, Zeroizing<Vec<u8>>)>,
+    modified: Option<String>,
+}
+
+/// XML character data to bytes, into a wiping buffer sized up front (it only shrinks).
+fn unescape_wiping(raw: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] != b'&' {
+            out.push(raw[i]);
+            i += 1;
+            continue;
+        }
+        let end = i + raw[i..].iter().position(|&b| b == b';')?;
+        let name = &raw[i + 1..end];
+        let ch = match name {
+            b"lt" => '<',
+            b"gt" => '>',
+            b"amp" => '&',
+            b"quot" => '"',
+            b"apos" => '\'',
+            [b'#', b'x' | b'X', hex @ ..] => {
+                char::from_u32(u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?)?
+            }
+            [b'#', dec @ ..] => char::from_u32(std::str::from_utf8(dec).ok()?.parse().ok()?)?,
+            _ => return None,
+        };
+        let mut utf8 = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+        i = end + 1;
+    }
+    Some(out)
+}
+
+/// The entries at `wanted` paths, from `keepassxc-cli export -f xml`. History (older versions of
+/// an entry) and the recycle bin's deleted entries are not entries.
+fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreError> {
+    let bad = |what: &str| {
+        StoreError::new(format!(
+            "`keepassxc-cli export` printed XML that could not be read ({what})"
+        ))
+        .fix("check your keepassxc-cli version (2.7 or later)")
+    };
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    reader.config_mut().trim_text(false);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    let mut recycle_bin_uuid = String::new();
+    let mut group_uuids: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    let mut entry: Option<ParsedEntry> = None;
+    let mut history_depth = 0usize;
+    let mut key = String::new();
+    let mut text = Zeroizing::new(Vec::new());
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| bad(&format!("at byte {}: {e}", reader.buffer_position())))?;
+        match event {
+            Event::Start(e) => {
+                let name = e.name().as_ref().to_vec();
+                match name.as_slice() {
+                    b"Group" if entry.is_none() => {
+                        groups.push(String::new());
+                        group_uuids.push(String::new());
+                    }
+                    b"Entry" if entry.is_some() => history_depth += 1,
+                    b"Entry" => entry = Some(ParsedEntry::default()),
+                    _ => {}
+                }
+                text = Zeroizing::new(Vec::new());
+                stack.push(name);
+            }
+            Event::Empty(e) => {
+                // `<Value/>`: an empty attribute value.
+                if e.name().as_ref() == b"Value" && history_depth == 0 {
+                    if let Some(current) = entry.as_mut() {
+                        current
+                            .attributes
+                            .push((std::mem::take(&mut key), Zeroizing::new(Vec::new())));
+                    }
+                }
+            }
+            Event::Text(t) => {
+                text = unescape_wiping(AsRef::<[u8]>::as_ref(&*t))
+                    .ok_or_else(|| bad("an unknown entity"))?
+            }
+            Event::CData(c) => text = Zeroizing::new(AsRef::<[u8]>::as_ref(&*c).to_vec()),
+            Event::End(e) => {
+                let name = e.name().as_ref().to_vec();
+                stack.pop();
+                let parent = stack.last().map(Vec::as_slice);
+                let text_str = || String::from_utf8_lossy(&text).into_owned();
+                match (name.as_slice(), parent) {
+                    (b"RecycleBinUUID", Some(b"Meta")) => recycle_bin_uuid = text_str(),
+                    (b"Name", Some(b"Group")) if entry.is_none() => {
+                        if let Some(g) = groups.last_mut() {
+                            *g = text_str();
+                        }
+                    }
+                    (b"UUID", Some(b"Group")) if entry.is_none() => {
+                        if let Some(u) = group_uuids.last_mut() {
+                            *u = text_str();
+                        }
+                    }
+                    (b"Group", _) if entry.is_none() => {
+                        groups.pop();
+                        group_uuids.pop();
+                    }
+                    _ if history_depth > 0 => {
+                        if name == b"Entry" {
+                            history_depth -= 1;
+                        }
+                    }
+                    (b"Key", Some(b"String")) => key = text_str(),
+                    (b"Value", Some(b"String")) => {
+                        if let Some(current) = entry.as_mut() {
+                            current
+                                .attributes
+                                .push((std::mem::take(&mut key), std::mem::take(&mut text)));
+                        }
+                    }
+                    (b"LastModificationTime", Some(b"Times")) => {
+                        if let Some(current) = entry.as_mut() {
+                            current.modified = Some(text_str());
+                        }
+                    }
+                    (b"Entry", _) => {
+                        let mut done = entry.take().expect("an entry was started");
+                        let in_bin = !recycle_bin_uuid.is_empty()
+                            && recycle_bin_uuid != "AAAAAAAAAAAAAAAAAAAAAA=="
+                            && group_uuids.contains(&recycle_bin_uuid);
+                        let title = done
+                            .attributes
+                            .iter()
+                            .find(|(k, _)| k == "Title")
+                            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                            .unwrap_or_default();
+                        // Below the root group: the root's own name is not part of a path.
+                        let mut path: Vec<&str> =
+                            groups.iter().skip(1).map(String::as_str).collect();
+                        path.push(&title);
+                        done.path = path.join("/");
+                        if !in_bin && wanted.contains(&done.path.as_str()) {
+                            found.push(done);
+                        }
+                    }
+                    _ => {}
+                }
+                text = Zeroizing::new(Vec::new());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+/// The attribute `name` of the entries at one path: exact name first, else the one that matches
+/// regardless of case (`password` for `Password`).
+fn outcome(reference: &Reference, entries: &[ParsedEntry]) -> Outcome {
+    let (db, entry, attribute) = parts(reference);
+    let at_path: Vec<&ParsedEntry> = entries.iter().filter(|e| e.path == entry).collect();
+    let one = match at_path.as_slice() {
+        [] => return Outcome::NotFound,
+        [one] => one,
+        many => {
+            return Outcome::Failed(
+                StoreError::new(format!(
+                    "{} entries in {} are at `{entry}`",
+                    many.len(),
+                    db.display()
+                ))
+                .fix("rename or move one of them in KeePassXC so the path names one entry"),
+            )
+        }
+    };
+    let exact = one.attributes.iter().find(|(k, _)| k == attribute);
+    let loose: Vec<_> = one
+        .attributes
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(attribute))
+        .collect();
+    // KeePass entries always carry UserName, URL and Notes; empty means "not set", so a
+    // fallback chain moves on rather than exporting an empty value.
+    match (exact, loose.as_slice()) {
+        (Some((_, v)), _) | (None, [(_, v)]) if !v.is_empty() => {
+            Outcome::Found(SecretValue::new(v.to_vec()))
+        }
+        _ => Outcome::NotFound,
+    }
+}
+
+impl Keepassxc {
+    fn export(
+        &self,
+        db: &Path,
+        refs: &[&Reference],
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Vec<ParsedEntry>, StoreError> {
+        let unlock = unlock(db, timeout, ctx)?;
+        self.export_with(db, &unlock, refs, timeout, ctx)
+    }
+
+    fn export_with(
+        &self,
+        db: &Path,
+        unlock: &Unlock,
+        refs: &[&Reference],
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Vec<ParsedEntry>, StoreError> {
+        let out = cli(
+            db,
+            &["export", "-f", "xml"],
+            None,
+            unlock,
+            None,
+            timeout,
+            ctx,
+        )?;
+        if !out.exit.success() {
+            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
+            return Err(cli_failed("keepassxc-cli", out, fix));
+        }
+        let wanted: Vec<&str> = refs.iter().map(|r| parts(r).1).collect();
+        parse_export(out.stdout.expose(), &wanted)
+    }
+}
+
+impl Store for Keepassxc {
+    fn batch_key(&self, reference: &Reference) -> String {
+        parts(reference).0.display().to_string()
+    }
+
+    fn max_batch(&self) -> usize {
+        usize::MAX
+    }
+
+    fn fetches_whole_document(&self) -> bool {
+        true
+    }
+
+    /// Asks for the database password on the terminal when nothing else gives it.
+    fn may_prompt(&self) -> bool {
+        true
+    }
+
+    fn cache_context(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
+        self.fetch_batch(&[reference], timeout, ctx)
+            .pop()
+            .expect("one outcome per reference")
+    }
+
+    fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
+        let Some(first) = refs.first() else {
+            return Vec::new();
+        };
+        let db = parts(first).0;
+        // A missing database is "not found", like file: and sops:, so a fallback chain goes on.
+        if !db.exists() {
+            return refs.iter().map(|_| Outcome::NotFound).collect();
+        }
+        match self.export(db, refs, timeout, ctx) {
+            Ok(entries) => refs.iter().map(|r| outcome(r, &entries)).collect(),
+            Err(e) => super::fail_batch(refs, e),
+        }
+    }
+
+    fn last_changed(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Option<i64>, StoreError> {
+        let (db, entry, _) = parts(reference);
+        let entries = self.export(db, &[reference], timeout, ctx)?;
+        Ok(entries
+            .iter()
+            .find(|e| e.path == entry)
+            .and_then(|e| e.modified.as_deref())
+            .and_then(crate::time::parse_rfc3339))
+    }
+
+    fn can_write(&self) -> bool {
+        true
+    }
+
+    /// `keepassxc-cli edit -p DB ENTRY` (or `add -p` for a new entry), the database password and
+    /// then the new value on stdin. Only the password can travel that way: keepassxc-cli takes
+    /// every other attribute on argv, so writing one is refused.
+    fn write(
+        &self,
+        reference: &Reference,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<(), StoreError> {
+        let (db, entry, attribute) = parts(reference);
+        if attribute != "Password" {
+            return Err(StoreError::new(format!("keepassxc-cli takes `{attribute}` only on its command line, where other processes could read it"))
+                .fix("set it in KeePassXC itself; jit-secrets writes only an entry's Password"));
+        }
+        if value.expose().contains(&b'\n') || value.expose().contains(&b'\r') {
+            return Err(StoreError::new(
+                "keepassxc-cli reads the new password as one line; this value has a line break",
+            )
+            .fix("store multi-line values in another store"));
+        }
+        if !db.exists() {
+            return Err(
+                StoreError::new(format!("there is no database at {}", db.display()))
+                    .fix("create it with KeePassXC (or `keepassxc-cli db-create`) first"),
+            );
+        }
+        let unlock = unlock(db, timeout, ctx)?;
+        let exists = !self
+            .export_with(db, &unlock, &[reference], timeout, ctx)?
+            .is_empty();
+        let verb = if exists { "edit" } else { "add" };
+        let out = cli(
+            db,
+            &[verb, "-p"],
+            Some(entry),
+            &unlock,
+            Some(value.expose()),
+            timeout,
+            ctx,
+        )?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            let said = out.stderr.scrubbed(&Default::default());
+            let fix = if said.contains("Could not create entry") {
+                "create the entry's group in KeePassXC first (keepassxc-cli adds entries only to groups that exist)"
+            } else {
+                fix_for(&said)
+            };
+            Err(cli_failed("keepassxc-cli", out, fix))
+        }
+    }
+}
