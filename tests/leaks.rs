@@ -19,6 +19,7 @@ struct AllStores {
     _doppler: DopplerApi,
     _ss: SecretService,
     _fakes: Vec<FakeCli>,
+    _oci: OciApi,
 }
 
 fn canary(store: &str, i: usize) -> String {
@@ -30,7 +31,7 @@ fn uuid(i: usize) -> String {
     format!("be8e0ad8-d545-4017-a55a-{i:012}")
 }
 
-/// `per_store` secrets in each of the fifteen stores.
+/// `per_store` secrets in each of the eighteen stores.
 fn all_stores(per_store: usize) -> AllStores {
     let mut sb = Sandbox::new();
     let pass = PassStore::new(&mut sb);
@@ -43,6 +44,11 @@ fn all_stores(per_store: usize) -> AllStores {
     let mut values = BTreeMap::new();
     let mut sm = Vec::new();
     let mut ssm = Vec::new();
+    let (mut plugin_data, mut oci_data, mut kdbx_entries) = (
+        serde_json::Map::new(),
+        serde_json::Map::new(),
+        String::new(),
+    );
     let (mut bw_items, mut bws_secrets, mut gcp_secrets, mut az_secrets) = (
         Vec::new(),
         Vec::new(),
@@ -135,6 +141,32 @@ fn all_stores(per_store: usize) -> AllStores {
             format!("azure-kv:kv1/a{i}"),
             canary("azure", i),
         );
+        plugin_data.insert(format!("k{i}"), canary("plugin", i).into());
+        add(
+            format!("PLUGIN_{i}"),
+            format!("plugin:json/k{i}"),
+            canary("plugin", i),
+        );
+        let ocid = format!("ocid1.vaultsecret.oc1.iad.s{i}");
+        oci_data.insert(
+            ocid.clone(),
+            serde_json::json!([{"content": base64_of(&canary("oci", i)), "timeCreated": "2026-01-01T00:00:00.000Z"}]),
+        );
+        add(
+            format!("OCI_{i}"),
+            format!("oci-vault:{ocid}"),
+            canary("oci", i),
+        );
+        kdbx_entries.push_str(&format!(
+            "<Entry><UUID>{}</UUID><String><Key>Title</Key><Value>e{i}</Value></String><String><Key>Password</Key><Value>{}</Value></String></Entry>",
+            base64_of(&format!("entry-uuid-{i:05}")),
+            canary("keepassxc", i)
+        ));
+        add(
+            format!("KEEPASSXC_{i}"),
+            format!("keepassxc:vault.kdbx#e{i}"),
+            canary("keepassxc", i),
+        );
         sb.write(&format!("files/s{i}"), canary("file", i));
         add(
             format!("FILE_{i}"),
@@ -180,9 +212,37 @@ fn all_stores(per_store: usize) -> AllStores {
         ),
         FakeCli::new(&mut sb, "az", &serde_json::json!({ "kv1": az_secrets })),
     ];
+    let plugin_file = sb.write(
+        "plugin-secrets.json",
+        serde_json::Value::Object(plugin_data).to_string(),
+    );
+    sb.set_env("JIT_PLUGIN_JSON_FILE", &plugin_file);
+    let oci = OciApi::new(&mut sb, &serde_json::Value::Object(oci_data));
+    Kdbx::import(
+        &sb,
+        "vault.kdbx",
+        "kdbx-pw",
+        &format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><KeePassFile><Meta/><Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Root</Name>{kdbx_entries}</Group></Root></KeePassFile>"),
+    );
+    sb.set_env("KDBX_PW", "kdbx-pw");
     // Record every CLI's argv.
-    let (commands, log) = record(&mut sb, &["aws", "vault", "pass", "doppler", "secret-tool"]);
-    m.push_str(&format!("[secrets.options]\ncommands = {{ {commands} }}\n"));
+    let (commands, log) = record(
+        &mut sb,
+        &[
+            "aws",
+            "vault",
+            "pass",
+            "doppler",
+            "secret-tool",
+            "oci",
+            "keepassxc-cli",
+        ],
+    );
+    let plugin = support::repo_root().join("examples/plugins/jit-secrets-plugin-json");
+    m.push_str(&format!(
+        "[secrets.options]\nkeepassxc = {{ password_from = \"env:KDBX_PW\" }}\ncommands = {{ {commands}, \"jit-secrets-plugin-json\" = \"{}\" }}\n",
+        plugin.display()
+    ));
     sb.manifest(&m);
     AllStores {
         argv_logs: [log, sb.path().join("op-calls.log")]
@@ -197,6 +257,7 @@ fn all_stores(per_store: usize) -> AllStores {
         _doppler: doppler,
         _ss: ss,
         _fakes: fakes,
+        _oci: oci,
     }
 }
 
@@ -336,7 +397,7 @@ fn nothing_leaks_with_every_store_in_use() {
 
 #[test]
 fn two_hundred_secrets_resolve_identically_at_any_concurrency_and_in_parallel_runs() {
-    let all = all_stores(14); // 15 stores × 14 = 210 secrets
+    let all = all_stores(12); // 18 stores × 12 = 216 secrets
     let sb = &all.sb;
     assert!(all.values.len() >= 200);
     let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();

@@ -107,7 +107,21 @@ fn the_whole_path_wipes_every_buffer_that_held_a_value() {
             r#"printf '{"payload":{"data":"%s"}}' "$(base64 -w0 "$ZCANARY_FILE")""#,
         ),
         ("az", r#"printf '{"value":"%s"}' "$(cat "$ZCANARY_FILE")""#),
+        (
+            "jit-secrets-plugin-z",
+            r#"cat >/dev/null; printf '{"value":"%s"}' "$(cat "$ZCANARY_FILE")""#,
+        ),
+        (
+            "oci",
+            r#"printf '{"data":{"secret-bundle-content":{"content-type":"BASE64","content":"%s"}}}' "$(base64 -w0 "$ZCANARY_FILE")""#,
+        ),
+        (
+            "keepassxc-cli",
+            r#"cat >/dev/null; printf '<KeePassFile><Root><Group><Name>R</Name><Entry><String><Key>Title</Key><Value>z</Value></String><String><Key>Password</Key><Value>%s&amp;</Value></String></Entry></Group></Root></KeePassFile>' "$(cat "$ZCANARY_FILE")""#,
+        ),
     ];
+    sb.write("db.kdbx", b"read by the fake keepassxc-cli only");
+    sb.write("db.key", b"k");
     let commands: Vec<String> = fakes
         .iter()
         .map(|(name, body)| format!("\"{name}\" = \"{}\"", fake_cli(&sb, name, body)))
@@ -130,7 +144,11 @@ BITWARDEN = "bitwarden:z"
 BWS = "bws:be8e0ad8-d545-4017-a55a-b02f014d4158"
 GCP = "gcp:projects/p/secrets/z"
 AZURE = "azure-kv:kv/z"
+PLUGIN = "plugin:z/k"
+OCI = "oci-vault:ocid1.vaultsecret.oc1.iad.z"
+KEEPASSXC = "keepassxc:db.kdbx#z"
 [secrets.options]
+keepassxc = {{ keyfile = "db.key" }}
 commands = {{ {}, sops = "{}" }}
 "#,
         commands.join(", "),
@@ -144,12 +162,22 @@ commands = {{ {}, sops = "{}" }}
     let before = FREED_WITH_CANARY.load(Ordering::SeqCst);
     {
         let m = jit_secrets::manifest::load(&manifest).unwrap();
-        let ctx = jit_secrets::stores::Context::new(m.options.commands.clone(), true)
+        let mut ctx = jit_secrets::stores::Context::new(m.options.commands.clone(), true)
             .with_age_identity(Some(key.clone()));
+        ctx.keepassxc = Some(jit_secrets::stores::KeepassxcOptions {
+            password_from: None,
+            keyfile: m.options.keepassxc_keyfile.clone(),
+        });
         let resolution = jit_secrets::resolve::resolve(&m, None, &ctx);
         for r in &resolution.results {
+            // The KeePass XML value ends in `&amp;`: the unescaping path is on the way too.
+            let want = Zeroizing::new(if r.entry.name == "KEEPASSXC" {
+                [CANARY, b"&"].concat()
+            } else {
+                CANARY.to_vec()
+            });
             assert!(
-                r.value().is_some_and(|v| v.expose() == CANARY),
+                r.value().is_some_and(|v| v.expose() == want.as_slice()),
                 "{} did not resolve to the canary",
                 r.entry.name
             );

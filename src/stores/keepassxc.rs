@@ -192,7 +192,7 @@ fn unescape_wiping(raw: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
 fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreError> {
     let bad = |what: &str| {
         StoreError::new(format!(
-            "`keepassxc-cli export` printed XML that could not be read ({what})"
+            "`keepassxc-cli export` printed output that is not the KeePass XML expected ({what})"
         ))
         .fix("check your keepassxc-cli version (2.7 or later)")
     };
@@ -207,6 +207,7 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
     let mut history_depth = 0usize;
     let mut key = String::new();
     let mut text = Zeroizing::new(Vec::new());
+    let mut saw_root = false;
     loop {
         let event = reader
             .read_event()
@@ -214,6 +215,7 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
         match event {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_vec();
+                saw_root |= stack.is_empty() && name == b"KeePassFile";
                 match name.as_slice() {
                     b"Group" if entry.is_none() => {
                         groups.push(String::new());
@@ -226,14 +228,12 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
                 text = Zeroizing::new(Vec::new());
                 stack.push(name);
             }
-            Event::Empty(e) => {
-                // `<Value/>`: an empty attribute value.
-                if e.name().as_ref() == b"Value" && history_depth == 0 {
-                    if let Some(current) = entry.as_mut() {
-                        current
-                            .attributes
-                            .push((std::mem::take(&mut key), Zeroizing::new(Vec::new())));
-                    }
+            // `<Value/>`: an empty attribute value.
+            Event::Empty(e) if e.name().as_ref() == b"Value" && history_depth == 0 => {
+                if let Some(current) = entry.as_mut() {
+                    current
+                        .attributes
+                        .push((std::mem::take(&mut key), Zeroizing::new(Vec::new())));
                 }
             }
             Event::Text(t) => {
@@ -262,11 +262,8 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
                         groups.pop();
                         group_uuids.pop();
                     }
-                    _ if history_depth > 0 => {
-                        if name == b"Entry" {
-                            history_depth -= 1;
-                        }
-                    }
+                    (b"Entry", _) if history_depth > 0 => history_depth -= 1,
+                    _ if history_depth > 0 => {}
                     (b"Key", Some(b"String")) => key = text_str(),
                     (b"Value", Some(b"String")) => {
                         if let Some(current) = entry.as_mut() {
@@ -307,6 +304,9 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
             Event::Eof => break,
             _ => {}
         }
+    }
+    if !saw_root {
+        return Err(bad("it is not a KeePass XML export"));
     }
     Ok(found)
 }

@@ -62,6 +62,22 @@ fn bundle_get<'a>(ctx: &Context, timeout: Duration, reference: &Reference) -> Ch
     child.args(["--output", "json"])
 }
 
+/// A failed `oci` run as a store error. Without a config file the CLI prints its error and a
+/// "create one?" prompt on stdout (and "Abort:" on stderr once stdin ends), so stdout is searched
+/// for that one phrase — never shown.
+fn failed(out: crate::process::Output) -> StoreError {
+    let said = out.stderr.scrubbed(&Default::default());
+    let stdout = out.stdout.expose();
+    let no_config = b"Could not find config file";
+    if stdout.windows(no_config.len()).any(|w| w == no_config) {
+        return StoreError::new("the OCI CLI has no config file").fix(
+            "set up the OCI CLI: `oci setup config` (or point OCI_CLI_CONFIG_FILE at your config)",
+        );
+    }
+    let fix = fix_for(&said);
+    cli_failed("oci", out, fix)
+}
+
 impl Store for OciVault {
     fn cache_context(&self) -> &'static [&'static str] {
         &[
@@ -78,12 +94,10 @@ impl Store for OciVault {
             Err(e) => return Outcome::Failed(e),
         };
         if !out.exit.success() {
-            let said = out.stderr.scrubbed(&Default::default());
-            if is_not_found(&said) {
+            if is_not_found(&out.stderr.scrubbed(&Default::default())) {
                 return Outcome::NotFound;
             }
-            let fix = fix_for(&said);
-            return Outcome::Failed(cli_failed("oci", out, fix));
+            return Outcome::Failed(failed(out));
         }
         let doc = match parse_json(out.stdout.expose(), "oci") {
             Ok(doc) => doc,
@@ -116,8 +130,7 @@ impl Store for OciVault {
     ) -> Result<Option<i64>, StoreError> {
         let out = run_cli(bundle_get(ctx, timeout, reference), INSTALL)?;
         if !out.exit.success() {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            return Err(cli_failed("oci", out, fix));
+            return Err(failed(out));
         }
         let doc = parse_json(out.stdout.expose(), "oci")?;
         let when = crate::time::from_json(&doc["data"]["time-created"]);
@@ -160,8 +173,7 @@ impl Store for OciVault {
         if out.exit.success() {
             Ok(())
         } else {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            Err(cli_failed("oci", out, fix))
+            Err(failed(out))
         }
     }
 }

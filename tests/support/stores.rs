@@ -535,3 +535,203 @@ impl FakeCli {
         serde_json::from_slice(&std::fs::read(&self.data).unwrap()).unwrap()
     }
 }
+
+/// A local stand-in for OCI's Secrets and Vault APIs (tests/fake/oci_api.py) for the real `oci`
+/// CLI: a throwaway API key and config file, and the endpoint set in an `oci_cli_rc` file, all
+/// in the sandbox and named by `OCI_CLI_CONFIG_FILE` / `OCI_CLI_RC_FILE`.
+pub struct OciApi {
+    _daemon: Daemon,
+    pub log: PathBuf,
+    pub data: PathBuf,
+}
+
+impl OciApi {
+    /// `secrets`: OCID → the versions' contents (oldest first) with their creation times.
+    pub fn new(sb: &mut Sandbox, secrets: &serde_json::Value) -> OciApi {
+        require("oci");
+        let key = sb.path().join("oci-key.pem");
+        let gen = sb
+            .command(require("openssl"))
+            .args(["genrsa", "-out"])
+            .arg(&key)
+            .arg("2048")
+            .output()
+            .unwrap();
+        assert!(gen.status.success(), "openssl genrsa: {}", stderr(&gen));
+        let der = sb
+            .command("openssl")
+            .args(["rsa", "-pubout", "-outform", "DER", "-in"])
+            .arg(&key)
+            .output()
+            .unwrap();
+        let mut md5 = sb.command("openssl");
+        md5.args(["md5", "-c"]);
+        let digest = run_with_stdin(md5, &der.stdout, "openssl md5");
+        let fingerprint = stdout(&digest)
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .to_string();
+        let config = sb.write(
+            "oci-config",
+            format!(
+                "[DEFAULT]\nuser=ocid1.user.oc1..test\nfingerprint={fingerprint}\nkey_file={}\ntenancy=ocid1.tenancy.oc1..test\nregion=us-ashburn-1\n",
+                key.display()
+            ),
+        );
+        for f in [&key, &config] {
+            std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+        }
+        let port = free_port();
+        let rc = sb.write(
+            "oci-cli-rc",
+            format!("[DEFAULT]\nendpoint = http://127.0.0.1:{port}\n"),
+        );
+        let data = sb.write("oci-data.json", secrets.to_string());
+        let log = sb.path().join("oci-requests.log");
+        let mut cmd = sb.command("python3");
+        cmd.arg(fake_dir().join("oci_api.py"))
+            .arg(port.to_string())
+            .arg(&data)
+            .arg(&log);
+        let daemon = Daemon::spawn("oci-api", cmd, &sb.path().join("oci-api.log"));
+        wait_for_port(port, Duration::from_secs(20));
+        sb.set_env("OCI_CLI_CONFIG_FILE", &config);
+        sb.set_env("OCI_CLI_RC_FILE", &rc);
+        sb.set_env("SUPPRESS_LABEL_WARNING", "True");
+        OciApi {
+            _daemon: daemon,
+            log,
+            data,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// A KeePass database made with the real `keepassxc-cli`: password-protected (and with a key file
+/// when asked), entries added with `add` (the password on stdin).
+pub struct Kdbx {
+    pub path: PathBuf,
+    pub password: String,
+    pub keyfile: Option<PathBuf>,
+}
+
+impl Kdbx {
+    pub fn new(sb: &Sandbox, name: &str, password: &str, keyfile: Option<&str>) -> Kdbx {
+        require("keepassxc-cli");
+        let path = sb.path().join(name);
+        let keyfile = keyfile.map(|k| sb.path().join(k));
+        let mut create = sb.command("keepassxc-cli");
+        // A short decryption time keeps the tests quick; the default is one second per unlock.
+        create.args(["db-create", "-q", "-t", "100"]);
+        if !password.is_empty() {
+            create.arg("-p");
+        }
+        if let Some(k) = &keyfile {
+            create.arg("--set-key-file").arg(k);
+        }
+        create.arg(&path);
+        run_with_stdin(
+            create,
+            format!("{password}\n{password}\n").as_bytes(),
+            "keepassxc-cli db-create",
+        );
+        Kdbx {
+            path,
+            password: password.to_string(),
+            keyfile,
+        }
+    }
+
+    /// A database imported from KeePass XML (`keepassxc-cli import`): custom attributes, history,
+    /// modification times — what `add` cannot make.
+    pub fn import(sb: &Sandbox, name: &str, password: &str, xml: &str) -> Kdbx {
+        require("keepassxc-cli");
+        let path = sb.path().join(name);
+        let source = sb.write(&format!("{name}.xml"), xml);
+        let mut import = sb.command("keepassxc-cli");
+        import
+            .args(["import", "-q", "-p", "-t", "100"])
+            .arg(&source)
+            .arg(&path);
+        run_with_stdin(
+            import,
+            format!("{password}\n{password}\n").as_bytes(),
+            "keepassxc-cli import",
+        );
+        std::fs::remove_file(source).unwrap();
+        Kdbx {
+            path,
+            password: password.to_string(),
+            keyfile: None,
+        }
+    }
+
+    /// `keepassxc-cli ARGS… -q [-k KEY] [--no-password] DB` (the entry comes after).
+    fn cmd(&self, sb: &Sandbox, args: &[&str]) -> Command {
+        let mut c = sb.command("keepassxc-cli");
+        c.args(args).arg("-q");
+        if let Some(k) = &self.keyfile {
+            c.arg("-k").arg(k);
+        }
+        if self.password.is_empty() {
+            c.arg("--no-password");
+        }
+        c.arg(&self.path);
+        c
+    }
+
+    fn unlock_line(&self) -> Vec<u8> {
+        if self.password.is_empty() {
+            Vec::new()
+        } else {
+            format!("{}\n", self.password).into_bytes()
+        }
+    }
+
+    pub fn mkdir(&self, sb: &Sandbox, group: &str) {
+        let mut c = self.cmd(sb, &["mkdir"]);
+        c.arg(group);
+        run_with_stdin(c, &self.unlock_line(), "keepassxc-cli mkdir");
+    }
+
+    /// An entry with a password (on stdin) and, optionally, a username and notes (on argv: test
+    /// values only).
+    pub fn add(
+        &self,
+        sb: &Sandbox,
+        entry: &str,
+        password: &str,
+        username: Option<&str>,
+        notes: Option<&str>,
+    ) {
+        let mut args = vec!["add", "-p"];
+        if let Some(u) = username {
+            args.extend(["-u", u]);
+        }
+        if let Some(n) = notes {
+            args.extend(["--notes", n]);
+        }
+        let mut c = self.cmd(sb, &args);
+        c.arg(entry);
+        let mut input = self.unlock_line();
+        input.extend_from_slice(format!("{password}\n").as_bytes());
+        run_with_stdin(c, &input, "keepassxc-cli add");
+    }
+
+    /// Reads one attribute back with `show`.
+    pub fn show(&self, sb: &Sandbox, entry: &str, attribute: &str) -> String {
+        let mut c = self.cmd(sb, &["show", "-s", "-a", attribute]);
+        c.arg(entry);
+        let out = run_with_stdin(c, &self.unlock_line(), "keepassxc-cli show");
+        stdout(&out).trim_end_matches('\n').to_string()
+    }
+}
