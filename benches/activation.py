@@ -286,7 +286,11 @@ def part5(jit, tmp, runs):
         f.write("[secrets]\n" + "".join(f'P{i} = "pass:app/p{i}"\n' for i in range(50)))
     allow(jit, pm)
     pass_s = wall([jit, "--manifest", pm, "activate", "--shell", "bash"], penv, runs)
-    print(f"50 pass: {pass_s * 1000:.0f} ms = {pass_s / one_pass:.2f}x one `pass show` ({one_pass * 1000:.0f} ms)")
+    # The floor the rule "a prompting store's first call runs alone" sets: one call, then the
+    # other 49 all at once, started from bash.
+    floor = wall(["bash", "-c", "pass show p0 >/dev/null; for i in $(seq 49); do pass show p$i >/dev/null & done; wait"], penv, runs)
+    print(f"50 pass: {pass_s * 1000:.0f} ms = {pass_s / one_pass:.2f}x one `pass show` ({one_pass * 1000:.0f} ms); "
+          f"{pass_s / floor:.2f}x the floor of one call then 49 at once from bash ({floor * 1000:.0f} ms = {floor / one_pass:.2f}x one call)")
     # cmd: 50 programs at 50 ms
     cm = os.path.join(tmp, "cmd.toml")
     with open(cm, "w") as f:
@@ -296,7 +300,8 @@ def part5(jit, tmp, runs):
     loop = wall(["bash", "-c", "for i in $(seq 50); do sh -c 'sleep 0.05; echo $0' $i >/dev/null & done; wait"], env, runs)
     print(f"50 cmd: {cmd_s * 1000:.0f} ms = {cmd_s / loop:.2f}x starting all 50 at once from bash ({loop * 1000:.0f} ms)")
     return {"cached_over_true": cached - base, "first": uncached, "plain": plain,
-            "pass_ratio": pass_s / one_pass, "cmd_ratio": cmd_s / loop}
+            "pass_ratio": pass_s / one_pass, "pass_floor_ratio": pass_s / floor,
+            "pass_floor": floor / one_pass, "cmd_ratio": cmd_s / loop}
 
 
 def main():
@@ -330,7 +335,8 @@ def main():
     print(f"- fallback chains (a local miss, a remote miss) next to a 300 ms store add {r4:.2f}x (target <= 1.1x)")
     print(f"- second activation with cache = \"15m\": {r5['cached_over_true'] * 1000:.2f} ms over `true` (target <= 3 ms); "
           f"first {r5['first'] * 1000:.0f} ms vs {r5['plain'] * 1000:.0f} ms without a cache (target: within noise)")
-    print(f"- 50 pass: entries, 50 ms each: {r5['pass_ratio']:.2f}x one call (target <= 2x)")
+    print(f"- 50 pass: entries, 50 ms each: {r5['pass_ratio']:.2f}x one call (target <= 2x); "
+          f"{r5['pass_floor_ratio']:.2f}x the floor (one call, then 49 at once from bash: {r5['pass_floor']:.2f}x one call)")
     print(f"- 50 cmd: entries, 50 ms each: {r5['cmd_ratio']:.2f}x starting all at once (target <= 1.3x)")
 
 

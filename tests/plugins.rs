@@ -237,3 +237,32 @@ fn a_broken_plugin_is_a_clear_error_naming_it() {
         assert!(stderr(&out).contains("fix:"), "{plugin}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn an_unallowed_manifest_runs_no_plugin_and_allow_names_the_plugins_it_will_run() {
+    let mut sb = Sandbox::requiring_trust();
+    sb.set_env("JIT_PLUGIN_DIR", sb.path().join("plugin-store"));
+    let log = install(&mut sb, "jit-secrets-plugin-dir", "jit-secrets-plugin-dir");
+    let manifest = sb.manifest("[secrets]\nDB = \"plugin:dir/db\"\nKP = \"keepassxc:x.kdbx#e\"\n[secrets.options]\nkeepassxc = { password_from = \"plugin:dir/kdbx\" }\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 2);
+    assert_eq!(stdout(&out), "false\n");
+    assert!(
+        !log.exists(),
+        "a plugin ran for an unallowed manifest: {:?}",
+        operations(&log)
+    );
+    let out = sb.jit(&["allow", manifest.to_str().unwrap()]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    assert!(
+        shown.contains(
+            "run the plugin jit-secrets-plugin-dir (or envref-backend-dir) for DB: plugin:dir/db"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("read KeePassXC databases' password from plugin:dir/kdbx"),
+        "{shown}"
+    );
+}

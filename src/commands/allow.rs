@@ -32,7 +32,7 @@ pub fn allow(global: &Global, args: TrustArgs) -> anyhow::Result<u8> {
     for (profile, entry) in all {
         for r in &entry.from {
             match r.store() {
-                StoreKind::Cmd => programs.push((
+                StoreKind::Cmd | StoreKind::Plugin => programs.push((
                     match profile {
                         Some(p) => format!("{} (profile {p})", entry.name),
                         None => entry.name.clone(),
@@ -58,7 +58,16 @@ pub fn allow(global: &Global, args: TrustArgs) -> anyhow::Result<u8> {
         writeln!(out, "  read from {store}: {}", names.join(", "))?;
     }
     for (name, r) in &programs {
-        writeln!(out, "  run a program for {name}: {r}")?;
+        match r {
+            Reference::Plugin { name: plugin, .. } => writeln!(
+                out,
+                "  run the plugin jit-secrets-plugin-{plugin} (or envref-backend-{plugin}) for {name}: {r}"
+            )?,
+            _ => writeln!(out, "  run a program for {name}: {r}")?,
+        }
+    }
+    if let Some(from) = &parsed.options.keepassxc_password_from {
+        writeln!(out, "  read KeePassXC databases' password from {from}")?;
     }
     if !parsed.options.commands.is_empty() {
         for (program, path) in &parsed.options.commands {

@@ -500,3 +500,90 @@ impl Store for Keepassxc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<?xml version="1.0"?>
+<KeePassFile><Meta><RecycleBinUUID>YmluYmluYmluYmluYmluYg==</RecycleBinUUID></Meta><Root>
+<Group><UUID>cm9vdA==</UUID><Name>Root</Name>
+ <Entry><String><Key>Title</Key><Value>a</Value></String>
+  <String><Key>Password</Key><Value ProtectInMemory="True">x &lt;&amp;&gt; &#233;&#x263A; &quot;&apos;</Value></String>
+  <String><Key>URL</Key><Value/></String>
+  <Times><LastModificationTime>2021-01-01T00:00:00Z</LastModificationTime></Times>
+  <History><Entry><String><Key>Title</Key><Value>a</Value></String><String><Key>Password</Key><Value>old</Value></String></Entry></History>
+ </Entry>
+ <Entry><String><Key>Title</Key><Value>twin</Value></String><String><Key>Password</Key><Value>1</Value></String></Entry>
+ <Entry><String><Key>Title</Key><Value>twin</Value></String><String><Key>Password</Key><Value>2</Value></String></Entry>
+ <Group><UUID>YmluYmluYmluYmluYmluYg==</UUID><Name>Recycle Bin</Name>
+  <Entry><String><Key>Title</Key><Value>deleted</Value></String><String><Key>Password</Key><Value>gone</Value></String></Entry>
+ </Group>
+ <Group><UUID>Zw==</UUID><Name>G</Name><Group><UUID>aA==</UUID><Name>H</Name>
+  <Entry><String><Key>Title</Key><Value>deep</Value></String><String><Key>Password</Key><Value>d</Value></String></Entry>
+ </Group></Group>
+</Group></Root></KeePassFile>"#;
+
+    fn reference(text: &str) -> Reference {
+        Reference::parse(text).unwrap()
+    }
+
+    fn value(o: Outcome) -> Option<Vec<u8>> {
+        match o {
+            Outcome::Found(v) => Some(v.expose().to_vec()),
+            Outcome::NotFound => None,
+            Outcome::Failed(e) => panic!("{}", e.message),
+        }
+    }
+
+    #[test]
+    fn paths_entities_history_bin_and_empty_values() {
+        let wanted = ["a", "twin", "Recycle Bin/deleted", "G/H/deep"];
+        let entries = parse_export(XML.as_bytes(), &wanted).unwrap();
+        assert_eq!(
+            value(outcome(&reference("keepassxc:d#a"), &entries)).unwrap(),
+            "x <&> é☺ \"'".as_bytes()
+        );
+        assert_eq!(
+            entries
+                .iter()
+                .find(|e| e.path == "a")
+                .unwrap()
+                .modified
+                .as_deref(),
+            Some("2021-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            value(outcome(&reference("keepassxc:d#a?attribute=URL"), &entries)),
+            None,
+            "empty is not set"
+        );
+        assert_eq!(
+            value(outcome(&reference("keepassxc:d#G/H/deep"), &entries)).unwrap(),
+            b"d"
+        );
+        assert_eq!(
+            value(outcome(
+                &reference("keepassxc:d#Recycle Bin/deleted"),
+                &entries
+            )),
+            None,
+            "the recycle bin is not read"
+        );
+        assert!(matches!(
+            outcome(&reference("keepassxc:d#twin"), &entries),
+            Outcome::Failed(_)
+        ));
+        assert!(
+            !entries
+                .iter()
+                .any(|e| e.attributes.iter().any(|(_, v)| v.as_slice() == b"old")),
+            "history is not read"
+        );
+        assert!(
+            parse_export(b"", &wanted).is_err(),
+            "nothing is not an export"
+        );
+        assert!(unescape_wiping(b"&bogus;").is_none());
+    }
+}
