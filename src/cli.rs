@@ -63,10 +63,10 @@ pub enum Command {
     Set(SetArgs),
     /// Generate a new random value and write it to the secret's store (never printed)
     #[command(
-        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value),\naws-ssm: (put-parameter --overwrite), bitwarden: (bw edit), gcp: (versions add) and azure-kv:\n(secret set). Active shells become `stale` in `jit-secrets verify`."
+        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value),\naws-ssm: (put-parameter --overwrite), bitwarden: (bw edit), gcp: (versions add), azure-kv:\n(secret set), oci-vault: (update-base64), keepassxc: (edit -p) and plugin: (set). Active shells become `stale` in `jit-secrets verify`."
     )]
     Rotate(RotateArgs),
-    /// Delete a secret's item from its store (keyring:, pass:, secret-tool:)
+    /// Delete a secret's item from its store (keyring:, pass:, secret-tool:, plugin:)
     #[command(
         after_help = "Examples:\n  jit-secrets delete GITHUB_TOKEN          # asks first on a terminal\n  jit-secrets delete GITHUB_TOKEN --yes"
     )]
