@@ -612,3 +612,47 @@ fn completions_parse_in_their_shells_and_the_man_page_renders() {
         &stdout(&out)[..200.min(out.stdout.len())]
     );
 }
+
+/// Every TOML example in the README that holds a `[secrets]` table is a manifest `jit-secrets`
+/// reads without complaint (`list` parses it, contacts nothing): the docs cannot drift into
+/// syntax the parser refuses.
+#[test]
+fn every_manifest_example_in_the_readme_parses() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, l) if l.starts_with("```toml") => current = Some(String::new()),
+            (Some(_), l) if l.starts_with("```") => blocks.push(current.take().unwrap()),
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let manifests: Vec<&String> = blocks
+        .iter()
+        .filter(|b| {
+            b.lines()
+                .any(|l| l.starts_with("[secrets") || l.starts_with("[plugins.jit-secrets"))
+        })
+        .collect();
+    // The block under *Manifest* (every option, `keepassxc` too) must be among them.
+    assert!(
+        manifests.iter().any(|b| b.contains("keepassxc = {")),
+        "the options example was not found"
+    );
+    let sb = Sandbox::new();
+    for (i, text) in manifests.iter().enumerate() {
+        let path = sb.write(&format!("readme-{i}.toml"), text.as_str());
+        let out = sb.jit(&["--manifest", path.to_str().unwrap(), "list"]);
+        assert_code(&out, 0);
+        assert!(
+            stderr(&out).is_empty(),
+            "example {i}:\n{text}\n{}",
+            stderr(&out)
+        );
+    }
+}
