@@ -7,8 +7,7 @@
 //! answers, not-found versus failure, ages, writes through stdin, and no value on any argv.
 
 mod support;
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use support::stores::*;
 use support::*;
 
@@ -29,18 +28,8 @@ fn activate_bash(sb: &Sandbox) -> Output {
     sb.jit_m(&["activate", "--shell", "bash"])
 }
 
-/// `jit-secrets set NAME` with the value on stdin.
 fn set(sb: &Sandbox, name: &str, value: &[u8]) -> Output {
-    let mut child = sb
-        .command(BIN)
-        .args(["--manifest", "manifest.toml", "set", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    child.wait_with_output().unwrap()
+    set_on_stdin(sb, &[name], value)
 }
 
 /// What `verify` reports as the secret's last change (ages are checked where `rotate_after` is
@@ -329,26 +318,6 @@ fn bitwarden_secrets_manager_lists_once_for_many_and_gets_one() {
     assert_no_value_on_argv(&bws.calls(), &[HOSTILE, "api-9d0e"]);
 }
 
-fn b64(bytes: &[u8]) -> String {
-    use std::io::Read;
-    let mut child = std::process::Command::new("base64")
-        .arg("-w0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child.wait().unwrap();
-    out
-}
-
 #[test]
 fn gcp_secret_manager_versions_projects_bytes_ages_and_writes() {
     let mut sb = Sandbox::new();
@@ -357,11 +326,11 @@ fn gcp_secret_manager_versions_projects_bytes_ages_and_writes() {
         "gcloud",
         &serde_json::json!({"project": "proj-a", "secrets": {
             "projects/proj-a/secrets/db": [
-                {"data": b64(b"old-db"), "createTime": "2019-05-05T05:05:05.123456Z"},
-                {"data": b64(HOSTILE.as_bytes()), "createTime": "2021-06-07T08:09:10.5Z"}
+                {"data": base64(b"old-db"), "createTime": "2019-05-05T05:05:05.123456Z"},
+                {"data": base64(HOSTILE.as_bytes()), "createTime": "2021-06-07T08:09:10.5Z"}
             ],
             // Bytes that are not UTF-8 and whose base64 holds `-`/`_` in the URL-safe alphabet.
-            "projects/other/secrets/binary": [{"data": b64(b"\xfb\xff\xfe bin"), "createTime": "2020-01-01T00:00:00Z"}]
+            "projects/other/secrets/binary": [{"data": base64(b"\xfb\xff\xfe bin"), "createTime": "2020-01-01T00:00:00Z"}]
         }}),
     );
     sb.manifest(

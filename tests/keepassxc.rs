@@ -3,8 +3,7 @@
 //! another reference, a key file, or a prompt on a terminal.
 
 mod support;
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use support::stores::*;
 use support::*;
 
@@ -61,16 +60,7 @@ line 2</Value></String>
 }
 
 fn set(sb: &Sandbox, name: &str, value: &[u8]) -> Output {
-    let mut child = sb
-        .command(BIN)
-        .args(["--manifest", "manifest.toml", "set", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    child.wait_with_output().unwrap()
+    set_on_stdin(sb, &[name], value)
 }
 
 fn exports(out: &Output) -> serde_json::Value {

@@ -129,7 +129,7 @@ fn all_stores(per_store: usize) -> AllStores {
         );
         gcp_secrets.insert(
             format!("projects/proj/secrets/g{i}"),
-            serde_json::json!([{"data": base64_of(&canary("gcp", i)), "createTime": "2026-01-01T00:00:00Z"}]),
+            serde_json::json!([{"data": base64(canary("gcp", i).as_bytes()), "createTime": "2026-01-01T00:00:00Z"}]),
         );
         add(format!("GCP_{i}"), format!("gcp:g{i}"), canary("gcp", i));
         az_secrets.insert(
@@ -150,7 +150,7 @@ fn all_stores(per_store: usize) -> AllStores {
         let ocid = format!("ocid1.vaultsecret.oc1.iad.s{i}");
         oci_data.insert(
             ocid.clone(),
-            serde_json::json!([{"content": base64_of(&canary("oci", i)), "timeCreated": "2026-01-01T00:00:00.000Z"}]),
+            serde_json::json!([{"content": base64(canary("oci", i).as_bytes()), "timeCreated": "2026-01-01T00:00:00.000Z"}]),
         );
         add(
             format!("OCI_{i}"),
@@ -159,7 +159,7 @@ fn all_stores(per_store: usize) -> AllStores {
         );
         kdbx_entries.push_str(&format!(
             "<Entry><UUID>{}</UUID><String><Key>Title</Key><Value>e{i}</Value></String><String><Key>Password</Key><Value>{}</Value></String></Entry>",
-            base64_of(&format!("entry-uuid-{i:05}")),
+            base64(format!("entry-uuid-{i:05}").as_bytes()),
             canary("keepassxc", i)
         ));
         add(
@@ -259,21 +259,6 @@ fn all_stores(per_store: usize) -> AllStores {
         _fakes: fakes,
         _oci: oci,
     }
-}
-
-fn base64_of(text: &str) -> String {
-    let out = std::process::Command::new("base64")
-        .arg("-w0")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().unwrap().write_all(text.as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn has_canary(text: &[u8]) -> bool {

@@ -10,28 +10,8 @@ use support::*;
 const A: &str = "ocid1.vaultsecret.oc1.iad.amaaaaaaa";
 const B: &str = "ocid1.vaultsecret.oc1.iad.amaaaaaab";
 
-fn b64(bytes: &[u8]) -> String {
-    let mut child = std::process::Command::new("base64")
-        .arg("-w0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-}
-
 fn set(sb: &Sandbox, name: &str, value: &[u8]) -> Output {
-    let mut child = sb
-        .command(BIN)
-        .args(["--manifest", "manifest.toml", "set", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    child.wait_with_output().unwrap()
+    set_on_stdin(sb, &[name], value)
 }
 
 #[test]
@@ -41,10 +21,10 @@ fn stages_versions_exact_bytes_ages_and_writes_through_the_real_oci_cli() {
         &mut sb,
         &serde_json::json!({
             A: [
-                {"content": b64(b"first-version"), "timeCreated": "2020-01-01T00:00:00.000Z"},
-                {"content": b64("it's $(x) \"q\" \\ \n\u{2713}\n".as_bytes()), "timeCreated": "2021-02-03T04:05:06.789Z"}
+                {"content": base64(b"first-version"), "timeCreated": "2020-01-01T00:00:00.000Z"},
+                {"content": base64("it's $(x) \"q\" \\ \n\u{2713}\n".as_bytes()), "timeCreated": "2021-02-03T04:05:06.789Z"}
             ],
-            B: [{"content": b64(b"\xfb\xff binary"), "timeCreated": "2022-01-01T00:00:00.000Z"}]
+            B: [{"content": base64(b"\xfb\xff binary"), "timeCreated": "2022-01-01T00:00:00.000Z"}]
         }),
     );
     let (commands, calls) = record(&mut sb, &["oci"]);

@@ -4,8 +4,7 @@
 //! rotate and delete; and what a broken plugin gets told.
 
 mod support;
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use support::*;
 
 const HOSTILE: &str = "it's $(touch pwned) `x` \\ \"q\"\nline 2 ✓";
@@ -67,16 +66,7 @@ fn operations(log: &std::path::Path) -> Vec<String> {
 }
 
 fn set(sb: &Sandbox, name: &str, value: &[u8]) -> Output {
-    let mut child = sb
-        .command(BIN)
-        .args(["--manifest", "manifest.toml", "set", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    child.wait_with_output().unwrap()
+    set_on_stdin(sb, &[name], value)
 }
 
 fn exports(out: &Output) -> serde_json::Value {

@@ -111,8 +111,7 @@ impl Store for AzureKeyVault {
     ) -> Result<Option<i64>, StoreError> {
         let out = run_cli(show(ctx, timeout, reference), INSTALL)?;
         if !out.exit.success() {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            return Err(cli_failed("az", out, fix));
+            return Err(super::cli_failed_reading("az", out, fix_for));
         }
         let doc = parse_json(out.stdout.expose(), "az")?;
         let when = crate::time::from_json(&doc["attributes"]["updated"]);
@@ -161,11 +160,6 @@ impl Store for AzureKeyVault {
             .env("PYTHONUTF8", "1")
             .stdin(value.expose());
         let out = run_cli(child, INSTALL)?;
-        if out.exit.success() {
-            Ok(())
-        } else {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            Err(cli_failed("az", out, fix))
-        }
+        super::succeeded("az", out, fix_for)
     }
 }

@@ -140,17 +140,7 @@ impl Bitwarden {
             return Err(cli_failed("bw", out, fix));
         }
         let doc = parse_json(out.stdout.expose(), "bw")?;
-        Ok(match doc {
-            Value::Array(_) => doc,
-            one @ Value::Object(_) => Value::Array(vec![one]),
-            other => {
-                wipe_json(other);
-                return Err(StoreError::new(
-                    "`bw` printed JSON that is not an item or a list of items",
-                )
-                .fix("check your `bw` version; run the command by hand to see"));
-            }
-        })
+        super::as_item_list(doc, "bw", "an item or a list of items")
     }
 
     /// The one item `reference` names, for writing and for its age.
@@ -299,14 +289,8 @@ impl Store for Bitwarden {
             None => bw(ctx, timeout).args(["create", "item"]),
         }
         .stdin(&encoded);
-        let out = run_cli(child, INSTALL)?;
-        if out.exit.success() {
-            // The answer is the whole item again, values and all: parse nothing, keep nothing.
-            Ok(())
-        } else {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            Err(cli_failed("bw", out, fix))
-        }
+        // The answer is the whole item again, values and all: parse nothing, keep nothing.
+        super::succeeded("bw", run_cli(child, INSTALL)?, fix_for)
     }
 }
 

@@ -56,17 +56,7 @@ impl Bws {
             return Err(cli_failed("bws", out, TOKEN));
         }
         let doc = parse_json(out.stdout.expose(), "bws")?;
-        Ok(match doc {
-            Value::Array(_) => doc,
-            one @ Value::Object(_) => Value::Array(vec![one]),
-            other => {
-                wipe_json(other);
-                return Err(StoreError::new(
-                    "`bws` printed JSON that is not a secret or a list of secrets",
-                )
-                .fix("check your `bws` version; run the command by hand to see"));
-            }
-        })
+        super::as_item_list(doc, "bws", "a secret or a list of secrets")
     }
 }
 

@@ -127,8 +127,7 @@ impl Store for Gcp {
         );
         let out = run_cli(child, INSTALL)?;
         if !out.exit.success() {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            return Err(cli_failed("gcloud", out, fix));
+            return Err(super::cli_failed_reading("gcloud", out, fix_for));
         }
         let doc = parse_json(out.stdout.expose(), "gcloud")?;
         Ok(crate::time::from_json(&doc["createTime"]))
@@ -167,8 +166,7 @@ impl Store for Gcp {
             return Ok(());
         }
         if !is_not_found(&out.stderr.scrubbed(&Default::default())) {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            return Err(cli_failed("gcloud", out, fix));
+            return Err(super::cli_failed_reading("gcloud", out, fix_for));
         }
         let create = gcloud(
             ctx,
@@ -184,11 +182,6 @@ impl Store for Gcp {
         )
         .stdin(value.expose());
         let out = run_cli(create, INSTALL)?;
-        if out.exit.success() {
-            Ok(())
-        } else {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            Err(cli_failed("gcloud", out, fix))
-        }
+        super::succeeded("gcloud", out, fix_for)
     }
 }

@@ -376,8 +376,7 @@ impl Keepassxc {
             ctx,
         )?;
         if !out.exit.success() {
-            let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
-            return Err(cli_failed("keepassxc-cli", out, fix));
+            return Err(super::cli_failed_reading("keepassxc-cli", out, fix_for));
         }
         let wanted: Vec<&str> = refs.iter().map(|r| parts(r).1).collect();
         parse_export(out.stdout.expose(), &wanted)

@@ -479,3 +479,48 @@ pub(crate) fn json_to_wiping(v: &serde_json::Value) -> zeroize::Zeroizing<Vec<u8
 pub(crate) fn decode_json_items(doc: &serde_json::Value) -> &[serde_json::Value] {
     doc.as_array().map(Vec::as_slice).unwrap_or(&[])
 }
+
+/// A CLI that ran and failed, with the fix its own words call for (`fix_for` reads its scrubbed
+/// stderr).
+pub(crate) fn cli_failed_reading(
+    program: &str,
+    out: process::Output,
+    fix_for: fn(&str) -> &'static str,
+) -> StoreError {
+    let fix = fix_for(&out.stderr.scrubbed(&Default::default()));
+    cli_failed(program, out, fix)
+}
+
+/// `Ok` when a writing CLI succeeded (its output, which may echo the value, is dropped unread),
+/// else [`cli_failed_reading`].
+pub(crate) fn succeeded(
+    program: &str,
+    out: process::Output,
+    fix_for: fn(&str) -> &'static str,
+) -> Result<(), StoreError> {
+    if out.exit.success() {
+        Ok(())
+    } else {
+        Err(cli_failed_reading(program, out, fix_for))
+    }
+}
+
+/// A CLI's JSON answer as a list of items: an array as it is, one object as a list of one.
+pub(crate) fn as_item_list(
+    doc: serde_json::Value,
+    program: &str,
+    what: &str,
+) -> Result<serde_json::Value, StoreError> {
+    match doc {
+        serde_json::Value::Array(_) => Ok(doc),
+        one @ serde_json::Value::Object(_) => Ok(serde_json::Value::Array(vec![one])),
+        other => {
+            wipe_json(other);
+            Err(
+                StoreError::new(format!("`{program}` printed JSON that is not {what}")).fix(
+                    format!("check your `{program}` version; run the command by hand to see"),
+                ),
+            )
+        }
+    }
+}

@@ -423,3 +423,34 @@ pub fn recorded_calls(log: &Path) -> Vec<Vec<String>> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// `jit-secrets --manifest <the sandbox's> set ARGS…` with `value` on stdin, as a person pipes it.
+pub fn set_on_stdin(sb: &Sandbox, args: &[&str], value: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = sb
+        .command(BIN)
+        .arg("--manifest")
+        .arg(sb.path().join("manifest.toml"))
+        .arg("set")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(value).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Standard padded base64 of `bytes` (coreutils' `base64`), for stores and stubs that keep it.
+pub fn base64(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("base64")
+        .arg("-w0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
