@@ -135,10 +135,7 @@ impl Store for AzureKeyVault {
     ) -> Result<(), StoreError> {
         let (vault, name, version) = parts(reference);
         if version.is_some() {
-            return Err(StoreError::new(format!(
-                "{reference} names one version, and versions never change"
-            ))
-            .fix("write through the secret itself: drop `?version=…` from the reference"));
+            return Err(super::pinned_version(reference, "`?version=…`"));
         }
         if std::str::from_utf8(value.expose()).is_err() || value.expose().contains(&b'\r') {
             return Err(StoreError::new("`az` would store this value altered (it is not UTF-8 text, or it holds a carriage return)")

@@ -149,10 +149,7 @@ impl Store for Gcp {
     ) -> Result<(), StoreError> {
         let (_, name, version) = parts(reference);
         if version != "latest" {
-            return Err(StoreError::new(format!(
-                "{reference} names one version, and versions never change"
-            ))
-            .fix("write through the secret itself: drop `/versions/…` from the reference"));
+            return Err(super::pinned_version(reference, "`/versions/…`"));
         }
         let add = gcloud(
             ctx,

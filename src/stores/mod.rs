@@ -524,3 +524,14 @@ pub(crate) fn as_item_list(
         }
     }
 }
+
+/// Writing to a reference pinned to one version (`pin` says how it is pinned): refused, since a
+/// version never changes.
+pub(crate) fn pinned_version(reference: &Reference, pin: &str) -> StoreError {
+    StoreError::new(format!(
+        "{reference} names one version, and versions never change"
+    ))
+    .fix(format!(
+        "write through the secret itself: drop {pin} from the reference"
+    ))
+}

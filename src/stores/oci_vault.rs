@@ -153,12 +153,7 @@ impl Store for OciVault {
     ) -> Result<(), StoreError> {
         let (ocid, stage, version) = parts(reference);
         if stage.is_some() || version.is_some() {
-            return Err(StoreError::new(format!(
-                "{reference} names one version, and versions never change"
-            ))
-            .fix(
-                "write through the secret itself: drop `?stage=…`/`?version=…` from the reference",
-            ));
+            return Err(super::pinned_version(reference, "`?stage=…`/`?version=…`"));
         }
         let encoded = super::encode_base64(value.expose());
         let mut input = zeroize::Zeroizing::new(Vec::with_capacity(encoded.len() + 64));
