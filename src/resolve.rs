@@ -207,49 +207,55 @@ pub fn resolve<'m>(
     let cache_failure: Mutex<Option<String>> = Mutex::new(None);
     // A prompting store whose first call failed: its other calls are not tried.
     let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
-    run_dynamic(tasks, manifest.options.concurrency, &|job: Job| {
-        let kind = job.kind;
-        let gated = store_for(kind).may_prompt();
-        let earlier = gated
-            .then(|| prompt_failed.lock().expect("lock").get(&kind).cloned())
-            .flatten();
-        let answers = match earlier {
-            Some(error) => job
-                .refs
-                .into_iter()
-                .map(|r| (r, Outcome::Failed(error.clone())))
-                .collect(),
-            None => run_job(job, ctx),
-        };
-        let failure = answers.iter().find_map(|(_, o)| match o {
-            Outcome::Failed(e) => Some(e.clone()),
-            _ => None,
-        });
-        if let (true, Some(e)) = (gated, &failure) {
-            prompt_failed
-                .lock()
-                .expect("lock")
-                .entry(kind)
-                .or_insert_with(|| e.clone());
-        }
-        let mut p = progress.lock().expect("progress lock");
-        for (r, outcome) in answers {
-            p.asked.remove(&r);
-            if let (Some(cache), Some((ttl, entry)), Outcome::Found(v)) =
-                (&ctx.cache, p.cached.get(&r), &outcome)
-            {
-                let context = ctx.cache_context(r.store());
-                if cache.mode == crate::cache::Mode::Verify {
-                    cache.drop_if_stale(&r, &context, v);
-                } else if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
-                    cache_failure.lock().expect("lock").get_or_insert(why);
-                }
+    let prompting = prompting_stores(ctx);
+    run_dynamic(
+        tasks,
+        manifest.options.concurrency,
+        &prompting,
+        &|job: Job| {
+            let kind = job.kind;
+            let gated = prompting.contains(&kind);
+            let earlier = gated
+                .then(|| prompt_failed.lock().expect("lock").get(&kind).cloned())
+                .flatten();
+            let answers = match earlier {
+                Some(error) => job
+                    .refs
+                    .into_iter()
+                    .map(|r| (r, Outcome::Failed(error.clone())))
+                    .collect(),
+                None => run_job(job, ctx),
+            };
+            let failure = answers.iter().find_map(|(_, o)| match o {
+                Outcome::Failed(e) => Some(e.clone()),
+                _ => None,
+            });
+            if let (true, Some(e)) = (gated, &failure) {
+                prompt_failed
+                    .lock()
+                    .expect("lock")
+                    .entry(kind)
+                    .or_insert_with(|| e.clone());
             }
-            p.answered.insert(r, outcome);
-        }
-        let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
-        (more, failure.is_none())
-    });
+            let mut p = progress.lock().expect("progress lock");
+            for (r, outcome) in answers {
+                p.asked.remove(&r);
+                if let (Some(cache), Some((ttl, entry)), Outcome::Found(v)) =
+                    (&ctx.cache, p.cached.get(&r), &outcome)
+                {
+                    let context = ctx.cache_context(r.store());
+                    if cache.mode == crate::cache::Mode::Verify {
+                        cache.drop_if_stale(&r, &context, v);
+                    } else if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
+                        cache_failure.lock().expect("lock").get_or_insert(why);
+                    }
+                }
+                p.answered.insert(r, outcome);
+            }
+            let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
+            (more, failure.is_none())
+        },
+    );
     let progress = progress.into_inner().expect("progress lock");
 
     let mut scrubber = Scrubber::new();
@@ -321,12 +327,21 @@ fn plan(wanted: &BTreeMap<Reference, Duration>) -> Vec<Job> {
     jobs
 }
 
-/// Runs each task on at most `concurrency` threads; a store that may prompt gets its first call
+/// The stores that may ask the person something in this run (see `Store::may_prompt`).
+pub fn prompting_stores(ctx: &Context) -> HashSet<StoreKind> {
+    StoreKind::ALL
+        .into_iter()
+        .filter(|kind| store_for(*kind).may_prompt(ctx))
+        .collect()
+}
+
+/// Runs each task on at most `concurrency` threads; a store in `prompting` gets its first call
 /// alone (see `Store::may_prompt`). Results in task order. Every store call a command makes goes
 /// through here: fetching (`resolve`) and `verify`'s ages.
 pub fn run_bounded<T: Send, R: Send>(
     tasks: Vec<(StoreKind, T)>,
     concurrency: usize,
+    prompting: &HashSet<StoreKind>,
     work: impl Fn(T) -> R + Sync,
 ) -> Vec<R> {
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..tasks.len()).map(|_| None).collect());
@@ -335,7 +350,7 @@ pub fn run_bounded<T: Send, R: Send>(
         .enumerate()
         .map(|(i, (kind, t))| (kind, (i, t)))
         .collect();
-    run_dynamic(numbered, concurrency, &|(i, t): (usize, T)| {
+    run_dynamic(numbered, concurrency, prompting, &|(i, t): (usize, T)| {
         let out = work(t);
         results.lock().expect("results lock")[i] = Some(out);
         (Vec::new(), true)
@@ -358,6 +373,7 @@ type Done<T> = (Vec<(StoreKind, T)>, bool);
 fn run_dynamic<T: Send>(
     tasks: Vec<(StoreKind, T)>,
     concurrency: usize,
+    prompting: &HashSet<StoreKind>,
     work: &(dyn Fn(T) -> Done<T> + Sync),
 ) {
     if tasks.len() <= 1 {
@@ -365,7 +381,7 @@ fn run_dynamic<T: Send>(
         for (_, task) in tasks {
             let (more, _) = work(task);
             if !more.is_empty() {
-                run_dynamic(more, concurrency, work);
+                run_dynamic(more, concurrency, prompting, work);
             }
         }
         return;
@@ -394,6 +410,7 @@ fn run_dynamic<T: Send>(
         queue: &'env Mutex<Queue<T>>,
         changed: &'env Condvar,
         concurrency: usize,
+        prompting: &'env HashSet<StoreKind>,
         work: &'env (dyn Fn(T) -> Done<T> + Sync),
     ) {
         loop {
@@ -401,7 +418,7 @@ fn run_dynamic<T: Send>(
                 let mut q = queue.lock().expect("queue lock");
                 loop {
                     let pick = q.pending.iter().position(|(kind, _)| {
-                        !store_for(*kind).may_prompt()
+                        !prompting.contains(kind)
                             || q.proven.contains(kind)
                             || q.running.get(kind).copied().unwrap_or(0) == 0
                     });
@@ -436,7 +453,7 @@ fn run_dynamic<T: Send>(
             q.workers += extra;
             drop(q);
             for _ in 0..extra {
-                scope.spawn(move || worker(scope, queue, changed, concurrency, work));
+                scope.spawn(move || worker(scope, queue, changed, concurrency, prompting, work));
             }
             changed.notify_all();
         }
@@ -444,7 +461,7 @@ fn run_dynamic<T: Send>(
 
     std::thread::scope(|scope| {
         for _ in 0..initial_workers {
-            scope.spawn(|| worker(scope, &queue, &changed, concurrency, work));
+            scope.spawn(|| worker(scope, &queue, &changed, concurrency, prompting, work));
         }
     });
 }

@@ -218,3 +218,44 @@ fn when_a_prompting_stores_first_call_fails_the_rest_are_not_tried() {
         "the store's words once, then pointers to them: {err}"
     );
 }
+
+#[test]
+fn with_no_prompt_pass_runs_in_parallel_from_the_start_and_gpg_may_not_ask() {
+    let mut sb = Sandbox::new();
+    let log = sb.path().join("calls.log");
+    let cli = sb.write(
+        "slow-pass",
+        "#!/bin/sh\necho \"start $PASSWORD_STORE_GPG_OPTS\" >> \"$CALL_LOG\"\nsleep 0.3\necho end >> \"$CALL_LOG\"\nprintf 'v-%s\\n' \"$3\"\n",
+    );
+    std::fs::set_permissions(&cli, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    sb.set_env("CALL_LOG", &log);
+    sb.set_env("PASSWORD_STORE_GPG_OPTS", "--quiet");
+    let mut m = String::from("[secrets]\n");
+    for i in 0..5 {
+        m.push_str(&format!("P{i} = \"pass:app/p{i}\"\n"));
+    }
+    m.push_str(&format!(
+        "[secrets.options]\ncommands = {{ pass = \"{}\" }}\n",
+        cli.display()
+    ));
+    sb.manifest(&m);
+    let calls = |out: &std::process::Output| -> Vec<String> {
+        assert_code(out, 0);
+        let text = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        text.lines().map(str::to_string).collect()
+    };
+    // Without --no-prompt: gpg may raise pinentry, so the first call runs alone.
+    let c = calls(&sb.jit_m(&["activate", "--shell", "bash"]));
+    assert_eq!(c[..2], ["start --quiet", "end"], "{c:?}");
+    // With it: gpg is told not to ask, so nothing can prompt and all five start at once.
+    let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["P4"], "v-app/p4");
+    let c = calls(&out);
+    assert_eq!(
+        c[..5],
+        ["start --quiet --pinentry-mode error"; 5],
+        "all at once, each with gpg told not to ask (and the user's options kept): {c:?}"
+    );
+}

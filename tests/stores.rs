@@ -300,3 +300,29 @@ FIELD = { from = ["op://Eng/db/nofield", "op://Eng/db/url"] }
         stderr(&out)
     );
 }
+
+#[test]
+fn with_no_prompt_a_locked_gpg_key_is_a_clear_error_at_once_not_a_pinentry() {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::with_passphrase(&mut sb, "test-key-passphrase");
+    pass.insert("app/db", b"locked-value-3e4f\n");
+    sb.manifest("[secrets]\nDB = \"pass:app/db\"\n");
+    let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "false\n");
+    assert!(
+        stderr(&out).contains("with --no-prompt gpg may not ask for your key's passphrase"),
+        "{}",
+        stderr(&out)
+    );
+    // Once the agent holds the passphrase (a person's first `pass show` did it), --no-prompt
+    // reads the value: nothing needed asking.
+    pass.unlock("app/db", "test-key-passphrase");
+    let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("locked-value-3e4f"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -169,6 +169,7 @@ fn check_ages(
     let checked = run_bounded(
         tasks,
         manifest.options.concurrency,
+        &crate::resolve::prompting_stores(ctx),
         |(i, reference, timeout, limit)| {
             let age = match last_changed(reference, timeout, ctx) {
                 Ok(Some(t)) => Age::Known {

@@ -212,8 +212,9 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
 
 impl Store for Age {
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
-    fn may_prompt(&self) -> bool {
-        true
+    /// A passphrase, asked only on a terminal and never with `--no-prompt`.
+    fn may_prompt(&self, ctx: &Context) -> bool {
+        !ctx.no_prompt && crate::tty::available()
     }
 
     fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {

@@ -397,8 +397,16 @@ impl Store for Keepassxc {
     }
 
     /// Asks for the database password on the terminal when nothing else gives it.
-    fn may_prompt(&self) -> bool {
-        true
+    fn may_prompt(&self, ctx: &Context) -> bool {
+        match ctx
+            .keepassxc
+            .as_ref()
+            .and_then(|o| o.password_from.as_ref())
+        {
+            // The password comes from that store: it prompts, or not, as that store does.
+            Some(from) => store_for(from.store()).may_prompt(ctx),
+            None => !ctx.no_prompt && crate::tty::available(),
+        }
     }
 
     fn cache_context(&self) -> &'static [&'static str] {

@@ -222,12 +222,14 @@ pub trait Store: Sync {
         &[]
     }
 
-    /// May ask the person something (gpg's pinentry, a keyring unlock, 1Password's biometric
-    /// prompt, a passphrase). Such a store's first call runs alone; once it has succeeded (the
-    /// agent is unlocked, the prompt answered) the rest run in parallel like any store's, and if
-    /// it fails the rest are not tried: one clear error, not N prompts or N identical failures.
-    /// (gpg-agent itself serializes pinentry, so parallel `pass` calls after the first are safe.)
-    fn may_prompt(&self) -> bool {
+    /// May ask the person something here (gpg's pinentry, a keyring unlock, 1Password's
+    /// biometric prompt, a passphrase). Such a store's first call runs alone; once it has
+    /// succeeded (the agent is unlocked, the prompt answered) the rest run in parallel like any
+    /// store's, and if it fails the rest are not tried: one clear error, not N prompts or N
+    /// identical failures. (gpg-agent itself serializes pinentry, so parallel `pass` calls after
+    /// the first are safe.) A store that can be kept from asking (`--no-prompt`, no terminal)
+    /// says no then, and runs in parallel from the start.
+    fn may_prompt(&self, _ctx: &Context) -> bool {
         false
     }
 

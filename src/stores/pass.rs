@@ -32,8 +32,9 @@ impl Store for Pass {
     }
 
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
-    fn may_prompt(&self) -> bool {
-        true
+    /// gpg's pinentry, unless `--no-prompt` (then gpg runs with `--pinentry-mode error`).
+    fn may_prompt(&self, ctx: &Context) -> bool {
+        !ctx.no_prompt
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
@@ -51,10 +52,17 @@ impl Store for Pass {
                 );
             }
         }
-        let child = Child::new(ctx.command("pass"), timeout)
+        let mut child = Child::new(ctx.command("pass"), timeout)
             .arg("show")
             .arg("--")
             .arg(path);
+        if ctx.no_prompt {
+            // `--no-prompt` holds for gpg too: a key whose passphrase the agent does not hold
+            // fails at once instead of raising pinentry (pass adds these options to gpg's).
+            let mut opts = ctx.getenv("PASSWORD_STORE_GPG_OPTS").unwrap_or_default();
+            opts.push(" --pinentry-mode error");
+            child = child.env("PASSWORD_STORE_GPG_OPTS", opts);
+        }
         let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
             Err(e) => return Outcome::Failed(e),
@@ -64,13 +72,14 @@ impl Store for Pass {
             if text.contains("is not in the password store") {
                 return Outcome::NotFound;
             }
-            return Outcome::Failed(cli_failed(
-                "pass",
-                out,
-                &format!(
+            let fix = if ctx.no_prompt {
+                format!("with --no-prompt gpg may not ask for your key's passphrase: unlock the key first (run `pass show {path}` on a terminal), or drop --no-prompt")
+            } else {
+                format!(
                     "run `pass show {path}` by hand: is gpg-agent running and the key available?"
-                ),
-            ));
+                )
+            };
+            return Outcome::Failed(cli_failed("pass", out, &fix));
         }
         if out.stdout.is_empty() {
             return super::found_unless_empty("pass", reference, out.stdout);

@@ -23,7 +23,9 @@ impl Store for SecretTool {
     }
 
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
-    fn may_prompt(&self) -> bool {
+    /// It cannot be kept from asking: 1Password, the keyring's unlock and gpg (for sops' PGP keys)
+    /// prompt outside our process.
+    fn may_prompt(&self, _ctx: &Context) -> bool {
         true
     }
 

@@ -38,6 +38,12 @@ pub struct PassStore {
 
 impl PassStore {
     pub fn new(sb: &mut Sandbox) -> PassStore {
+        PassStore::with_passphrase(sb, "")
+    }
+
+    /// A store whose key is protected by `passphrase` ("" for none). The agent starts with an
+    /// empty cache: decrypting needs the passphrase until [`PassStore::unlock`].
+    pub fn with_passphrase(sb: &mut Sandbox, passphrase: &str) -> PassStore {
         require("pass");
         require("gpg");
         let gnupghome = sb.path().join("g");
@@ -56,7 +62,7 @@ impl PassStore {
             "--pinentry-mode",
             "loopback",
             "--passphrase",
-            "",
+            passphrase,
             "--quick-gen-key",
             "jit test <t@example.invalid>",
             "future-default",
@@ -77,6 +83,10 @@ impl PassStore {
         init.args(["init", &fpr]);
         run_ok(init, "pass init");
         // Start the agent now, so a traced run does not wait for a daemon it spawned.
+        // Restart it, so key generation leaves no passphrase in its cache.
+        let mut kill = sb.command("gpgconf");
+        kill.args(["--kill", "gpg-agent"]);
+        run_ok(kill, "gpgconf --kill gpg-agent");
         let mut launch = sb.command("gpgconf");
         launch.args(["--launch", "gpg-agent"]);
         run_ok(launch, "gpgconf --launch gpg-agent");
@@ -90,6 +100,31 @@ impl PassStore {
         let mut c = Command::new(program);
         c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
+    }
+
+    /// Has the agent cache the passphrase, as a person's first `pass show` on a terminal would:
+    /// one decryption with the passphrase given on the command line (a test key's, not a value).
+    pub fn unlock(&self, path: &str, passphrase: &str) {
+        let mut c = self.cmd("gpg");
+        let file = PathBuf::from(
+            self.env
+                .iter()
+                .find(|(k, _)| k == "PASSWORD_STORE_DIR")
+                .unwrap()
+                .1
+                .clone(),
+        )
+        .join(format!("{path}.gpg"));
+        c.args([
+            "--batch",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            passphrase,
+            "-d",
+        ])
+        .arg(file);
+        run_ok(c, "gpg -d");
     }
 
     /// `pass insert -m` stores stdin byte for byte.

@@ -96,8 +96,8 @@ impl Store for Keyring {
     }
 
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
-    fn may_prompt(&self) -> bool {
-        true
+    fn may_prompt(&self, ctx: &Context) -> bool {
+        may_prompt(ctx)
     }
 
     fn fetch_one(&self, reference: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
