@@ -558,3 +558,29 @@ fn the_real_bw_without_a_login_is_one_clear_error_saying_bw_login() {
         stderr(&out)
     );
 }
+
+#[test]
+fn setup_offers_to_fill_only_what_a_write_would_store() {
+    let mut sb = Sandbox::new();
+    let _gcloud = FakeCli::new(
+        &mut sb,
+        "gcloud",
+        &serde_json::json!({"project": "p", "secrets": {}}),
+    );
+    sb.manifest(
+        "[secrets]\nFRESH = \"gcp:fresh\"\nPINNED = \"gcp:projects/p/secrets/old/versions/3\"\n",
+    );
+    // No terminal: setup lists what `set` can fill and reports the rest.
+    let out = sb.jit_m(&["setup"]);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("jit-secrets set FRESH"), "{err}");
+    assert!(
+        !err.contains("jit-secrets set PINNED"),
+        "a pinned version cannot be written: {err}"
+    );
+    assert!(
+        err.contains("PINNED: not found in gcp:projects/p/secrets/old/versions/3"),
+        "{err}"
+    );
+}

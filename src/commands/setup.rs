@@ -7,13 +7,13 @@
 use super::{context, load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, SetupArgs};
 use crate::manifest::Entry;
-use crate::reference::StoreKind;
+use crate::reference::Reference;
 use crate::resolve::{resolve, write_value, EntryResult, Status};
 use crate::secret::SecretValue;
 
-/// The stores `set` (and so `setup`) can write to.
-pub fn writable(kind: StoreKind) -> bool {
-    crate::stores::store_for(kind).can_write()
+/// Can `set` (and so `setup`) store a value where `reference` reads it?
+pub fn writable(reference: &Reference) -> bool {
+    crate::stores::store_for(reference.store()).can_write_to(reference)
 }
 
 /// Missing secrets `setup` could fill: not found anywhere, first `from` writable.
@@ -22,7 +22,7 @@ pub fn fillable<'a>(results: &'a [EntryResult<'a>]) -> impl Iterator<Item = &'a 
         .iter()
         .filter(|r| matches!(r.status, Status::Missing))
         .map(|r| r.entry)
-        .filter(|e| writable(e.from[0].store()))
+        .filter(|e| writable(&e.from[0]))
 }
 
 pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
@@ -35,12 +35,12 @@ pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
         matches!(r.status, Status::Failed { .. } | Status::Invalid { .. })
             || (matches!(r.status, Status::Missing)
                 && r.entry.required
-                && !writable(r.entry.from[0].store()))
+                && !writable(&r.entry.from[0]))
     });
     let reported: Vec<&EntryResult> = resolution
         .results
         .iter()
-        .filter(|r| !matches!(r.status, Status::Missing) || !writable(r.entry.from[0].store()))
+        .filter(|r| !matches!(r.status, Status::Missing) || !writable(&r.entry.from[0]))
         .collect();
     for r in reported {
         eprint!("{}", super::describe_problem(r, &resolution));

@@ -123,6 +123,11 @@ impl Store for AzureKeyVault {
         true
     }
 
+    /// Not a pinned version: versions never change.
+    fn can_write_to(&self, reference: &Reference) -> bool {
+        parts(reference).2.is_none()
+    }
+
     /// `az keyvault secret set --file /dev/stdin --encoding utf-8`: `--value` would put the value
     /// on argv. `az` reads the file in Python's text mode, which turns `\r\n` into `\n`, and only
     /// as UTF-8 text, so a value it would change is refused here rather than stored altered.

@@ -137,6 +137,11 @@ impl Store for Gcp {
         true
     }
 
+    /// Not a pinned version: versions never change.
+    fn can_write_to(&self, reference: &Reference) -> bool {
+        parts(reference).2 == "latest"
+    }
+
     /// A new version (`gcloud secrets versions add NAME --data-file=-`), or the secret itself when
     /// it does not exist yet (`gcloud secrets create NAME --data-file=-`, automatic replication);
     /// the value on stdin either way.

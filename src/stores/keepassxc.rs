@@ -453,6 +453,11 @@ impl Store for Keepassxc {
         true
     }
 
+    /// Only an entry's Password: keepassxc-cli takes every other attribute on argv.
+    fn can_write_to(&self, reference: &Reference) -> bool {
+        parts(reference).2 == "Password"
+    }
+
     /// `keepassxc-cli edit -p DB ENTRY` (or `add -p` for a new entry), the database password and
     /// then the new value on stdin. Only the password can travel that way: keepassxc-cli takes
     /// every other attribute on argv, so writing one is refused.

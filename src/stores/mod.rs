@@ -248,6 +248,13 @@ pub trait Store: Sync {
         false
     }
 
+    /// Can this one reference be written? A writable store may still refuse some of its
+    /// references (a pinned version, an attribute its CLI takes only on argv): `setup` offers
+    /// to fill only what a write would store.
+    fn can_write_to(&self, _reference: &Reference) -> bool {
+        self.can_write()
+    }
+
     /// Stores `value` where `reference` reads it (creating or replacing). The value travels in
     /// memory or through a child's stdin, never its argv.
     fn write(

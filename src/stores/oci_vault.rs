@@ -142,6 +142,11 @@ impl Store for OciVault {
         true
     }
 
+    /// Not a pinned stage or version: versions never change.
+    fn can_write_to(&self, reference: &Reference) -> bool {
+        matches!(parts(reference), (_, None, None))
+    }
+
     /// A new current version: `oci vault secret update-base64 --from-json file:///dev/stdin`,
     /// the content in the JSON on stdin (`--secret-content-content` would put it on argv).
     fn write(
