@@ -31,7 +31,7 @@ fn explain(e: Error) -> StoreError {
             } else if text.contains("IsLocked") {
                 locked()
             } else if text.contains("NoReply") || text.contains("Timeout") {
-                StoreError::new("the Secret Service did not reply")
+                StoreError::new(NO_REPLY)
                     .fix("check gnome-keyring (or your Secret Service) is responsive")
             } else {
                 StoreError::new(format!("the Secret Service refused: {}", first_line(&text)))
@@ -43,6 +43,18 @@ fn explain(e: Error) -> StoreError {
             first_line(&other.to_string())
         ))
         .fix(ALTERNATIVES),
+    }
+}
+
+const NO_REPLY: &str = "the Secret Service did not reply";
+
+/// The bus answers NoReply for the service when it dropped a call unanswered, which gnome-keyring
+/// does now and then on a loaded machine. Every operation here is safe to repeat (a read, a
+/// replace with the same value, a delete), so it is asked once more before that becomes the error.
+fn once_more_if_dropped<T>(op: impl Fn() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    match op() {
+        Err(e) if e.message == NO_REPLY => op(),
+        done => done,
     }
 }
 
@@ -192,6 +204,10 @@ fn fetch_one(
 }
 
 pub fn fetch_all(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
+    once_more_if_dropped(|| fetch_all_once(lookups, prompt))
+}
+
+fn fetch_all_once(lookups: &[Lookup], prompt: bool) -> Result<Vec<Outcome>, StoreError> {
     let ss = connect()?;
     let default_path = default_collection_path(&ss);
     let default_path = default_path.as_deref();
@@ -235,6 +251,10 @@ fn label(lookup: &Lookup) -> String {
 
 /// The item's `Modified` property (Unix seconds).
 pub fn modified(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
+    once_more_if_dropped(|| modified_once(l, prompt))
+}
+
+fn modified_once(l: &Lookup, prompt: bool) -> Result<Option<i64>, StoreError> {
     let ss = connect()?;
     let default_path = default_collection_path(&ss);
     let found = lookup_one(&ss, default_path.as_deref(), l, prompt)?;
@@ -265,6 +285,10 @@ fn written_attributes(l: &Lookup) -> HashMap<&str, &str> {
 /// lacks, keeping its other attributes), or creates one in the default collection. Never a
 /// second item for the same lookup.
 pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
+    once_more_if_dropped(|| store_once(l, value, prompt))
+}
+
+fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
     let ss = connect()?;
     let default_path = default_collection_path(&ss);
     if let Some(item) = lookup_one(&ss, default_path.as_deref(), l, prompt)? {
@@ -310,6 +334,10 @@ pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreE
 }
 
 pub fn delete(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
+    once_more_if_dropped(|| delete_once(l, prompt))
+}
+
+fn delete_once(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
     let ss = connect()?;
     for attrs in attribute_sets(l) {
         let result = ss.search_items(attrs).map_err(explain)?;
