@@ -359,3 +359,45 @@ fn delete_once(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
     }
     Ok(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn a_dropped_call_is_asked_once_more_and_only_once() {
+        let calls = Cell::new(0);
+        let answered = once_more_if_dropped(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 1 {
+                Err(StoreError::new(NO_REPLY))
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((answered.ok(), calls.get()), (Some(7), 2));
+
+        let calls = Cell::new(0);
+        let answered: Result<(), _> = once_more_if_dropped(|| {
+            calls.set(calls.get() + 1);
+            Err(StoreError::new(NO_REPLY))
+        });
+        assert_eq!(
+            (answered.unwrap_err().message, calls.get()),
+            (NO_REPLY.to_string(), 2)
+        );
+
+        let calls = Cell::new(0);
+        let answered: Result<(), _> = once_more_if_dropped(|| {
+            calls.set(calls.get() + 1);
+            Err(locked())
+        });
+        assert!(answered.is_err());
+        assert_eq!(
+            calls.get(),
+            1,
+            "only a dropped call is repeated, never a refusal"
+        );
+    }
+}
