@@ -1,8 +1,7 @@
 //! The native keyring (`keyring:`) against a real gnome-keyring on a private D-Bus session bus.
 
 mod support;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use support::stores::*;
 use support::*;
 
@@ -14,24 +13,6 @@ fn login_name() -> String {
 fn json(out: &std::process::Output) -> serde_json::Value {
     assert_code(out, 0);
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// `jit-secrets set` with the value on stdin.
-fn set(sb: &Sandbox, args: &[&str], value: &[u8]) -> std::process::Output {
-    let m = sb.path().join("manifest.toml");
-    let mut child = sb
-        .command(BIN)
-        .arg("--manifest")
-        .arg(&m)
-        .arg("set")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -86,7 +67,7 @@ fn set_stores_what_secret_tool_lookup_finds_and_replaces_it() {
     let mut sb = Sandbox::new();
     let ss = SecretService::new(&mut sb);
     sb.manifest("[secrets]\nTOKEN = \"keyring:deploy-token?account=ci\"\n");
-    let out = set(&sb, &["TOKEN"], b"first-value\n");
+    let out = set_on_stdin(&sb, &["TOKEN"], b"first-value\n");
     assert_code(&out, 0);
     assert!(stdout(&out).is_empty());
     assert!(!stderr(&out).contains("first-value"));
@@ -96,7 +77,7 @@ fn set_stores_what_secret_tool_lookup_finds_and_replaces_it() {
         "stdin's trailing newline dropped"
     );
     // Replaced, not duplicated.
-    assert_code(&set(&sb, &["TOKEN"], b"second-value"), 0);
+    assert_code(&set_on_stdin(&sb, &["TOKEN"], b"second-value"), 0);
     assert_eq!(
         ss.lookup(&[("service", "deploy-token"), ("account", "ci")])
             .stdout,
@@ -120,7 +101,7 @@ fn set_stores_what_secret_tool_lookup_finds_and_replaces_it() {
     );
     // --ref without a manifest entry.
     assert_code(
-        &set(
+        &set_on_stdin(
             &sb,
             &["OTHER", "--ref", "keyring:other-svc?account=ci"],
             b"o",
@@ -172,7 +153,10 @@ fn hostile_values_round_trip_through_set_and_activate() {
     sb.manifest(&m);
     for (name, value) in &values {
         // A trailing newline is added because `set` drops exactly one.
-        assert_code(&set(&sb, &[name], format!("{value}\n").as_bytes()), 0);
+        assert_code(
+            &set_on_stdin(&sb, &[name], format!("{value}\n").as_bytes()),
+            0,
+        );
     }
     let v = json(&sb.jit_m(&["activate", "--shell", "json"]));
     for (name, value) in &values {
@@ -335,7 +319,7 @@ fn items_are_shared_with_pythons_keyring_library_both_ways() {
         "[secrets]\nOURS = \"keyring:shared-svc?account=dev\"\nTHEIRS = \"keyring:py-svc?account=dev\"\nOLD = \"keyring:old-svc?account=dev\"\n",
     );
     // What `set` stores, Python's keyring finds (it looks up {service, username}).
-    assert_code(&set(&sb, &["OURS"], b"from-jit-secrets"), 0);
+    assert_code(&set_on_stdin(&sb, &["OURS"], b"from-jit-secrets"), 0);
     let out = python_keyring(
         &ss,
         "import keyring; print(keyring.get_password('shared-svc', 'dev'))",
@@ -354,7 +338,7 @@ fn items_are_shared_with_pythons_keyring_library_both_ways() {
         &[("service", "old-svc"), ("account", "dev")],
         b"old-value",
     );
-    assert_code(&set(&sb, &["OLD"], b"new-value"), 0);
+    assert_code(&set_on_stdin(&sb, &["OLD"], b"new-value"), 0);
     let out = python_keyring(
         &ss,
         "import keyring; print(keyring.get_password('old-svc', 'dev'))",
