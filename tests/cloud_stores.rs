@@ -54,19 +54,6 @@ fn last_changed(sb: &Sandbox, name: &str) -> serde_json::Value {
 }
 
 #[track_caller]
-fn assert_fails_with(out: &Output, needles: &[&str]) {
-    assert_code(out, 1);
-    assert_eq!(stdout(out), "false\n", "only the failure statement");
-    for needle in needles {
-        assert!(
-            stderr(out).contains(needle),
-            "expected `{needle}` in:\n{}",
-            stderr(out)
-        );
-    }
-}
-
-#[track_caller]
 fn assert_no_value_on_argv(calls: &[Vec<String>], values: &[&str]) {
     assert!(
         !calls.is_empty(),

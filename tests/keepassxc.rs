@@ -133,17 +133,9 @@ fn a_wrong_password_is_one_clear_error_and_a_missing_entry_is_not_found() {
         "[secrets]\nA = \"keepassxc:team.kdbx#a\"\nB = \"keepassxc:team.kdbx#b\"\nC = \"keepassxc:team.kdbx#c\"\n[secrets.options]\nkeepassxc = {{ password_from = \"env:KDBX_PASSWORD\" }}\ncommands = {{ {commands} }}\n"
     ));
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
-    assert_code(&out, 1);
-    assert_eq!(stdout(&out), "false\n");
-    assert!(
-        stderr(&out).contains("Invalid credentials"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stderr(&out).contains("check the database password"),
-        "{}",
-        stderr(&out)
+    assert_fails_with(
+        &out,
+        &["Invalid credentials", "check the database password"],
     );
     assert_eq!(recorded_calls(&calls).len(), 1, "no retry storm");
     sb.set_env("KDBX_PASSWORD", "right");

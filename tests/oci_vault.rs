@@ -124,11 +124,5 @@ rotate_after = "3650d"
     // No config: the CLI's own words and the fix.
     sb.set_env("OCI_CLI_CONFIG_FILE", sb.path().join("no-such-config"));
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
-    assert_code(&out, 1);
-    assert_eq!(stdout(&out), "false\n");
-    assert!(
-        stderr(&out).contains("oci setup config"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails_with(&out, &["oci setup config"]);
 }

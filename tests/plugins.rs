@@ -221,10 +221,7 @@ fn a_broken_plugin_is_a_clear_error_naming_it() {
     ] {
         sb.manifest(&format!("[secrets]\nS = \"plugin:{plugin}/k\"\n"));
         let out = sb.jit_m(&["activate", "--shell", "bash"]);
-        assert_code(&out, 1);
-        assert_eq!(stdout(&out), "false\n");
-        assert!(stderr(&out).contains(needle), "{plugin}: {}", stderr(&out));
-        assert!(stderr(&out).contains("fix:"), "{plugin}: {}", stderr(&out));
+        assert_fails_with(&out, &[needle, "fix:"]);
     }
 }
 

@@ -308,12 +308,9 @@ fn with_no_prompt_a_locked_gpg_key_is_a_clear_error_at_once_not_a_pinentry() {
     pass.insert("app/db", b"locked-value-3e4f\n");
     sb.manifest("[secrets]\nDB = \"pass:app/db\"\n");
     let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "bash"]);
-    assert_code(&out, 1);
-    assert_eq!(stdout(&out), "false\n");
-    assert!(
-        stderr(&out).contains("with --no-prompt gpg may not ask for your key's passphrase"),
-        "{}",
-        stderr(&out)
+    assert_fails_with(
+        &out,
+        &["with --no-prompt gpg may not ask for your key's passphrase"],
     );
     // Once the agent holds the passphrase (a person's first `pass show` did it), --no-prompt
     // reads the value: nothing needed asking.

@@ -213,6 +213,21 @@ pub fn on_a_terminal(sb: &Sandbox, steps: serde_json::Value, args: &[&str]) -> s
     serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stdout(&out)))
 }
 
+/// Asserts that activation failed as promised: exit 1, only the failure statement on stdout, and
+/// each needle (the secret, the store's words, the fix) on stderr.
+#[track_caller]
+pub fn assert_fails_with(out: &Output, needles: &[&str]) {
+    assert_code(out, 1);
+    assert_eq!(stdout(out), "false\n", "only the failure statement");
+    for needle in needles {
+        assert!(
+            stderr(out).contains(needle),
+            "expected `{needle}` in:\n{}",
+            stderr(out)
+        );
+    }
+}
+
 /// Asserts an exit code and shows both streams when it differs.
 #[track_caller]
 pub fn assert_code(o: &Output, code: i32) {
