@@ -137,7 +137,7 @@ fn decrypt(path: &Path, ciphertext: &[u8], ctx: &Context) -> Outcome {
         }
     };
     if decryptor.is_scrypt() {
-        if ctx.no_prompt || !crate::tty::available() {
+        if !ctx.may_ask_on_terminal() {
             return Outcome::Failed(
                 StoreError::new(format!("{shown} is passphrase-protected and there is no terminal to ask on (or --no-prompt)"))
                     .fix("run activate in a terminal, or re-encrypt the file to a key: age -r RECIPIENT"),
@@ -214,7 +214,7 @@ impl Store for Age {
     /// May ask the person (a passphrase, an unlock, a biometric prompt): see `Store::may_prompt`.
     /// A passphrase, asked only on a terminal and never with `--no-prompt`.
     fn may_prompt(&self, ctx: &Context) -> bool {
-        !ctx.no_prompt && crate::tty::available()
+        ctx.may_ask_on_terminal()
     }
 
     fn fetch_one(&self, reference: &Reference, _timeout: Duration, ctx: &Context) -> Outcome {

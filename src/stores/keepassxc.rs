@@ -68,7 +68,7 @@ fn unlock(db: &Path, timeout: Duration, ctx: &Context) -> Result<Unlock, StoreEr
                     .fix(e.fix.unwrap_or_else(|| "check keepassxc.password_from".into())))
             }
         }
-    } else if !ctx.no_prompt && crate::tty::available() {
+    } else if ctx.may_ask_on_terminal() {
         let name = db
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -405,7 +405,7 @@ impl Store for Keepassxc {
         {
             // The password comes from that store: it prompts, or not, as that store does.
             Some(from) => store_for(from.store()).may_prompt(ctx),
-            None => !ctx.no_prompt && crate::tty::available(),
+            None => ctx.may_ask_on_terminal(),
         }
     }
 

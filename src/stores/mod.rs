@@ -110,6 +110,12 @@ impl Context {
         }
     }
 
+    /// May a person be asked on the terminal (/dev/tty) in this run? Not with `--no-prompt`, and
+    /// not without a terminal.
+    pub fn may_ask_on_terminal(&self) -> bool {
+        !self.no_prompt && crate::tty::available()
+    }
+
     /// The notes so far, taken.
     pub fn take_notes(&self) -> Vec<String> {
         std::mem::take(&mut *self.notes.lock().expect("notes lock"))
