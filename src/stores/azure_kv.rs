@@ -138,10 +138,10 @@ impl Store for AzureKeyVault {
         timeout: Duration,
         ctx: &Context,
     ) -> Result<(), StoreError> {
-        let (vault, name, version) = parts(reference);
-        if version.is_some() {
+        if !self.can_write_to(reference) {
             return Err(super::pinned_version(reference, "`?version=…`"));
         }
+        let (vault, name, _) = parts(reference);
         if std::str::from_utf8(value.expose()).is_err() || value.expose().contains(&b'\r') {
             return Err(StoreError::new("`az` would store this value altered (it is not UTF-8 text, or it holds a carriage return)")
                 .fix("store binary values base64-encoded"));

@@ -152,10 +152,10 @@ impl Store for Gcp {
         timeout: Duration,
         ctx: &Context,
     ) -> Result<(), StoreError> {
-        let (_, name, version) = parts(reference);
-        if version != "latest" {
+        if !self.can_write_to(reference) {
             return Err(super::pinned_version(reference, "`/versions/…`"));
         }
+        let (_, name, _) = parts(reference);
         let add = gcloud(
             ctx,
             timeout,

@@ -469,7 +469,7 @@ impl Store for Keepassxc {
         ctx: &Context,
     ) -> Result<(), StoreError> {
         let (db, entry, attribute) = parts(reference);
-        if attribute != "Password" {
+        if !self.can_write_to(reference) {
             return Err(StoreError::new(format!("keepassxc-cli takes `{attribute}` only on its command line, where other processes could read it"))
                 .fix("set it in KeePassXC itself; jit-secrets writes only an entry's Password"));
         }

@@ -156,10 +156,10 @@ impl Store for OciVault {
         timeout: Duration,
         ctx: &Context,
     ) -> Result<(), StoreError> {
-        let (ocid, stage, version) = parts(reference);
-        if stage.is_some() || version.is_some() {
+        if !self.can_write_to(reference) {
             return Err(super::pinned_version(reference, "`?stage=…`/`?version=…`"));
         }
+        let (ocid, _, _) = parts(reference);
         let encoded = super::encode_base64(value.expose());
         let mut input = zeroize::Zeroizing::new(Vec::with_capacity(encoded.len() + 64));
         input.extend_from_slice(br#"{"secretContentContent": ""#);
