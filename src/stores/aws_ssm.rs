@@ -57,12 +57,7 @@ impl Store for AwsSsm {
             "--value",
         ];
         let out = aws_value_on_stdin(ctx, timeout, &args, value.expose())?;
-        if out.exit.success() {
-            Ok(())
-        } else {
-            let text = out.stderr.scrubbed(&Default::default());
-            Err(super::cli_failed("aws", out, fix_for(&text)))
-        }
+        super::succeeded("aws", out, fix_for)
     }
 
     fn last_changed(
@@ -78,8 +73,7 @@ impl Store for AwsSsm {
             &["ssm", "get-parameter", "--name", name(reference)],
         )?;
         if !out.exit.success() {
-            let text = out.stderr.scrubbed(&Default::default());
-            return Err(super::cli_failed("aws", out, fix_for(&text)));
+            return Err(super::cli_failed_reading("aws", out, fix_for));
         }
         let doc = parse_json(out.stdout.expose(), "aws")?;
         let when = crate::time::from_json(&doc["Parameter"]["LastModifiedDate"]);
@@ -104,8 +98,7 @@ impl Store for AwsSsm {
             Err(e) => return super::fail_batch(refs, e),
         };
         if !out.exit.success() {
-            let text = out.stderr.scrubbed(&Default::default());
-            return super::fail_batch(refs, super::cli_failed("aws", out, fix_for(&text)));
+            return super::fail_batch(refs, super::cli_failed_reading("aws", out, fix_for));
         }
         let doc = match parse_json(out.stdout.expose(), "aws") {
             Ok(d) => d,
