@@ -156,11 +156,10 @@ REMOTE = { from = ["op://Eng/missing/f", "cmd:sh -c 'touch remote-ran; printf r'
 /// logs `start`/`end` around a short wait, and fails when $FAIL is set.
 fn prompting_cli(sb: &mut Sandbox) -> (String, std::path::PathBuf) {
     let log = sb.path().join("calls.log");
-    let cli = sb.write(
+    let cli = sb.write_executable(
         "slow-secret-tool",
         "#!/bin/sh\necho start >> \"$CALL_LOG\"\nsleep 0.3\necho end >> \"$CALL_LOG\"\n[ -n \"$FAIL\" ] && { echo 'Cannot unlock the keyring' >&2; exit 2; }\nprintf 'v-%s' \"$5\"\n",
     );
-    std::fs::set_permissions(&cli, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.set_env("CALL_LOG", &log);
     let mut m = String::from("[secrets]\n");
     for i in 0..5 {
@@ -223,11 +222,10 @@ fn when_a_prompting_stores_first_call_fails_the_rest_are_not_tried() {
 fn with_no_prompt_pass_runs_in_parallel_from_the_start_and_gpg_may_not_ask() {
     let mut sb = Sandbox::new();
     let log = sb.path().join("calls.log");
-    let cli = sb.write(
+    let cli = sb.write_executable(
         "slow-pass",
         "#!/bin/sh\necho \"start $PASSWORD_STORE_GPG_OPTS\" >> \"$CALL_LOG\"\nsleep 0.3\necho end >> \"$CALL_LOG\"\nprintf 'v-%s\\n' \"$3\"\n",
     );
-    std::fs::set_permissions(&cli, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.set_env("CALL_LOG", &log);
     sb.set_env("PASSWORD_STORE_GPG_OPTS", "--quiet");
     let mut m = String::from("[secrets]\n");

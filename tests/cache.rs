@@ -17,11 +17,10 @@ fn sandbox(manifest: &str) -> (Sandbox, std::path::PathBuf) {
     let mut sb = Sandbox::new();
     let log = sb.path().join("calls.log");
     sb.write("value-file", CANARY);
-    let aws = sb.write(
+    let aws = sb.write_executable(
         "fake-aws",
         "#!/bin/sh\necho \"$AWS_PROFILE $*\" >> \"$CALL_LOG\"\nprintf '{\"Name\":\"x\",\"SecretString\":\"%s\"}' \"$(cat \"$VALUE_FILE\")\"\n",
     );
-    std::fs::set_permissions(&aws, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.set_env("CALL_LOG", &log);
     sb.set_env("VALUE_FILE", sb.path().join("value-file"));
     sb.set_env("AWS_PROFILE", "dev");

@@ -109,14 +109,13 @@ fn a_hanging_cli_is_killed_with_its_whole_process_group() {
     let sleeps = marker_sleeps(20, 2);
     // The script leaves a grandchild holding stdout: only a group kill ends it. The grandchild
     // leaves a file behind first, so the test knows it existed.
-    let script = sb.write(
+    let script = sb.write_executable(
         "hang.sh",
         format!(
             "#!/bin/sh\n(touch started; exec {}) &\n{}\n",
             sleeps[0], sleeps[1]
         ),
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.manifest(&format!(
         "[secrets]\nSLOW = {{ from = \"cmd:{}\", timeout = \"500ms\" }}\n",
         script.display()
@@ -149,11 +148,10 @@ fn a_failing_cli_that_prints_a_value_on_stderr_is_scrubbed() {
     let mut sb = Sandbox::new();
     let canary = "CANARY-7f3e9a-super-secret";
     sb.set_env("CANARY_SRC", canary);
-    let script = sb.write(
+    let script = sb.write_executable(
         "leaky.sh",
         "#!/bin/sh\necho \"auth failed for token $CANARY_SRC (retry)\" >&2\nexit 1\n",
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     sb.manifest(&format!(
         "[secrets]\nTOKEN = \"env:CANARY_SRC\"\nOTHER = \"cmd:{}\"\n",
         script.display()
@@ -265,11 +263,10 @@ fn list_never_contacts_a_store_or_prints_values() {
 fn same_reference_is_fetched_once() {
     let sb = Sandbox::new();
     let counter = sb.path().join("count");
-    let script = sb.write(
+    let script = sb.write_executable(
         "count.sh",
         format!("#!/bin/sh\necho x >> {}\nprintf v\n", counter.display()),
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let r = format!("cmd:{}", script.display());
     sb.manifest(&format!(
         "[secrets]\nA = \"{r}\"\nB = \"{r}\"\nC = {{ from = [\"env:NOPE\", \"{r}\"] }}\n"

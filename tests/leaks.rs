@@ -330,11 +330,10 @@ fn nothing_leaks_with_every_store_in_use() {
     }
     outputs.push(stale.output().unwrap());
     // An error path whose child echoes values to stderr: scrubbed.
-    let leaky = sb.write(
+    let leaky = sb.write_executable(
         "leaky.sh",
         "#!/bin/sh\necho \"failed with $SRC_0 and $SRC_1\" >&2\nexit 1\n",
     );
-    std::fs::set_permissions(&leaky, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
     let broken = manifest.replace(
         "[secrets.options]",

@@ -18,11 +18,9 @@ fn examples() -> std::path::PathBuf {
 /// request on.
 fn install(sb: &mut Sandbox, example: &str, program: &str) -> std::path::PathBuf {
     let bin = sb.path().join("plugins");
-    std::fs::create_dir_all(&bin).unwrap();
     let log = sb.path().join(format!("{program}.log"));
-    let wrapper = bin.join(program);
-    std::fs::write(
-        &wrapper,
+    sb.write_executable(
+        &format!("plugins/{program}"),
         format!(
             r#"#!/usr/bin/env python3
 import json, subprocess, sys
@@ -35,13 +33,7 @@ sys.exit(subprocess.run([{real:?}], input=raw).returncode)
             log = log.display().to_string(),
             real = examples().join(example).display().to_string(),
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    );
     let path = sb.env["PATH"].clone();
     let mut joined = std::ffi::OsString::from(bin.as_os_str());
     joined.push(":");
@@ -188,7 +180,6 @@ fn a_plugin_that_speaks_get_many_answers_every_key_in_one_run() {
 fn a_broken_plugin_is_a_clear_error_naming_it() {
     let mut sb = Sandbox::new();
     let bin = sb.path().join("broken");
-    std::fs::create_dir_all(&bin).unwrap();
     for (name, body) in [
         (
             "jit-secrets-plugin-badjson",
@@ -201,9 +192,7 @@ fn a_broken_plugin_is_a_clear_error_naming_it() {
         ),
         ("jit-secrets-plugin-neither", "cat >/dev/null; echo '{}'"),
     ] {
-        let p = bin.join(name);
-        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        sb.write_executable(&format!("broken/{name}"), format!("#!/bin/sh\n{body}\n"));
     }
     let mut path = std::ffi::OsString::from(bin.as_os_str());
     path.push(":");

@@ -277,14 +277,13 @@ fn a_bash_script_run_by_a_fish_user_gets_code_bash_reads_exactly() {
     let value = b"a\\';touch PWNED;#".to_vec();
     sb.write("v", &value);
     sb.manifest("[secrets]\nV = \"file:v\"\n");
-    let script = sb.write(
+    let script = sb.write_executable(
         "deploy.sh",
         format!(
             "#!{}\neval \"$(\"$JIT\" --manifest \"$M\" activate)\"\nprintf '%s' \"$V\"\n",
             require("bash").display()
         ),
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let out = sb
         .command(&script)
         .env("SHELL", require("fish"))

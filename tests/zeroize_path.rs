@@ -24,8 +24,7 @@ static ALLOCATOR: Inspecting = Inspecting(CANARY);
 /// A fake CLI: a shell script printing the canary the way the real CLI answers.
 fn fake_cli(sb: &support::Sandbox, name: &str, body: &str) -> String {
     // The body reads $ZCANARY_FILE; the canary itself is never in this text.
-    let path = sb.write(&format!("fakes/{name}"), format!("#!/bin/sh\n{body}\n"));
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = sb.write_executable(&format!("fakes/{name}"), format!("#!/bin/sh\n{body}\n"));
     path.display().to_string()
 }
 

@@ -108,6 +108,13 @@ impl Sandbox {
         p
     }
 
+    /// [`Sandbox::write`], then mode 0755: a script a test runs as a program (a fake CLI).
+    pub fn write_executable(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.write(name, contents);
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        p
+    }
+
     pub fn manifest(&self, text: &str) -> PathBuf {
         self.write("manifest.toml", text)
     }
