@@ -30,9 +30,11 @@ fn run_with_stdin(mut cmd: Command, input: &[u8], what: &str) -> Output {
     out
 }
 
-/// `pass` with a throwaway GnuPG key (no passphrase) in the sandbox.
+/// `pass` with a throwaway GnuPG key in the sandbox (no passphrase, unless
+/// [`PassStore::with_passphrase`]).
 pub struct PassStore {
     gnupghome: PathBuf,
+    store: PathBuf,
     env: Vec<(String, OsString)>,
 }
 
@@ -82,16 +84,19 @@ impl PassStore {
         let mut init = sb.command("pass");
         init.args(["init", &fpr]);
         run_ok(init, "pass init");
+        if !passphrase.is_empty() {
+            // Restart the agent, so key generation leaves no passphrase in its cache.
+            let mut kill = sb.command("gpgconf");
+            kill.args(["--kill", "gpg-agent"]);
+            run_ok(kill, "gpgconf --kill gpg-agent");
+        }
         // Start the agent now, so a traced run does not wait for a daemon it spawned.
-        // Restart it, so key generation leaves no passphrase in its cache.
-        let mut kill = sb.command("gpgconf");
-        kill.args(["--kill", "gpg-agent"]);
-        run_ok(kill, "gpgconf --kill gpg-agent");
         let mut launch = sb.command("gpgconf");
         launch.args(["--launch", "gpg-agent"]);
         run_ok(launch, "gpgconf --launch gpg-agent");
         PassStore {
             gnupghome,
+            store,
             env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         }
     }
@@ -106,15 +111,7 @@ impl PassStore {
     /// one decryption with the passphrase given on the command line (a test key's, not a value).
     pub fn unlock(&self, path: &str, passphrase: &str) {
         let mut c = self.cmd("gpg");
-        let file = PathBuf::from(
-            self.env
-                .iter()
-                .find(|(k, _)| k == "PASSWORD_STORE_DIR")
-                .unwrap()
-                .1
-                .clone(),
-        )
-        .join(format!("{path}.gpg"));
+        let file = self.store.join(format!("{path}.gpg"));
         c.args([
             "--batch",
             "--pinentry-mode",
