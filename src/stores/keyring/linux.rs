@@ -193,11 +193,14 @@ fn fetch_one(
     l: &Lookup,
     prompt: bool,
 ) -> Outcome {
-    match lookup_one(ss, default_path, l, prompt) {
-        Ok(Some(item)) => match item.get_secret() {
-            Ok(bytes) => Outcome::Found(SecretValue::new(bytes)),
-            Err(e) => Outcome::Failed(explain(e)),
-        },
+    // Each lookup is its own few calls: one the service drops is asked again here, not by
+    // failing the whole batch.
+    let found = once_more_if_dropped(|| match lookup_one(ss, default_path, l, prompt)? {
+        Some(item) => item.get_secret().map(Some).map_err(explain),
+        None => Ok(None),
+    });
+    match found {
+        Ok(Some(bytes)) => Outcome::Found(SecretValue::new(bytes)),
         Ok(None) => Outcome::NotFound,
         Err(e) => Outcome::Failed(e),
     }
