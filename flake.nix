@@ -18,7 +18,8 @@
         jit-secrets = final.callPackage ./nix/package.nix { };
       };
 
-      # lib.shellHook { manifest ? null, shell ? "bash" }: the string for a devShell's shellHook.
+      # lib.shellHook { manifest ? null, pin ? null, shell ? "bash" }: the string for a devShell's shellHook
+      # (pin: the manifest it vouches for, hashed at evaluation; see nix/shell-hook.nix).
       lib.shellHook = import ./nix/shell-hook.nix;
 
       # The project's own dev shell, which loads the demo manifest's secrets on entry.
@@ -28,7 +29,10 @@
             self.packages.${pkgs.stdenv.hostPlatform.system}.default
             pkgs.cargo pkgs.rustc pkgs.clippy pkgs.rustfmt
           ];
-          shellHook = self.lib.shellHook { manifest = "examples/demo/manifest.toml"; };
+          shellHook = self.lib.shellHook {
+            manifest = "examples/demo/manifest.toml";
+            pin = ./examples/demo/manifest.toml;
+          };
         };
       });
 

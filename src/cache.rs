@@ -55,7 +55,7 @@ pub struct Listed {
 impl Cache {
     pub fn new(manifest: &Path, profile: Option<&str>, mode: Mode) -> Cache {
         Cache {
-            manifest: crate::trust::canonical(manifest),
+            manifest: crate::trust::as_reached(manifest),
             profile: profile.unwrap_or_default().to_string(),
             mode,
         }
@@ -127,6 +127,14 @@ impl Cache {
             if !current.ct_eq(cached) {
                 sys::unlink(serial);
             }
+        }
+    }
+
+    /// The store no longer has the value (`verify`, `--refresh`): the cached entry goes, so the
+    /// next activation does not export a revoked value for the rest of its TTL.
+    pub fn drop_entry(&self, reference: &Reference, context: &str) {
+        if let Some(serial) = sys::search(&self.description(reference, context)) {
+            sys::unlink(serial);
         }
     }
 

@@ -24,24 +24,29 @@ pub struct Global {
     /// The manifest to read (default: $JIT_SECRETS_MANIFEST, $FLOX_ENV_PROJECT/.flox/env/manifest.toml,
     /// then .flox/env/manifest.toml or manifest.toml in this directory or above, up to the
     /// repository's root or $HOME)
-    #[arg(long, short = 'm', global = true, value_name = "PATH")]
+    #[arg(long, short = 'm', global = true, hide = true, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
     /// Apply [secrets.profiles.NAME] over the base table (e.g. prod, ci)
     #[arg(
         long,
         short = 'p',
         global = true,
+        hide = true,
         env = "JIT_SECRETS_PROFILE",
         value_name = "NAME"
     )]
     pub profile: Option<String>,
     /// Never prompt (no keyring unlock or passphrase prompt), even on a terminal
-    #[arg(long, global = true)]
+    #[arg(long, global = true, hide = true)]
     pub no_prompt: bool,
     /// The host running this already runs the project's own code and vouches for its manifest:
     /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`.
-    #[arg(long, global = true, value_enum, value_name = "HOST")]
+    #[arg(long, global = true, hide = true, value_enum, value_name = "HOST")]
     pub trusted_by: Option<crate::trust::Host>,
+    /// With --trusted-by nix: the SHA-256 of the manifest the hook vouches for (lib.shellHook
+    /// passes `builtins.hashFile "sha256"` of it); any other manifest is refused
+    #[arg(long, global = true, hide = true, value_name = "HEX")]
+    pub manifest_sha256: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,7 +68,7 @@ pub enum Command {
     Set(SetArgs),
     /// Generate a new random value and write it to the secret's store (never printed)
     #[command(
-        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nWrites to keyring:, pass:, secret-tool:, vault: (kv patch), aws-sm: (put-secret-value),\naws-ssm: (put-parameter --overwrite), bitwarden: (bw edit), gcp: (versions add), azure-kv:\n(secret set), oci-vault: (update-base64), keepassxc: (edit -p) and plugin: (set). Active shells become `stale` in `jit-secrets verify`."
+        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nActive shells become `stale` in `jit-secrets verify`."
     )]
     Rotate(RotateArgs),
     /// Delete a secret's item from its store (keyring:, pass:, secret-tool:, plugin:)
@@ -87,6 +92,7 @@ pub enum Command {
     )]
     Add(AddArgs),
     /// Remove an entry from the manifest (the stored value stays: see `delete`)
+    #[command(after_help = "Examples:\n  jit-secrets remove OLD_TOKEN")]
     Remove(RemoveArgs),
     /// Print the snippet that plugs jit-secrets into a tool or shell
     #[command(
@@ -99,14 +105,19 @@ pub enum Command {
     )]
     Completions(CompletionsArgs),
     /// Print the man page (roff)
-    #[command(hide = true)]
+    #[command(
+        after_help = "Examples:\n  jit-secrets man | man -l -\n  jit-secrets man > ~/.local/share/man/man1/jit-secrets.1"
+    )]
     Man,
     /// Trust this manifest as it is now: print what it will do, then let jit-secrets act on it
     #[command(
         after_help = "Examples:\n  jit-secrets allow                     # the manifest discovery finds here\n  jit-secrets allow path/to/manifest.toml\n\nA manifest you did not allow (a cloned repository's) cannot read your stores or run programs.\nEdit it (or pull an edit) and you are asked again. The trust file holds paths and SHA-256\ndigests, no secrets: $XDG_DATA_HOME/jit-secrets/trusted."
     )]
     Allow(TrustArgs),
-    /// Stop trusting a manifest
+    /// Stop trusting a manifest (it is refused, as "denied", until allowed again)
+    #[command(
+        after_help = "Examples:\n  jit-secrets deny\n  jit-secrets deny path/to/manifest.toml"
+    )]
     Deny(TrustArgs),
     /// First run in a checkout: ask for each missing secret on the terminal and store it
     #[command(
@@ -114,6 +125,9 @@ pub enum Command {
     )]
     Setup(SetupArgs),
     /// Delete the keyring items this manifest owns (project-scoped; with --global, the global ones too)
+    #[command(
+        after_help = "Examples:\n  jit-secrets forget                 # this project's keyring_scope = \"project\" items\n  jit-secrets forget --global --yes  # and the global keyring: items it references"
+    )]
     Forget(ForgetArgs),
     /// The memory-only cache (kernel keyring): list what it holds, or clear it
     #[command(
@@ -304,4 +318,188 @@ pub struct RotateArgs {
     /// Which characters
     #[arg(long, value_enum, default_value_t = crate::generate::Charset::Alnum)]
     pub charset: crate::generate::Charset,
+}
+
+/// The commands in the order a user meets them, for `--help`.
+const COMMAND_GROUPS: &[(&str, &[&str])] = &[
+    (
+        "Set up",
+        &["init", "add", "allow", "setup", "remove", "deny"],
+    ),
+    ("Use", &["activate", "run", "hook"]),
+    (
+        "Maintain",
+        &[
+            "verify", "rotate", "set", "delete", "cache", "forget", "list",
+        ],
+    ),
+    ("More", &["completions", "man"]),
+];
+
+/// The command line, as `main` parses it: `--help` lists the commands grouped in the order a
+/// user meets them and the global options once (each command's own help lists its own options,
+/// and points back here for the global ones).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut globals = String::from("Global options (any command):\n");
+    for arg in cmd.get_arguments().filter(|a| a.is_global_set()) {
+        let mut flag = match arg.get_short() {
+            Some(short) => format!("-{short}, --{}", arg.get_long().unwrap_or_default()),
+            None => format!("    --{}", arg.get_long().unwrap_or_default()),
+        };
+        if let Some(name) = arg.get_value_names().and_then(|v| v.first()) {
+            if arg.get_action().takes_values() {
+                flag.push_str(&format!(" <{name}>"));
+            }
+        }
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        globals.push_str(&format!("  {flag}\n"));
+        // The help text, wrapped under the flag.
+        let mut line = String::new();
+        for word in help.split_whitespace() {
+            if !line.is_empty() && line.len() + word.len() > 88 {
+                globals.push_str(&format!("          {line}\n"));
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        globals.push_str(&format!("          {line}\n"));
+    }
+    let mut grouped = String::new();
+    for (group, names) in COMMAND_GROUPS {
+        grouped.push_str(&format!("{group}:\n"));
+        for name in *names {
+            let about = cmd
+                .find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            grouped.push_str(&format!("  {name:<12} {about}\n"));
+        }
+        grouped.push('\n');
+    }
+    let template = format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{}{}\nOptions:\n{{options}}{{after-help}}",
+        grouped.replace('{', "(").replace('}', ")"),
+        globals.replace('{', "(").replace('}', ")")
+    );
+    // The stores `rotate` writes to, from the code that decides it.
+    let writable = crate::stores::writable_schemes().join(" ");
+    cmd = cmd.mut_subcommand("rotate", |rotate| {
+        let after = rotate
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        rotate.after_help(format!("{after}\n\nWrites to: {writable}"))
+    });
+    cmd = cmd.help_template(template).mut_subcommands(|sub| {
+        let after = sub.get_after_help().map(|h| format!("{h}\n\n")).unwrap_or_default();
+        sub.after_help(format!(
+            "{after}Global options (--manifest, --profile, --no-prompt, --trusted-by, --manifest-sha256): see `jit-secrets --help`."
+        ))
+    });
+    cmd
+}
+
+/// Parses the process's arguments (see [`command`]).
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// For a usage error of `activate`: the shell its `--shell` names (`Some(None)`: none we know, or
+/// none given). `None`: the command is not `activate`.
+pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
+    use clap::ValueEnum;
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    // The subcommand is the first word that is neither an option nor an option's value.
+    let takes_value = |a: &str| {
+        matches!(
+            a,
+            "--manifest" | "-m" | "--profile" | "-p" | "--trusted-by" | "--manifest-sha256"
+        )
+    };
+    let mut command = None;
+    let mut i = 0;
+    while i < args.len() {
+        if takes_value(args[i]) {
+            i += 2;
+            continue;
+        }
+        if !args[i].starts_with('-') {
+            command = Some(i);
+            break;
+        }
+        i += 1;
+    }
+    let command = command.filter(|&i| args[i] == "activate")?;
+    let mut named = None;
+    for (i, a) in args.iter().enumerate().skip(command + 1) {
+        let value = if *a == "--shell" || *a == "-s" {
+            args.get(i + 1).copied()
+        } else if let Some(v) = a.strip_prefix("--shell=") {
+            Some(v)
+        } else if let Some(v) = a.strip_prefix("-s").filter(|v| !v.is_empty()) {
+            Some(v)
+        } else {
+            continue;
+        };
+        named = value;
+    }
+    Some(named.and_then(|v| Shell::from_str(v, true).ok()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_in_exactly_one_help_group() {
+        let cmd = command();
+        let mut listed: Vec<&str> = COMMAND_GROUPS
+            .iter()
+            .flat_map(|(_, n)| n.iter().copied())
+            .collect();
+        listed.sort();
+        let mut actual: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        actual.sort();
+        assert_eq!(listed, actual);
+    }
+
+    #[test]
+    fn the_shell_of_a_refused_activate_is_found_in_the_raw_arguments() {
+        let args = |a: &[&str]| -> Vec<OsString> {
+            std::iter::once("jit-secrets")
+                .chain(a.iter().copied())
+                .map(Into::into)
+                .collect()
+        };
+        assert_eq!(
+            activate_shell_requested(&args(&["activate", "--shell", "fish", "--bogus"])),
+            Some(Some(Shell::Fish))
+        );
+        assert_eq!(
+            activate_shell_requested(&args(&["-m", "x", "activate", "--shell=sh"])),
+            Some(Some(Shell::Posix))
+        );
+        assert_eq!(
+            activate_shell_requested(&args(&["activate", "-stcsh"])),
+            Some(Some(Shell::Tcsh))
+        );
+        assert_eq!(
+            activate_shell_requested(&args(&["activate", "--shell", "cmd.exe"])),
+            Some(None)
+        );
+        assert_eq!(activate_shell_requested(&args(&["activate"])), Some(None));
+        assert_eq!(activate_shell_requested(&args(&["list", "activate"])), None);
+        assert_eq!(
+            activate_shell_requested(&args(&["--profile", "activate", "list"])),
+            None
+        );
+    }
 }

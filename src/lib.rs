@@ -8,6 +8,7 @@ pub mod generate;
 pub mod manifest;
 pub mod manifest_edit;
 pub mod mask;
+pub mod printable;
 pub mod process;
 pub mod reference;
 pub mod resolve;

@@ -1,6 +1,5 @@
 //! jit-secrets: parse arguments, dispatch, map errors to exit codes. Nothing else lives here.
 
-use clap::Parser;
 use jit_secrets::{cli, commands};
 use std::process::ExitCode;
 
@@ -15,16 +14,15 @@ fn main() -> ExitCode {
     jit_secrets::process::enable_watcher();
     // Before any other thread: the signal mask is inherited by every thread started later.
     jit_secrets::process::install_signal_handling();
-    let cli = cli::Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(refused) => return ExitCode::from(commands::usage_error(refused)),
+    };
     let result = commands::dispatch(cli);
     // Interrupted meanwhile: the signal thread prints the failure statement and exits 128+N.
     jit_secrets::process::wait_if_interrupted();
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(err) => {
-            let code = commands::exit_code_for(&err);
-            eprintln!("jit-secrets: error: {err:#}");
-            ExitCode::from(code)
-        }
+        Err(err) => ExitCode::from(commands::report_error(&err)),
     }
 }

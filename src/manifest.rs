@@ -3,6 +3,7 @@
 //! Parsed with `toml_edit`'s span-keeping document so every error points at a line and column.
 //! No I/O beyond reading the manifest file itself.
 
+use crate::printable::{self, escaped_lines};
 use crate::reference::{is_valid_env_name, Reference};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -109,18 +110,35 @@ const DANGEROUS_NAMES: &[&str] = &[
     "TMPDIR",
 ];
 
+/// Why `name` cannot name a secret, if it cannot: names match `^[A-Z_][A-Z0-9_]*$`. Shells keep
+/// their own settings in lower case (fish's `fish_function_path` loads functions from wherever it
+/// points; zsh's `path`, `fpath` and `cdpath` are arrays tied to their upper-case twins, and a
+/// scalar export of one aborts zsh's evaluation of our output), and variables meant for programs
+/// are upper case: so a lower-case name is refused with the upper-case one to use instead.
+pub fn name_problem(name: &str) -> Option<String> {
+    if !is_valid_env_name(name) {
+        return Some(format!(
+            "`{}` is not a valid name: names are upper-case letters, digits and `_`, not starting with a digit",
+            crate::printable::escaped(name)
+        ));
+    }
+    if name.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Some(format!(
+            "`{name}`: names are upper-case: use {}",
+            name.to_ascii_uppercase()
+        ));
+    }
+    None
+}
+
 /// Prefixes of families of such variables.
 const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG"];
 
-/// Is `name` one a secret may set only with `allow_dangerous_name = true`? Every name that is
-/// not all-uppercase is: shells keep their own settings in lower case (fish's
-/// `fish_function_path` loads functions from wherever it points; zsh's `path`, `fpath` and
-/// `cdpath` are arrays tied to their upper-case twins, and a scalar export of one aborts zsh's
-/// evaluation of our output), and environment variables meant for programs are upper case.
+/// Is `name` (upper case: see [`name_problem`]) one a secret may set only with
+/// `allow_dangerous_name = true`: a variable that changes how the shell or the programs it starts
+/// behave?
 pub fn is_dangerous_name(name: &str) -> bool {
-    name.bytes().any(|b| b.is_ascii_lowercase())
-        || DANGEROUS_NAMES.contains(&name)
-        || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
+    DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 const OPTION_KEYS: &[&str] = &[
     "timeout",
@@ -265,6 +283,11 @@ pub enum ManifestError {
     NotFound {
         tried: Vec<PathBuf>,
     },
+    /// `--manifest PATH` or `$JIT_SECRETS_MANIFEST` names nothing that exists.
+    Missing {
+        path: PathBuf,
+        named_by: &'static str,
+    },
     Unreadable {
         path: PathBuf,
         reason: String,
@@ -287,15 +310,20 @@ impl fmt::Display for ManifestError {
             ManifestError::NotFound { tried } => {
                 writeln!(f, "no manifest found; looked at:")?;
                 for p in tried {
-                    writeln!(f, "  {}", p.display())?;
+                    writeln!(f, "  {}", crate::printable::path(p))?;
                 }
                 write!(
                     f,
-                    "fix: pass --manifest PATH, set JIT_SECRETS_MANIFEST, or create manifest.toml with a [secrets] table"
+                    "fix: run `jit-secrets init` to create manifest.toml here (or pass --manifest PATH to use another)"
                 )
             }
+            ManifestError::Missing { path, named_by } => write!(
+                f,
+                "{}: no such file or directory (named by {named_by})\nfix: correct the path, or run `jit-secrets init` to create a manifest",
+                crate::printable::path(path)
+            ),
             ManifestError::Unreadable { path, reason } => {
-                write!(f, "{}: cannot read: {reason}", path.display())
+                write!(f, "{}: cannot read: {reason}", crate::printable::path(path))
             }
             ManifestError::At {
                 path,
@@ -303,9 +331,25 @@ impl fmt::Display for ManifestError {
                 column,
                 message,
             } => {
-                write!(f, "{}:{line}:{column}: {message}", path.display())
+                let (path, message) = (crate::printable::path(path), escaped_lines(message));
+                write!(f, "{path}:{line}:{column}: {message}")
             }
-            ManifestError::Whole { path, message } => write!(f, "{}: {message}", path.display()),
+            ManifestError::Whole { path, message } => {
+                let (path, message) = (crate::printable::path(path), escaped_lines(message));
+                write!(f, "{path}: {message}")
+            }
+        }
+    }
+}
+
+impl ManifestError {
+    /// What is wrong, without the path and position.
+    pub fn message(&self) -> String {
+        match self {
+            ManifestError::At { message, .. } | ManifestError::Whole { message, .. } => {
+                escaped_lines(message)
+            }
+            other => other.to_string(),
         }
     }
 }
@@ -320,10 +364,10 @@ pub fn discover(
     cwd: &Path,
 ) -> Result<PathBuf, ManifestError> {
     if let Some(p) = explicit {
-        return existing(p.to_path_buf());
+        return existing(p.to_path_buf(), "--manifest");
     }
     if let Some(p) = getenv("JIT_SECRETS_MANIFEST").filter(|v| !v.is_empty()) {
-        return existing(PathBuf::from(p));
+        return existing(PathBuf::from(p), "$JIT_SECRETS_MANIFEST");
     }
     let mut tried = Vec::new();
     if let Some(project) = getenv("FLOX_ENV_PROJECT").filter(|v| !v.is_empty()) {
@@ -367,12 +411,22 @@ fn named_exactly(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn existing(p: PathBuf) -> Result<PathBuf, ManifestError> {
+/// A path the user named: the manifest itself, or a directory holding `manifest.toml` (or a
+/// Flox environment's `.flox/env/manifest.toml`).
+fn existing(p: PathBuf, named_by: &'static str) -> Result<PathBuf, ManifestError> {
     if p.is_file() {
-        Ok(p)
-    } else {
-        Err(ManifestError::NotFound { tried: vec![p] })
+        return Ok(p);
     }
+    if p.is_dir() {
+        let candidates = [p.join("manifest.toml"), p.join(".flox/env/manifest.toml")];
+        if let Some(found) = candidates.iter().find(|c| c.is_file()) {
+            return Ok(found.clone());
+        }
+        return Err(ManifestError::NotFound {
+            tried: candidates.to_vec(),
+        });
+    }
+    Err(ManifestError::Missing { path: p, named_by })
 }
 
 pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
@@ -433,8 +487,20 @@ fn is_flox_manifest(path: &Path, root: &toml_edit::Table) -> bool {
 
 pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     let loc = Locator { path, text };
-    let doc = toml_edit::Document::parse(text.to_string())
-        .map_err(|e| loc.at(e.span(), e.message().trim()))?;
+    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| {
+        let message = e.message().trim();
+        // toml_edit says "duplicate key" and points at it: name it, as a person would.
+        let named = match (message, e.span().and_then(|span| text.get(span))) {
+            ("duplicate key", Some(key)) => {
+                format!(
+                    "duplicate key `{}`: each name may appear once",
+                    printable::escaped(key.trim())
+                )
+            }
+            _ => message.to_string(),
+        };
+        loc.at(e.span(), named)
+    })?;
     let root = doc.as_table();
     let flox = is_flox_manifest(path, root);
     let plugin = root
@@ -483,6 +549,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
                     *path = base_dir.join(&*path);
                 }
             }
+            // `commands = { aws = "./bin/aws" }`: from the manifest's directory, like `cmd:`.
+            for program in options.commands.values_mut() {
+                if let Some(resolved) = program_from(base_dir, program.as_os_str()) {
+                    *program = resolved;
+                }
+            }
             continue;
         }
         if name == "profiles" {
@@ -503,11 +575,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
                 let mut overrides = Vec::new();
                 for (ename, eitem) in body.iter() {
                     let (ekey, _) = body.get_key_value(ename).expect("iterated key exists");
-                    if !is_valid_env_name(ename) {
-                        return Err(loc.at(
-                            ekey.span(),
-                            format!("`{ename}` is not a valid environment variable name"),
-                        ));
+                    if let Some(problem) = name_problem(ename) {
+                        return Err(loc.at(ekey.span(), problem));
                     }
                     overrides.push(parse_entry(&loc, ename, ekey, eitem, base_dir)?);
                 }
@@ -521,11 +590,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         if RESERVED_KEYS.contains(&name) {
             continue;
         }
-        if !is_valid_env_name(name) {
-            return Err(loc.at(
-                key.span(),
-                format!("`{name}` is not a valid environment variable name (letters, digits and `_`, not starting with a digit)"),
-            ));
+        if let Some(problem) = name_problem(name) {
+            return Err(loc.at(key.span(), problem));
         }
         entries.push(parse_entry(&loc, name, key, item, base_dir)?);
     }
@@ -565,7 +631,23 @@ fn parse_reference(
             *path = base_dir.join(&*path);
         }
     }
+    if let Reference::Cmd { argv, .. } = &mut reference {
+        if let Some(resolved) = program_from(base_dir, argv[0].as_ref()) {
+            argv[0] = resolved.to_string_lossy().into_owned();
+        }
+    }
     Ok(reference)
+}
+
+/// A program named by a relative path (`./x`, `scripts/x`) runs from the manifest's directory,
+/// whatever the current directory; a bare name (`sh`) is looked up on `PATH`, an absolute path is
+/// itself. `None`: leave it as written.
+fn program_from(base_dir: &Path, program: &std::ffi::OsStr) -> Option<PathBuf> {
+    let path = Path::new(program);
+    let has_slash = program.as_encoded_bytes().contains(&b'/');
+    // Collecting the components drops the `.` of `./x`: the path shown is the path that runs.
+    (has_slash && path.is_relative() && !path.starts_with("~"))
+        .then(|| base_dir.join(path).components().collect())
 }
 
 fn parse_entry(
@@ -929,16 +1011,11 @@ commands = { op = "/opt/op" }
             "PROMPT_COMMAND",
             "DYLD_INSERT_LIBRARIES",
             // bash's exported-function prefix: `BASH_FUNC_x%%` itself is not a valid name at all
-            "BASH_FUNC_x",
-            "fish_function_path",
-            "path",
-            "fpath",
-            "cdpath",
+            "BASH_FUNC_X",
             "PYTHONHOME",
             "GIT_CONFIG_GLOBAL",
             "GIT_CONFIG_KEY_0",
             "GCONV_PATH",
-            "Mixed_Case",
         ] {
             assert!(crate::reference::is_valid_env_name(name), "{name}");
             let e = err_text(&format!("[secrets]\n{name} = \"env:X\"\n"));
@@ -954,6 +1031,23 @@ commands = { op = "/opt/op" }
             .unwrap();
             assert_eq!(m.entries[0].name, name);
         }
+        // Lower case is never a secret's name, opt-in or not: the error names the fix.
+        for name in ["api_key", "fish_function_path", "path", "Mixed_Case"] {
+            for entry in [
+                "\"env:X\"",
+                "{ from = \"env:X\", allow_dangerous_name = true }",
+            ] {
+                let e = err_text(&format!("[secrets]\n{name} = {entry}\n"));
+                let upper = name.to_ascii_uppercase();
+                assert!(
+                    e.contains(":2:1:")
+                        && e.contains(&format!("names are upper-case: use {upper}")),
+                    "{e}"
+                );
+            }
+        }
+        let e = err_text("[secrets.profiles.p]\napi_key = \"env:X\"\n[secrets]\n");
+        assert!(e.contains("names are upper-case: use API_KEY"), "{e}");
         assert!(parse_str("[secrets]\nPATHFINDER_TOKEN = \"env:X\"\n").is_ok());
         assert!(parse_str("[secrets]\nGITHUB_TOKEN_2 = \"env:X\"\n").is_ok());
         let e = err_text("[secrets]\nBASH_FUNC_x%% = \"env:X\"\n");

@@ -28,9 +28,20 @@ pub fn read(path: &Path) -> Result<(String, DocumentMut), ManifestError> {
 /// before the edit (`old`), or that this write creates (`old` is `None`), is trusted after it.
 pub fn write_edit(path: &Path, old: Option<&str>, text: &str) -> anyhow::Result<()> {
     write_atomically(path, text)?;
+    let code = |text: &str| {
+        parse(path, text)
+            .map(|m| crate::trust::code_files(&m))
+            .unwrap_or_default()
+    };
     match old {
-        Some(old) => crate::trust::keep_trusted_after_edit(path, old.as_bytes(), text.as_bytes())?,
-        None => crate::trust::allow(path, text.as_bytes())?,
+        Some(old) => crate::trust::keep_trusted_after_edit(
+            path,
+            old.as_bytes(),
+            text.as_bytes(),
+            &code(old),
+            &code(text),
+        )?,
+        None => crate::trust::allow(path, text.as_bytes(), &code(text))?,
     }
     Ok(())
 }

@@ -205,6 +205,49 @@ fn err<T>(message: impl Into<String>) -> Result<T, ReferenceError> {
 pub const SCHEMES: &str =
     "op://, vault:, aws-sm:, aws-ssm:, doppler:, pass:, secret-tool:, keyring:, file:, age:, sops:, env:, cmd:, bitwarden:, bws:, gcp:, azure-kv:, plugin:, oci-vault:, keepassxc:";
 
+/// `text` with its scheme corrected, when it starts one edit (a typo, a missing or extra
+/// character) away from a known scheme: `op:/Vault/item/field` → `op://Vault/item/field`.
+fn did_you_mean(text: &str) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for scheme in SCHEMES.split(", ") {
+        for len in scheme.len().saturating_sub(1)..=scheme.len() + 1 {
+            let Some(prefix) = text.get(..len) else {
+                continue;
+            };
+            let distance = edit_distance(prefix, scheme);
+            if distance <= 1 && best.as_ref().is_none_or(|(d, _)| distance < *d) {
+                best = Some((distance, format!("{scheme}{}", &text[len..])));
+            }
+        }
+    }
+    best.map(|(_, fixed)| fixed)
+}
+
+/// Edit distance with a swap of two neighbours counted as one edit (optimal string alignment),
+/// for `did_you_mean`: `vualt` is one typo from `vault`. Short strings only.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Environment variable names we accept as secret names and `env:` targets.
 pub fn is_valid_env_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -649,7 +692,12 @@ impl Reference {
             "oci-vault" => parse_oci_vault(rest),
             "keepassxc" => parse_keepassxc(rest),
             "azure-kv" => parse_azure_kv(rest),
-            other => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
+            other => match did_you_mean(text) {
+                Some(fixed) => err(format!(
+                    "unknown scheme `{other}:`; did you mean `{fixed}`?"
+                )),
+                None => err(format!("unknown scheme `{other}:`; use one of {SCHEMES}")),
+            },
         }
     }
 
@@ -875,6 +923,10 @@ mod tests {
             ("op://a//c", "VAULT/ITEM/FIELD"),
             ("nope", "no scheme"),
             ("s3:bucket", "unknown scheme"),
+            ("op:/Vault/i/f", "did you mean `op://Vault/i/f`?"),
+            ("vualt:secret/app#x", "did you mean `vault:secret/app#x`?"),
+            ("aws_sm:prod/api", "did you mean `aws-sm:prod/api`?"),
+            ("keyrng:github", "did you mean `keyring:github`?"),
             ("vault:", "path is empty"),
             ("vault:secret/app#", "field"),
             ("pass:x#first", "#all"),

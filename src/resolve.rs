@@ -240,14 +240,21 @@ pub fn resolve<'m>(
             let mut p = progress.lock().expect("progress lock");
             for (r, outcome) in answers {
                 p.asked.remove(&r);
-                if let (Some(cache), Some((ttl, entry)), Outcome::Found(v)) =
-                    (&ctx.cache, p.cached.get(&r), &outcome)
-                {
+                if let (Some(cache), Some((ttl, entry))) = (&ctx.cache, p.cached.get(&r)) {
                     let context = ctx.cache_context(r.store());
-                    if cache.mode == crate::cache::Mode::Verify {
-                        cache.drop_if_stale(&r, &context, v);
-                    } else if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
-                        cache_failure.lock().expect("lock").get_or_insert(why);
+                    match &outcome {
+                        Outcome::Found(v) if cache.mode == crate::cache::Mode::Verify => {
+                            cache.drop_if_stale(&r, &context, v)
+                        }
+                        Outcome::Found(v) => {
+                            if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
+                                cache_failure.lock().expect("lock").get_or_insert(why);
+                            }
+                        }
+                        // Gone from the store: a verify or refresh must not leave the old value
+                        // to be served for the rest of its TTL.
+                        outcome if says_not_found(outcome) => cache.drop_entry(&r, &context),
+                        _ => {}
                     }
                 }
                 p.answered.insert(r, outcome);
@@ -526,6 +533,16 @@ pub fn remove_value(
     ctx: &Context,
 ) -> Result<usize, StoreError> {
     store_for(reference.store()).remove(reference, timeout, ctx)
+}
+
+/// Did the store say the reference does not exist (an answer of its own, or a failure whose
+/// message says "not found")?
+fn says_not_found(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::NotFound => true,
+        Outcome::Failed(e) => e.message.to_ascii_lowercase().contains("not found"),
+        Outcome::Found(_) => false,
+    }
 }
 
 #[cfg(test)]

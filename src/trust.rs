@@ -2,13 +2,27 @@
 //!
 //! A cloned repository's `manifest.toml` can name `cmd:` programs and references into *your*
 //! stores; loading it unasked would make jit-secrets a confused deputy. `jit-secrets allow`
-//! records the manifest's canonical path with the SHA-256 of its bytes as they are now; every
-//! command that contacts a store checks both before contacting anything. Editing the manifest
-//! (a `git pull`) makes it untrusted again until it is allowed again.
+//! records, for the manifest's path **as it is reached** (absolute, symlinks not resolved), the
+//! SHA-256 of its bytes and of every program or script of the repository that the manifest runs.
+//! Every command that contacts a store checks all of them before contacting anything; an edit to
+//! any (a `git pull`) makes the manifest untrusted again until it is allowed again.
 //!
-//! The trust file (`$XDG_DATA_HOME/jit-secrets/trusted`) holds no secret: one line per manifest,
-//! `sha256:<hex> <canonical path>`. It is replaced atomically (temp file, fsync, rename).
+//! Why not the canonical path: relative references resolve from the directory the manifest was
+//! reached in. Keyed on the symlink's target, `evil/manifest.toml -> ../project-a/manifest.toml`
+//! would borrow project-a's trust while reading `evil/conf.txt`. Keyed on the path as reached,
+//! the record names the very directory its relative references resolve from.
+//!
+//! The trust file (`$XDG_DATA_HOME/jit-secrets/trusted`) holds no secret:
+//! ```text
+//! sha256:<hex> <manifest path>
+//! \tsha256:<hex> <a program or script it runs>
+//! denied <manifest path>
+//! ```
+//! It is replaced atomically (temp file, fsync, rename) under an `flock` on `trusted.lock`, so
+//! concurrent `allow`s and `deny`s never lose each other's lines.
 
+use crate::manifest::Manifest;
+use crate::reference::Reference;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,13 +31,17 @@ use std::path::{Path, PathBuf};
 pub const TRUST_ALL_VAR: &str = "JIT_SECRETS_TRUST_ALL_MANIFESTS";
 
 /// Where a manifest stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Trusted,
-    /// Never allowed (or denied since).
+    /// Never allowed.
     New,
+    /// `jit-secrets deny`-ed.
+    Denied,
     /// Allowed, but its bytes have changed since.
     Edited,
+    /// Allowed, but a program or script it runs changed (or appeared, or went) since.
+    CodeChanged(PathBuf),
 }
 
 /// A host that already runs the repository's own code at every activation vouches for its
@@ -33,18 +51,53 @@ pub enum Host {
     /// A Flox environment: its `[hook]` and `[profile]` run whatever its manifest says. Vouches
     /// only for `$FLOX_ENV_PROJECT/.flox/env/manifest.toml`.
     Flox,
-    /// A nix devShell's `shellHook`, which runs the flake's own code.
+    /// A nix devShell's `shellHook`, which runs the flake's own code. Vouches only for the
+    /// manifest whose SHA-256 the hook pins (`--manifest-sha256`, from `builtins.hashFile`).
     Nix,
+}
+
+/// Who vouches for this run's manifest besides the trust file.
+#[derive(Clone, Debug, Default)]
+pub struct Vouch {
+    pub host: Option<Host>,
+    /// `--manifest-sha256`: the manifest bytes a nix hook was evaluated with.
+    pub pin: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
-    #[error("{path} is {what}, so jit-secrets will not read your stores or run programs for it\n  fix: read it, then run `jit-secrets allow {path}` (it lists what the manifest will do)", what = match .verdict { Verdict::Edited => "edited since you allowed it", _ => "new (not allowed yet)" })]
-    NotTrusted { path: String, verdict: Verdict },
+    #[error("{path} is {what}, so jit-secrets will not read your stores or run programs for it{hint}\n  fix: {fix}", path = crate::printable::path(.path), what = describe(.verdict), fix = fix_for(.path, .verdict), hint = .hint.as_deref().map(|h| format!("\n  note: {h}")).unwrap_or_default())]
+    NotTrusted {
+        path: PathBuf,
+        verdict: Verdict,
+        /// Why a `--trusted-by` did not vouch, when one was given.
+        hint: Option<String>,
+    },
     #[error("cannot record trust in {file}: {reason}")]
     Store { file: String, reason: String },
     #[error("cannot find where to keep the trust file: set XDG_DATA_HOME or HOME")]
     NoDataDir,
+}
+
+fn describe(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Trusted => "trusted".into(),
+        Verdict::New => "new (not allowed yet)".into(),
+        Verdict::Denied => "denied (`jit-secrets deny`)".into(),
+        Verdict::Edited => "edited since you allowed it".into(),
+        Verdict::CodeChanged(file) => format!(
+            "changed since you allowed it: {} (a program or script it runs) is not what you approved",
+            crate::printable::path(file)
+        ),
+    }
+}
+
+fn fix_for(path: &Path, verdict: &Verdict) -> String {
+    let path = crate::printable::path(path);
+    match verdict {
+        Verdict::CodeChanged(_) => format!("read the change (`git diff`), then run `jit-secrets allow {path}` (it lists what the manifest will do)"),
+        _ => format!("read it, then run `jit-secrets allow {path}` (it lists what the manifest will do)"),
+    }
 }
 
 /// The trust file: `$XDG_DATA_HOME/jit-secrets/trusted`, else the platform's data directory.
@@ -61,138 +114,339 @@ pub fn trust_file() -> Option<PathBuf> {
     }
 }
 
-fn digest(bytes: &[u8]) -> String {
+pub fn digest(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
     let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
 
-/// The path trust is recorded under: canonical, so `./manifest.toml` and a symlink to it agree.
+/// The path trust is recorded under: absolute, as reached (symlinks are not resolved; see the
+/// module's comment for why).
+pub fn as_reached(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The canonical path, for saying where a symlink leads.
 pub fn canonical(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// (digest, path) pairs of the trust file; a missing file is an empty list.
-fn entries(file: &Path) -> Vec<(String, PathBuf)> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once(' '))
-        .map(|(d, p)| (d.to_string(), PathBuf::from(p)))
-        .collect()
+/// One allowed manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Record {
+    digest: String,
+    path: PathBuf,
+    /// (digest, path) of each program or script of the repository the manifest runs.
+    code: Vec<(String, PathBuf)>,
 }
 
-/// Is the manifest at `path` with these `bytes` trusted?
-pub fn verdict(path: &Path, bytes: &[u8]) -> Verdict {
+#[derive(Debug, Default)]
+struct TrustFile {
+    allowed: Vec<Record>,
+    denied: Vec<PathBuf>,
+}
+
+fn read_trust_file(file: &Path) -> TrustFile {
+    use std::os::unix::ffi::OsStrExt;
+    let as_path = |b: &[u8]| PathBuf::from(std::ffi::OsStr::from_bytes(b));
+    let text = std::fs::read(file).unwrap_or_default();
+    let mut parsed = TrustFile::default();
+    for line in text.split(|b| *b == b'\n') {
+        if line.starts_with(b"#") || line.is_empty() {
+            continue;
+        }
+        let (indented, line) = match line.strip_prefix(b"\t") {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let Some(space) = line.iter().position(|b| *b == b' ') else {
+            continue;
+        };
+        let (first, path) = (&line[..space], as_path(&line[space + 1..]));
+        let first = String::from_utf8_lossy(first).into_owned();
+        if indented {
+            if let Some(record) = parsed.allowed.last_mut() {
+                record.code.push((first, path));
+            }
+        } else if first == "denied" {
+            parsed.denied.push(path);
+        } else {
+            parsed.allowed.push(Record {
+                digest: first,
+                path,
+                code: Vec::new(),
+            });
+        }
+    }
+    parsed
+}
+
+/// The repository a manifest belongs to: the nearest directory at or above the manifest's that
+/// holds `.git`, else the manifest's own directory.
+pub fn repository_of(manifest_path: &Path) -> PathBuf {
+    let dir = manifest_path.parent().unwrap_or(Path::new("/"));
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// The programs and scripts inside the manifest's repository that it runs: every word of a
+/// `cmd:` line (in every profile) and every `commands` override that names an existing regular
+/// file there, from the manifest's directory. Data files (`file:`) are not code and not hashed.
+pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
+    let dir = manifest.path.parent().unwrap_or(Path::new("/"));
+    let root = canonical(&repository_of(&manifest.path));
+    let mut words: Vec<PathBuf> = Vec::new();
+    for entry in manifest
+        .entries
+        .iter()
+        .chain(manifest.profiles.values().flatten())
+    {
+        for r in &entry.from {
+            if let Reference::Cmd { argv, .. } = r {
+                words.extend(
+                    argv.iter()
+                        .map(|w| dir.join(w).components().collect::<PathBuf>()),
+                );
+            }
+        }
+    }
+    words.extend(
+        manifest
+            .options
+            .commands
+            .values()
+            .map(|p| dir.join(p).components().collect::<PathBuf>()),
+    );
+    let mut files: Vec<PathBuf> = words
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .filter(|p| canonical(p).starts_with(&root))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// Is the manifest at `path` with these `bytes`, running these `code` files, trusted?
+pub fn verdict(path: &Path, bytes: &[u8], code: &[PathBuf]) -> Verdict {
     let Some(file) = trust_file() else {
         return Verdict::New;
     };
-    let path = canonical(path);
-    let wanted = digest(bytes);
-    let mut known = false;
-    for (d, p) in entries(&file) {
-        if p == path {
-            if d == wanted {
-                return Verdict::Trusted;
-            }
-            known = true;
+    verdict_in(&read_trust_file(&file), &as_reached(path), bytes, code)
+}
+
+fn verdict_in(trusted: &TrustFile, path: &Path, bytes: &[u8], code: &[PathBuf]) -> Verdict {
+    let Some(record) = trusted.allowed.iter().find(|r| r.path == path) else {
+        return if trusted.denied.iter().any(|p| p == path) {
+            Verdict::Denied
+        } else {
+            Verdict::New
+        };
+    };
+    if record.digest != digest(bytes) {
+        return Verdict::Edited;
+    }
+    // A script that appeared since `allow` (the manifest named it before it existed) counts as
+    // changed, like one whose bytes differ or one that went.
+    for file in code {
+        let approved = record.code.iter().find(|(_, p)| p == file);
+        let now = std::fs::read(file).map(|b| digest(&b));
+        match (approved, now) {
+            (Some((d, _)), Ok(now)) if *d == now => {}
+            _ => return Verdict::CodeChanged(file.clone()),
         }
     }
-    if known {
-        Verdict::Edited
-    } else {
-        Verdict::New
+    if let Some((_, gone)) = record.code.iter().find(|(_, p)| !code.contains(p)) {
+        return Verdict::CodeChanged(gone.clone());
     }
+    Verdict::Trusted
 }
 
 /// Refuses a manifest that is not trusted, unless the environment variable or a vouching host
 /// says otherwise. Called before any store is contacted.
-pub fn check(path: &Path, bytes: &[u8], host: Option<Host>) -> Result<(), TrustError> {
+pub fn check(path: &Path, bytes: &[u8], code: &[PathBuf], vouch: &Vouch) -> Result<(), TrustError> {
     if std::env::var_os(TRUST_ALL_VAR).is_some_and(|v| v == "1") {
         return Ok(());
     }
-    if let Some(host) = host {
-        if vouches_for(host, path) {
-            return Ok(());
-        }
-    }
-    match verdict(path, bytes) {
+    let hint = match vouch.host {
+        Some(host) => match vouches_for(host, path, bytes, vouch.pin.as_deref()) {
+            Ok(()) => return Ok(()),
+            Err(why) => Some(why),
+        },
+        None => None,
+    };
+    match verdict(path, bytes, code) {
         Verdict::Trusted => Ok(()),
         verdict => Err(TrustError::NotTrusted {
-            path: canonical(path).display().to_string(),
+            path: as_reached(path),
             verdict,
+            hint,
         }),
     }
 }
 
-fn vouches_for(host: Host, path: &Path) -> bool {
+/// Whether `host` vouches for this manifest; if not, why (said with the refusal).
+fn vouches_for(host: Host, path: &Path, bytes: &[u8], pin: Option<&str>) -> Result<(), String> {
     match host {
-        Host::Nix => true,
-        Host::Flox => std::env::var_os("FLOX_ENV_PROJECT")
-            .filter(|p| !p.is_empty())
-            .is_some_and(|project| {
-                canonical(&Path::new(&project).join(".flox/env/manifest.toml")) == canonical(path)
-            }),
+        Host::Nix => {
+            let Some(pin) = pin.filter(|p| !p.is_empty()) else {
+                return Err("--trusted-by nix was ignored: it needs the manifest's pin, --manifest-sha256 HASH (lib.shellHook passes `builtins.hashFile \"sha256\"` of the manifest)".into());
+            };
+            let wanted = pin.strip_prefix("sha256:").unwrap_or(pin).to_ascii_lowercase();
+            if digest(bytes) == format!("sha256:{wanted}") {
+                Ok(())
+            } else {
+                Err("--trusted-by nix was ignored: this manifest is not the one the nix hook pinned (--manifest-sha256 differs from its bytes)".into())
+            }
+        }
+        Host::Flox => match std::env::var_os("FLOX_ENV_PROJECT").filter(|p| !p.is_empty()) {
+            None => Err("--trusted-by flox was ignored: FLOX_ENV_PROJECT is unset (not inside `flox activate`)".into()),
+            Some(project) => {
+                if as_reached(&Path::new(&project).join(".flox/env/manifest.toml")) == as_reached(path) {
+                    Ok(())
+                } else {
+                    Err("--trusted-by flox was ignored: it vouches only for $FLOX_ENV_PROJECT/.flox/env/manifest.toml".into())
+                }
+            }
+        },
     }
 }
 
-/// Records the manifest at `path` as trusted with these bytes (replacing an older record).
-pub fn allow(path: &Path, bytes: &[u8]) -> Result<(), TrustError> {
-    let path = canonical(path);
-    if path.to_string_lossy().contains('\n') {
-        return Err(TrustError::Store {
-            file: path.display().to_string(),
-            reason: "a path with a newline cannot be recorded".into(),
-        });
+/// Records the manifest at `path` as trusted with these bytes and these code files (replacing an
+/// older record).
+pub fn allow(path: &Path, bytes: &[u8], code: &[PathBuf]) -> Result<(), TrustError> {
+    let record = record_for(path, bytes, code)?;
+    rewrite(|file| put(file, record))
+}
+
+fn record_for(path: &Path, bytes: &[u8], code: &[PathBuf]) -> Result<Record, TrustError> {
+    let path = as_reached(path);
+    let unrecordable = |p: &Path| TrustError::Store {
+        file: crate::printable::path(p),
+        reason: "a path with a newline cannot be recorded".into(),
+    };
+    if path.as_os_str().as_encoded_bytes().contains(&b'\n') {
+        return Err(unrecordable(&path));
     }
-    rewrite(|list| {
-        list.retain(|(_, p)| *p != path);
-        list.push((digest(bytes), path.clone()));
+    let mut hashed = Vec::new();
+    for file in code {
+        if file.as_os_str().as_encoded_bytes().contains(&b'\n') {
+            return Err(unrecordable(file));
+        }
+        let bytes = std::fs::read(file).map_err(|e| TrustError::Store {
+            file: crate::printable::path(file),
+            reason: format!("cannot read it to record its digest: {e}"),
+        })?;
+        hashed.push((digest(&bytes), file.clone()));
+    }
+    Ok(Record {
+        digest: digest(bytes),
+        path,
+        code: hashed,
     })
 }
 
-/// Forgets the manifest at `path`; whether it was recorded.
+fn put(file: &mut TrustFile, record: Record) {
+    file.allowed.retain(|r| r.path != record.path);
+    file.denied.retain(|p| *p != record.path);
+    file.allowed.push(record);
+}
+
+/// Forgets the manifest at `path` and remembers it was denied; whether it was trusted.
 pub fn deny(path: &Path) -> Result<bool, TrustError> {
-    let path = canonical(path);
+    let path = as_reached(path);
     let mut removed = false;
-    rewrite(|list| {
-        let before = list.len();
-        list.retain(|(_, p)| *p != path);
-        removed = list.len() != before;
+    rewrite(|file| {
+        let before = file.allowed.len();
+        file.allowed.retain(|r| r.path != path);
+        removed = file.allowed.len() != before;
+        if !file.denied.contains(&path) {
+            file.denied.push(path.clone());
+        }
     })?;
     Ok(removed)
 }
 
 /// After `init`, `add` or `remove` rewrote a manifest: if its old bytes were trusted, its new
-/// bytes are (the user's own edit through us is not a stranger's edit).
-pub fn keep_trusted_after_edit(path: &Path, old: &[u8], new: &[u8]) -> Result<(), TrustError> {
-    if verdict(path, old) == Verdict::Trusted {
-        allow(path, new)?;
-    }
-    Ok(())
+/// bytes are (the user's own edit through us is not a stranger's edit). One locked update, so a
+/// `deny` cannot slip between the check and the record.
+pub fn keep_trusted_after_edit(
+    path: &Path,
+    old: &[u8],
+    new: &[u8],
+    old_code: &[PathBuf],
+    new_code: &[PathBuf],
+) -> Result<(), TrustError> {
+    let record = record_for(path, new, new_code)?;
+    rewrite(|file| {
+        if verdict_in(file, &record.path, old, old_code) == Verdict::Trusted {
+            put(file, record);
+        }
+    })
 }
 
-fn rewrite(change: impl FnOnce(&mut Vec<(String, PathBuf)>)) -> Result<(), TrustError> {
+/// Holds an exclusive `flock` on `lock` until dropped.
+pub struct FileLock {
+    _held: std::fs::File,
+}
+
+impl FileLock {
+    /// Waits for the lock (the other holder is another jit-secrets edit, over in milliseconds).
+    pub fn exclusive(lock: &Path) -> std::io::Result<FileLock> {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock)?;
+        loop {
+            // SAFETY: flock on a descriptor we own.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(FileLock { _held: f });
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn rewrite(change: impl FnOnce(&mut TrustFile)) -> Result<(), TrustError> {
     let file = trust_file().ok_or(TrustError::NoDataDir)?;
-    let mut list = entries(&file);
-    change(&mut list);
     let failed = |e: std::io::Error| TrustError::Store {
-        file: file.display().to_string(),
+        file: crate::printable::path(&file),
         reason: e.to_string(),
     };
     let dir = file.parent().expect("the trust file has a directory");
     std::fs::create_dir_all(dir).map_err(failed)?;
-    let mut text = String::from(
-        "# jit-secrets: manifests you allowed (`jit-secrets allow`): the SHA-256 of the bytes you\n# approved, then the manifest's path. No secrets are kept here.\n",
-    );
-    for (d, p) in &list {
-        text.push_str(&format!("{d} {}\n", p.display()));
+    // The lock is a file of its own: the trust file is replaced by rename, so a lock on it would
+    // be a lock on an inode that is about to be unlinked.
+    let _lock = FileLock::exclusive(&dir.join("trusted.lock")).map_err(failed)?;
+    let mut list = read_trust_file(&file);
+    change(&mut list);
+    let mut text: Vec<u8> = b"# jit-secrets: manifests you allowed (`jit-secrets allow`): the SHA-256 of the bytes you\n# approved and the manifest's path, then (indented) each program or script of its repository\n# that it runs. No secrets are kept here.\n".to_vec();
+    for r in &list.allowed {
+        text.extend_from_slice(format!("{} ", r.digest).as_bytes());
+        text.extend_from_slice(r.path.as_os_str().as_encoded_bytes());
+        text.push(b'\n');
+        for (d, p) in &r.code {
+            text.extend_from_slice(format!("\t{d} ").as_bytes());
+            text.extend_from_slice(p.as_os_str().as_encoded_bytes());
+            text.push(b'\n');
+        }
+    }
+    for p in &list.denied {
+        text.extend_from_slice(b"denied ");
+        text.extend_from_slice(p.as_os_str().as_encoded_bytes());
+        text.push(b'\n');
     }
     let tmp = dir.join(format!(".trusted.{}.tmp", std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(&text)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &file)
     })();
@@ -212,5 +466,74 @@ mod tests {
             digest(b"abc"),
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    fn record(path: &str, bytes: &[u8]) -> Record {
+        Record {
+            digest: digest(bytes),
+            path: PathBuf::from(path),
+            code: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_path_as_reached_and_the_bytes() {
+        let file = TrustFile {
+            allowed: vec![record("/p/a/manifest.toml", b"A")],
+            denied: vec![PathBuf::from("/p/d/manifest.toml")],
+        };
+        let v = |p: &str, b: &[u8]| verdict_in(&file, Path::new(p), b, &[]);
+        assert_eq!(v("/p/a/manifest.toml", b"A"), Verdict::Trusted);
+        assert_eq!(v("/p/a/manifest.toml", b"B"), Verdict::Edited);
+        assert_eq!(v("/p/evil/manifest.toml", b"A"), Verdict::New);
+        assert_eq!(v("/p/d/manifest.toml", b"A"), Verdict::Denied);
+    }
+
+    #[test]
+    fn a_changed_new_or_removed_script_untrusts() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("get-token");
+        std::fs::write(&script, "echo one").unwrap();
+        let mut r = record("/p/manifest.toml", b"M");
+        r.code.push((digest(b"echo one"), script.clone()));
+        let file = TrustFile {
+            allowed: vec![r],
+            denied: vec![],
+        };
+        let v = |code: &[PathBuf]| verdict_in(&file, Path::new("/p/manifest.toml"), b"M", code);
+        assert_eq!(v(std::slice::from_ref(&script)), Verdict::Trusted);
+        assert_eq!(
+            v(&[]),
+            Verdict::CodeChanged(script.clone()),
+            "a script that went"
+        );
+        let other = dir.path().join("other");
+        std::fs::write(&other, "x").unwrap();
+        assert_eq!(
+            v(&[script.clone(), other.clone()]),
+            Verdict::CodeChanged(other),
+            "a script that appeared"
+        );
+        std::fs::write(&script, "echo two").unwrap();
+        assert_eq!(
+            v(std::slice::from_ref(&script)),
+            Verdict::CodeChanged(script)
+        );
+    }
+
+    #[test]
+    fn the_trust_file_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trusted");
+        let mut r = record("/p/a b/manifest.toml", b"A");
+        r.code.push((digest(b"s"), PathBuf::from("/p/a b/s x")));
+        let text = format!(
+            "# comment\n{} /p/a b/manifest.toml\n\t{} /p/a b/s x\ndenied /q/manifest.toml\n",
+            r.digest, r.code[0].0
+        );
+        std::fs::write(&path, text).unwrap();
+        let parsed = read_trust_file(&path);
+        assert_eq!(parsed.allowed, vec![r]);
+        assert_eq!(parsed.denied, vec![PathBuf::from("/q/manifest.toml")]);
     }
 }

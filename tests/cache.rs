@@ -19,7 +19,7 @@ fn sandbox(manifest: &str) -> (Sandbox, std::path::PathBuf) {
     sb.write("value-file", CANARY);
     let aws = sb.write_executable(
         "fake-aws",
-        "#!/bin/sh\necho \"$AWS_PROFILE $*\" >> \"$CALL_LOG\"\nprintf '{\"Name\":\"x\",\"SecretString\":\"%s\"}' \"$(cat \"$VALUE_FILE\")\"\n",
+        "#!/bin/sh\necho \"$AWS_PROFILE $*\" >> \"$CALL_LOG\"\n[ -e \"$VALUE_FILE\" ] || { echo \"An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret.\" >&2; exit 254; }\nprintf '{\"Name\":\"x\",\"SecretString\":\"%s\"}' \"$(cat \"$VALUE_FILE\")\"\n",
     );
     sb.set_env("CALL_LOG", &log);
     sb.set_env("VALUE_FILE", sb.path().join("value-file"));
@@ -127,6 +127,31 @@ fn verify_never_reads_the_cache_and_drops_a_stale_entry() {
     sb.jit_m(&["verify"]);
     assert_eq!(value(&sb, &[]), "rotated-value");
     assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+#[test]
+fn verify_and_refresh_drop_the_entry_of_a_secret_the_store_no_longer_has() {
+    for command in [
+        &["verify"][..],
+        &["activate", "--shell", "json", "--refresh"],
+    ] {
+        let (sb, _log) = sandbox("[secrets]\nS = { from = \"aws-sm:app/s\", cache = \"15m\" }\n");
+        assert_eq!(value(&sb, &[]), CANARY);
+        // Revoked in the store: verify (or a refresh) reports it missing...
+        std::fs::remove_file(sb.path().join("value-file")).unwrap();
+        let out = sb.jit_m(command);
+        assert_code(&out, 1);
+        let said = stdout(&out) + &stderr(&out);
+        assert!(said.contains("not found in aws-sm:app/s"), "{said}");
+        // ...and the next activation does not export the revoked value for the rest of the TTL.
+        let out = sb.jit_m(&["activate", "--shell", "json"]);
+        assert_code(&out, 1);
+        assert!(
+            !stdout(&out).contains(CANARY),
+            "served a revoked value after {command:?}"
+        );
+        assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+    }
 }
 
 #[test]

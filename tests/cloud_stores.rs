@@ -285,7 +285,7 @@ fn bitwarden_secrets_manager_lists_once_for_many_and_gets_one() {
     sb.manifest(&format!("[secrets]\nDB = \"bws:{S1}\"\n"));
     // Not writable: its CLI takes a new value only on argv.
     let out = set(&sb, "DB", b"new");
-    assert_code(&out, 1);
+    assert_code(&out, 2);
     assert!(
         stderr(&out).contains("cannot write to bitwarden-secrets-manager"),
         "{}",

@@ -414,32 +414,60 @@ fn every_nix_file_parses_and_lib_shell_hook_evaluates() {
         assert!(out.status.success(), "{}: {}", f.display(), stderr(&out));
     }
     // lib.shellHook needs no nixpkgs: evaluate it, then run what it returns in bash.
-    let expr = format!(
-        "(import {}/nix/shell-hook.nix) {{ manifest = \"it's/manifest.toml\"; }}",
-        repo_root().display()
-    );
-    let out = Command::new(&nix)
-        .args(["--eval", "--strict", "--json", "-E", &expr])
-        .env("NIX_CONFIG", "build-users-group =")
-        .output()
-        .unwrap();
-    assert_code(&out, 0);
-    let hook: String = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        hook,
-        "eval \"$(jit-secrets --manifest 'it'\\''s/manifest.toml' activate --shell bash --trusted-by nix)\"\n"
-    );
-    // No `allow`: a devShell runs the flake's own code, and vouches for its manifest.
     let mut sb = Sandbox::requiring_trust();
     let _ = flox_project(&mut sb, PLUGIN);
-    sb.write("it's/manifest.toml", "[secrets]\nV = \"env:SRC\"\n");
-    let out = sb
-        .command("bash")
-        .args(["-e", "-c", &format!("{hook}printf '%s' \"$V\"")])
-        .output()
-        .unwrap();
+    let manifest = sb.write("it's/manifest.toml", "[secrets]\nV = \"env:SRC\"\n");
+    let eval = |args: &str| {
+        let expr = format!(
+            "(import {}/nix/shell-hook.nix) {{ manifest = \"it's/manifest.toml\"; {args} }}",
+            repo_root().display()
+        );
+        let out = Command::new(&nix)
+            .args(["--eval", "--strict", "--json", "-E", &expr])
+            .env("NIX_CONFIG", "build-users-group =")
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        serde_json::from_slice::<String>(&out.stdout).unwrap()
+    };
+    // `pin` is the manifest the flake vouches for: hashed when the flake is evaluated.
+    let hook = eval(&format!("pin = /. + \"{}\";", manifest.display()));
+    let digest = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(std::fs::read(&manifest).unwrap());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    assert_eq!(
+        hook,
+        format!("eval \"$(jit-secrets --manifest 'it'\\''s/manifest.toml' activate --shell bash --trusted-by nix --manifest-sha256 '{digest}')\"\n")
+    );
+    let run_hook = |hook: &str| {
+        sb.command("bash")
+            .args(["-e", "-c", &format!("{hook}printf '%s' \"$V\"")])
+            .output()
+            .unwrap()
+    };
+    // No `allow`: a devShell runs the flake's own code, and vouches for the manifest it pinned.
+    let out = run_hook(&hook);
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "it's a \\ value");
+    // Any other manifest (another clone's, or this one edited) is refused, as without the flag.
+    std::fs::write(&manifest, "[secrets]\nV = \"env:SRC\"\nW = \"env:SRC\"\n").unwrap();
+    let out = run_hook(&hook);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("not the one the nix hook pinned"),
+        "{}",
+        stderr(&out)
+    );
+    // And a hook without a pin vouches for nothing.
+    let out = run_hook(&eval(""));
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("needs the manifest's pin"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ---------------------------------------------------------------- manifest editing
@@ -611,48 +639,4 @@ fn completions_parse_in_their_shells_and_the_man_page_renders() {
         "{}",
         &stdout(&out)[..200.min(out.stdout.len())]
     );
-}
-
-/// Every TOML example in the README that holds a `[secrets]` table is a manifest `jit-secrets`
-/// reads without complaint (`list` parses it, contacts nothing): the docs cannot drift into
-/// syntax the parser refuses.
-#[test]
-fn every_manifest_example_in_the_readme_parses() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in readme.lines() {
-        match (&mut current, line.trim_start()) {
-            (None, l) if l.starts_with("```toml") => current = Some(String::new()),
-            (Some(_), l) if l.starts_with("```") => blocks.push(current.take().unwrap()),
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            _ => {}
-        }
-    }
-    let manifests: Vec<&String> = blocks
-        .iter()
-        .filter(|b| {
-            b.lines()
-                .any(|l| l.starts_with("[secrets") || l.starts_with("[plugins.jit-secrets"))
-        })
-        .collect();
-    // The block under *Manifest* (every option, `keepassxc` too) must be among them.
-    assert!(
-        manifests.iter().any(|b| b.contains("keepassxc = {")),
-        "the options example was not found"
-    );
-    let sb = Sandbox::new();
-    for (i, text) in manifests.iter().enumerate() {
-        let path = sb.write(&format!("readme-{i}.toml"), text.as_str());
-        let out = sb.jit(&["--manifest", path.to_str().unwrap(), "list"]);
-        assert_code(&out, 0);
-        assert!(
-            stderr(&out).is_empty(),
-            "example {i}:\n{text}\n{}",
-            stderr(&out)
-        );
-    }
 }

@@ -359,3 +359,147 @@ fn items_are_shared_with_pythons_keyring_library_both_ways() {
         )
     );
 }
+
+/// `jit-secrets --manifest M ARGS…` with `value` on stdin.
+fn with_stdin(
+    sb: &Sandbox,
+    manifest: &std::path::Path,
+    args: &[&str],
+    value: &[u8],
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = sb
+        .command(BIN)
+        .arg("--manifest")
+        .arg(manifest)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(value).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Every item of the service, as `secret-tool search --all` lists them: (path line, value).
+fn items_of(ss: &SecretService, service: &str) -> Vec<String> {
+    let out = ss
+        .cmd("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .unwrap();
+    let listing = stdout(&out) + &stderr(&out);
+    listing
+        .lines()
+        .filter(|l| l.starts_with("secret = "))
+        .map(|l| l.trim_start_matches("secret = ").to_string())
+        .collect()
+}
+
+/// The Secret Service matches items carrying *at least* the attributes asked for: a global
+/// lookup must not take a project's scoped item, and `forget --global` must delete only the
+/// global one. Three projects with the same service: A scoped, B global, C scoped.
+#[test]
+fn global_and_project_scoped_items_never_meet() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    let entry = "[secrets]\nTOKEN = \"keyring:shared-token?account=dev\"\n";
+    let scoped = "[secrets.options]\nkeyring_scope = \"project\"\n";
+    let a = sb.write("A/manifest.toml", format!("{entry}{scoped}"));
+    let b = sb.write("B/manifest.toml", entry);
+    let c = sb.write("C/manifest.toml", format!("{entry}{scoped}"));
+    for (m, v) in [(&a, "a-value"), (&c, "c-value"), (&b, "b-value")] {
+        let out = with_stdin(&sb, m, &["set", "TOKEN"], v.as_bytes());
+        assert_code(&out, 0);
+    }
+    let mut before = items_of(&ss, "shared-token");
+    before.sort();
+    assert_eq!(
+        before,
+        ["a-value", "b-value", "c-value"],
+        "three items: {}",
+        stdout(
+            &ss.cmd("secret-tool")
+                .args(["search", "--all", "service", "shared-token"])
+                .output()
+                .unwrap()
+        )
+    );
+    let read = |m: &std::path::Path| {
+        let out = with_stdin(&sb, m, &["activate", "--shell", "json"], b"");
+        assert_code(&out, 0);
+        json(&out)["TOKEN"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        (read(&a), read(&b), read(&c)),
+        ("a-value".into(), "b-value".into(), "c-value".into())
+    );
+
+    // `set` in B changes B's item only.
+    assert_code(&with_stdin(&sb, &b, &["set", "TOKEN"], b"b-second"), 0);
+    let mut now = items_of(&ss, "shared-token");
+    now.sort();
+    assert_eq!(now, ["a-value", "b-second", "c-value"]);
+
+    // forget --global in B: exactly B's global item goes.
+    let out = with_stdin(&sb, &b, &["forget", "--global", "--yes"], b"");
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("deleted 1 keyring item(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let mut left = items_of(&ss, "shared-token");
+    left.sort();
+    assert_eq!(
+        left,
+        ["a-value", "c-value"],
+        "A's and C's scoped items are untouched"
+    );
+    assert_eq!((read(&a), read(&c)), ("a-value".into(), "c-value".into()));
+    // And B finds nothing now, rather than a project's item.
+    let out = with_stdin(&sb, &b, &["activate", "--shell", "json"], b"");
+    assert_code(&out, 1);
+}
+
+/// `keyring_scope` changes which item a reference means: switching it must not serve the other
+/// scope's cached value.
+#[test]
+fn the_cache_key_follows_the_keyring_scope() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    ss.store(
+        "global",
+        &[("service", "scoped-cache"), ("account", "dev")],
+        b"global-value",
+    );
+    let entry =
+        "[secrets]\nTOKEN = { from = \"keyring:scoped-cache?account=dev\", cache = \"15m\" }\n";
+    let m = sb.manifest(entry);
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(json(&out)["TOKEN"], "global-value");
+    std::fs::write(
+        &m,
+        format!("{entry}[secrets.options]\nkeyring_scope = \"project\"\n"),
+    )
+    .unwrap();
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        !stdout(&out).contains("global-value"),
+        "served the global item's cached value"
+    );
+    assert_code(&with_stdin(&sb, &m, &["set", "TOKEN"], b"project-value"), 0);
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_eq!(json(&out)["TOKEN"], "project-value");
+    std::fs::write(&m, entry).unwrap();
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_eq!(
+        json(&out)["TOKEN"],
+        "global-value",
+        "back to global: its own entry"
+    );
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}

@@ -240,7 +240,10 @@ fn all_stores(per_store: usize) -> AllStores {
     );
     let plugin = support::repo_root().join("examples/plugins/jit-secrets-plugin-json");
     m.push_str(&format!(
-        "[secrets.options]\nkeepassxc = {{ password_from = \"env:KDBX_PW\" }}\ncommands = {{ {commands}, \"jit-secrets-plugin-json\" = \"{}\" }}\n",
+        // Traced with strace -f on a possibly loaded machine, a Python CLI can take many times
+        // its usual second to answer: the timeout is far past that, and the test waits for the
+        // run to end anyway (a hang would still end, at the timeout, and fail the test).
+        "[secrets.options]\ntimeout = \"600s\"\nkeepassxc = {{ password_from = \"env:KDBX_PW\" }}\ncommands = {{ {commands}, \"jit-secrets-plugin-json\" = \"{}\" }}\n",
         plugin.display()
     ));
     sb.manifest(&m);

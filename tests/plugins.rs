@@ -232,13 +232,15 @@ fn an_unallowed_manifest_runs_no_plugin_and_allow_names_the_plugins_it_will_run(
     assert_code(&out, 0);
     let shown = stdout(&out);
     assert!(
-        shown.contains(
-            "run the plugin jit-secrets-plugin-dir (or envref-backend-dir) for DB: plugin:dir/db"
-        ),
-        "{shown}"
+        shown.contains(&format!(
+            "DB: ask the plugin {}/plugins/jit-secrets-plugin-dir for plugin:dir/db",
+            sb.path().display()
+        )),
+        "the plugin's executable, resolved: {shown}"
     );
     assert!(
-        shown.contains("read KeePassXC databases' password from plugin:dir/kdbx"),
+        shown.contains("unlock KeePassXC databases with the password from ask the plugin ")
+            && shown.contains("for plugin:dir/kdbx"),
         "{shown}"
     );
 }

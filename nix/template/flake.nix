@@ -17,7 +17,7 @@
         default = pkgs.mkShell {
           packages = [ jit-secrets.packages.${pkgs.stdenv.hostPlatform.system}.default ];
           # Runs at `nix develop`: fetches each secret named in manifest.toml and exports it.
-          shellHook = jit-secrets.lib.shellHook { manifest = "manifest.toml"; };
+          shellHook = jit-secrets.lib.shellHook { manifest = "manifest.toml"; pin = ./manifest.toml; };
         };
       });
     };

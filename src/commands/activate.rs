@@ -71,6 +71,20 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         eprintln!("jit-secrets: to load these into your shell run:  {hint}   (--reveal prints the values)");
         return Ok(EXIT_OK);
     }
+    // A value the shell could not hold would break every later command in it: refuse it here,
+    // naming the secret. (JSON feeds a program, not a shell: its only cap is the store's.)
+    if shell != Shell::Json {
+        if let Err(too_large) = crate::process::environment_fits(&found) {
+            stdout.write_all(shell::failure_statement(shell).as_bytes())?;
+            stdout.flush()?;
+            eprintln!(
+                "jit-secrets: error: {}",
+                too_large
+                    .explain("use `jit-secrets run`, or keep it in a file and export its path")
+            );
+            return Ok(EXIT_SECRET_FAILURE);
+        }
+    }
     let code = match shell::render(shell, &found) {
         Ok(code) => code,
         Err(e) => {

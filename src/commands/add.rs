@@ -4,17 +4,13 @@ use super::{load_manifest, UsageError, EXIT_OK};
 use crate::cli::{AddArgs, Global};
 use crate::manifest::parse_duration;
 use crate::manifest_edit::{read, secrets_table, validate, write_edit};
-use crate::reference::{is_valid_env_name, Reference};
+use crate::reference::Reference;
 use toml_edit::{value, InlineTable, Item, Value};
 
 pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
     // Validate everything before touching the file.
-    if !is_valid_env_name(&args.name) || args.name == "options" {
-        return Err(UsageError(format!(
-            "`{}` is not a valid environment variable name (letters, digits and `_`, not starting with a digit)",
-            args.name
-        ))
-        .into());
+    if let Some(problem) = crate::manifest::name_problem(&args.name) {
+        return Err(UsageError(problem).into());
     }
     let reference = Reference::parse(&args.reference)
         .map_err(|e| UsageError(format!("{}: {e}", args.reference)))?;
@@ -53,7 +49,15 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
         }
     };
     let text = doc.to_string();
-    validate(&manifest.path, &text)?;
+    // The edited text is not on disk yet: its line numbers would point at nothing the user can
+    // open, so the error names the entry and the problem instead.
+    validate(&manifest.path, &text).map_err(|e| {
+        UsageError(format!(
+            "{}: nothing written: with this entry it would not be valid: {}",
+            crate::printable::path(&manifest.path),
+            e.message()
+        ))
+    })?;
     write_edit(&manifest.path, Some(&old), &text)?;
     eprintln!(
         "jit-secrets: {} {} = {} ({}) in {}",

@@ -15,7 +15,7 @@ pub fn run(global: &Global, command: CacheCommand) -> anyhow::Result<u8> {
     let manifest = if all {
         None
     } else {
-        Some(crate::trust::canonical(
+        Some(crate::trust::as_reached(
             &load_trusted_manifest(global)?.path,
         ))
     };

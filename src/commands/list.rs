@@ -49,7 +49,11 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
     )?;
     for e in &manifest.entries {
         let stores: Vec<&str> = e.from.iter().map(|r| r.store().name()).collect();
-        let from: Vec<String> = e.from.iter().map(|r| r.to_string()).collect();
+        let from: Vec<String> = e
+            .from
+            .iter()
+            .map(|r| crate::printable::escaped(&r.to_string()).into_owned())
+            .collect();
         writeln!(
             out,
             "{:width$}  {:8}  {:18}  {}",
@@ -59,7 +63,7 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
             from.join(" → ")
         )?;
         if let Some(d) = &e.description {
-            writeln!(out, "{:width$}  {d}", "")?;
+            writeln!(out, "{:width$}  {}", "", crate::printable::escaped(d))?;
         }
     }
     Ok(EXIT_OK)

@@ -59,6 +59,75 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+/// The status of a command whose reader went away (`jit-secrets list | head -1`): what a
+/// program killed by SIGPIPE reports to its shell, with no message, as `cat` or `yes` would.
+pub const EXIT_BROKEN_PIPE: u8 = 128 + 13;
+
+/// Argument parsing refused the command line (or it asked for help). `activate` still owes its
+/// evaluating shell the failure statement: a typo must not `eval` to nothing and succeed.
+pub fn usage_error(refused: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    use std::io::IsTerminal;
+    let to_stdout = matches!(
+        refused.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    let on_terminal = if to_stdout {
+        std::io::stdout().is_terminal()
+    } else {
+        std::io::stderr().is_terminal()
+    };
+    let text = if on_terminal {
+        refused.render().ansi().to_string()
+    } else {
+        refused.render().to_string()
+    };
+    match refused.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            return match print_stdout(text.as_bytes()) {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_BROKEN_PIPE,
+            };
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("{text}");
+            return EXIT_USAGE;
+        }
+        _ => {}
+    }
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(shell) = crate::cli::activate_shell_requested(&args) {
+        let statement = match shell {
+            Some(shell) => crate::shell::failure_statement(shell),
+            None => crate::shell::UNIVERSAL_FAILURE_STATEMENT,
+        };
+        let _ = print_stdout(statement.as_bytes());
+    }
+    eprint!("{}", text.replacen("error:", "jit-secrets: error:", 1));
+    EXIT_USAGE
+}
+
+fn print_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Says what failed (one `jit-secrets: error:` block) and returns the exit status for it; a
+/// closed stdout ends the command quietly.
+pub fn report_error(err: &anyhow::Error) -> u8 {
+    let broken_pipe = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return EXIT_BROKEN_PIPE;
+    }
+    eprintln!("jit-secrets: error: {err:#}");
+    exit_code_for(err)
+}
+
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     if err.downcast_ref::<ManifestError>().is_some()
         || err.downcast_ref::<UsageError>().is_some()
@@ -77,18 +146,32 @@ pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
 }
 
 /// The manifest, for commands that contact stores or run programs: refused, before anything is
-/// contacted, unless it is trusted as it is now (see `trust`). The bytes checked are the bytes
-/// parsed: there is no second read for an edit to slip between.
+/// contacted, unless it is trusted as it is now (see `trust`): its bytes and the programs of its
+/// repository that it runs. The bytes checked are the bytes parsed: there is no second read for
+/// an edit to slip between. (Parsing reads nothing else and runs nothing, so it may come first.)
 pub fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
     let path = manifest_path(global)?;
     let text = manifest::read_text(&path)?;
-    crate::trust::check(&path, text.as_bytes(), global.trusted_by)?;
-    Ok(with_profile(global, manifest::parse(&path, &text)?)?)
+    let parsed = manifest::parse(&path, &text)?;
+    let vouch = crate::trust::Vouch {
+        host: global.trusted_by,
+        pin: global.manifest_sha256.clone(),
+    };
+    crate::trust::check(
+        &path,
+        text.as_bytes(),
+        &crate::trust::code_files(&parsed),
+        &vouch,
+    )?;
+    Ok(with_profile(global, parsed)?)
 }
 
+/// The manifest's path as reached (absolute; symlinks are not resolved: trust, relative
+/// references, the cache and project-scoped items all belong to this path).
 pub fn manifest_path(global: &Global) -> Result<std::path::PathBuf, ManifestError> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
     manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)
+        .map(|p| crate::trust::as_reached(&p))
 }
 
 fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestError> {
@@ -96,6 +179,27 @@ fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestE
         Some(profile) => loaded.with_profile(profile),
         None => Ok(loaded),
     }
+}
+
+/// `--only NAME…` as the resolver takes it (`None`: every entry); a name the manifest does not
+/// declare is a usage error that lists the known ones, never a silent "nothing to do".
+pub fn only_known<'a>(
+    manifest: &Manifest,
+    only: &'a [String],
+) -> Result<Option<&'a [String]>, UsageError> {
+    if let Some(unknown) = only
+        .iter()
+        .find(|n| !manifest.entries.iter().any(|e| &e.name == *n))
+    {
+        let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "--only {}: no such secret in {} (known: {})",
+            crate::printable::escaped(unknown),
+            crate::printable::path(&manifest.path),
+            known.join(", ")
+        )));
+    }
+    Ok((!only.is_empty()).then_some(only))
 }
 
 /// What the stores may consult.
@@ -106,6 +210,7 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
     if manifest.options.keyring_per_project {
         ctx.keyring_project = Some(project_of(manifest));
     }
+    ctx.manifest_dir = manifest.path.parent().map(Into::into);
     if manifest.options.keepassxc_password_from.is_some()
         || manifest.options.keepassxc_keyfile.is_some()
     {
@@ -117,9 +222,10 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
     ctx
 }
 
-/// What a project-scoped keyring item carries: the canonical path of the manifest's directory.
+/// What a project-scoped keyring item carries: the path of the manifest's directory as reached
+/// (the path trust is recorded under: a symlink to another project's manifest is another project).
 pub fn project_of(manifest: &Manifest) -> String {
-    let path = crate::trust::canonical(&manifest.path);
+    let path = crate::trust::as_reached(&manifest.path);
     path.parent()
         .unwrap_or(&path)
         .to_string_lossy()

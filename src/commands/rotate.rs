@@ -1,13 +1,13 @@
 //! `jit-secrets rotate NAME`: a fresh random value written to the entry's store. Nothing of the
 //! value is printed; the value reaches the store through memory or a child's stdin only.
 
-use super::target::resolve_target;
+use super::target::resolve_write_target;
 use super::{EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RotateArgs};
 use crate::generate::random_value;
 
 pub fn run(global: &Global, args: RotateArgs) -> anyhow::Result<u8> {
-    let target = resolve_target(global, &args.name, None)?;
+    let target = resolve_write_target(global, &args.name, None)?;
     let value = random_value(args.length.into(), args.charset)
         .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     if !target.write_or_report(&args.name, &value) {

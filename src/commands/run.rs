@@ -29,6 +29,18 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         .iter()
         .filter_map(|r| r.value().map(|v| (r.entry.name.clone(), v.expose())))
         .collect();
+    let additions: Vec<(&str, &[u8])> = env.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    if let Err(too_large) = process::environment_fits(&additions) {
+        eprintln!(
+            "jit-secrets: error: {}",
+            too_large.explain("keep it in a file and give the program its path")
+        );
+        eprintln!(
+            "jit-secrets: `{}` not started",
+            args.command[0].to_string_lossy()
+        );
+        return Ok(EXIT_SECRET_FAILURE);
+    }
     if args.mask {
         return run_masked(&args.command, &env);
     }

@@ -1,6 +1,6 @@
 //! `jit-secrets set NAME`: store a value from a hidden prompt or stdin, never from argv.
 
-use super::target::resolve_target;
+use super::target::resolve_write_target;
 use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, SetArgs};
 use crate::secret::SecretValue;
@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read};
 use zeroize::Zeroizing;
 
 pub fn run(global: &Global, args: SetArgs) -> anyhow::Result<u8> {
-    let target = resolve_target(global, &args.name, args.reference.as_deref())?;
+    let target = resolve_write_target(global, &args.name, args.reference.as_deref())?;
     let value = read_value(&args.name)?;
     if !target.write_or_report(&args.name, &value) {
         return Ok(EXIT_SECRET_FAILURE);

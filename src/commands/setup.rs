@@ -28,7 +28,7 @@ pub fn fillable<'a>(results: &'a [EntryResult<'a>]) -> impl Iterator<Item = &'a 
 pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
     let ctx = context(global, &manifest);
-    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let only = super::only_known(&manifest, &args.only)?;
     let resolution = resolve(&manifest, only, &ctx);
     // Store errors and secrets nobody can fill here are reported, not prompted over.
     let failed = resolution.results.iter().any(|r| {

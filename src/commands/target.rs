@@ -62,6 +62,28 @@ pub fn resolve_target(
     })
 }
 
+/// [`resolve_target`] for a write (`set`, `rotate`): a store jit-secrets cannot write to is
+/// refused before any value is asked for or generated, as a usage error (exit 2).
+pub fn resolve_write_target(
+    global: &Global,
+    name: &str,
+    explicit: Option<&str>,
+) -> anyhow::Result<Target> {
+    let target = resolve_target(global, name, explicit)?;
+    if let Some(refusal) = crate::stores::write_refusal(&target.reference) {
+        let fix = refusal
+            .fix
+            .map(|f| format!("\n  fix: {f}"))
+            .unwrap_or_default();
+        return Err(UsageError(format!(
+            "{name}: {}: {}{fix}",
+            target.reference, refusal.message
+        ))
+        .into());
+    }
+    Ok(target)
+}
+
 impl Target {
     /// Writes `value` where the target reads it; on failure prints the store's error, scrubbed of
     /// the value being written, and returns false.

@@ -1,7 +1,7 @@
 //! `jit-secrets verify`: does every secret resolve, does this shell hold the current value, is any
 //! overdue for rotation? Never prints a value: values are only compared, in constant time.
 
-use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
+use super::{load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
 use crate::stores::Context;
@@ -67,20 +67,8 @@ impl Row<'_> {
 
 pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
-    if let Some(unknown) = args
-        .only
-        .iter()
-        .find(|n| !manifest.entries.iter().any(|e| &e.name == *n))
-    {
-        let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();
-        return Err(UsageError(format!(
-            "--only {unknown}: no such secret (known: {})",
-            known.join(", ")
-        ))
-        .into());
-    }
+    let only = super::only_known(&manifest, &args.only)?;
     let ctx = super::context_with_cache(global, &manifest, crate::cache::Mode::Verify);
-    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
     let resolution = resolve(&manifest, only, &ctx);
     let ages = check_ages(&resolution, &manifest, &ctx);
     let rows: Vec<Row> = resolution

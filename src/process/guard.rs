@@ -111,6 +111,7 @@ pub fn install_signal_handling() {
                 interrupted(signal);
             }
         });
+    restore_job_control_signals_for_children();
     if spawned.is_err() {
         // No thread to act: leave the signals at their defaults (the watcher still cleans up).
         return;
@@ -121,6 +122,35 @@ pub fn install_signal_handling() {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = on_signal as *const () as usize;
             action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(s, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Job-control signals that bash's `eval "$(…)"` and `source <(…)` start us with *ignored*
+/// (command and process substitutions ignore SIGTTIN, SIGTTOU and SIGTSTP). An ignored
+/// disposition survives exec, so every store child would inherit it: a CLI reading `/dev/tty`
+/// from its background group then gets EIO instead of being stopped, and the terminal hand-off
+/// (`terminal.rs`) never happens. A *handled* signal is reset to its default by exec, so where we
+/// inherited "ignore" we install a handler that does nothing: for us it is as good as ignoring
+/// (no SA_RESTART: a read of the terminal from the background fails instead of looping), and
+/// every child starts with the default. (std's spawn already resets SIGPIPE and the signal mask;
+/// SIGINT and SIGQUIT carry our handlers, so they reach children at their defaults too.)
+fn restore_job_control_signals_for_children() {
+    extern "C" fn nothing(_: libc::c_int) {}
+    for s in [libc::SIGTTIN, libc::SIGTTOU, libc::SIGTSTP] {
+        // SAFETY: reads, then replaces, a disposition with a handler that does nothing.
+        unsafe {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(s, std::ptr::null(), &mut current) != 0
+                || current.sa_sigaction != libc::SIG_IGN
+            {
+                continue;
+            }
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = nothing as *const () as usize;
+            action.sa_flags = 0;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(s, &action, std::ptr::null_mut());
         }
@@ -287,9 +317,19 @@ pub fn enable_watcher() {
     WATCHER_ENABLED.store(true, Ordering::SeqCst);
 }
 
+/// The first process of the watcher, which forks the real watcher and exits at once: reaped
+/// here, on a thread of its own, so the first store call does not wait for it. `run` joins it
+/// before its exec (see [`settle_before_exec`]).
+static WATCHER_PARENT: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+
 /// Starts the watcher: this same binary, re-executed with [`WATCHER_ARG`], reading the pipe on
 /// its stdin. A fresh program, not a fork: it holds no copy of our memory (no value), no
 /// descriptor of ours but the pipe, and costs nothing until the first store process starts.
+///
+/// It is never our child and never in our process group or session: its first process forks it
+/// and exits (so after `run`'s exec the user's program has no child it did not start, not even a
+/// zombie), and the fork calls `setsid` (so `kill -9 -PGID`, `timeout -s KILL` and the terminal's
+/// hang-up, which reach our group, do not reach it). It ends when the pipe closes.
 fn start_watcher() -> Option<RawFd> {
     use std::os::fd::IntoRawFd;
     if !WATCHER_ENABLED.load(Ordering::SeqCst) {
@@ -299,22 +339,47 @@ fn start_watcher() -> Option<RawFd> {
     // Both ends are close-on-exec: store processes never hold the write end (our exit, and only
     // that, must end the watcher), and the watcher gets the read end as its stdin only.
     let (read_end, write_end) = os_pipe::pipe().ok()?;
-    // The watcher keeps our blocked signal mask (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the
-    // terminal's Ctrl-C, sent to our whole process group, must not end it before us.
-    let spawned = std::process::Command::new(exe)
+    let mut first = std::process::Command::new(exe)
         .arg(WATCHER_ARG)
         .stdin(read_end)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn();
-    // Not waited for: it outlives us by design, and exits once it sees the pipe close.
-    spawned.ok().map(|_| write_end.into_raw_fd())
+        .spawn()
+        .ok()?;
+    let reaper = std::thread::Builder::new()
+        .name("watcher-parent".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let _ = first.wait();
+        })
+        .ok();
+    *lock(&WATCHER_PARENT) = reaper;
+    Some(write_end.into_raw_fd())
+}
+
+/// Before `run` replaces us with the user's program: the watcher's first process is reaped, so
+/// the program inherits no child of ours.
+pub fn settle_before_exec() {
+    if let Some(reaper) = lock(&WATCHER_PARENT).take() {
+        let _ = reaper.join();
+    }
 }
 
 /// The watcher's whole life: collect process-group ids from stdin (4-byte records: positive
 /// registers, negative forgets) until end-of-file — jit-secrets has ended, however — then stop
 /// every group still registered: SIGTERM, then SIGKILL.
 pub fn watcher_main() -> ! {
+    // SAFETY: fork in a single-threaded process (nothing has started a thread yet); the parent
+    // only exits. If the fork fails, this process carries on as the watcher itself.
+    unsafe {
+        match libc::fork() {
+            0 => {
+                libc::setsid();
+            }
+            -1 => {}
+            _ => libc::_exit(0),
+        }
+    }
     let set = signal_set();
     // SAFETY: ignores the signals a terminal sends the whole group; plain values.
     unsafe {

@@ -12,8 +12,8 @@ mod terminal;
 
 pub use guard::{
     enable_watcher, forward_signals_to, install_signal_handling, on_interrupt_print, output,
-    restore_terminal_on_interrupt, terminal_restored, wait_if_interrupted, watcher_fd,
-    watcher_main, WATCHER_ARG,
+    restore_terminal_on_interrupt, settle_before_exec, terminal_restored, wait_if_interrupted,
+    watcher_fd, watcher_main, WATCHER_ARG,
 };
 pub use terminal::allow_prompts;
 
@@ -35,6 +35,8 @@ pub struct Child<'a> {
     pub env: Vec<(OsString, OsString)>,
     pub timeout: Duration,
     pub max_stdout: usize,
+    /// Where it runs (default: ours).
+    pub current_dir: Option<PathBuf>,
 }
 
 /// Cap on stored stderr: enough for any error message, small enough to not matter.
@@ -51,7 +53,13 @@ impl<'a> Child<'a> {
             env: Vec::new(),
             timeout,
             max_stdout: DEFAULT_MAX_STDOUT,
+            current_dir: None,
         }
+    }
+
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.current_dir = Some(dir.into());
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -77,6 +85,23 @@ impl<'a> Child<'a> {
         self.stdin = Some(bytes);
         self
     }
+}
+
+/// Where `program` would be found when spawned: itself when it holds a `/`, else the first
+/// executable regular file of that name on `PATH`.
+pub fn on_path(program: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return is_executable(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
 }
 
 /// How a child ended.
@@ -188,6 +213,9 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
         .stdout(out_w)
         .stderr(err_w)
         .envs(child.env.iter().map(|(k, v)| (k, v)));
+    if let Some(dir) = &child.current_dir {
+        cmd.current_dir(dir);
+    }
     // Its own process group (so a timeout can kill its grandchildren too). Nothing else runs
     // between fork and exec, so the standard library can use posix_spawn.
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -475,12 +503,73 @@ pub fn harden_against_core_dumps() {
     }
 }
 
+/// Linux's cap on one environment string, `NAME=value` with its NUL (`MAX_ARG_STRLEN`, 32 pages):
+/// past it `execve` fails with E2BIG, so a shell holding such a variable can start no program.
+pub const MAX_ENV_STRING: usize = 32 * 4096;
+
+/// Why an environment with `additions` (name, value) could not be handed to a program.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnvironmentTooLarge {
+    /// One `NAME=value` over [`MAX_ENV_STRING`].
+    One { name: String, bytes: usize },
+    /// The whole environment, with the additions, over `ARG_MAX`.
+    Whole { bytes: usize, limit: usize },
+}
+
+impl EnvironmentTooLarge {
+    /// The error line, with `fix` (what the caller can do instead).
+    pub fn explain(&self, fix: &str) -> String {
+        match self {
+            EnvironmentTooLarge::One { name, bytes } => format!(
+                "{name} is {bytes} bytes as `{name}=value`: over the {MAX_ENV_STRING}-byte limit for one environment variable (Linux's MAX_ARG_STRLEN), so every program started with it would fail with \"Argument list too long\"\n  fix: {fix}"
+            ),
+            EnvironmentTooLarge::Whole { bytes, limit } => format!(
+                "the environment with these secrets would be {bytes} bytes, over the system's {limit}-byte limit for a program's arguments and environment (ARG_MAX), so every program started with it would fail with \"Argument list too long\"\n  fix: {fix}"
+            ),
+        }
+    }
+}
+
+/// Would our environment with `additions` added (replacing variables of the same name) still
+/// start a program? Checked before a snippet is printed or a program is exec'd.
+pub fn environment_fits(additions: &[(&str, &[u8])]) -> Result<(), EnvironmentTooLarge> {
+    let entry = |name: usize, value: usize| name + 1 + value + 1;
+    if cfg!(target_os = "linux") {
+        if let Some((name, value)) = additions
+            .iter()
+            .find(|(n, v)| entry(n.len(), v.len()) > MAX_ENV_STRING)
+        {
+            return Err(EnvironmentTooLarge::One {
+                name: name.to_string(),
+                bytes: entry(name.len(), value.len()) - 1,
+            });
+        }
+    }
+    let pointer = std::mem::size_of::<usize>();
+    let mut bytes: usize = additions
+        .iter()
+        .map(|(n, v)| entry(n.len(), v.len()) + pointer)
+        .sum();
+    for (k, v) in std::env::vars_os() {
+        if !additions.iter().any(|(n, _)| k == *n) {
+            bytes += entry(k.len(), v.len()) + pointer;
+        }
+    }
+    // SAFETY: sysconf takes a plain value.
+    let limit = unsafe { libc::sysconf(libc::_SC_ARG_MAX) };
+    match usize::try_from(limit) {
+        Ok(limit) if limit > 0 && bytes > limit => Err(EnvironmentTooLarge::Whole { bytes, limit }),
+        _ => Ok(()),
+    }
+}
+
 /// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
 /// only on failure.
 pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {
     let Some((program, args)) = argv.split_first() else {
         return std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given");
     };
+    settle_before_exec();
     let block = EnvBlock::new(env);
     let target = match Exec::new(program, args, &block) {
         Ok(t) => t,

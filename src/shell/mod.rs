@@ -60,7 +60,14 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
-    /// sh, dash, ksh, busybox: POSIX `export NAME='…'`.
+    /// sh, dash, ksh, busybox: POSIX `export NAME='…'` (`--shell sh|dash|ash|ksh|mksh` mean this).
+    #[value(
+        alias = "sh",
+        alias = "dash",
+        alias = "ash",
+        alias = "ksh",
+        alias = "mksh"
+    )]
     Posix,
     /// One JSON object `{"NAME": "value"}` for programs, not shells.
     Json,
@@ -147,6 +154,12 @@ pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>
     }
     Ok(out.into_zeroizing())
 }
+
+/// What `activate` prints when it cannot tell which shell will read it (an unknown `--shell`):
+/// `false` fails the evaluation in every shell we print for — bash, zsh, sh and tcsh's `eval`,
+/// fish's `source`, elvish's `eval` (an external command's non-zero exit is an exception), and
+/// nushell's `from json | load-env` and any JSON reader (a boolean, not an object).
+pub const UNIVERSAL_FAILURE_STATEMENT: &str = "false\n";
 
 /// What `activate` prints on failure instead of any export: one statement that makes `eval`,
 /// `source` and `| source` return non-zero, so a hook under `set -e` stops. JSON gets nothing,

@@ -13,7 +13,10 @@ impl Store for Cmd {
             unreachable!("cmd store got {reference}")
         };
         let program = ctx.command(&argv[0]);
-        let child = Child::new(&program, timeout).args(&argv[1..]);
+        let mut child = Child::new(&program, timeout).args(&argv[1..]);
+        if let Some(dir) = &ctx.manifest_dir {
+            child = child.current_dir(dir);
+        }
         let out = match run_cli(
             child,
             &format!("install `{}` or fix the path in the reference", argv[0]),

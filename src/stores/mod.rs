@@ -28,6 +28,7 @@ mod oci_vault;
 mod op;
 mod pass;
 mod plugin;
+pub use plugin::executable_path as plugin_executable;
 mod secret_tool;
 mod sops;
 mod vault;
@@ -85,6 +86,9 @@ pub struct Context {
     pub keyring_project: Option<String>,
     /// `[secrets.options] keepassxc`: how KeePassXC databases are unlocked.
     pub keepassxc: Option<KeepassxcOptions>,
+    /// The manifest's directory (as reached): `cmd:` programs run there, so every relative word
+    /// of their command line means what it meant when the manifest was allowed.
+    pub manifest_dir: Option<PathBuf>,
     /// Things a store wants said once on stderr that are not failures.
     notes: std::sync::Mutex<Vec<String>>,
 }
@@ -98,6 +102,7 @@ impl Context {
             cache: None,
             keyring_project: None,
             keepassxc: None,
+            manifest_dir: None,
             notes: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -141,6 +146,12 @@ impl Context {
         }
         for (program, path) in &self.commands {
             context.push_str(&format!("command {program}={}\n", path.display()));
+        }
+        // A project-scoped keyring item is another item than the global one of the same name.
+        if kind == StoreKind::Keyring {
+            if let Some(project) = &self.keyring_project {
+                context.push_str(&format!("keyring project={project}\n"));
+            }
         }
         context
     }
@@ -295,12 +306,23 @@ pub trait Store: Sync {
     }
 }
 
-fn not_writable(reference: &Reference) -> StoreError {
-    let writable: Vec<&str> = StoreKind::ALL
+/// The schemes of the stores `set` and `rotate` can write to, in `SCHEMES` order.
+pub fn writable_schemes() -> Vec<&'static str> {
+    StoreKind::ALL
         .iter()
         .filter(|k| store_for(**k).can_write())
         .map(|k| k.scheme())
-        .collect();
+        .collect()
+}
+
+/// Why nothing can be written to `reference` at all (its store is read-only to us), before a
+/// value is asked for: a usage error, not a store failure.
+pub fn write_refusal(reference: &Reference) -> Option<StoreError> {
+    (!store_for(reference.store()).can_write()).then(|| not_writable(reference))
+}
+
+fn not_writable(reference: &Reference) -> StoreError {
+    let writable = writable_schemes();
     StoreError::new(format!(
         "jit-secrets cannot write to {} references",
         reference.store().name()

@@ -53,14 +53,9 @@ fn envref_name(name: &str) -> String {
     format!("envref-backend-{name}")
 }
 
-fn on_path(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+/// The executable that would answer for plugin `name` (for `allow`'s summary).
+pub fn executable_path(name: &str, ctx: &Context) -> Option<PathBuf> {
+    executable(name, ctx).ok().map(|e| e.path)
 }
 
 fn executable(name: &str, ctx: &Context) -> Result<Executable, StoreError> {
@@ -72,8 +67,8 @@ fn executable(name: &str, ctx: &Context) -> Result<Executable, StoreError> {
             ctx.command_override(&envref)
                 .map(|p| (p.to_path_buf(), false))
         })
-        .or_else(|| on_path(&ours).map(|p| (p, true)))
-        .or_else(|| on_path(&envref).map(|p| (p, false)));
+        .or_else(|| crate::process::on_path(&ours).map(|p| (p, true)))
+        .or_else(|| crate::process::on_path(&envref).map(|p| (p, false)));
     match found {
         Some((path, ours)) => Ok(Executable { path, ours }),
         None => Err(StoreError::new(format!("no plugin `{name}`: neither {ours} nor {envref} is on PATH"))

@@ -132,6 +132,11 @@ impl Sandbox {
             "AWS_PROFILE",
             "OP_SERVICE_ACCOUNT_TOKEN",
             "DBUS_SESSION_BUS_ADDRESS",
+            // The caller's own settings must not decide a test: trust tests need trust, and the
+            // trust file must be the sandbox's (under its HOME), never the caller's.
+            "JIT_SECRETS_TRUST_ALL_MANIFESTS",
+            "JIT_SECRETS_PROFILE",
+            "XDG_DATA_HOME",
         ] {
             c.env_remove(k);
         }

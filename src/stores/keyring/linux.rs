@@ -120,9 +120,31 @@ pub fn global_item_exists(l: &Lookup) -> bool {
     };
     attribute_sets(&global).into_iter().any(|attrs| {
         ss.search_items(attrs)
-            .map(|r| !r.unlocked.is_empty() || !r.locked.is_empty())
-            .unwrap_or(false)
+            .map(|r| r.unlocked.into_iter().chain(r.locked).collect::<Vec<_>>())
+            .map_err(explain)
+            .and_then(|items| scoped(items, &global))
+            .is_ok_and(|items| !items.is_empty())
     })
+}
+
+/// Does `item` belong to the scope `l` asks for? The Secret Service matches items that carry *at
+/// least* the attributes asked for, so a global lookup would also match every project's scoped
+/// item of the same service: a global lookup takes only items without the project attribute, a
+/// scoped one only its own project's (the search already required that).
+fn in_scope(item: &Item<'_>, l: &Lookup) -> Result<bool, StoreError> {
+    let attributes = item.get_attributes().map_err(explain)?;
+    Ok(attributes.get(PROJECT_ATTRIBUTE).map(String::as_str) == l.project.as_deref())
+}
+
+/// The items of `found` in `l`'s scope.
+fn scoped<'a>(items: Vec<Item<'a>>, l: &Lookup) -> Result<Vec<Item<'a>>, StoreError> {
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        if in_scope(&item, l)? {
+            kept.push(item);
+        }
+    }
+    Ok(kept)
 }
 
 enum Found<'a> {
@@ -136,17 +158,19 @@ fn find<'a>(
     ss: &'a SecretService<'a>,
     default_path: Option<&str>,
     attrs: &HashMap<&str, &str>,
+    l: &Lookup,
 ) -> Result<Found<'a>, StoreError> {
     let result = ss.search_items(attrs.clone()).map_err(explain)?;
-    let mut unlocked = result.unlocked;
+    let mut unlocked = scoped(result.unlocked, l)?;
+    let locked = scoped(result.locked, l)?;
     if let Some(default) = default_path {
         unlocked.sort_by_key(|i| !i.item_path.as_str().starts_with(&format!("{default}/")));
     }
     if let Some(item) = unlocked.into_iter().next() {
         return Ok(Found::Item(item));
     }
-    if !result.locked.is_empty() {
-        return Ok(Found::Locked(result.locked));
+    if !locked.is_empty() {
+        return Ok(Found::Locked(locked));
     }
     Ok(Found::Nothing)
 }
@@ -159,7 +183,7 @@ fn lookup_one<'a>(
 ) -> Result<Option<Item<'a>>, StoreError> {
     let mut locked_items = Vec::new();
     for attrs in attribute_sets(l) {
-        match find(ss, default_path, &attrs)? {
+        match find(ss, default_path, &attrs, l)? {
             Found::Item(item) => return Ok(Some(item)),
             Found::Locked(items) => locked_items.extend(items),
             Found::Nothing => {}
@@ -324,12 +348,15 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
         }
         collection.unlock().map_err(explain)?;
     }
+    // `replace = false`: gnome-keyring's replace takes any item whose attributes include the new
+    // item's, so a global item created with it would replace a project's scoped item (or another
+    // application's). No item of this scope exists (looked up above), so there is nothing to replace.
     collection
         .create_item(
             &label(l),
             written_attributes(l),
             value.expose(),
-            true,
+            false,
             "text/plain",
         )
         .map_err(explain)?;
@@ -344,14 +371,15 @@ fn delete_once(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
     let ss = connect()?;
     for attrs in attribute_sets(l) {
         let result = ss.search_items(attrs).map_err(explain)?;
-        if !result.locked.is_empty() && !prompt {
+        let mut items = scoped(result.unlocked, l)?;
+        let locked_items = scoped(result.locked, l)?;
+        if !locked_items.is_empty() && !prompt {
             return Err(locked());
         }
-        let mut items = result.unlocked;
-        if !result.locked.is_empty() {
-            let locked: Vec<&Item> = result.locked.iter().collect();
+        if !locked_items.is_empty() {
+            let locked: Vec<&Item> = locked_items.iter().collect();
             ss.unlock_all(&locked).map_err(explain)?;
-            items.extend(result.locked);
+            items.extend(locked_items);
         }
         if !items.is_empty() {
             for item in &items {
