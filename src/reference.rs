@@ -502,6 +502,19 @@ impl Reference {
                     None => (rest, "value"),
                 };
                 let path = non_empty(path, "vault: path", "vault:secret/app#password")?;
+                // `set` hands the CLI `FIELD=-`: a `=` in the name would split it (writing
+                // another field and dropping the value), `@` reads a file and `-` is a flag.
+                if field.contains('=')
+                    || field.starts_with(['@', '-'])
+                    || field.contains(char::is_whitespace)
+                {
+                    return err(format!(
+                        "vault: field `{field}` cannot be written by the vault CLI (no `=`, spaces, or a leading `@` or `-`); rename the field"
+                    ));
+                }
+                if path.starts_with('-') {
+                    return err("vault: a path starting with `-` would be read as a flag");
+                }
                 Ok(Reference::Vault {
                     path: path.to_string(),
                     field: field.to_string(),
@@ -923,6 +936,16 @@ mod tests {
             ("op://a//c", "VAULT/ITEM/FIELD"),
             ("nope", "no scheme"),
             ("s3:bucket", "unknown scheme"),
+            (
+                "vault:secret/app#api=x",
+                "cannot be written by the vault CLI",
+            ),
+            (
+                "vault:secret/app#@file",
+                "cannot be written by the vault CLI",
+            ),
+            ("vault:secret/app#-x", "cannot be written by the vault CLI"),
+            ("vault:-secret/app#x", "read as a flag"),
             ("op:/Vault/i/f", "did you mean `op://Vault/i/f`?"),
             ("vualt:secret/app#x", "did you mean `vault:secret/app#x`?"),
             ("aws_sm:prod/api", "did you mean `aws-sm:prod/api`?"),

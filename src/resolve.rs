@@ -526,6 +526,15 @@ pub fn last_changed(
     store_for(reference.store()).last_changed(reference, timeout, ctx)
 }
 
+/// What removing `reference` would delete, named (`delete` and `forget` list it before asking).
+pub fn removal_preview(
+    reference: &Reference,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<Vec<String>, StoreError> {
+    store_for(reference.store()).removal_preview(reference, timeout, ctx)
+}
+
 /// Removes what `reference` reads (`delete`); how many items went.
 pub fn remove_value(
     reference: &Reference,

@@ -41,8 +41,28 @@ pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     eprintln!("jit-secrets: forget deletes:");
-    for (r, whose, _) in &targets {
-        eprintln!("  {r} ({whose})");
+    let mut any = false;
+    for (r, whose, ctx) in &targets {
+        match crate::resolve::removal_preview(r, manifest.options.timeout, ctx) {
+            Ok(items) if items.is_empty() => eprintln!("  {r} ({whose}): nothing stored"),
+            Ok(items) => {
+                any = true;
+                for item in items {
+                    eprintln!("  {r} ({whose}): {item}");
+                }
+            }
+            Err(e) => {
+                eprint!(
+                    "{}",
+                    super::describe_store_error("forget", r, &e, &Default::default())
+                );
+                return Ok(EXIT_SECRET_FAILURE);
+            }
+        }
+    }
+    if !any {
+        eprintln!("jit-secrets: nothing to delete");
+        return Ok(EXIT_OK);
     }
     if !super::confirm("Delete them?", args.yes)? {
         eprintln!("jit-secrets: nothing deleted");

@@ -81,6 +81,302 @@ fn failed(stderr_text: &str, out: crate::process::Output) -> StoreError {
     super::cli_failed("aws", out, fix_for(stderr_text))
 }
 
+fn conflict(secret_id: &str) -> StoreError {
+    StoreError::new(format!(
+        "{secret_id} changed since it was read (another writer); nothing written"
+    ))
+    .fix("run the command again")
+}
+
+/// The whole secret string: put it, or create the secret when there is none.
+fn put_or_create(
+    secret_id: &str,
+    value: &SecretValue,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    let put = [
+        "secretsmanager",
+        "put-secret-value",
+        "--secret-id",
+        secret_id,
+        "--secret-string",
+    ];
+    let out = aws_value_on_stdin(ctx, timeout, &put, value.expose())?;
+    if out.exit.success() {
+        return Ok(());
+    }
+    let text = out.stderr.scrubbed(&Default::default());
+    if !text.contains("ResourceNotFoundException") {
+        return Err(failed(&text, out));
+    }
+    create(secret_id, value.expose(), timeout, ctx)
+}
+
+fn create(
+    secret_id: &str,
+    string: &[u8],
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    let create = [
+        "secretsmanager",
+        "create-secret",
+        "--name",
+        secret_id,
+        "--secret-string",
+    ];
+    let out = aws_value_on_stdin(ctx, timeout, &create, string)?;
+    if out.exit.success() {
+        return Ok(());
+    }
+    let text = out.stderr.scrubbed(&Default::default());
+    if text.contains("ResourceExistsException") {
+        // Created by someone else since we found none.
+        return Err(conflict(secret_id));
+    }
+    Err(failed(&text, out))
+}
+
+/// One key of a JSON secret, exactly: read the secret and its version; start from `{}` only when
+/// Secrets Manager says the secret does not exist (any other read failure stops the write, which
+/// would otherwise replace every other key); change that member's text alone (the others keep
+/// their bytes, numbers as written); put it.
+///
+/// Secrets Manager has no conditional put, so a concurrent writer is caught right after ours:
+/// `put-secret-value` moves `AWSPREVIOUS` to the version that was current when it landed. If that
+/// is not the version we read, another writer's value landed in between and ours, built from the
+/// older document, replaced it: we put theirs back as current and fail with "changed since
+/// read". (A true compare-and-swap — upload under a staging label, then move `AWSCURRENT` with
+/// `--remove-from-version-id` — is what AWS documents, but moto, which the tests run against,
+/// keeps serving the old version after such a move.)
+fn set_member(
+    secret_id: &str,
+    key: &str,
+    value: &SecretValue,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    let value_text = std::str::from_utf8(value.expose()).expect("checked UTF-8 above");
+    let read = aws(
+        ctx,
+        timeout,
+        &[
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            secret_id,
+        ],
+    )?;
+    if !read.exit.success() {
+        let text = read.stderr.scrubbed(&Default::default());
+        if text.contains("ResourceNotFoundException") {
+            let object = with_member("{}", key, value_text).expect("{} is an object");
+            return create(secret_id, &object, timeout, ctx);
+        }
+        let fix = fix_for(&text);
+        let mut e = failed(&text, read);
+        e.message = format!(
+            "nothing written: {secret_id} could not be read, and setting `#{key}` must keep its other keys ({})",
+            e.message
+        );
+        e.fix = Some(fix.to_string());
+        return Err(e);
+    }
+    let doc = parse_json(read.stdout.expose(), "aws")?;
+    let version_read = doc["VersionId"].as_str().map(str::to_string);
+    let updated = doc["SecretString"]
+        .as_str()
+        .map(|text| with_member(text, key, value_text));
+    wipe_json(doc);
+    let (Some(version_read), Some(Ok(updated))) = (version_read, updated) else {
+        return Err(StoreError::new(format!(
+            "{secret_id} is not a JSON object string, so `#{key}` cannot be set; nothing written"
+        ))
+        .fix("drop the `#key` to replace the whole string"));
+    };
+    let put = [
+        "secretsmanager",
+        "put-secret-value",
+        "--secret-id",
+        secret_id,
+        "--secret-string",
+    ];
+    let out = aws_value_on_stdin(ctx, timeout, &put, &updated)?;
+    if !out.exit.success() {
+        let text = out.stderr.scrubbed(&Default::default());
+        return Err(failed(&text, out));
+    }
+    let replaced = version_labelled(secret_id, "AWSPREVIOUS", timeout, ctx)?;
+    match replaced {
+        Some(replaced) if replaced != version_read => {
+            restore(secret_id, &replaced, timeout, ctx)?;
+            Err(conflict(secret_id))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The version that carries `label` now.
+fn version_labelled(
+    secret_id: &str,
+    label: &str,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<Option<String>, StoreError> {
+    let out = aws(
+        ctx,
+        timeout,
+        &[
+            "secretsmanager",
+            "describe-secret",
+            "--secret-id",
+            secret_id,
+        ],
+    )?;
+    if !out.exit.success() {
+        let text = out.stderr.scrubbed(&Default::default());
+        return Err(failed(&text, out));
+    }
+    let doc = parse_json(out.stdout.expose(), "aws")?;
+    let found = doc["VersionIdsToStages"].as_object().and_then(|versions| {
+        versions
+            .iter()
+            .find(|(_, stages)| {
+                stages
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|l| l.as_str() == Some(label)))
+            })
+            .map(|(id, _)| id.clone())
+    });
+    Ok(found)
+}
+
+/// Makes `version`'s value current again (a new version with its string).
+fn restore(
+    secret_id: &str,
+    version: &str,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    let out = aws(
+        ctx,
+        timeout,
+        &[
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            secret_id,
+            "--version-id",
+            version,
+        ],
+    )?;
+    if !out.exit.success() {
+        let text = out.stderr.scrubbed(&Default::default());
+        return Err(failed(&text, out));
+    }
+    let doc = parse_json(out.stdout.expose(), "aws")?;
+    let theirs = doc["SecretString"]
+        .as_str()
+        .map(SecretValue::from_str_value);
+    wipe_json(doc);
+    let Some(theirs) = theirs else {
+        return Err(StoreError::new(format!(
+            "{secret_id}: the other writer's version has no SecretString"
+        )));
+    };
+    let put = [
+        "secretsmanager",
+        "put-secret-value",
+        "--secret-id",
+        secret_id,
+        "--secret-string",
+    ];
+    let out = aws_value_on_stdin(ctx, timeout, &put, theirs.expose())?;
+    if out.exit.success() {
+        Ok(())
+    } else {
+        let text = out.stderr.scrubbed(&Default::default());
+        let mut e = failed(&text, out);
+        e.message = format!(
+            "{secret_id} changed since it was read, and putting the other writer's value back failed: {}",
+            e.message
+        );
+        Err(e)
+    }
+}
+
+/// `object_text` (a JSON object) with its member `key` set to the string `value`, and every other
+/// byte as it was: member order, spacing and untouched values (`123456789012345678901234567890`
+/// stays that, not `1.2345678901234568e+29`). A new key goes last. Err: not a JSON object.
+pub(crate) fn with_member(
+    object_text: &str,
+    key: &str,
+    value: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ()> {
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+    struct Members<'a>(Vec<(String, &'a RawValue)>);
+    struct MembersVisitor;
+    impl<'de> Visitor<'de> for MembersVisitor {
+        type Value = Members<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::new();
+            while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
+                members.push(member);
+            }
+            Ok(Members(members))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(object_text);
+    let Members(members) = de.deserialize_map(MembersVisitor).map_err(drop)?;
+    de.end().map_err(drop)?;
+    let encoded = super::json_to_wiping(&serde_json::Value::String(value.to_string()));
+    let base = object_text.as_ptr() as usize;
+    let spans: Vec<std::ops::Range<usize>> = members
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, raw)| {
+            let start = raw.get().as_ptr() as usize - base;
+            start..start + raw.get().len()
+        })
+        .collect();
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(
+        object_text.len() + encoded.len() + key.len() + 8,
+    ));
+    let push = |out: &mut zeroize::Zeroizing<Vec<u8>>, bytes: &[u8]| {
+        crate::secret::extend_wiping(out, bytes)
+    };
+    if spans.is_empty() {
+        let close = object_text.rfind('}').ok_or(())?;
+        push(&mut out, object_text[..close].trim_end().as_bytes());
+        if !members.is_empty() {
+            push(&mut out, b",");
+        }
+        push(
+            &mut out,
+            serde_json::to_string(key)
+                .expect("a string serializes")
+                .as_bytes(),
+        );
+        push(&mut out, b":");
+        push(&mut out, &encoded);
+        push(&mut out, &object_text.as_bytes()[close..]);
+    } else {
+        let mut from = 0;
+        for span in spans {
+            push(&mut out, &object_text.as_bytes()[from..span.start]);
+            push(&mut out, &encoded);
+            from = span.end;
+        }
+        push(&mut out, &object_text.as_bytes()[from..]);
+    }
+    Ok(out)
+}
+
 impl AwsSecretsManager {
     fn get_one(&self, r: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
         let out = match aws(
@@ -155,75 +451,9 @@ impl Store for AwsSecretsManager {
             return Err(StoreError::new("Secrets Manager strings must be UTF-8")
                 .fix("use --charset alnum, hex, base64 or ascii"));
         }
-        let new_string: SecretValue = match json_key {
-            None => value.clone(),
-            Some(key) => {
-                let current = aws(
-                    ctx,
-                    timeout,
-                    &[
-                        "secretsmanager",
-                        "get-secret-value",
-                        "--secret-id",
-                        secret_id,
-                    ],
-                )?;
-                let mut object = if current.exit.success() {
-                    let doc = parse_json(current.stdout.expose(), "aws")?;
-                    let parsed = doc["SecretString"]
-                        .as_str()
-                        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
-                    wipe_json(doc);
-                    match parsed {
-                        Some(serde_json::Value::Object(map)) => map,
-                        _ => {
-                            return Err(StoreError::new(format!(
-                                "{secret_id} is not a JSON object, so `#{key}` cannot be set"
-                            ))
-                            .fix("drop the `#key` to replace the whole string"))
-                        }
-                    }
-                } else {
-                    serde_json::Map::new()
-                };
-                object.insert(
-                    key.clone(),
-                    serde_json::Value::String(String::from_utf8_lossy(value.expose()).into_owned()),
-                );
-                let text = serde_json::Value::Object(object);
-                let bytes = serde_json::to_vec(&text).expect("a JSON object serializes");
-                wipe_json(text);
-                SecretValue::new(bytes)
-            }
-        };
-        let put = [
-            "secretsmanager",
-            "put-secret-value",
-            "--secret-id",
-            secret_id.as_str(),
-            "--secret-string",
-        ];
-        let out = aws_value_on_stdin(ctx, timeout, &put, new_string.expose())?;
-        if out.exit.success() {
-            return Ok(());
-        }
-        let text = out.stderr.scrubbed(&Default::default());
-        if !text.contains("ResourceNotFoundException") {
-            return Err(failed(&text, out));
-        }
-        let create = [
-            "secretsmanager",
-            "create-secret",
-            "--name",
-            secret_id.as_str(),
-            "--secret-string",
-        ];
-        let out = aws_value_on_stdin(ctx, timeout, &create, new_string.expose())?;
-        if out.exit.success() {
-            Ok(())
-        } else {
-            let text = out.stderr.scrubbed(&Default::default());
-            Err(failed(&text, out))
+        match json_key {
+            None => put_or_create(secret_id, value, timeout, ctx),
+            Some(key) => set_member(secret_id, key, value, timeout, ctx),
         }
     }
 
@@ -342,5 +572,34 @@ mod tests {
         assert!(batch_command_refused("An error occurred (AccessDeniedException) when calling the BatchGetSecretValue operation: not authorized"));
         assert!(!batch_command_refused("An error occurred (ExpiredTokenException) when calling the BatchGetSecretValue operation"));
         assert!(!batch_command_refused("An error occurred (ThrottlingException) when calling the BatchGetSecretValue operation: Rate exceeded"));
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::with_member;
+
+    fn set(text: &str, key: &str, value: &str) -> String {
+        String::from_utf8(with_member(text, key, value).unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn only_the_named_member_changes_byte_for_byte() {
+        let text = "{\"db_password\": \"old\", \"big\": 123456789012345678901234567890,\n \"f\": 1.50, \"nested\": {\"a\": [1, 2]}}";
+        assert_eq!(
+            set(text, "db_password", "new\"v"),
+            "{\"db_password\": \"new\\\"v\", \"big\": 123456789012345678901234567890,\n \"f\": 1.50, \"nested\": {\"a\": [1, 2]}}"
+        );
+        assert_eq!(set("{\"a\": 1}", "b", "x"), "{\"a\": 1,\"b\":\"x\"}");
+        assert_eq!(set("{}", "b", "x"), "{\"b\":\"x\"}");
+        assert_eq!(set(" { } ", "b", "x"), " {\"b\":\"x\"} ");
+        // An escaped key is the same key.
+        assert_eq!(
+            set("{\"k\\u0065y\": 1}", "key", "v"),
+            "{\"k\\u0065y\": \"v\"}"
+        );
+        assert!(with_member("[1]", "a", "b").is_err());
+        assert!(with_member("{\"a\": 1} trailing", "a", "b").is_err());
+        assert!(with_member("\"just a string\"", "a", "b").is_err());
     }
 }

@@ -46,17 +46,59 @@ impl Store for AwsSsm {
             return Err(StoreError::new("SSM parameters must be UTF-8")
                 .fix("use --charset alnum, hex, base64 or ascii"));
         }
-        let args = [
-            "ssm",
-            "put-parameter",
-            "--name",
-            name(reference),
-            "--type",
-            "SecureString",
-            "--overwrite",
-            "--value",
-        ];
+        let name = name(reference);
+        // An existing parameter keeps its type (String, StringList, SecureString) and its KMS
+        // key: `put-parameter --overwrite` without them would turn a String into a SecureString
+        // (breaking `{{resolve:ssm:…}}` readers) and re-encrypt under the account's default key.
+        let filter = format!("Key=Name,Option=Equals,Values={name}");
+        let described = aws(
+            ctx,
+            timeout,
+            &["ssm", "describe-parameters", "--parameter-filters", &filter],
+        )?;
+        if !described.exit.success() {
+            let mut e = super::cli_failed_reading("aws", described, fix_for);
+            e.message = format!(
+                "nothing written: the type and key of {name} could not be read ({})",
+                e.message
+            );
+            return Err(e);
+        }
+        let doc = parse_json(described.stdout.expose(), "aws")?;
+        let existing = doc["Parameters"]
+            .as_array()
+            .and_then(|list| list.iter().find(|p| p["Name"].as_str() == Some(name)))
+            .map(|p| {
+                (
+                    p["Type"].as_str().unwrap_or("SecureString").to_string(),
+                    p["KeyId"].as_str().map(str::to_string),
+                )
+            });
+        let mut args: Vec<&str> = vec!["ssm", "put-parameter", "--name", name];
+        match &existing {
+            Some((kind, key)) => {
+                args.extend(["--type", kind.as_str(), "--overwrite"]);
+                if let (Some(key), "SecureString") = (key, kind.as_str()) {
+                    args.extend(["--key-id", key.as_str()]);
+                }
+            }
+            // New: SecureString under the default key, and no --overwrite, so a parameter
+            // created by someone else meanwhile is an error rather than replaced.
+            None => args.extend(["--type", "SecureString"]),
+        }
+        args.push("--value");
         let out = aws_value_on_stdin(ctx, timeout, &args, value.expose())?;
+        if !out.exit.success()
+            && out
+                .stderr
+                .scrubbed(&Default::default())
+                .contains("ParameterAlreadyExists")
+        {
+            return Err(StoreError::new(format!(
+                "{name} was created by someone else since it was looked up; nothing written"
+            ))
+            .fix("run the command again"));
+        }
         super::succeeded("aws", out, fix_for)
     }
 

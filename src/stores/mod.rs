@@ -295,6 +295,17 @@ pub trait Store: Sync {
         Ok(None)
     }
 
+    /// What [`Store::remove`] would delete, named for the person asked to confirm (the items a
+    /// keyring lookup matches, with their labels). By default, the reference itself.
+    fn removal_preview(
+        &self,
+        reference: &Reference,
+        _timeout: Duration,
+        _ctx: &Context,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(vec![reference.to_string()])
+    }
+
     /// Removes what `reference` reads; how many items went.
     fn remove(
         &self,

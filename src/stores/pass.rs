@@ -22,6 +22,77 @@ impl Pass {
     }
 }
 
+impl Pass {
+    /// The whole entry with `value` as its first line and every other line byte for byte: the
+    /// password is line 1, and the lines after it (username, URL, a TOTP seed, recovery codes)
+    /// are not ours to touch. A missing entry is just `value`; an entry that cannot be read
+    /// stops the write (starting from nothing would erase what could not be read).
+    fn with_first_line(
+        &self,
+        path: &str,
+        value: &SecretValue,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<SecretValue, StoreError> {
+        if value.expose().contains(&b'\n') {
+            return Err(StoreError::new(format!(
+                "pass:{path} holds the password on its first line, and this value has a newline"
+            ))
+            .fix(format!(
+                "write the whole entry instead: --ref pass:{path}#all"
+            )));
+        }
+        let whole = Reference::Pass {
+            path: path.to_string(),
+            whole_entry: true,
+        };
+        let old = match self.fetch_one(&whole, timeout, ctx) {
+            Outcome::Found(old) => old,
+            Outcome::NotFound => return Ok(value.clone()),
+            Outcome::Failed(e) => {
+                return Err(StoreError::new(format!(
+                    "nothing written: pass:{path} could not be read to keep its other lines: {}",
+                    e.message
+                ))
+                .fix(e.fix.unwrap_or_else(|| "run `pass show` by hand".into())))
+            }
+        };
+        let rest = old
+            .expose()
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(&[][..], |i| &old.expose()[i..]);
+        let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(value.len() + rest.len()));
+        crate::secret::extend_wiping(&mut bytes, value.expose());
+        crate::secret::extend_wiping(&mut bytes, rest);
+        Ok(SecretValue::new(std::mem::take(&mut *bytes)))
+    }
+
+    /// `pass ARGS` (with `stdin`), succeeding or the store error.
+    fn pass(
+        &self,
+        ctx: &Context,
+        timeout: Duration,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let mut child = Child::new(ctx.command("pass"), timeout).args(args);
+        if let Some(bytes) = stdin {
+            child = child.stdin(bytes);
+        }
+        let out = run_cli(child, INSTALL)?;
+        if out.exit.success() {
+            Ok(())
+        } else {
+            Err(cli_failed(
+                "pass",
+                out,
+                "check `pass init` was run and the gpg key is available",
+            ))
+        }
+    }
+}
+
 impl Store for Pass {
     fn can_write(&self) -> bool {
         true
@@ -131,24 +202,35 @@ impl Store for Pass {
         timeout: Duration,
         ctx: &Context,
     ) -> Result<(), StoreError> {
-        let Reference::Pass { path, .. } = reference else {
+        let Reference::Pass { path, whole_entry } = reference else {
             unreachable!("pass store got {reference}")
         };
-        // -m: multi-line, stdin byte for byte; -f: replace without asking.
-        let child = Child::new(ctx.command("pass"), timeout)
-            .args(["insert", "-m", "-f", "--"])
-            .arg(path)
-            .stdin(value.expose());
-        let out = run_cli(child, INSTALL)?;
-        if out.exit.success() {
-            Ok(())
+        let entry_file = Self::store_dir(ctx).map(|d| d.join(format!("{path}.gpg")));
+        let ciphertext = || entry_file.as_ref().and_then(|f| std::fs::read(f).ok());
+        let before = ciphertext();
+        let new = if *whole_entry {
+            value.clone()
         } else {
-            Err(cli_failed(
-                "pass",
-                out,
-                "check `pass init` was run and the gpg key is available",
+            self.with_first_line(path, value, timeout, ctx)?
+        };
+        // Written under a sibling name, then renamed over the entry: a write killed mid-gpg
+        // leaves the old entry whole (pass encrypts straight into the file it names).
+        let staged = format!("{path}.jit-secrets-{}", std::process::id());
+        self.pass(
+            ctx,
+            timeout,
+            &["insert", "-m", "-f", "--", &staged],
+            Some(new.expose()),
+        )?;
+        // Someone wrote the entry since we read it: theirs stands, ours is dropped.
+        if ciphertext() != before {
+            let _ = self.pass(ctx, timeout, &["rm", "-f", "--", &staged], None);
+            return Err(StoreError::new(format!(
+                "pass:{path} changed since it was read; nothing written"
             ))
+            .fix("run the command again"));
         }
+        self.pass(ctx, timeout, &["mv", "-f", "--", &staged, path], None)
     }
 
     fn remove(

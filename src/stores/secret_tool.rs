@@ -37,10 +37,7 @@ impl Store for SecretTool {
         for (k, v) in attributes {
             child = child.arg(k).arg(v);
         }
-        let out = match run_cli(
-            child,
-            "install libsecret's CLI (apt install libsecret-tools)",
-        ) {
+        let out = match run_cli(child, INSTALL) {
             Ok(out) => out,
             Err(e) => return Outcome::Failed(e),
         };
@@ -53,6 +50,10 @@ impl Store for SecretTool {
         }
     }
 
+    /// On Linux, in-process through the Secret Service (as `keyring:`): the item whose
+    /// attributes are exactly these gets the value, keeping its label; none, a new item; more
+    /// than one, an error. `secret-tool store` would replace any item that merely *includes* these
+    /// attributes — another application's, rewriting its schema and label.
     fn write(
         &self,
         reference: &Reference,
@@ -71,20 +72,48 @@ impl Store for SecretTool {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let mut child = Child::new(ctx.command("secret-tool"), timeout)
-            .arg("store")
-            .arg(format!("--label={label}"));
-        for (k, v) in attributes {
-            child = child.arg(k).arg(v);
+        #[cfg(target_os = "linux")]
+        {
+            let _ = ctx;
+            let prompt = !ctx.no_prompt && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            super::keyring::exact::store(attributes.clone(), label, value.clone(), prompt, timeout)
         }
-        let out = run_cli(child.stdin(value.expose()), INSTALL)?;
-        if out.exit.success() {
-            Ok(())
-        } else {
-            Err(cli_failed("secret-tool", out, RUNNING))
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut child = Child::new(ctx.command("secret-tool"), timeout)
+                .arg("store")
+                .arg(format!("--label={label}"));
+            for (k, v) in attributes {
+                child = child.arg(k).arg(v);
+            }
+            let out = run_cli(child.stdin(value.expose()), INSTALL)?;
+            if out.exit.success() {
+                Ok(())
+            } else {
+                Err(cli_failed("secret-tool", out, RUNNING))
+            }
         }
     }
 
+    fn removal_preview(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        _ctx: &Context,
+    ) -> Result<Vec<String>, StoreError> {
+        let Reference::SecretTool { attributes } = reference else {
+            unreachable!("secret-tool store got {reference}")
+        };
+        #[cfg(target_os = "linux")]
+        return super::keyring::exact::matching(attributes.clone(), timeout);
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (attributes, timeout);
+            Ok(vec![reference.to_string()])
+        }
+    }
+
+    /// Exactly these attributes' items (see `write`); a locked collection is not unlocked.
     fn remove(
         &self,
         reference: &Reference,
@@ -94,17 +123,25 @@ impl Store for SecretTool {
         let Reference::SecretTool { attributes } = reference else {
             unreachable!("secret-tool store got {reference}")
         };
-        let mut child = Child::new(ctx.command("secret-tool"), timeout).arg("clear");
-        for (k, v) in attributes {
-            child = child.arg(k).arg(v);
+        #[cfg(target_os = "linux")]
+        {
+            let _ = ctx;
+            super::keyring::exact::delete(attributes.clone(), timeout)
         }
-        let out = run_cli(child, INSTALL)?;
-        if out.exit.success() {
-            Ok(1)
-        } else if out.exit == Exit::Code(1) && out.stderr.is_blank() {
-            Ok(0)
-        } else {
-            Err(cli_failed("secret-tool", out, RUNNING))
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut child = Child::new(ctx.command("secret-tool"), timeout).arg("clear");
+            for (k, v) in attributes {
+                child = child.arg(k).arg(v);
+            }
+            let out = run_cli(child, INSTALL)?;
+            if out.exit.success() {
+                Ok(1)
+            } else if out.exit == Exit::Code(1) && out.stderr.is_blank() {
+                Ok(0)
+            } else {
+                Err(cli_failed("secret-tool", out, RUNNING))
+            }
         }
     }
 }

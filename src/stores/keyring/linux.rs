@@ -147,6 +147,90 @@ fn scoped<'a>(items: Vec<Item<'a>>, l: &Lookup) -> Result<Vec<Item<'a>>, StoreEr
     Ok(kept)
 }
 
+/// The schema secret-tool and the keyring libraries give generic passwords.
+const GENERIC_SCHEMA: &str = "org.freedesktop.Secret.Generic";
+
+/// Is an item with `attributes` exactly what lookup `l` means — ours to replace or delete? Its
+/// attributes are the service, the account (as `account`, `username` or both), the project
+/// attribute exactly when `l` is scoped, and at most the generic schema. Anything more (another
+/// application's schema, an `application` attribute, any extra key) is another program's item:
+/// it may be read, never changed, re-labelled or deleted.
+fn is_exactly(attributes: &HashMap<String, String>, l: &Lookup) -> bool {
+    let mut names_account = false;
+    for (key, value) in attributes {
+        match key.as_str() {
+            "service" if *value == l.service => {}
+            "account" | "username" if *value == l.account => names_account = true,
+            "xdg:schema" if value == GENERIC_SCHEMA => {}
+            PROJECT_ATTRIBUTE if Some(value.as_str()) == l.project.as_deref() => {}
+            _ => return false,
+        }
+    }
+    names_account
+        && attributes.contains_key("service")
+        && attributes.contains_key(PROJECT_ATTRIBUTE) == l.project.is_some()
+}
+
+/// Is an item with `attributes` exactly a `secret-tool:` reference's: the attributes asked for,
+/// and at most the generic schema besides.
+fn is_exactly_these(attributes: &HashMap<String, String>, wanted: &[(String, String)]) -> bool {
+    attributes.iter().all(|(k, v)| {
+        wanted.iter().any(|(wk, wv)| wk == k && wv == v)
+            || (k == "xdg:schema" && v == GENERIC_SCHEMA)
+    }) && wanted.iter().all(|(k, v)| attributes.get(k) == Some(v))
+}
+
+/// Items exactly matching (`is_ours`) the union of the `searches`: (unlocked, locked), each item
+/// once, with its attributes.
+#[allow(clippy::type_complexity)]
+fn exact_items<'a>(
+    ss: &'a SecretService<'a>,
+    searches: Vec<HashMap<&str, &str>>,
+    is_ours: &dyn Fn(&HashMap<String, String>) -> bool,
+) -> Result<
+    (
+        Vec<(Item<'a>, HashMap<String, String>)>,
+        Vec<(Item<'a>, HashMap<String, String>)>,
+    ),
+    StoreError,
+> {
+    let mut unlocked = Vec::new();
+    let mut locked = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for attrs in searches {
+        let result = ss.search_items(attrs).map_err(explain)?;
+        for (item, is_locked) in result
+            .unlocked
+            .into_iter()
+            .map(|i| (i, false))
+            .chain(result.locked.into_iter().map(|i| (i, true)))
+        {
+            if !seen.insert(item.item_path.to_string()) {
+                continue;
+            }
+            let attributes = item.get_attributes().map_err(explain)?;
+            if is_ours(&attributes) {
+                if is_locked {
+                    locked.push((item, attributes));
+                } else {
+                    unlocked.push((item, attributes));
+                }
+            }
+        }
+    }
+    Ok((unlocked, locked))
+}
+
+/// How an item is named to a person: its label and where it is.
+fn describe(item: &Item<'_>) -> String {
+    let label = item.get_label().unwrap_or_default();
+    format!(
+        "\"{}\" ({})",
+        crate::printable::escaped(&label),
+        item.item_path.as_str()
+    )
+}
+
 enum Found<'a> {
     Item(Item<'a>),
     Locked(Vec<Item<'a>>),
@@ -163,9 +247,20 @@ fn find<'a>(
     let result = ss.search_items(attrs.clone()).map_err(explain)?;
     let mut unlocked = scoped(result.unlocked, l)?;
     let locked = scoped(result.locked, l)?;
-    if let Some(default) = default_path {
-        unlocked.sort_by_key(|i| !i.item_path.as_str().starts_with(&format!("{default}/")));
+    // Our own item (the one `set` writes) before another program's with the same service and
+    // account; then the default collection's before any other's.
+    let mut ranked = Vec::with_capacity(unlocked.len());
+    for item in unlocked.drain(..) {
+        let exact = item
+            .get_attributes()
+            .map(|a| is_exactly(&a, l))
+            .unwrap_or(false);
+        let in_default =
+            default_path.is_some_and(|d| item.item_path.as_str().starts_with(&format!("{d}/")));
+        ranked.push(((!exact, !in_default), item));
     }
+    ranked.sort_by_key(|(rank, _)| *rank);
+    unlocked = ranked.into_iter().map(|(_, item)| item).collect();
     if let Some(item) = unlocked.into_iter().next() {
         return Ok(Found::Item(item));
     }
@@ -317,24 +412,54 @@ pub fn store(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreE
 
 fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), StoreError> {
     let ss = connect()?;
-    let default_path = default_collection_path(&ss);
-    if let Some(item) = lookup_one(&ss, default_path.as_deref(), l, prompt)? {
+    let (mut unlocked, locked) = exact_items(&ss, searches_for(l), &|a| is_exactly(a, l))?;
+    if unlocked.len() + locked.len() > 1 {
+        let all: Vec<String> = unlocked
+            .iter()
+            .chain(&locked)
+            .map(|(i, _)| describe(i))
+            .collect();
+        return Err(StoreError::new(format!(
+            "{} items are exactly {} ({}): {}; nothing written",
+            all.len(),
+            l.service,
+            l.account,
+            all.join(", ")
+        ))
+        .fix(
+            "delete the ones you do not want (Seahorse, or `jit-secrets delete`), then set again",
+        ));
+    }
+    if let Some((item, _)) = locked.into_iter().next() {
+        if !prompt {
+            return Err(locked_error());
+        }
+        ss.unlock_all(&[&item]).map_err(explain)?;
+        unlocked.push((item, HashMap::new()));
+    }
+    if let Some((item, attributes)) = unlocked.into_iter().next() {
         item.set_secret(value.expose(), "text/plain")
             .map_err(explain)?;
-        let mut attributes = item.get_attributes().map_err(explain)?;
-        let wanted = written_attributes(l);
-        if wanted
-            .iter()
-            .any(|(k, v)| *k != "xdg:schema" && attributes.get(*k).map(String::as_str) != Some(*v))
-        {
-            for (key, value) in &wanted {
-                attributes.insert(key.to_string(), value.to_string());
-            }
-            let borrowed: HashMap<&str, &str> = attributes
+        // Adds whichever of `account` / `username` it lacks (so secret-tool and the keyring
+        // libraries all find it); its label, its schema and everything else stay as they were.
+        let attributes = if attributes.is_empty() {
+            item.get_attributes().map_err(explain)?
+        } else {
+            attributes
+        };
+        let missing: Vec<&str> = ["account", "username"]
+            .into_iter()
+            .filter(|k| !attributes.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            let mut kept: HashMap<&str, &str> = attributes
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            item.set_attributes(borrowed).map_err(explain)?;
+            for key in missing {
+                kept.insert(key, l.account.as_str());
+            }
+            item.set_attributes(kept).map_err(explain)?;
         }
         return Ok(());
     }
@@ -344,13 +469,13 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
         .map_err(explain)?;
     if collection.is_locked().map_err(explain)? {
         if !prompt {
-            return Err(locked());
+            return Err(locked_error());
         }
         collection.unlock().map_err(explain)?;
     }
     // `replace = false`: gnome-keyring's replace takes any item whose attributes include the new
     // item's, so a global item created with it would replace a project's scoped item (or another
-    // application's). No item of this scope exists (looked up above), so there is nothing to replace.
+    // application's). No item of ours exists (looked up above), so there is nothing to replace.
     collection
         .create_item(
             &label(l),
@@ -363,32 +488,163 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
     Ok(())
 }
 
+/// The searches that find every item that could be exactly `l`'s (by `account`, by `username`).
+fn searches_for(l: &Lookup) -> Vec<HashMap<&str, &str>> {
+    attribute_sets(l)
+}
+
+/// [`locked`], where a local of that name shadows it.
+fn locked_error() -> StoreError {
+    locked()
+}
+
+/// What `delete` would remove for `l`: each item exactly `l`'s, named (label and path).
+pub fn matching(l: &Lookup) -> Result<Vec<String>, StoreError> {
+    once_more_if_dropped(|| {
+        let ss = connect()?;
+        let (unlocked, locked) = exact_items(&ss, searches_for(l), &|a| is_exactly(a, l))?;
+        Ok(unlocked
+            .iter()
+            .map(|(i, _)| describe(i))
+            .chain(
+                locked
+                    .iter()
+                    .map(|(i, _)| format!("{} (locked)", describe(i))),
+            )
+            .collect())
+    })
+}
+
 pub fn delete(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
     once_more_if_dropped(|| delete_once(l, prompt))
 }
 
-fn delete_once(l: &Lookup, prompt: bool) -> Result<usize, StoreError> {
+fn delete_once(l: &Lookup, _prompt: bool) -> Result<usize, StoreError> {
     let ss = connect()?;
-    for attrs in attribute_sets(l) {
-        let result = ss.search_items(attrs).map_err(explain)?;
-        let mut items = scoped(result.unlocked, l)?;
-        let locked_items = scoped(result.locked, l)?;
-        if !locked_items.is_empty() && !prompt {
-            return Err(locked());
-        }
-        if !locked_items.is_empty() {
-            let locked: Vec<&Item> = locked_items.iter().collect();
-            ss.unlock_all(&locked).map_err(explain)?;
-            items.extend(locked_items);
-        }
-        if !items.is_empty() {
-            for item in &items {
-                item.delete().map_err(explain)?;
-            }
-            return Ok(items.len());
-        }
+    let (unlocked, locked) = exact_items(&ss, searches_for(l), &|a| is_exactly(a, l))?;
+    delete_items(unlocked, locked)
+}
+
+/// Deletes exactly these items, or nothing when any is locked: a locked collection is not
+/// unlocked to delete from it. How many went.
+fn delete_items(
+    unlocked: Vec<(Item<'_>, HashMap<String, String>)>,
+    locked: Vec<(Item<'_>, HashMap<String, String>)>,
+) -> Result<usize, StoreError> {
+    if !locked.is_empty() {
+        let names: Vec<String> = locked.iter().map(|(i, _)| describe(i)).collect();
+        return Err(StoreError::new(format!(
+            "{} is in a locked collection; nothing deleted",
+            names.join(", ")
+        ))
+        .fix("unlock the keyring (log in to the desktop, or Seahorse), then delete again"));
     }
-    Ok(0)
+    let mut deleted = 0;
+    for (item, _) in &unlocked {
+        item.delete().map_err(explain)?;
+        deleted += 1;
+    }
+    Ok(deleted)
+}
+
+/// `secret-tool:` writes, in-process: the one item whose attributes are exactly these (plus the
+/// generic schema) gets the new secret, keeping its label; none: a new item. Never `secret-tool
+/// store`, whose "replace" takes any item that merely includes these attributes (another
+/// application's, with its own schema).
+pub fn store_exactly(
+    attributes: &[(String, String)],
+    label: &str,
+    value: &SecretValue,
+    prompt: bool,
+) -> Result<(), StoreError> {
+    once_more_if_dropped(|| {
+        let ss = connect()?;
+        let search: HashMap<&str, &str> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (unlocked, locked) =
+            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
+        let all: Vec<&Item> = unlocked.iter().chain(&locked).map(|(i, _)| i).collect();
+        match all.as_slice() {
+            [] => {
+                let collection = ss
+                    .get_default_collection()
+                    .or_else(|_| ss.get_any_collection())
+                    .map_err(explain)?;
+                if collection.is_locked().map_err(explain)? {
+                    if !prompt {
+                        return Err(locked_error());
+                    }
+                    collection.unlock().map_err(explain)?;
+                }
+                let mut written: HashMap<&str, &str> = attributes
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                written.insert("xdg:schema", GENERIC_SCHEMA);
+                collection
+                    .create_item(label, written, value.expose(), false, "text/plain")
+                    .map_err(explain)?;
+                Ok(())
+            }
+            [item] => {
+                if !locked.is_empty() {
+                    if !prompt {
+                        return Err(locked_error());
+                    }
+                    ss.unlock_all(&[item]).map_err(explain)?;
+                }
+                item.set_secret(value.expose(), "text/plain")
+                    .map_err(explain)
+            }
+            many => Err(StoreError::new(format!(
+                "{} items have exactly these attributes: {}; nothing written",
+                many.len(),
+                many.iter()
+                    .map(|i| describe(i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .fix("delete the ones you do not want, then set again")),
+        }
+    })
+}
+
+/// `secret-tool:` deletes: exactly these attributes' items (see [`store_exactly`]), none locked.
+pub fn delete_exactly(attributes: &[(String, String)]) -> Result<usize, StoreError> {
+    once_more_if_dropped(|| {
+        let ss = connect()?;
+        let search: HashMap<&str, &str> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (unlocked, locked) =
+            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
+        delete_items(unlocked, locked)
+    })
+}
+
+/// What deleting a `secret-tool:` reference would remove, named.
+pub fn matching_exactly(attributes: &[(String, String)]) -> Result<Vec<String>, StoreError> {
+    once_more_if_dropped(|| {
+        let ss = connect()?;
+        let search: HashMap<&str, &str> = attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (unlocked, locked) =
+            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
+        Ok(unlocked
+            .iter()
+            .map(|(i, _)| describe(i))
+            .chain(
+                locked
+                    .iter()
+                    .map(|(i, _)| format!("{} (locked)", describe(i))),
+            )
+            .collect())
+    })
 }
 
 #[cfg(test)]

@@ -56,6 +56,39 @@ pub fn lookup_for(reference: &Reference, ctx: &Context) -> Result<Lookup, StoreE
     })
 }
 
+/// The Secret Service client is shared with `secret-tool:` for its writes and deletes, which must
+/// match items exactly (see `linux::store_exactly`); its reads stay with the `secret-tool` CLI.
+#[cfg(target_os = "linux")]
+pub(super) mod exact {
+    use super::*;
+
+    pub fn store(
+        attributes: Vec<(String, String)>,
+        label: String,
+        value: SecretValue,
+        prompt: bool,
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
+        with_timeout(timeout, move || {
+            linux::store_exactly(&attributes, &label, &value, prompt)
+        })
+    }
+
+    pub fn delete(
+        attributes: Vec<(String, String)>,
+        timeout: Duration,
+    ) -> Result<usize, StoreError> {
+        with_timeout(timeout, move || linux::delete_exactly(&attributes))
+    }
+
+    pub fn matching(
+        attributes: Vec<(String, String)>,
+        timeout: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        with_timeout(timeout, move || linux::matching_exactly(&attributes))
+    }
+}
+
 /// Runs a keyring operation on its own thread so a bus that never answers cannot hang us past
 /// `timeout` (the thread is abandoned; the process exits soon after).
 fn with_timeout<T: Send + 'static>(
@@ -141,6 +174,22 @@ impl Store for Keyring {
         ctx: &Context,
     ) -> Result<usize, StoreError> {
         delete(reference, timeout, ctx)
+    }
+
+    fn removal_preview(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Vec<String>, StoreError> {
+        let lookup = lookup_for(reference, ctx)?;
+        #[cfg(target_os = "linux")]
+        return with_timeout(timeout, move || linux::matching(&lookup));
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (lookup, timeout);
+            Ok(vec![reference.to_string()])
+        }
     }
 
     fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {

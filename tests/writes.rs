@@ -1,0 +1,343 @@
+//! A write changes exactly what it names, or nothing: against the real stores (moto through the
+//! real `aws` CLI, pass + GnuPG, gnome-keyring with other programs' items, OpenBao's parser
+//! rules), with a failing read and with a concurrent writer landing between our read and write.
+
+mod support;
+use support::stores::*;
+use support::*;
+
+/// `jit-secrets set ARGS` with `value` on stdin.
+fn set(sb: &Sandbox, args: &[&str], value: &[u8]) -> std::process::Output {
+    set_on_stdin(sb, args, value)
+}
+
+/// A wrapper installed as the manifest's `aws`: it runs `$WRAP_BEFORE` (once, when the call's
+/// arguments contain `$WRAP_WHEN`), then either fails as `$WRAP_FAIL` says or runs the real CLI.
+fn aws_wrapper(sb: &mut Sandbox) -> std::path::PathBuf {
+    let real = tools_bin().join("aws");
+    sb.write_executable(
+        "aws-wrapper",
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *\"$WRAP_WHEN\"*)\n  if [ -n \"$WRAP_BEFORE\" ] && [ ! -e \"$WRAP_DONE\" ]; then : > \"$WRAP_DONE\"; sh -c \"$WRAP_BEFORE\" >/dev/null; fi\n  if [ -n \"$WRAP_FAIL\" ]; then echo \"$WRAP_FAIL\" >&2; exit 255; fi ;;\nesac\nexec '{}' \"$@\"\n",
+            real.display()
+        ),
+    )
+}
+
+fn secret_string(moto: &Moto, id: &str) -> String {
+    let out = moto.aws(&["secretsmanager", "get-secret-value", "--secret-id", id]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["SecretString"].as_str().unwrap().to_string()
+}
+
+const ORIGINAL: &str = "{\"db_password\": \"old\", \"api_key\": \"AKIA-keep\", \"stripe\": \"sk_live_keep\", \"big\": 123456789012345678901234567890}";
+
+#[test]
+fn aws_sm_set_changes_one_key_exactly_or_nothing() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    moto.create_secret("app/prod", ORIGINAL);
+    let wrapper = aws_wrapper(&mut sb);
+    sb.set_env("WRAP_DONE", sb.path().join("wrap-done"));
+    sb.manifest(&format!(
+        "[secrets]\nDB = \"aws-sm:app/prod#db_password\"\nNEW = \"aws-sm:app/new#token\"\n[secrets.options]\ncommands = {{ aws = \"{}\" }}\n",
+        wrapper.display()
+    ));
+
+    // The one key changes; every other byte stays (the big number too).
+    let out = set(&sb, &["DB"], b"new-password");
+    assert_code(&out, 0);
+    assert_eq!(
+        secret_string(&moto, "app/prod"),
+        ORIGINAL.replace("\"old\"", "\"new-password\"")
+    );
+
+    // A read that fails for any reason but "no such secret": nothing is written.
+    sb.set_env("WRAP_WHEN", "get-secret-value");
+    sb.set_env("WRAP_FAIL", "An error occurred (ThrottlingException) when calling the GetSecretValue operation: Rate exceeded");
+    let before = secret_string(&moto, "app/prod");
+    let out = set(&sb, &["DB"], b"third");
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("nothing written"), "{}", stderr(&out));
+    assert_eq!(
+        secret_string(&moto, "app/prod"),
+        before,
+        "the other keys were not wiped"
+    );
+    sb.env.remove("WRAP_FAIL");
+
+    // A concurrent writer lands between our read and our write: we fail, theirs stands.
+    let intruder = "{\"db_password\": \"theirs\", \"api_key\": \"AKIA-keep\"}";
+    let spec = serde_json::json!({"SecretId": "app/prod", "SecretString": intruder}).to_string();
+    sb.set_env("WRAP_WHEN", "put-secret-value");
+    sb.set_env(
+        "WRAP_BEFORE",
+        format!(
+            "'{}' secretsmanager put-secret-value --cli-input-json '{spec}'",
+            tools_bin().join("aws").display()
+        ),
+    );
+    let out = set(&sb, &["DB"], b"mine");
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("changed since it was read"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        secret_string(&moto, "app/prod"),
+        intruder,
+        "the other writer's value is intact"
+    );
+    sb.env.remove("WRAP_BEFORE");
+    sb.env.remove("WRAP_WHEN");
+
+    // And after it, a plain set works again, from the intruder's document.
+    assert_code(&set(&sb, &["DB"], b"fourth"), 0);
+    assert_eq!(
+        secret_string(&moto, "app/prod"),
+        intruder.replace("\"theirs\"", "\"fourth\"")
+    );
+
+    // No such secret: created with just that key.
+    assert_code(&set(&sb, &["NEW"], b"tok"), 0);
+    assert_eq!(secret_string(&moto, "app/new"), "{\"token\":\"tok\"}");
+}
+
+#[test]
+fn aws_ssm_set_keeps_a_parameters_type_and_key() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    for (name, kind, extra) in [
+        ("/app/plain", "String", None),
+        ("/app/list", "StringList", None),
+        ("/app/custom", "SecureString", Some("alias/app-key")),
+    ] {
+        let mut spec = serde_json::json!({"Name": name, "Value": "a,b", "Type": kind});
+        if let Some(key) = extra {
+            spec["KeyId"] = key.into();
+        }
+        moto.aws(&[
+            "ssm",
+            "put-parameter",
+            "--cli-input-json",
+            &spec.to_string(),
+        ]);
+    }
+    sb.manifest("[secrets]\nP = \"aws-ssm:/app/plain\"\nL = \"aws-ssm:/app/list\"\nC = \"aws-ssm:/app/custom\"\nN = \"aws-ssm:/app/new\"\n");
+    for name in ["P", "L", "C", "N"] {
+        assert_code(&set(&sb, &[name], b"x,y"), 0);
+    }
+    let describe = moto.aws(&["ssm", "describe-parameters"]);
+    let doc: serde_json::Value = serde_json::from_slice(&describe.stdout).unwrap();
+    let param = |n: &str| {
+        doc["Parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["Name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(param("/app/plain")["Type"], "String");
+    assert_eq!(param("/app/list")["Type"], "StringList");
+    assert_eq!(param("/app/custom")["Type"], "SecureString");
+    assert_eq!(
+        param("/app/custom")["KeyId"],
+        "alias/app-key",
+        "re-encrypted under another key"
+    );
+    assert_eq!(param("/app/new")["Type"], "SecureString");
+    let got = moto.aws(&[
+        "ssm",
+        "get-parameter",
+        "--name",
+        "/app/list",
+        "--with-decryption",
+    ]);
+    assert!(stdout(&got).contains("\"x,y\""), "{}", stdout(&got));
+}
+
+fn pass_show(sb: &Sandbox, path: &str) -> Vec<u8> {
+    let out = sb.command("pass").args(["show", path]).output().unwrap();
+    assert_code(&out, 0);
+    out.stdout
+}
+
+#[test]
+fn pass_set_replaces_the_first_line_only_and_a_concurrent_write_wins() {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::new(&mut sb);
+    let entry = b"old-password\nusername: bob\notpauth://totp/site?secret=JBSWY3DPEHPK3PXP\nrecovery: 1111 2222\n\n  trailing spaces  ";
+    pass.insert("site/login", entry);
+    sb.manifest("[secrets]\nPW = \"pass:site/login\"\nALL = \"pass:site/whole#all\"\nNEW = \"pass:site/new\"\n");
+
+    assert_code(&set(&sb, &["PW"], b"new-password"), 0);
+    let mut wanted = b"new-password".to_vec();
+    wanted.extend_from_slice(&entry[b"old-password".len()..]);
+    assert_eq!(
+        pass_show(&sb, "site/login"),
+        wanted,
+        "every other line byte for byte"
+    );
+    // Nothing left behind under the staging name.
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path().join("p/site"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["login.gpg"], "{leftovers:?}");
+
+    // A password with a newline cannot be "the first line".
+    let out = set(&sb, &["PW"], b"two\nlines");
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("pass:site/login#all"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(pass_show(&sb, "site/login"), wanted);
+
+    // #all writes the whole entry, as asked; a new entry is just the value.
+    assert_code(&set(&sb, &["ALL"], b"line one\nline two"), 0);
+    assert_eq!(pass_show(&sb, "site/whole"), b"line one\nline two");
+    assert_code(&set(&sb, &["NEW"], b"fresh"), 0);
+    assert_eq!(pass_show(&sb, "site/new"), b"fresh");
+
+    // Another writer changes the entry between our read and our rename: theirs stands.
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v pass"])
+        .output()
+        .unwrap();
+    let real = stdout(&real).trim().to_string();
+    let wrapper = sb.write_executable(
+        "pass-wrapper",
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *jit-secrets-*) if [ ! -e \"$WRAP_DONE\" ]; then : > \"$WRAP_DONE\"; printf 'intruder\\nusername: eve' | '{real}' insert -m -f site/login >/dev/null; fi ;; esac\nexec '{real}' \"$@\"\n"
+        ),
+    );
+    sb.set_env("WRAP_DONE", sb.path().join("wrap-done"));
+    sb.manifest(&format!(
+        "[secrets]\nPW = \"pass:site/login\"\n[secrets.options]\ncommands = {{ pass = \"{}\" }}\n",
+        wrapper.display()
+    ));
+    let out = set(&sb, &["PW"], b"mine");
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("changed since it was read"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(pass_show(&sb, "site/login"), b"intruder\nusername: eve");
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path().join("p/site"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("jit-secrets"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Items of other programs, created with exactly the attributes they use.
+fn other_programs_items(ss: &SecretService) {
+    let python = tools_bin().parent().unwrap().join("venv/bin/python");
+    let out = ss
+        .cmd(python.to_str().unwrap())
+        .args([
+            "-c",
+            "import secretstorage, keyring\n\
+             c = secretstorage.get_default_collection(secretstorage.dbus_init())\n\
+             c.create_item('Other tool: github', {'xdg:schema': 'com.example.OtherTool', 'service': 'github', 'account': 'alice'}, b'other-tool-secret', replace=False)\n\
+             c.create_item('Extra attribute', {'xdg:schema': 'org.freedesktop.Secret.Generic', 'service': 'github', 'account': 'alice', 'host': 'ghe.example'}, b'extra-secret', replace=False)\n",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+}
+
+/// (label, secret, attributes) of every item of `service`, sorted.
+fn items(ss: &SecretService, service: &str) -> Vec<String> {
+    let python = tools_bin().parent().unwrap().join("venv/bin/python");
+    let out = ss
+        .cmd(python.to_str().unwrap())
+        .args([
+            "-c",
+            &format!(
+                "import secretstorage\nc = secretstorage.dbus_init()\nfor i in sorted(secretstorage.search_items(c, {{'service': '{service}'}}), key=lambda i: i.get_label()):\n    print(i.get_label(), i.get_secret().decode(), sorted(i.get_attributes().items()))\n"
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let mut lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn keyring_and_secret_tool_writes_touch_only_their_own_items() {
+    let mut sb = Sandbox::new();
+    let ss = SecretService::new(&mut sb);
+    other_programs_items(&ss);
+    let theirs = items(&ss, "github");
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    sb.manifest("[secrets]\nGH = \"keyring:github?account=alice\"\nST = \"secret-tool:service=github&account=alice\"\n");
+
+    // keyring: a new item of ours; theirs untouched (secret, label, schema, attributes).
+    assert_code(&set(&sb, &["GH"], b"ours"), 0);
+    let now = items(&ss, "github");
+    assert_eq!(now.len(), 3, "{now:?}");
+    for item in &theirs {
+        assert!(now.contains(item), "changed: {item}\nnow: {now:?}");
+    }
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert!(
+        stdout(&out).contains("\"GH\":\"ours\""),
+        "our own item is read first: {}",
+        stdout(&out)
+    );
+
+    // secret-tool: likewise (its exact item is {service, account}, which none of these is).
+    assert_code(&set(&sb, &["ST"], b"st-ours"), 0);
+    let now = items(&ss, "github");
+    assert_eq!(now.len(), 4, "{now:?}");
+    for item in &theirs {
+        assert!(now.contains(item), "changed: {item}");
+    }
+    assert_code(&set(&sb, &["ST"], b"st-second"), 0);
+    assert_eq!(items(&ss, "github").len(), 4, "replaced, not added");
+
+    // delete lists exactly what it deletes, and deletes only that. (The secret-tool item is
+    // {service, account}: exactly a keyring: lookup's too, so it goes first.)
+    for name in ["ST", "GH"] {
+        let out = sb.jit_m(&["delete", name, "--yes"]);
+        assert_code(&out, 0);
+        let err = stderr(&out);
+        assert!(err.contains("delete removes:"), "{err}");
+        assert!(
+            !err.contains("Other tool") && !err.contains("Extra attribute"),
+            "{err}"
+        );
+        assert!(err.contains("(1 item at"), "the true count: {err}");
+    }
+    assert_eq!(items(&ss, "github"), theirs, "only ours went");
+    // Nothing of ours left: delete says so, and deletes nothing.
+    let out = sb.jit_m(&["delete", "GH", "--yes"]);
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("nothing stored"), "{}", stderr(&out));
+    assert_eq!(items(&ss, "github"), theirs);
+}
+
+#[test]
+fn a_vault_field_the_cli_would_split_is_refused_before_anything_runs() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nA = \"env:HOME\"\n");
+    for reference in ["vault:secret/app#api=x", "vault:secret/app#@file"] {
+        let out = set(&sb, &["A", "--ref", reference], b"v");
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("cannot be written by the vault CLI"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
