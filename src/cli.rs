@@ -68,7 +68,7 @@ pub enum Command {
     Set(SetArgs),
     /// Generate a new random value and write it to the secret's store (never printed)
     #[command(
-        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n\nActive shells become `stale` in `jit-secrets verify`."
+        after_help = "Examples:\n  jit-secrets rotate DB_PASSWORD                       # 32 alphanumerics\n  jit-secrets rotate API_SECRET --length 64 --charset ascii\n  jit-secrets rotate DB_PASSWORD --yes                 # in a script: no question\n\nAsks first on a terminal, saying whether the store keeps the old value. Active shells become\n`stale` in `jit-secrets verify`."
     )]
     Rotate(RotateArgs),
     /// Delete a secret's item from its store (keyring:, pass:, secret-tool:, plugin:)
@@ -86,9 +86,9 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets init            # manifest.toml here (created if there is none)\n  jit-secrets init --flox     # .flox/env/manifest.toml: [plugins.jit-secrets]"
     )]
     Init(InitArgs),
-    /// Add (or replace) an entry, keeping the manifest's comments and order
+    /// Add an entry (--replace: change one), keeping the manifest's comments and order
     #[command(
-        after_help = "Examples:\n  jit-secrets add GITHUB_TOKEN keyring:github-token\n  jit-secrets add DATABASE_URL op://Engineering/db/url --timeout 10s\n  jit-secrets add SENTRY_DSN env:SENTRY_DSN --optional"
+        after_help = "Examples:\n  jit-secrets add GITHUB_TOKEN keyring:github-token\n  jit-secrets add DATABASE_URL op://Engineering/db/url --timeout 10s\n  jit-secrets add SENTRY_DSN env:SENTRY_DSN --optional\n  jit-secrets add GITHUB_TOKEN op://Private/gh/token --replace   # keeps its description, cache, …"
     )]
     Add(AddArgs),
     /// Remove an entry from the manifest (the stored value stays: see `delete`)
@@ -271,6 +271,10 @@ pub struct AddArgs {
     /// Per-call timeout for this entry, e.g. 10s
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// NAME exists already: change its reference (and what --optional/--timeout say), keeping
+    /// every other setting and comment
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -318,6 +322,9 @@ pub struct RotateArgs {
     /// Which characters
     #[arg(long, value_enum, default_value_t = crate::generate::Charset::Alnum)]
     pub charset: crate::generate::Charset,
+    /// Do not ask (required when not on a terminal): the old value may be gone for good
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// The commands in the order a user meets them, for `--help`.

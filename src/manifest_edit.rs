@@ -46,8 +46,38 @@ pub fn write_edit(path: &Path, old: Option<&str>, text: &str) -> anyhow::Result<
     Ok(())
 }
 
-/// Writes `text` to `path` atomically, keeping the file's permissions.
+/// The file an edit of `path` writes: through a symlink to its target, so the link stays a link.
+pub fn edited_file(path: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Held from an edit's read to its write (`init`, `add`, `remove`): concurrent edits of one
+/// manifest take turns instead of losing each other's entries. The lock is on the directory of
+/// the file written (the file itself is replaced by rename).
+pub fn lock(path: &Path) -> std::io::Result<crate::file_lock::FileLock> {
+    let file = edited_file(path);
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    crate::file_lock::FileLock::exclusive_dir(dir)
+}
+
+/// Writes `text` to `path`, through a symlink to its target, keeping the file's owner, group,
+/// mode and hard links: atomically (temp file in the same directory, fsync, rename) unless the
+/// file has other hard links, which a rename would cut — then in place.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let path = &edited_file(path);
+    let meta = std::fs::metadata(path).ok();
+    if meta.as_ref().is_some_and(|m| m.nlink() > 1) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)?;
+        f.write_all(text.as_bytes())?;
+        return f.sync_all();
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -62,12 +92,25 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(meta) = &meta {
             f.set_permissions(meta.permissions())?;
+            // Another user's manifest (edited as root, or in a shared group directory) stays
+            // theirs; if it cannot, nothing is written.
+            // SAFETY: geteuid and getegid have no preconditions.
+            let ours = unsafe { (libc::geteuid(), libc::getegid()) };
+            if (meta.uid(), meta.gid()) != ours {
+                std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))?;
+            }
         }
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        if meta.is_some() {
+            std::fs::rename(&tmp, path)
+        } else {
+            // A new file: a link fails if one appeared meanwhile — or, on a case-insensitive
+            // volume, if Julia's `Manifest.toml` is there — where a rename would replace it.
+            std::fs::hard_link(&tmp, path).and_then(|()| std::fs::remove_file(&tmp))
+        }
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

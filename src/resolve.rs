@@ -526,6 +526,11 @@ pub fn last_changed(
     store_for(reference.store()).last_changed(reference, timeout, ctx)
 }
 
+/// Where the value a write to `reference` replaces stays readable, if its store keeps it.
+pub fn keeps_history(reference: &Reference, ctx: &Context) -> Option<String> {
+    store_for(reference.store()).keeps_history(reference, ctx)
+}
+
 /// What removing `reference` would delete, named (`delete` and `forget` list it before asking).
 pub fn removal_preview(
     reference: &Reference,

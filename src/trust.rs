@@ -387,33 +387,6 @@ pub fn keep_trusted_after_edit(
     })
 }
 
-/// Holds an exclusive `flock` on `lock` until dropped.
-pub struct FileLock {
-    _held: std::fs::File,
-}
-
-impl FileLock {
-    /// Waits for the lock (the other holder is another jit-secrets edit, over in milliseconds).
-    pub fn exclusive(lock: &Path) -> std::io::Result<FileLock> {
-        use std::os::fd::AsRawFd;
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(lock)?;
-        loop {
-            // SAFETY: flock on a descriptor we own.
-            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(FileLock { _held: f });
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-}
-
 fn rewrite(change: impl FnOnce(&mut TrustFile)) -> Result<(), TrustError> {
     let file = trust_file().ok_or(TrustError::NoDataDir)?;
     let failed = |e: std::io::Error| TrustError::Store {
@@ -424,7 +397,7 @@ fn rewrite(change: impl FnOnce(&mut TrustFile)) -> Result<(), TrustError> {
     std::fs::create_dir_all(dir).map_err(failed)?;
     // The lock is a file of its own: the trust file is replaced by rename, so a lock on it would
     // be a lock on an inode that is about to be unlinked.
-    let _lock = FileLock::exclusive(&dir.join("trusted.lock")).map_err(failed)?;
+    let _lock = crate::file_lock::FileLock::exclusive(&dir.join("trusted.lock")).map_err(failed)?;
     let mut list = read_trust_file(&file);
     change(&mut list);
     let mut text: Vec<u8> = b"# jit-secrets: manifests you allowed (`jit-secrets allow`): the SHA-256 of the bytes you\n# approved and the manifest's path, then (indented) each program or script of its repository\n# that it runs. No secrets are kept here.\n".to_vec();

@@ -231,7 +231,7 @@ fn bitwarden_writes_through_stdin_keeps_other_fields_and_reports_age() {
     assert_no_value_on_argv(&calls, &["new-password", "new-key", "fresh-token", "bmV3"]);
     assert_ne!(last_changed(&sb, "PASSWORD"), "2020-01-02T03:04:05Z");
     // A rotation is a write: a new random value lands.
-    let out = sb.jit_m(&["rotate", "API_KEY", "--length", "24"]);
+    let out = sb.jit_m(&["rotate", "API_KEY", "--length", "24", "--yes"]);
     assert_code(&out, 0);
     let v = exports(&activate(&sb));
     assert_eq!(v["API_KEY"].as_str().unwrap().len(), 24);
@@ -570,4 +570,69 @@ fn setup_offers_to_fill_only_what_a_write_would_store() {
         err.contains("PINNED: not found in gcp:projects/p/secrets/old/versions/3"),
         "{err}"
     );
+}
+
+/// A secure note has no password: writing one would be accepted by `bw` and ignored. Refused,
+/// naming the fix; a custom field or the notes of the same item can be written.
+#[test]
+fn bitwarden_refuses_a_login_field_on_an_item_that_has_none() {
+    let (sb, bw) = bitwarden_sandbox();
+    sb.manifest("[secrets]\nNOTE_PW = { from = \"bitwarden:deploy notes\", required = false }\nNOTE_FIELD = \"bitwarden:deploy notes#token\"\n");
+    let before = bw.data();
+    let out = set(&sb, "NOTE_PW", b"lost");
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("is a secure note, which has no password"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("#FIELD"), "{}", stderr(&out));
+    assert_eq!(bw.data(), before, "nothing written");
+    assert_code(&set(&sb, "NOTE_FIELD", b"kept"), 0);
+    assert_eq!(exports(&activate(&sb))["NOTE_FIELD"], "kept");
+}
+
+/// `az keyvault secret set` makes a version with only what it is given: the current version's
+/// tags, content type and validity dates are carried over, not dropped.
+#[test]
+fn azure_key_vault_set_keeps_the_versions_metadata() {
+    let mut sb = Sandbox::new();
+    let az = FakeCli::new(
+        &mut sb,
+        "az",
+        &serde_json::json!({"kv1": {"db": [
+            {"value": "old-db", "version": "0f3c9a", "updated": "2023-03-04T05:06:07+00:00",
+             "tags": {"owner": "team-db", "rotation": "manual", "file-encoding": "utf-8"},
+             "contentType": "text/plain", "expires": "2030-01-01T00:00:00+00:00",
+             "notBefore": "2020-01-01T00:00:00+00:00"}
+        ]}}),
+    );
+    sb.manifest("[secrets]\nDB = \"azure-kv:kv1/db\"\nNEW = \"azure-kv:kv1/fresh\"\n");
+    assert_code(&set(&sb, "DB", b"new-db"), 0);
+    let data = az.data();
+    let current = data["kv1"]["db"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(current["value"], "new-db");
+    assert_eq!(
+        current["tags"],
+        serde_json::json!({"owner": "team-db", "rotation": "manual", "file-encoding": "utf-8"})
+    );
+    assert_eq!(current["contentType"], "text/plain");
+    assert_eq!(current["expires"], "2030-01-01T00:00:00+00:00");
+    assert_eq!(current["notBefore"], "2020-01-01T00:00:00+00:00");
+    // A new secret: nothing to carry.
+    assert_code(&set(&sb, "NEW", b"fresh"), 0);
+    assert_eq!(
+        az.data()["kv1"]["fresh"][0]["tags"],
+        serde_json::json!({"file-encoding": "utf-8"})
+    );
+    // A read that fails otherwise stops the write.
+    sb.set_env("FAKE_AZ_SIGNED_OUT", "1");
+    let out = set(&sb, "DB", b"third");
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("nothing written"), "{}", stderr(&out));
 }

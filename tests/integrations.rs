@@ -514,8 +514,13 @@ fn add_and_remove_keep_a_commented_manifest_byte_identical_elsewhere() {
     // Removing it gives the original back, byte for byte.
     assert_code(&sb.jit_m(&["remove", "API_KEY"]), 0);
     assert_eq!(std::fs::read_to_string(&m).unwrap(), COMMENTED);
-    // Replacing an entry changes only its value: position and comments stay.
-    assert_code(&sb.jit_m(&["add", "GITHUB_TOKEN", "pass:github/token"]), 0);
+    // Replacing an entry (asked for with --replace) changes only its value: position and
+    // comments stay.
+    assert_code(&sb.jit_m(&["add", "GITHUB_TOKEN", "pass:github/token"]), 2);
+    assert_code(
+        &sb.jit_m(&["add", "GITHUB_TOKEN", "pass:github/token", "--replace"]),
+        0,
+    );
     assert_eq!(
         std::fs::read_to_string(&m).unwrap(),
         COMMENTED.replace("keyring:github-token\"", "pass:github/token\"")

@@ -229,7 +229,7 @@ fn writes_the_password_through_stdin_and_refuses_what_would_need_argv() {
         );
     }
     // rotate: a new random password lands.
-    assert_code(&sb.jit_m(&["rotate", "API", "--length", "30"]), 0);
+    assert_code(&sb.jit_m(&["rotate", "API", "--length", "30", "--yes"]), 0);
     assert_eq!(db.show(&sb, "apps/api", "Password").len(), 30);
 }
 

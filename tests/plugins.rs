@@ -91,7 +91,7 @@ fn the_sh_plugin_is_driven_one_key_per_run_and_writes_through_stdin() {
     let stored: Vec<_> = std::fs::read_dir(&store).unwrap().collect();
     assert_eq!(stored.len(), 2);
     // Rotate and delete go through `set` and `delete`.
-    assert_code(&sb.jit_m(&["rotate", "API", "--length", "20"]), 0);
+    assert_code(&sb.jit_m(&["rotate", "API", "--length", "20", "--yes"]), 0);
     assert_eq!(
         exports(&sb.jit_m(&["activate", "--shell", "json"]))["API"]
             .as_str()

@@ -42,7 +42,15 @@ commands = {{ {} }}
     let names = ["PASS", "SM", "SM_KEY", "SSM", "VAULT", "KEYRING"];
     let mut outputs = Vec::new();
     for name in names {
-        let out = sb.jit_m(&["rotate", name, "--length", "40", "--charset", "hex"]);
+        let out = sb.jit_m(&[
+            "rotate",
+            name,
+            "--length",
+            "40",
+            "--charset",
+            "hex",
+            "--yes",
+        ]);
         assert_code(&out, 0);
         assert!(stderr(&out).contains("verify"), "{}", stderr(&out));
         outputs.push(out);
@@ -110,4 +118,74 @@ fn stores_that_cannot_be_written_say_so() {
     }
     let out = sb.jit_m(&["rotate", "DB", "--length", "4"]);
     assert_code(&out, 2);
+}
+
+/// rotate overwrites stores that keep no history: it asks first on a terminal, saying so, and
+/// off a terminal it needs --yes.
+#[test]
+fn rotate_asks_first_and_says_whether_the_old_value_survives() {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::new(&mut sb);
+    pass.insert("app/token", b"issued-once");
+    sb.manifest("[secrets]\nTOKEN = \"pass:app/token\"\n");
+    let value = |sb: &Sandbox| json(&sb.jit_m(&["activate", "--shell", "json"]))["TOKEN"].clone();
+
+    let out = sb.jit_m(&["rotate", "TOKEN"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("pass --yes to rotate"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(value(&sb), "issued-once");
+
+    // On a terminal: the question names the store and that nothing keeps the old value; "n" keeps it.
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "[y/N]"}, {"send": "n\n"}]),
+        &["rotate", "TOKEN"],
+    );
+    assert_eq!(r["status"], 0, "{r}");
+    let asked = r["terminal"].as_str().unwrap();
+    assert!(
+        asked.contains("Rotate TOKEN in pass:app/token (pass)"),
+        "{r}"
+    );
+    assert!(
+        asked.contains("keeps no history: the current value will be gone for good"),
+        "{r}"
+    );
+    assert_eq!(value(&sb), "issued-once");
+
+    // "y": rotated, and it says where the new value went.
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "[y/N]"}, {"send": "y\n"}]),
+        &["rotate", "TOKEN"],
+    );
+    assert_eq!(r["status"], 0, "{r}");
+    assert!(
+        r["terminal"]
+            .as_str()
+            .unwrap()
+            .contains("is in pass:app/token"),
+        "{r}"
+    );
+    assert_ne!(value(&sb), "issued-once");
+
+    // A store kept in git says the old value stays readable.
+    let init = sb.command("pass").args(["git", "init"]).output().unwrap();
+    assert_code(&init, 0);
+    let r = on_a_terminal(
+        &sb,
+        serde_json::json!([{"expect": "[y/N]"}, {"send": "n\n"}]),
+        &["rotate", "TOKEN"],
+    );
+    assert!(
+        r["terminal"]
+            .as_str()
+            .unwrap()
+            .contains("git history keeps it"),
+        "{r}"
+    );
 }

@@ -3,7 +3,7 @@
 use super::{load_manifest, UsageError, EXIT_OK};
 use crate::cli::{AddArgs, Global};
 use crate::manifest::parse_duration;
-use crate::manifest_edit::{read, secrets_table, validate, write_edit};
+use crate::manifest_edit::{lock, read, secrets_table, validate, write_edit};
 use crate::reference::Reference;
 use toml_edit::{value, InlineTable, Item, Value};
 
@@ -18,33 +18,36 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
         parse_duration(t).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     }
     let manifest = load_manifest(global)?;
+    // From the read to the write: another edit of this manifest waits for ours.
+    let _lock = lock(&manifest.path)?;
     let (old, mut doc) = read(&manifest.path)?;
     let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
-    let item = if args.optional || args.timeout.is_some() {
-        let mut t = InlineTable::new();
-        t.insert("from", args.reference.as_str().into());
-        if args.optional {
-            t.insert("required", false.into());
-        }
-        if let Some(timeout) = &args.timeout {
-            t.insert("timeout", timeout.as_str().into());
-        }
-        Item::Value(Value::InlineTable(t))
-    } else {
-        value(args.reference.as_str())
-    };
     let replaced = match table.get_mut(&args.name) {
-        // In place: the key keeps its position and the comments around it.
+        Some(existing) if !args.replace => {
+            let shown = existing
+                .as_value()
+                .map(|v| v.to_string().trim().to_string())
+                .unwrap_or_else(|| {
+                    format!(
+                        "[{}.{}]",
+                        manifest.home.table_name().trim_matches(['[', ']']),
+                        args.name
+                    )
+                });
+            return Err(UsageError(format!(
+                "{} is already in {} ({}); nothing written\n  fix: pass --replace to change its reference, keeping its other settings",
+                args.name,
+                crate::printable::path(&manifest.path),
+                crate::printable::escaped(&shown)
+            ))
+            .into());
+        }
         Some(existing) => {
-            let decor = existing.as_value().map(|v| v.decor().clone());
-            *existing = item;
-            if let (Some(decor), Some(v)) = (decor, existing.as_value_mut()) {
-                *v.decor_mut() = decor;
-            }
+            replace_in_place(existing, &args);
             true
         }
         None => {
-            table.insert(&args.name, item);
+            table.insert(&args.name, new_entry(&args));
             false
         }
     };
@@ -68,4 +71,53 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
         manifest.path.display()
     );
     Ok(EXIT_OK)
+}
+
+/// A new entry: the reference alone, or a table when --optional or --timeout say more.
+fn new_entry(args: &AddArgs) -> Item {
+    if !args.optional && args.timeout.is_none() {
+        return value(args.reference.as_str());
+    }
+    let mut t = InlineTable::new();
+    t.insert("from", args.reference.as_str().into());
+    if args.optional {
+        t.insert("required", false.into());
+    }
+    if let Some(timeout) = &args.timeout {
+        t.insert("timeout", timeout.as_str().into());
+    }
+    Item::Value(Value::InlineTable(t))
+}
+
+/// `--replace`: a table entry (inline or `[secrets.NAME]`) gets the new `from` (and what
+/// --optional and --timeout say) and keeps every other key, its comments and layout; a bare
+/// reference is replaced in place, keeping its comment.
+fn replace_in_place(existing: &mut Item, args: &AddArgs) {
+    if let Some(table) = existing.as_table_like_mut() {
+        set_keeping_comment(table, "from", value(args.reference.as_str()));
+        if args.optional {
+            set_keeping_comment(table, "required", value(false));
+        }
+        if let Some(timeout) = &args.timeout {
+            set_keeping_comment(table, "timeout", value(timeout.as_str()));
+        }
+        return;
+    }
+    let decor = existing.as_value().map(|v| v.decor().clone());
+    *existing = new_entry(args);
+    if let (Some(decor), Some(v)) = (decor, existing.as_value_mut()) {
+        *v.decor_mut() = decor;
+    }
+}
+
+/// Sets `key`, keeping the comment and spacing around its old value.
+fn set_keeping_comment(table: &mut dyn toml_edit::TableLike, key: &str, item: Item) {
+    let decor = table
+        .get(key)
+        .and_then(Item::as_value)
+        .map(|v| v.decor().clone());
+    table.insert(key, item);
+    if let (Some(decor), Some(v)) = (decor, table.get_mut(key).and_then(Item::as_value_mut)) {
+        *v.decor_mut() = decor;
+    }
 }

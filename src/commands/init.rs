@@ -22,20 +22,15 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     } else {
         match manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd) {
             Ok(p) => p,
+            // None here (or the path --manifest names does not exist yet): create it.
             Err(ManifestError::NotFound { .. }) if global.manifest.is_none() => {
-                let p = PathBuf::from("manifest.toml");
-                write_edit(
-                    &p,
-                    None,
-                    "# References to secrets, never values: see `jit-secrets --help`.\n[secrets]\n",
-                )?;
-                eprintln!("jit-secrets: created manifest.toml with an empty [secrets] table");
-                eprintln!("  next: jit-secrets add GITHUB_TOKEN keyring:github-token && jit-secrets set GITHUB_TOKEN");
-                return Ok(EXIT_OK);
+                return create(&PathBuf::from("manifest.toml"))
             }
+            Err(ManifestError::Missing { path, .. }) => return create(&path),
             Err(e) => return Err(e.into()),
         }
     };
+    let _lock = crate::manifest_edit::lock(&path)?;
     let flox = args.flox || path.ends_with(".flox/env/manifest.toml");
     let home = if flox {
         Home::FloxPlugin
@@ -83,5 +78,33 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     for n in notes {
         eprintln!("  note: {n}");
     }
+    Ok(EXIT_OK)
+}
+
+/// A new manifest with an empty `[secrets]` table, trusted (we wrote it). Never over an existing
+/// file: on a case-insensitive volume (macOS) Julia's `Manifest.toml` answers to `manifest.toml`.
+fn create(path: &std::path::Path) -> anyhow::Result<u8> {
+    let text = "# References to secrets, never values: see `jit-secrets --help`.\n[secrets]\n";
+    match write_edit(path, None, text) {
+        Ok(()) => {}
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::AlreadyExists) =>
+        {
+            return Err(UsageError(format!(
+                "{}: a file of that name, ignoring case, is already here (Julia's Manifest.toml?); nothing written\n  fix: name another file: jit-secrets --manifest secrets.toml init",
+                crate::printable::path(path)
+            ))
+            .into())
+        }
+        Err(e) => return Err(e),
+    }
+    eprintln!(
+        "jit-secrets: created {} with an empty [secrets] table",
+        crate::printable::path(path)
+    );
+    eprintln!(
+        "  next: jit-secrets add GITHUB_TOKEN keyring:github-token && jit-secrets set GITHUB_TOKEN"
+    );
     Ok(EXIT_OK)
 }

@@ -235,14 +235,20 @@ pub fn project_of(manifest: &Manifest) -> String {
 /// Asks `question [y/N]` on the terminal; `yes` answers it in advance, and without a terminal it
 /// must (a usage error otherwise: nothing destructive happens unasked).
 pub fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+    confirm_to(question, yes, "delete")
+}
+
+/// [`confirm`] for another action (`what`: "rotate", named in the error off a terminal).
+pub fn confirm_to(question: &str, yes: bool, what: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal};
     if yes {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(
-            UsageError("not on a terminal: pass --yes to delete without asking".into()).into(),
-        );
+        return Err(UsageError(format!(
+            "not on a terminal: pass --yes to {what} without asking"
+        ))
+        .into());
     }
     eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;

@@ -2,10 +2,11 @@
 
 use super::{load_manifest, UsageError, EXIT_OK};
 use crate::cli::{Global, RemoveArgs};
-use crate::manifest_edit::{read, secrets_table, validate, write_edit};
+use crate::manifest_edit::{lock, read, secrets_table, validate, write_edit};
 
 pub fn run(global: &Global, args: RemoveArgs) -> anyhow::Result<u8> {
     let manifest = load_manifest(global)?;
+    let _lock = lock(&manifest.path)?;
     let (old, mut doc) = read(&manifest.path)?;
     let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
     if args.name == "options" || table.remove(&args.name).is_none() {

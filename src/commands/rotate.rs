@@ -8,6 +8,21 @@ use crate::generate::random_value;
 
 pub fn run(global: &Global, args: RotateArgs) -> anyhow::Result<u8> {
     let target = resolve_write_target(global, &args.name, None)?;
+    // A typo here destroys a token the issuer may never show again: say what is replaced, and
+    // whether the store keeps the old value, before asking.
+    let store = target.reference.store().name();
+    let history = match crate::resolve::keeps_history(&target.reference, &target.ctx) {
+        Some(kept) => format!("the old value stays readable: {kept}"),
+        None => format!("{store} keeps no history: the current value will be gone for good"),
+    };
+    let question = format!(
+        "Rotate {} in {} ({store})? {history}.",
+        args.name, target.reference
+    );
+    if !super::confirm_to(&question, args.yes, "rotate")? {
+        eprintln!("jit-secrets: nothing rotated");
+        return Ok(EXIT_OK);
+    }
     let value = random_value(args.length.into(), args.charset)
         .map_err(|e| anyhow::anyhow!("the OS random source failed: {e}"))?;
     if !target.write_or_report(&args.name, &value) {

@@ -410,6 +410,10 @@ impl AwsSecretsManager {
 }
 
 impl Store for AwsSecretsManager {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("Secrets Manager keeps it as the AWSPREVIOUS version".to_string())
+    }
+
     fn can_write(&self) -> bool {
         true
     }

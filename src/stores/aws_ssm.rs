@@ -17,6 +17,10 @@ fn name(r: &Reference) -> &str {
 }
 
 impl Store for AwsSsm {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("Parameter Store keeps it: `aws ssm get-parameter-history`".to_string())
+    }
+
     fn can_write(&self) -> bool {
         true
     }

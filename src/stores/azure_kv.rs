@@ -69,7 +69,62 @@ fn show<'a>(ctx: &Context, timeout: Duration, reference: &Reference) -> Child<'a
     }
 }
 
+impl AzureKeyVault {
+    /// The current version's metadata as `set` arguments (`--tags …`, `--content-type`,
+    /// `--expires`, `--not-before`); none for a secret that does not exist yet. Any other read
+    /// failure stops the write: it would drop what could not be read.
+    fn current_metadata(
+        &self,
+        reference: &Reference,
+        timeout: Duration,
+        ctx: &Context,
+    ) -> Result<Vec<String>, StoreError> {
+        let out = run_cli(show(ctx, timeout, reference), INSTALL)?;
+        if !out.exit.success() {
+            let said = out.stderr.scrubbed(&Default::default());
+            if is_not_found(&said) {
+                return Ok(Vec::new());
+            }
+            let mut e = cli_failed("az", out, fix_for(&said));
+            e.message = format!(
+                "nothing written: the current version's tags and dates could not be read ({})",
+                e.message
+            );
+            return Err(e);
+        }
+        let doc = parse_json(out.stdout.expose(), "az")?;
+        let mut args = Vec::new();
+        if let Some(tags) = doc["tags"].as_object().filter(|t| !t.is_empty()) {
+            args.push("--tags".to_string());
+            for (k, v) in tags {
+                // `file-encoding` is az's own, added again by `--file`.
+                if k != "file-encoding" {
+                    args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
+                }
+            }
+            if args.len() == 1 {
+                args.clear();
+            }
+        }
+        for (field, flag) in [
+            (&doc["contentType"], "--content-type"),
+            (&doc["attributes"]["expires"], "--expires"),
+            (&doc["attributes"]["notBefore"], "--not-before"),
+        ] {
+            if let Some(v) = field.as_str() {
+                args.extend([flag.to_string(), v.to_string()]);
+            }
+        }
+        wipe_json(doc);
+        Ok(args)
+    }
+}
+
 impl Store for AzureKeyVault {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("Key Vault keeps it as the previous version".to_string())
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["AZURE_CONFIG_DIR"]
     }
@@ -146,6 +201,9 @@ impl Store for AzureKeyVault {
             return Err(StoreError::new("`az` would store this value altered (it is not UTF-8 text, or it holds a carriage return)")
                 .fix("store binary values base64-encoded"));
         }
+        // A new version has only what `set` gives it: carry the current version's tags, content
+        // type and validity dates over, or they would be dropped.
+        let kept = self.current_metadata(reference, timeout, ctx)?;
         let child = Child::new(ctx.command("az"), timeout)
             .args([
                 "keyvault",
@@ -156,6 +214,7 @@ impl Store for AzureKeyVault {
                 "--name",
                 name,
             ])
+            .args(kept)
             .args(["--file", "/dev/stdin", "--encoding", "utf-8"])
             .args(["--output", "none", "--only-show-errors"])
             // The file is opened in text mode with the locale's encoding: make that UTF-8.

@@ -167,6 +167,10 @@ impl Bitwarden {
 }
 
 impl Store for Bitwarden {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("Bitwarden keeps it in the item's password history".to_string())
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["BITWARDENCLI_APPDATA_DIR"]
     }
@@ -262,6 +266,23 @@ impl Store for Bitwarden {
             ),
         };
         let new_value = Value::String(text.to_string());
+        // Only a login item has a password, username or TOTP: on a secure note, card or identity
+        // `bw` would accept `login.password` and ignore it, and "stored" would be a lie.
+        if matches!(field, "password" | "username" | "totp") && item["type"].as_u64() != Some(1) {
+            let kind = match item["type"].as_u64() {
+                Some(2) => "a secure note",
+                Some(3) => "a card",
+                Some(4) => "an identity",
+                _ => "not a login item",
+            };
+            wipe_json(item);
+            return Err(StoreError::new(format!(
+                "`{name}` is {kind}, which has no {field}; nothing written"
+            ))
+            .fix(format!(
+                "write a custom field instead (bitwarden:{name}#FIELD), or the notes (#notes)"
+            )));
+        }
         match field {
             "password" | "username" | "totp" => item["login"][field] = new_value,
             "notes" => item["notes"] = new_value,

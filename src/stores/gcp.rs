@@ -65,6 +65,10 @@ fn gcloud<'a>(ctx: &Context, timeout: Duration, reference: &Reference, args: &[&
 }
 
 impl Store for Gcp {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("Secret Manager keeps it as the previous version".to_string())
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &[
             "CLOUDSDK_CONFIG",

@@ -384,6 +384,10 @@ impl Keepassxc {
 }
 
 impl Store for Keepassxc {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("KeePassXC keeps it in the entry's history".to_string())
+    }
+
     fn batch_key(&self, reference: &Reference) -> String {
         parts(reference).0.display().to_string()
     }

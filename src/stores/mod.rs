@@ -295,6 +295,12 @@ pub trait Store: Sync {
         Ok(None)
     }
 
+    /// Where the value a write replaces can still be found afterwards, if the store keeps it
+    /// (`rotate` says so before asking); `None`: it is gone for good.
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        None
+    }
+
     /// What [`Store::remove`] would delete, named for the person asked to confirm (the items a
     /// keyring lookup matches, with their labels). By default, the reference itself.
     fn removal_preview(

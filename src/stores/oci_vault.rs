@@ -79,6 +79,10 @@ fn failed(out: crate::process::Output) -> StoreError {
 }
 
 impl Store for OciVault {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("OCI Vault keeps it as the previous secret version".to_string())
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &[
             "OCI_CLI_PROFILE",

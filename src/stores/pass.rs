@@ -94,6 +94,13 @@ impl Pass {
 }
 
 impl Store for Pass {
+    /// Only a store kept in git (`pass git init`) keeps what a write replaces.
+    fn keeps_history(&self, _reference: &Reference, ctx: &Context) -> Option<String> {
+        Self::store_dir(ctx)
+            .filter(|d| d.join(".git").exists())
+            .map(|_| "the password store's git history keeps it (`pass git log`)".to_string())
+    }
+
     fn can_write(&self) -> bool {
         true
     }

@@ -17,6 +17,10 @@ const INSTALL: &str =
 const LOGIN: &str = "run `vault login` and check VAULT_ADDR (and VAULT_NAMESPACE)";
 
 impl Store for Vault {
+    fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
+        Some("KV version 2 keeps earlier versions: `vault kv get -version=N PATH` (KV version 1 keeps none)".to_string())
+    }
+
     fn can_write(&self) -> bool {
         true
     }
