@@ -61,14 +61,18 @@ impl Cache {
         }
     }
 
-    /// The key name for `reference` in `context` (the store's context, see `Store::cache_context`).
-    fn description(&self, reference: &Reference, context: &str) -> String {
+    /// The key name for `reference` in `context` (the store's context, see `Store::cache_context`)
+    /// cached for `ttl`: a changed TTL is another key, so an entry cached for 10 minutes is not
+    /// served for 10 minutes after the manifest says 2 seconds.
+    fn description(&self, reference: &Reference, context: &str, ttl: Duration) -> String {
         let mut h = Sha256::new();
+        let ttl = ttl.as_secs().to_string();
         for part in [
             self.manifest.to_string_lossy().as_bytes(),
             self.profile.as_bytes(),
             reference.to_string().as_bytes(),
             context.as_bytes(),
+            ttl.as_bytes(),
         ] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
@@ -77,14 +81,22 @@ impl Cache {
         format!("{PREFIX}{hex}")
     }
 
-    /// The cached value, if there is one and the mode serves hits.
-    pub fn get(&self, reference: &Reference, context: &str) -> Option<SecretValue> {
+    /// The cached value, if there is one and the mode serves hits. The key's own header is
+    /// checked too: a key past its expiry (one the kernel has not dropped yet, or one left
+    /// without a timeout by a crash in an older version) is a miss, and goes.
+    pub fn get(&self, reference: &Reference, context: &str, ttl: Duration) -> Option<SecretValue> {
         if self.mode != Mode::Use {
             return None;
         }
-        let serial = sys::search(&self.description(reference, context))?;
+        let serial = sys::search(&self.description(reference, context, ttl))?;
         let payload = sys::read(serial)?;
-        split(&payload).map(|(_, value)| SecretValue::new(value.to_vec()))
+        let (header, value) = split(&payload)?;
+        let expires = expiry_of(header);
+        if expires.is_none_or(|at| at <= now() || at > now() + ttl.as_secs() + 1) {
+            sys::unlink(serial);
+            return None;
+        }
+        Some(SecretValue::new(value.to_vec()))
     }
 
     /// Keeps `value` for `ttl`. Errors (no keyring, over the kernel's quota) are returned for the
@@ -97,6 +109,15 @@ impl Cache {
         value: &SecretValue,
         ttl: Duration,
     ) -> Result<(), String> {
+        if value.len() + 512 > MAX_PAYLOAD {
+            return Err(format!(
+                "{entry} is {} bytes: over the kernel's {MAX_PAYLOAD}-byte limit for one key, not cached",
+                value.len()
+            ));
+        }
+        // The entry now reads `reference`: a key it cached from another reference goes, so
+        // switching `k → k2 → k` cannot revive `k`'s old value.
+        self.drop_other_references(entry, reference);
         let expires = now() + ttl.as_secs();
         let header = format!(
             "{}\n{entry}\n{reference}\n{expires}\n",
@@ -112,12 +133,31 @@ impl Cache {
         payload.extend_from_slice(header.as_bytes());
         payload.push(0);
         payload.extend_from_slice(value.expose());
-        sys::add(&self.description(reference, context), &payload, ttl)
+        sys::add(&self.description(reference, context, ttl), &payload, ttl)
+    }
+
+    /// Unlinks this manifest's keys for `entry` that hold another reference's value.
+    fn drop_other_references(&self, entry: &str, reference: &Reference) {
+        let manifest = self.manifest.display().to_string();
+        let reference = reference.to_string();
+        if let Ok(listed) = list_all() {
+            for l in listed {
+                if l.manifest == manifest && l.entry == entry && l.reference != reference {
+                    sys::unlink(l.serial);
+                }
+            }
+        }
     }
 
     /// `verify` found the store's value differs from the cached one: the cached entry goes.
-    pub fn drop_if_stale(&self, reference: &Reference, context: &str, current: &SecretValue) {
-        let Some(serial) = sys::search(&self.description(reference, context)) else {
+    pub fn drop_if_stale(
+        &self,
+        reference: &Reference,
+        context: &str,
+        ttl: Duration,
+        current: &SecretValue,
+    ) {
+        let Some(serial) = sys::search(&self.description(reference, context, ttl)) else {
             return;
         };
         let Some(payload) = sys::read(serial) else {
@@ -132,10 +172,23 @@ impl Cache {
 
     /// The store no longer has the value (`verify`, `--refresh`): the cached entry goes, so the
     /// next activation does not export a revoked value for the rest of its TTL.
-    pub fn drop_entry(&self, reference: &Reference, context: &str) {
-        if let Some(serial) = sys::search(&self.description(reference, context)) {
+    pub fn drop_entry(&self, reference: &Reference, context: &str, ttl: Duration) {
+        if let Some(serial) = sys::search(&self.description(reference, context, ttl)) {
             sys::unlink(serial);
         }
+    }
+
+    /// One cold fetch at a time for this manifest: fifty shells started at once (tmux opening
+    /// panes, a CI matrix) make one round of store calls, not fifty. The first takes the turn
+    /// and fetches; the others wait for it (at most `patience`, about one fetch), then find the
+    /// values it cached. The turn is an `flock` on the manifest's directory — nothing is created
+    /// or written — so a leader that crashes lets go at once. Returns the turn (`None`: waited
+    /// out, go ahead alone) and whether another shell held it first.
+    pub fn take_turn(&self, patience: Duration) -> (Option<crate::file_lock::FileLock>, bool) {
+        let Some(dir) = self.manifest.parent() else {
+            return (None, false);
+        };
+        crate::file_lock::FileLock::exclusive_dir_within(dir, patience).unwrap_or((None, false))
     }
 
     pub fn manifest(&self) -> &Path {
@@ -148,6 +201,19 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The kernel's cap on one `user` key's payload (`/proc/sys/kernel/keys` has no knob for it).
+pub const MAX_PAYLOAD: usize = 32_767;
+
+/// The expiry (Unix seconds) a header records.
+fn expiry_of(header: &[u8]) -> Option<u64> {
+    std::str::from_utf8(header)
+        .ok()?
+        .split('\n')
+        .nth(3)?
+        .parse()
+        .ok()
 }
 
 /// (header, value) of a payload we wrote.
@@ -173,7 +239,16 @@ pub fn list_all() -> Result<Vec<Listed>, String> {
         if !name.starts_with(PREFIX) {
             continue;
         }
+        // An expired key cannot be read, but still holds quota until the kernel's collector
+        // runs: it is listed (as expired) so `cache clear --all` removes it too.
         let Some(payload) = sys::read(serial) else {
+            listed.push(Listed {
+                serial,
+                manifest: String::new(),
+                entry: "(expired)".into(),
+                reference: String::new(),
+                expires_at: 0,
+            });
             continue;
         };
         let Some((header, _)) = split(&payload) else {
@@ -222,6 +297,8 @@ mod sys {
     use zeroize::Zeroizing;
 
     const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
+    const KEY_SPEC_PROCESS_KEYRING: libc::c_long = -2;
+    const KEYCTL_LINK: libc::c_long = 8;
     const KEYCTL_DESCRIBE: libc::c_long = 6;
     const KEYCTL_SETPERM: libc::c_long = 5;
     const KEYCTL_UNLINK: libc::c_long = 9;
@@ -235,9 +312,20 @@ mod sys {
         std::io::Error::last_os_error()
     }
 
+    /// Creates the key complete or not at all. It is made in our *process* keyring, given its
+    /// permissions and timeout there, and only then linked into the user keyring (a link
+    /// replaces a key of the same description atomically). A signal, even SIGKILL, between two
+    /// of these calls leaves the half-made key in the process keyring, which dies with us: no
+    /// key without a timeout is ever visible to another shell.
     pub fn add(description: &str, payload: &[u8], ttl: Duration) -> Result<(), String> {
         let kind = CString::new("user").expect("static");
         let desc = CString::new(description).map_err(|e| e.to_string())?;
+        let quota = |e: std::io::Error| match e.raw_os_error() {
+            Some(libc::EDQUOT) => {
+                "the kernel's key quota for your user is full (see /proc/key-users)".to_string()
+            }
+            _ => format!("add_key: {e}"),
+        };
         // SAFETY: add_key reads the NUL-terminated strings and `payload.len()` bytes.
         let serial = unsafe {
             libc::syscall(
@@ -246,36 +334,37 @@ mod sys {
                 desc.as_ptr(),
                 payload.as_ptr(),
                 payload.len(),
-                KEY_SPEC_USER_KEYRING,
+                KEY_SPEC_PROCESS_KEYRING,
             )
         };
         if serial < 0 {
-            return Err(match errno().raw_os_error() {
-                Some(libc::EDQUOT) => "the kernel's key quota for your user is full (see /proc/sys/kernel/keys/maxbytes)".to_string(),
-                _ => format!("add_key: {}", errno()),
-            });
+            return Err(quota(errno()));
         }
         // SAFETY: keyctl with plain integer arguments on the key just created.
-        unsafe {
-            if libc::syscall(libc::SYS_keyctl, KEYCTL_SETPERM, serial, PERMISSIONS) < 0
-                || libc::syscall(
+        let made = unsafe {
+            libc::syscall(libc::SYS_keyctl, KEYCTL_SETPERM, serial, PERMISSIONS) == 0
+                && libc::syscall(
                     libc::SYS_keyctl,
                     KEYCTL_SET_TIMEOUT,
                     serial,
                     ttl.as_secs().max(1) as libc::c_long,
-                ) < 0
-            {
-                let e = errno();
-                libc::syscall(
-                    libc::SYS_keyctl,
-                    KEYCTL_UNLINK,
-                    serial,
-                    KEY_SPEC_USER_KEYRING,
-                );
-                return Err(format!("keyctl: {e}"));
-            }
+                ) == 0
+                && libc::syscall(libc::SYS_keyctl, KEYCTL_LINK, serial, KEY_SPEC_USER_KEYRING) == 0
+        };
+        let failed = (!made).then(errno);
+        // SAFETY: as above; the key stays linked in the user keyring only.
+        unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_UNLINK,
+                serial,
+                KEY_SPEC_PROCESS_KEYRING,
+            );
         }
-        Ok(())
+        match failed {
+            Some(e) => Err(format!("keyctl: {}", quota(e))),
+            None => Ok(()),
+        }
     }
 
     pub fn search(description: &str) -> Option<i32> {
@@ -347,23 +436,30 @@ mod sys {
         String::from_utf8(buf).ok()
     }
 
-    /// The serials linked into the user keyring.
+    /// The serials linked into the user keyring, however many: the buffer is sized from the
+    /// kernel's answer (a read returns the size it needs), and read again if the keyring grew.
     pub fn user_keys() -> Result<Vec<i32>, String> {
-        let mut buf = vec![0u8; 4 * 4096];
-        // SAFETY: reading a keyring yields its members' serials as 32-bit integers.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_keyctl,
-                KEYCTL_READ,
-                KEY_SPEC_USER_KEYRING,
-                buf.as_mut_ptr(),
-                buf.len() as libc::c_long,
-            )
+        let mut buf = Vec::new();
+        let n = loop {
+            // SAFETY: reading a keyring yields its members' serials as 32-bit integers; the
+            // kernel writes at most `buf.len()` bytes and returns the size of the whole list.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_READ,
+                    KEY_SPEC_USER_KEYRING,
+                    buf.as_mut_ptr(),
+                    buf.len() as libc::c_long,
+                )
+            };
+            if n < 0 {
+                return Err(format!("the kernel keyring is not available: {}", errno()));
+            }
+            if n as usize <= buf.len() {
+                break n as usize;
+            }
+            buf = vec![0u8; n as usize + 64 * 4];
         };
-        if n < 0 {
-            return Err(format!("the kernel keyring is not available: {}", errno()));
-        }
-        let n = (n as usize).min(buf.len());
         Ok(buf[..n]
             .chunks_exact(4)
             .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))

@@ -29,6 +29,7 @@ const ENTRY_KEYS: &[&str] = &[
     "rotate_after",
     "allow_dangerous_name",
     "cache",
+    "cache_env",
 ];
 
 /// A manifest is a few lines of references; anything this large is a wrong file.
@@ -181,6 +182,9 @@ pub struct Entry {
     pub rotate_after: Option<Duration>,
     /// `cache = "15m"` / `cache = false`; unset takes `[secrets.options] cache`.
     pub cache: CacheSetting,
+    /// `cache_env = ["STAGE"]`: the variables a `cmd:`/`plugin:` answer depends on, for the
+    /// cache key (unset: every variable but the per-shell ones).
+    pub cache_env: Option<Vec<String>>,
 }
 
 /// An entry's `cache` setting.
@@ -667,6 +671,7 @@ fn parse_entry(
         description: None,
         rotate_after: None,
         cache: CacheSetting::Default,
+        cache_env: None,
     };
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
         if is_dangerous_name(name) {
@@ -713,6 +718,25 @@ fn parse_entry(
             ("allow_dangerous_name", _) => {
                 return Err(loc.at(vspan, "`allow_dangerous_name` must be true or false"))
             }
+            ("cache_env", Some(Value::Array(list))) => {
+                let mut names = Vec::new();
+                for item in list.iter() {
+                    match item.as_str() {
+                        Some(n) if is_valid_env_name(n) => names.push(n.to_string()),
+                        _ => {
+                            return Err(loc.at(
+                                item.span().or(vspan),
+                                "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]",
+                            ))
+                        }
+                    }
+                }
+                entry.cache_env = Some(names);
+            }
+            ("cache_env", _) => return Err(loc.at(
+                vspan,
+                "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]",
+            )),
             ("cache", Some(v)) => {
                 entry.cache = match v {
                     Value::Boolean(b) if !*b.value() => CacheSetting::Off,

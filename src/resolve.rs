@@ -84,7 +84,7 @@ struct Progress<'m> {
     asked: HashSet<Reference>,
     /// Remote references some entry caches: the shortest of their entries' TTLs, and the first
     /// entry's name (shown by `cache list`).
-    cached: HashMap<Reference, (Duration, String)>,
+    cached: HashMap<Reference, (Duration, String, Option<Vec<String>>)>,
     /// How long each entry's remote values may be cached.
     cache_ttl: Vec<Option<Duration>>,
 }
@@ -108,15 +108,16 @@ impl Progress<'_> {
                     self.answered.insert(r.clone(), outcome);
                 }
                 if let (Some(ttl), false) = (self.cache_ttl[i], r.is_local()) {
-                    let name = &self.entries[i].name;
+                    let entry = self.entries[i];
                     let slot = self
                         .cached
                         .entry(r.clone())
-                        .or_insert_with(|| (ttl, name.clone()));
+                        .or_insert_with(|| (ttl, entry.name.clone(), entry.cache_env.clone()));
                     slot.0 = slot.0.min(ttl);
                     if !self.answered.contains_key(r) && !self.asked.contains(r) {
                         if let Some(cache) = &ctx.cache {
-                            if let Some(v) = cache.get(r, &ctx.cache_context(r.store())) {
+                            let context = ctx.cache_context(r, slot.2.as_deref());
+                            if let Some(v) = cache.get(r, &context, slot.0) {
                                 self.answered.insert(r.clone(), Outcome::Found(v));
                             }
                         }
@@ -189,22 +190,46 @@ pub fn resolve<'m>(
         .filter(|e| only.is_none_or(|names| names.iter().any(|n| n == &e.name)))
         .collect();
     let count = entries.len();
-    let cache_ttl = entries.iter().map(|e| manifest.cache_ttl(e)).collect();
-    let mut progress = Progress {
-        entries,
+    let cache_ttl: Vec<Option<Duration>> = entries.iter().map(|e| manifest.cache_ttl(e)).collect();
+    let longest_timeout = entries
+        .iter()
+        .map(|e| e.timeout.unwrap_or(manifest.options.timeout))
+        .max()
+        .unwrap_or(manifest.options.timeout);
+    let start = || Progress {
+        entries: entries.clone(),
         default_timeout: manifest.options.timeout,
         cursor: vec![0; count],
         status: (0..count).map(|_| None).collect(),
         answered: HashMap::new(),
         asked: HashSet::new(),
         cached: HashMap::new(),
-        cache_ttl,
+        cache_ttl: cache_ttl.clone(),
     };
-    let first = progress.advance(ctx);
+    let mut progress = start();
+    let mut first = progress.advance(ctx);
+    // A cold fetch of cached values takes this manifest's turn (see `Cache::take_turn`): if
+    // another shell was fetching, its values are in the cache now, so look again.
+    let _turn = match &ctx.cache {
+        Some(cache)
+            if cache.mode == crate::cache::Mode::Use
+                && first
+                    .iter()
+                    .any(|job| job.refs.iter().any(|r| progress.cached.contains_key(r))) =>
+        {
+            let (turn, waited) = cache.take_turn(longest_timeout + Duration::from_secs(1));
+            if waited {
+                progress = start();
+                first = progress.advance(ctx);
+            }
+            turn
+        }
+        _ => None,
+    };
     let progress = Mutex::new(progress);
     let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
-    // Why the cache could not keep a value, said once.
-    let cache_failure: Mutex<Option<String>> = Mutex::new(None);
+    // Values offered to the cache, values it kept, and why it refused the others.
+    let cache_tally: Mutex<(usize, usize, Vec<String>)> = Mutex::new((0, 0, Vec::new()));
     // A prompting store whose first call failed: its other calls are not tried.
     let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
     let prompting = prompting_stores(ctx);
@@ -240,20 +265,24 @@ pub fn resolve<'m>(
             let mut p = progress.lock().expect("progress lock");
             for (r, outcome) in answers {
                 p.asked.remove(&r);
-                if let (Some(cache), Some((ttl, entry))) = (&ctx.cache, p.cached.get(&r)) {
-                    let context = ctx.cache_context(r.store());
+                if let (Some(cache), Some((ttl, entry, cache_env))) = (&ctx.cache, p.cached.get(&r))
+                {
+                    let context = ctx.cache_context(&r, cache_env.as_deref());
                     match &outcome {
                         Outcome::Found(v) if cache.mode == crate::cache::Mode::Verify => {
-                            cache.drop_if_stale(&r, &context, v)
+                            cache.drop_if_stale(&r, &context, *ttl, v)
                         }
                         Outcome::Found(v) => {
-                            if let Err(why) = cache.put(&r, &context, entry, v, *ttl) {
-                                cache_failure.lock().expect("lock").get_or_insert(why);
+                            let mut tally = cache_tally.lock().expect("lock");
+                            tally.0 += 1;
+                            match cache.put(&r, &context, entry, v, *ttl) {
+                                Ok(()) => tally.1 += 1,
+                                Err(why) => tally.2.push(why),
                             }
                         }
                         // Gone from the store: a verify or refresh must not leave the old value
                         // to be served for the rest of its TTL.
-                        outcome if says_not_found(outcome) => cache.drop_entry(&r, &context),
+                        outcome if says_not_found(outcome) => cache.drop_entry(&r, &context, *ttl),
                         _ => {}
                     }
                 }
@@ -280,12 +309,17 @@ pub fn resolve<'m>(
             status: s.unwrap_or(Status::Missing),
         })
         .collect();
-    let mut notes: Vec<String> = cache_failure
-        .into_inner()
-        .expect("lock")
-        .map(|why| format!("values are not cached: {why}; they were fetched from their stores"))
-        .into_iter()
-        .collect();
+    let (offered, kept, mut refused) = cache_tally.into_inner().expect("lock");
+    refused.sort();
+    refused.dedup();
+    let mut notes: Vec<String> = Vec::new();
+    if kept < offered {
+        // Exactly what happened: how many, and each distinct reason.
+        notes.push(format!(
+            "{kept} of {offered} values cached: {}",
+            refused.join("; ")
+        ));
+    }
     notes.extend(ctx.take_notes());
     Resolution {
         results,

@@ -240,3 +240,209 @@ fn cache_on_local_references_alone_is_a_manifest_error() {
     assert_code(&out, 2);
     assert!(stderr(&out).contains("at most 24h"), "{}", stderr(&out));
 }
+
+/// A `cmd:` answer depends on the environment it inherits: a production shell must never get
+/// the token a development shell cached. `cache_env` narrows the key to what matters.
+#[test]
+fn a_programs_cached_value_follows_its_environment() {
+    let mut sb = Sandbox::new();
+    let log = sb.path().join("calls.log");
+    sb.set_env("CALL_LOG", &log);
+    sb.manifest("[secrets]\nS = { from = \"cmd:sh -c 'echo x >> \\\"$CALL_LOG\\\"; printf tok-$STAGE'\", cache = \"10m\" }\nNARROW = { from = \"cmd:sh -c 'printf narrow-$STAGE-$OTHER'\", cache = \"10m\", cache_env = [\"STAGE\"] }\n");
+    sb.set_env("STAGE", "dev");
+    assert_eq!(value(&sb, &[]), "tok-dev");
+    sb.set_env("STAGE", "prod");
+    assert_eq!(
+        value(&sb, &[]),
+        "tok-prod",
+        "the dev token was served to a prod shell"
+    );
+    sb.set_env("STAGE", "dev");
+    assert_eq!(value(&sb, &[]), "tok-dev");
+    assert_eq!(calls(&log), 2, "dev's entry is still there");
+    // What varies per shell is not part of the key.
+    sb.set_env("SHLVL", "7");
+    sb.set_env("PWD", "/elsewhere");
+    assert_eq!(value(&sb, &[]), "tok-dev");
+    assert_eq!(calls(&log), 2);
+    // With cache_env, only the listed variables count: NARROW was cached (as dev, OTHER unset)
+    // by the activations above, and OTHER does not change its key.
+    let narrow = |sb: &Sandbox| {
+        let out = sb.jit_m(&["activate", "--shell", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["NARROW"].as_str().unwrap().to_string()
+    };
+    sb.set_env("OTHER", "b");
+    assert_eq!(
+        narrow(&sb),
+        "narrow-dev-",
+        "OTHER is not in cache_env: a hit"
+    );
+    sb.set_env("STAGE", "prod");
+    assert_eq!(
+        narrow(&sb),
+        "narrow-prod-",
+        "prod's own entry (cached above)"
+    );
+    sb.set_env("STAGE", "staging");
+    assert_eq!(
+        narrow(&sb),
+        "narrow-staging-b",
+        "a STAGE not seen yet: a miss"
+    );
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+/// Settings reach cached entries: a shorter TTL is not outlived by an entry cached under a longer
+/// one, and a reference changed `k → k2 → k` does not revive `k`'s old value.
+#[test]
+fn settings_changes_reach_cached_entries() {
+    let (sb, log) = sandbox("[secrets]\nS = { from = \"aws-sm:app/k\", cache = \"10m\" }\n");
+    assert_eq!(value(&sb, &[]), CANARY);
+    let m = sb.path().join("manifest.toml");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(&m, text.replace("\"10m\"", "\"2s\"")).unwrap();
+    value(&sb, &[]);
+    assert_eq!(calls(&log), 2, "the 10m entry was served under a 2s TTL");
+    let listed = stdout(&sb.jit_m(&["cache", "list"]));
+    assert!(
+        listed.lines().all(|l| l.contains("0m0")),
+        "only the 2s entry is left: {listed}"
+    );
+    // k → k2 → k, the store changing meanwhile.
+    std::fs::write(&m, text.replace("app/k\"", "app/k2\"")).unwrap();
+    value(&sb, &[]);
+    sb.write("value-file", "newer");
+    std::fs::write(&m, &text).unwrap();
+    assert_eq!(value(&sb, &[]), "newer", "k's old cached value came back");
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+/// Fifty shells started at once, every value cold: the store calls of one shell, not fifty times
+/// them (ten entries: ten calls).
+#[test]
+fn a_stampede_of_cold_activations_makes_one_round_of_store_calls() {
+    let mut sb = Sandbox::new();
+    let log = sb.path().join("calls.log");
+    sb.set_env("CALL_LOG", &log);
+    let mut m = String::from("[secrets]\n");
+    for i in 0..10 {
+        m.push_str(&format!(
+            "S{i} = {{ from = \"cmd:sh -c 'echo {i} >> \\\"$CALL_LOG\\\"; sleep 0.2; printf v{i}'\", cache = \"10m\" }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    let shells: Vec<_> = (0..50)
+        .map(|_| {
+            sb.command(BIN)
+                .arg("--manifest")
+                .arg(sb.path().join("manifest.toml"))
+                .args(["activate", "--shell", "json"])
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for shell in shells {
+        let out = shell.wait_with_output().unwrap();
+        assert_code(&out, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["S9"], "v9");
+    }
+    assert_eq!(calls(&log), 10, "50 cold shells made more calls than one");
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+/// A program that leaves a background process holding its output (`sleep … & printf v`) is
+/// done when it exits, plus a short grace: not at the timeout, and not an error.
+#[test]
+fn a_store_whose_background_child_holds_stdout_is_done_when_it_exits() {
+    let sb = Sandbox::new();
+    let marker = marker_sleeps(60, 1).remove(0);
+    sb.manifest(&format!(
+        "[secrets]\nV = {{ from = \"cmd:sh -c '{marker} & printf v'\", timeout = \"120s\" }}\n"
+    ));
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "{\"V\":\"v\"}\n");
+    assert!(
+        poll(|| alive(std::slice::from_ref(&marker)).is_empty()),
+        "the background process was left running"
+    );
+}
+
+/// A value the kernel cannot keep is fetched and exported all the same, and the note says
+/// exactly which and why.
+#[test]
+fn the_note_says_exactly_what_was_not_cached() {
+    let mut sb = Sandbox::new();
+    sb.manifest("[secrets]\nBIG = { from = \"cmd:python3 -c print(chr(120)*40003,end=str())\", cache = \"10m\" }\nSMALL = { from = \"cmd:printf small\", cache = \"10m\" }\n");
+    sb.set_env("X", "1");
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("1 of 2 values cached"), "{err}");
+    assert!(
+        err.contains(
+            "BIG is 40003 bytes: over the kernel's 32767-byte limit for one key, not cached"
+        ),
+        "{err}"
+    );
+    assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+}
+
+/// jit-secrets: keys in /proc/keys whose timeout column says "perm" (no expiry).
+fn keys_without_a_timeout() -> Vec<String> {
+    std::fs::read_to_string("/proc/keys")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" jit-secrets:"))
+        .filter(|l| l.split_whitespace().nth(3) == Some("perm"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Signals at random points of cold cached activations (SIGTERM, SIGHUP, SIGINT in turn): a key
+/// is created complete (permissions and timeout set) or not at all, so none is ever left without
+/// a timeout to be served forever.
+#[test]
+fn interrupted_cold_activations_never_leave_a_key_without_a_timeout() {
+    let sb = Sandbox::new();
+    let mut m = String::from("[secrets]\n");
+    for i in 0..60 {
+        m.push_str(&format!(
+            "K{i} = {{ from = \"cmd:printf v{i}\", cache = \"30s\" }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for round in 0..200 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = std::time::Duration::from_micros((seed >> 33) % 20_000);
+        let signal = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT][round % 3];
+        let child = sb
+            .command(BIN)
+            .arg("--manifest")
+            .arg(sb.path().join("manifest.toml"))
+            .args(["activate", "--shell", "json"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // SAFETY: plain kill(2) on a process we started.
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let _ = child.wait_with_output();
+        assert_code(&sb.jit_m(&["cache", "clear"]), 0);
+    }
+    assert!(
+        poll(|| keys_without_a_timeout().is_empty()),
+        "keys without a timeout: {:?}",
+        keys_without_a_timeout()
+    );
+}

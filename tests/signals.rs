@@ -400,7 +400,7 @@ fn the_terminal_hand_off_works_inside_each_shells_evaluation() {
 #[test]
 fn a_sigkill_to_the_whole_group_or_from_timeout_leaves_no_store_process() {
     let sb = Sandbox::new();
-    let group = markers(5, 8);
+    let group = markers(8, 8);
     hanging_manifest(&sb, &group);
     let (_, out) = interrupt(
         &sb,
@@ -417,7 +417,7 @@ fn a_sigkill_to_the_whole_group_or_from_timeout_leaves_no_store_process() {
 
     // `timeout -s KILL`: its SIGALRM is the timeout firing; it then SIGKILLs the command and
     // its own process group (ours). Sent by hand once every store call runs: no timing involved.
-    let markers = self::markers(6, 8);
+    let markers = self::markers(9, 8);
     hanging_manifest(&sb, &markers);
     let mut timeout = sb
         .command("timeout")

@@ -211,6 +211,12 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
         ctx.keyring_project = Some(project_of(manifest));
     }
     ctx.manifest_dir = manifest.path.parent().map(Into::into);
+    ctx.outputs = manifest
+        .entries
+        .iter()
+        .chain(manifest.profiles.values().flatten())
+        .map(|e| e.name.clone())
+        .collect();
     if manifest.options.keepassxc_password_from.is_some()
         || manifest.options.keepassxc_keyfile.is_some()
     {

@@ -240,6 +240,12 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
     result
 }
 
+/// After a store's program exits, how long its output may stay open (held by a background
+/// process it started) before the rest of its process group is killed.
+const GRACE: Duration = Duration::from_millis(100);
+/// How often a waiting call looks whether its program has exited.
+const EXIT_CHECK_EVERY: Duration = Duration::from_millis(10);
+
 /// The child's exit status, or `None` if it is still running at `deadline`. Called once its
 /// output has closed, when it has almost always exited already: polled, at first often.
 fn wait_until(
@@ -312,13 +318,20 @@ fn supervise(
     // Collect both streams (they close when every process holding them exits) before the deadline.
     let mut stdout = None;
     let mut stderr = None;
+    // When the child itself exited. A background process it left in its group (`sleep 305 &`)
+    // can hold the streams open long after: once the child has exited and GRACE has passed,
+    // the rest of its group is killed and what was written so far is the answer.
+    let mut exited_at: Option<Instant> = None;
+    let mut group_killed = false;
     while stdout.is_none() || stderr.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
-        // On a terminal, look now and then whether the child stopped to read from it.
+        // Look now and then whether the child exited (and, on a terminal, whether it stopped
+        // to read from it).
         let wait = match (tty, &lease) {
             (Some(_), None) => left.min(terminal::SCAN_EVERY),
             _ => left,
-        };
+        }
+        .min(EXIT_CHECK_EVERY);
         match rx.recv_timeout(wait) {
             Ok(Stream::Out(buf, overflow)) => {
                 if overflow {
@@ -333,6 +346,18 @@ fn supervise(
             }
             Ok(Stream::Err(buf)) => stderr = Some(buf),
             Err(_) if Instant::now() < deadline => {
+                if exited_at.is_none() && matches!(handle.try_wait(), Ok(Some(_))) {
+                    exited_at = Some(Instant::now());
+                }
+                if let (Some(at), false) = (exited_at, group_killed) {
+                    if at.elapsed() >= GRACE {
+                        // Only our group: a daemon that left it on purpose (`setsid`:
+                        // gpg-agent, a CLI's own server) is how that store stays fast.
+                        kill_group(pgid, libc::SIGKILL);
+                        group_killed = true;
+                    }
+                    continue;
+                }
                 let Some(tty) = tty else { continue };
                 if lease.is_some() || !terminal::is_stopped(pgid) {
                     continue;

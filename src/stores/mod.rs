@@ -74,6 +74,52 @@ impl StoreError {
     }
 }
 
+/// Variables that differ between shells of one user without changing what a program prints:
+/// left out of a `cmd:`/`plugin:` cache key (see `docs/cache.md`).
+pub const VARIES_PER_SHELL: &[&str] = &[
+    "PWD",
+    "OLDPWD",
+    "SHLVL",
+    "_",
+    "TERM",
+    "TERM_PROGRAM",
+    "TERM_PROGRAM_VERSION",
+    "TERM_SESSION_ID",
+    "COLORTERM",
+    "COLUMNS",
+    "LINES",
+    "WINDOWID",
+    "TMUX",
+    "TMUX_PANE",
+    "STY",
+    "WINDOW",
+    "SSH_TTY",
+    "SSH_CLIENT",
+    "SSH_CONNECTION",
+    "XDG_SESSION_ID",
+    "XDG_VTNR",
+    "GPG_TTY",
+    "PS1",
+    "PS2",
+    "PROMPT",
+    "RPROMPT",
+    "HISTFILE",
+    "HISTSIZE",
+    "SECONDS",
+    "RANDOM",
+    "LINENO",
+    "VTE_VERSION",
+    "KITTY_WINDOW_ID",
+    "ALACRITTY_WINDOW_ID",
+    "WEZTERM_PANE",
+    "ITERM_SESSION_ID",
+    "INSIDE_EMACS",
+    "DIRENV_DIFF",
+    "DIRENV_DIR",
+    "DIRENV_FILE",
+    "DIRENV_WATCHES",
+];
+
 /// What a store may consult besides the references: CLI overrides and the environment.
 pub struct Context {
     commands: BTreeMap<String, PathBuf>,
@@ -89,6 +135,8 @@ pub struct Context {
     /// The manifest's directory (as reached): `cmd:` programs run there, so every relative word
     /// of their command line means what it meant when the manifest was allowed.
     pub manifest_dir: Option<PathBuf>,
+    /// The names the manifest exports: never part of a cache key.
+    pub outputs: Vec<String>,
     /// Things a store wants said once on stderr that are not failures.
     notes: std::sync::Mutex<Vec<String>>,
 }
@@ -103,6 +151,7 @@ impl Context {
             keyring_project: None,
             keepassxc: None,
             manifest_dir: None,
+            outputs: Vec::new(),
             notes: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -134,8 +183,16 @@ impl Context {
     /// What, besides the reference, decides the value a store returns for it: the store's own
     /// environment variables and any CLI override. Part of the cache key, so changing any of them
     /// misses the cache instead of serving another account's value.
-    pub fn cache_context(&self, kind: StoreKind) -> String {
+    /// `cache_env`: the variables the entry says its `cmd:`/`plugin:` answer depends on.
+    pub fn cache_context(&self, reference: &Reference, cache_env: Option<&[String]>) -> String {
+        let kind = reference.store();
         let mut context = String::new();
+        // A program's answer may depend on anything it inherits (`cmd:sh -c "printf tok-$STAGE"`):
+        // its context is the environment, less what varies per shell and the manifest's own
+        // outputs, or just the variables `cache_env` names.
+        if matches!(kind, StoreKind::Cmd | StoreKind::Plugin) {
+            context.push_str(&self.program_environment(cache_env));
+        }
         for name in store_for(kind).cache_context() {
             context.push_str(name);
             context.push('=');
@@ -154,6 +211,36 @@ impl Context {
             }
         }
         context
+    }
+
+    /// The environment a `cmd:` or `plugin:` program inherits, as part of the cache key: every
+    /// variable but the ones that vary per shell or terminal ([`VARIES_PER_SHELL`]) and the
+    /// manifest's own secrets (outputs, not inputs: with them in the key, a nested shell would
+    /// never hit), unless `cache_env` lists the ones that matter.
+    fn program_environment(&self, cache_env: Option<&[String]>) -> String {
+        let mut vars: Vec<(String, String)> = std::env::vars_os()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.to_string_lossy().into_owned(),
+                )
+            })
+            .filter(|(k, _)| match cache_env {
+                Some(listed) => listed.iter().any(|l| l == k),
+                None => !VARIES_PER_SHELL.contains(&k.as_str()) && !self.outputs.contains(k),
+            })
+            .collect();
+        vars.sort();
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for (k, v) in &vars {
+            h.update((k.len() as u64).to_le_bytes());
+            h.update(k.as_bytes());
+            h.update((v.len() as u64).to_le_bytes());
+            h.update(v.as_bytes());
+        }
+        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("environment={digest}\n")
     }
 
     pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
