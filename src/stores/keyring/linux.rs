@@ -459,7 +459,10 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
             for key in missing {
                 kept.insert(key, l.account.as_str());
             }
-            item.set_attributes(kept).map_err(explain)?;
+            // The value is stored: the item is already found by this lookup (it names the
+            // account one way), so a refusal here is not the write failing, and is not reported
+            // as one. Other tools may just not find it by the other attribute name.
+            let _ = item.set_attributes(kept);
         }
         return Ok(());
     }
