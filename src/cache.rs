@@ -40,6 +40,10 @@ pub struct Cache {
     manifest: PathBuf,
     profile: String,
     pub mode: Mode,
+    /// What this command may still take of the user's kernel key quota (keys, bytes): half of
+    /// what was left when it first stored a value, so Kerberos caches, ecryptfs and sssd, which
+    /// share the quota, never find it full because of us.
+    budget: std::sync::Mutex<Option<(u64, u64)>>,
 }
 
 /// One cached value's description, as `cache list` shows it: never the value.
@@ -58,6 +62,7 @@ impl Cache {
             manifest: crate::trust::as_reached(manifest),
             profile: profile.unwrap_or_default().to_string(),
             mode,
+            budget: std::sync::Mutex::new(None),
         }
     }
 
@@ -133,7 +138,35 @@ impl Cache {
         payload.extend_from_slice(header.as_bytes());
         payload.push(0);
         payload.extend_from_slice(value.expose());
-        sys::add(&self.description(reference, context, ttl), &payload, ttl)
+        let description = self.description(reference, context, ttl);
+        self.charge(payload.len() + description.len())?;
+        sys::add(&description, &payload, ttl)
+    }
+
+    /// Takes one key and `bytes` from this command's share of the quota, or says why not. The
+    /// share is set at the first value stored: half of what the kernel says is left, after
+    /// expired keys of ours (which hold quota until the kernel's collector runs) are unlinked.
+    fn charge(&self, bytes: usize) -> Result<(), String> {
+        let mut budget = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        if budget.is_none() {
+            if let Ok(listed) = list_all() {
+                for l in listed.iter().filter(|l| l.expires_at <= now()) {
+                    sys::unlink(l.serial);
+                }
+            }
+            *budget = Some(match quota_left() {
+                Some((keys, bytes)) => (keys / 2, bytes / 2),
+                None => (u64::MAX, u64::MAX),
+            });
+        }
+        let (keys, left) = budget.as_mut().expect("set above");
+        let bytes = bytes as u64;
+        if *keys == 0 || *left < bytes {
+            return Err("the rest would take more than half of what is left of your kernel key quota (/proc/key-users)".into());
+        }
+        *keys -= 1;
+        *left -= bytes;
+        Ok(())
     }
 
     /// Unlinks this manifest's keys for `entry` that hold another reference's value.
@@ -201,6 +234,40 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// (keys, bytes) left of this user's kernel key quota, from `/proc/key-users`
+/// (`uid: usage nkeys/nikeys qnkeys/maxkeys qnbytes/maxbytes`).
+fn quota_left() -> Option<(u64, u64)> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let text = std::fs::read_to_string("/proc/key-users").ok()?;
+    let Some(line) = text
+        .lines()
+        .find(|l| l.trim_start().split(':').next() == Some(&uid.to_string()))
+    else {
+        // No key of this user yet: the whole quota is left.
+        let limit = |name: &str| -> Option<u64> {
+            let prefix = if uid == 0 { "root_" } else { "" };
+            std::fs::read_to_string(format!("/proc/sys/kernel/keys/{prefix}{name}"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        return Some((limit("maxkeys")?, limit("maxbytes")?));
+    };
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let pair = |f: &str| -> Option<(u64, u64)> {
+        let (used, max) = f.split_once('/')?;
+        Some((used.parse().ok()?, max.parse().ok()?))
+    };
+    let (keys_used, keys_max) = pair(fields.get(3)?)?;
+    let (bytes_used, bytes_max) = pair(fields.get(4)?)?;
+    Some((
+        keys_max.saturating_sub(keys_used),
+        bytes_max.saturating_sub(bytes_used),
+    ))
 }
 
 /// The kernel's cap on one `user` key's payload (`/proc/sys/kernel/keys` has no knob for it).

@@ -403,7 +403,7 @@ fn keys_without_a_timeout() -> Vec<String> {
         .collect()
 }
 
-/// Signals at random points of cold cached activations (SIGTERM, SIGHUP, SIGINT in turn): a key
+/// 500 signals at random points of cold cached activations (SIGTERM, SIGHUP, SIGINT in turn): a key
 /// is created complete (permissions and timeout set) or not at all, so none is ever left without
 /// a timeout to be served forever.
 #[test]
@@ -417,7 +417,7 @@ fn interrupted_cold_activations_never_leave_a_key_without_a_timeout() {
     }
     sb.manifest(&m);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    for round in 0..200 {
+    for round in 0..500 {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -445,4 +445,136 @@ fn interrupted_cold_activations_never_leave_a_key_without_a_timeout() {
         "keys without a timeout: {:?}",
         keys_without_a_timeout()
     );
+}
+
+/// `(keys, bytes)` used of a uid's kernel key quota, from `/proc/key-users`.
+fn quota_used(uid: u32) -> (u64, u64, u64, u64) {
+    let text = std::fs::read_to_string("/proc/key-users").unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{uid}:")))
+        .unwrap_or_else(|| panic!("no quota line for {uid}: {text}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let pair = |f: &str| {
+        let (a, b) = f.split_once('/').unwrap();
+        (a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap())
+    };
+    let (keys, max_keys) = pair(fields[3]);
+    let (bytes, max_bytes) = pair(fields[4]);
+    (keys, max_keys, bytes, max_bytes)
+}
+
+/// The key quota is shared with Kerberos, ecryptfs and sssd: the cache takes at most half of
+/// what is left, and says how many values it kept. Run as an unprivileged user (root's quota is
+/// a million keys), as a user's shell would.
+#[test]
+fn the_cache_takes_at_most_half_of_a_users_key_quota() {
+    let nobody = 65534u32;
+    // SAFETY: getuid has no preconditions.
+    assert_eq!(
+        unsafe { libc::getuid() },
+        0,
+        "this test switches to an unprivileged uid: run it as root (CI does)"
+    );
+    let sb = Sandbox::new();
+    let mut m = String::from("[secrets]\n");
+    for i in 0..30 {
+        m.push_str(&format!(
+            "V{i} = {{ from = \"cmd:printf %01000d {i}\", cache = \"10m\" }}\n"
+        ));
+    }
+    sb.manifest(&m);
+    for p in [sb.path().to_path_buf(), sb.path().join("manifest.toml")] {
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let as_nobody = |args: &[&str]| {
+        sb.command("setpriv")
+            .args([
+                "--reuid",
+                "65534",
+                "--regid",
+                "65534",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(BIN)
+            .arg("--manifest")
+            .arg(sb.path().join("manifest.toml"))
+            .args(args)
+            .env("HOME", sb.path())
+            .output()
+            .unwrap()
+    };
+    let out = as_nobody(&["cache", "clear", "--all"]);
+    assert_code(&out, 0);
+    let out = as_nobody(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["V29"].as_str().unwrap().len(),
+        1000,
+        "every value exported, cached or not"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("of 30 values cached") && err.contains("/proc/key-users"),
+        "{err}"
+    );
+    let (keys, max_keys, bytes, max_bytes) = quota_used(nobody);
+    assert!(
+        bytes <= max_bytes / 2 + 200,
+        "{bytes} of {max_bytes} bytes used"
+    );
+    assert!(keys <= max_keys / 2 + 2, "{keys} of {max_keys} keys used");
+    // A second shell is served what was cached and fetches the rest.
+    let out = as_nobody(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_code(&as_nobody(&["cache", "clear", "--all"]), 0);
+}
+
+/// More keys in the user keyring than a fixed buffer holds (4,096 serials in 16 KiB): `cache
+/// list` and `clear` still see every one (the read is sized from the kernel's answer).
+#[test]
+fn cache_list_and_clear_see_every_key_however_many() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\nS = { from = \"cmd:printf v\", cache = \"10m\" }\n");
+    let manifest = sb.path().join("manifest.toml");
+    // 4,300 keys in our format, made with the raw syscalls (as the cache makes them).
+    let script = r#"
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+add_key, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+manifest = sys.argv[1]
+expires = int(time.time()) + 600
+for i in range(4300):
+    payload = b"jit-secrets-cache-1\n" + f"{manifest}\nMANY{i}\ncmd:printf v\n{expires}\n".encode() + b"\0v"
+    serial = libc.syscall(add_key, b"user", f"jit-secrets:many-{i}-{os.getpid()}".encode(), payload, len(payload), ctypes.c_long(-4))
+    assert serial > 0, ctypes.get_errno()
+    libc.syscall(keyctl, 5, serial, 0x3f0f0000)
+    libc.syscall(keyctl, 15, serial, 600)
+"#;
+    let out = sb
+        .command("python3")
+        .args(["-c", script])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let out = sb.jit_m(&["cache", "list"]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| l.starts_with("MANY"))
+            .count(),
+        4300
+    );
+    let out = sb.jit_m(&["cache", "clear"]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("dropped 4300 cached value(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&sb.jit_m(&["cache", "list"])), "");
 }
