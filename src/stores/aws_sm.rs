@@ -217,13 +217,12 @@ fn set_member(
     }
 }
 
-/// The version that carries `label` now.
-fn version_labelled(
+/// `describe-secret`'s answer (metadata: versions, stages, dates; no value).
+fn describe(
     secret_id: &str,
-    label: &str,
     timeout: Duration,
     ctx: &Context,
-) -> Result<Option<String>, StoreError> {
+) -> Result<serde_json::Value, StoreError> {
     let out = aws(
         ctx,
         timeout,
@@ -238,7 +237,17 @@ fn version_labelled(
         let text = out.stderr.scrubbed(&Default::default());
         return Err(failed(&text, out));
     }
-    let doc = parse_json(out.stdout.expose(), "aws")?;
+    parse_json(out.stdout.expose(), "aws")
+}
+
+/// The version that carries `label` now.
+fn version_labelled(
+    secret_id: &str,
+    label: &str,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<Option<String>, StoreError> {
+    let doc = describe(secret_id, timeout, ctx)?;
     let found = doc["VersionIdsToStages"].as_object().and_then(|versions| {
         versions
             .iter()
@@ -467,21 +476,7 @@ impl Store for AwsSecretsManager {
         timeout: Duration,
         ctx: &Context,
     ) -> Result<Option<i64>, StoreError> {
-        let out = aws(
-            ctx,
-            timeout,
-            &[
-                "secretsmanager",
-                "describe-secret",
-                "--secret-id",
-                secret_id(reference),
-            ],
-        )?;
-        if !out.exit.success() {
-            let text = out.stderr.scrubbed(&Default::default());
-            return Err(failed(&text, out));
-        }
-        let doc = parse_json(out.stdout.expose(), "aws")?;
+        let doc = describe(secret_id(reference), timeout, ctx)?;
         // LastChangedDate moves when the value is rotated (put-secret-value), not on a read.
         Ok(crate::time::from_json(&doc["LastChangedDate"]))
     }

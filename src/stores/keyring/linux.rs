@@ -221,6 +221,41 @@ fn exact_items<'a>(
     Ok((unlocked, locked))
 }
 
+/// The items whose attributes are exactly `attributes` (a `secret-tool:` reference's).
+#[allow(clippy::type_complexity)]
+fn exactly_these<'a>(
+    ss: &'a SecretService<'a>,
+    attributes: &[(String, String)],
+) -> Result<
+    (
+        Vec<(Item<'a>, HashMap<String, String>)>,
+        Vec<(Item<'a>, HashMap<String, String>)>,
+    ),
+    StoreError,
+> {
+    let search: HashMap<&str, &str> = attributes
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    exact_items(ss, vec![search], &|a| is_exactly_these(a, attributes))
+}
+
+/// Items as a person is shown them before a delete: unlocked ones, then locked ones, marked.
+fn named(
+    unlocked: &[(Item<'_>, HashMap<String, String>)],
+    locked: &[(Item<'_>, HashMap<String, String>)],
+) -> Vec<String> {
+    unlocked
+        .iter()
+        .map(|(i, _)| describe(i))
+        .chain(
+            locked
+                .iter()
+                .map(|(i, _)| format!("{} (locked)", describe(i))),
+        )
+        .collect()
+}
+
 /// How an item is named to a person: its label and where it is.
 fn describe(item: &Item<'_>) -> String {
     let label = item.get_label().unwrap_or_default();
@@ -506,15 +541,7 @@ pub fn matching(l: &Lookup) -> Result<Vec<String>, StoreError> {
     once_more_if_dropped(|| {
         let ss = connect()?;
         let (unlocked, locked) = exact_items(&ss, searches_for(l), &|a| is_exactly(a, l))?;
-        Ok(unlocked
-            .iter()
-            .map(|(i, _)| describe(i))
-            .chain(
-                locked
-                    .iter()
-                    .map(|(i, _)| format!("{} (locked)", describe(i))),
-            )
-            .collect())
+        Ok(named(&unlocked, &locked))
     })
 }
 
@@ -562,12 +589,7 @@ pub fn store_exactly(
 ) -> Result<(), StoreError> {
     once_more_if_dropped(|| {
         let ss = connect()?;
-        let search: HashMap<&str, &str> = attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let (unlocked, locked) =
-            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
+        let (unlocked, locked) = exactly_these(&ss, attributes)?;
         let all: Vec<&Item> = unlocked.iter().chain(&locked).map(|(i, _)| i).collect();
         match all.as_slice() {
             [] => {
@@ -618,12 +640,7 @@ pub fn store_exactly(
 pub fn delete_exactly(attributes: &[(String, String)]) -> Result<usize, StoreError> {
     once_more_if_dropped(|| {
         let ss = connect()?;
-        let search: HashMap<&str, &str> = attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let (unlocked, locked) =
-            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
+        let (unlocked, locked) = exactly_these(&ss, attributes)?;
         delete_items(unlocked, locked)
     })
 }
@@ -632,21 +649,8 @@ pub fn delete_exactly(attributes: &[(String, String)]) -> Result<usize, StoreErr
 pub fn matching_exactly(attributes: &[(String, String)]) -> Result<Vec<String>, StoreError> {
     once_more_if_dropped(|| {
         let ss = connect()?;
-        let search: HashMap<&str, &str> = attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let (unlocked, locked) =
-            exact_items(&ss, vec![search], &|a| is_exactly_these(a, attributes))?;
-        Ok(unlocked
-            .iter()
-            .map(|(i, _)| describe(i))
-            .chain(
-                locked
-                    .iter()
-                    .map(|(i, _)| format!("{} (locked)", describe(i))),
-            )
-            .collect())
+        let (unlocked, locked) = exactly_these(&ss, attributes)?;
+        Ok(named(&unlocked, &locked))
     })
 }
 
