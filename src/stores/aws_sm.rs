@@ -88,13 +88,13 @@ fn conflict(secret_id: &str) -> StoreError {
     .fix("run the command again")
 }
 
-/// The whole secret string: put it, or create the secret when there is none.
-fn put_or_create(
+/// `put-secret-value` with `string` on stdin: a new version, current at once.
+fn put_string(
     secret_id: &str,
-    value: &SecretValue,
+    string: &[u8],
     timeout: Duration,
     ctx: &Context,
-) -> Result<(), StoreError> {
+) -> Result<crate::process::Output, StoreError> {
     let put = [
         "secretsmanager",
         "put-secret-value",
@@ -102,7 +102,17 @@ fn put_or_create(
         secret_id,
         "--secret-string",
     ];
-    let out = aws_value_on_stdin(ctx, timeout, &put, value.expose())?;
+    aws_value_on_stdin(ctx, timeout, &put, string)
+}
+
+/// The whole secret string: put it, or create the secret when there is none.
+fn put_or_create(
+    secret_id: &str,
+    value: &SecretValue,
+    timeout: Duration,
+    ctx: &Context,
+) -> Result<(), StoreError> {
+    let out = put_string(secret_id, value.expose(), timeout, ctx)?;
     if out.exit.success() {
         return Ok(());
     }
@@ -195,14 +205,7 @@ fn set_member(
         ))
         .fix("drop the `#key` to replace the whole string"));
     };
-    let put = [
-        "secretsmanager",
-        "put-secret-value",
-        "--secret-id",
-        secret_id,
-        "--secret-string",
-    ];
-    let out = aws_value_on_stdin(ctx, timeout, &put, &updated)?;
+    let out = put_string(secret_id, &updated, timeout, ctx)?;
     if !out.exit.success() {
         let text = out.stderr.scrubbed(&Default::default());
         return Err(failed(&text, out));
@@ -294,14 +297,7 @@ fn restore(
             "{secret_id}: the other writer's version has no SecretString"
         )));
     };
-    let put = [
-        "secretsmanager",
-        "put-secret-value",
-        "--secret-id",
-        secret_id,
-        "--secret-string",
-    ];
-    let out = aws_value_on_stdin(ctx, timeout, &put, theirs.expose())?;
+    let out = put_string(secret_id, theirs.expose(), timeout, ctx)?;
     if out.exit.success() {
         Ok(())
     } else {
