@@ -501,16 +501,7 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
         }
         return Ok(());
     }
-    let collection = ss
-        .get_default_collection()
-        .or_else(|_| ss.get_any_collection())
-        .map_err(explain)?;
-    if collection.is_locked().map_err(explain)? {
-        if !prompt {
-            return Err(locked_error());
-        }
-        collection.unlock().map_err(explain)?;
-    }
+    let collection = collection_for_new_items(&ss, prompt)?;
     // `replace = false`: gnome-keyring's replace takes any item whose attributes include the new
     // item's, so a global item created with it would replace a project's scoped item (or another
     // application's). No item of ours exists (looked up above), so there is nothing to replace.
@@ -524,6 +515,24 @@ fn store_once(l: &Lookup, value: &SecretValue, prompt: bool) -> Result<(), Store
         )
         .map_err(explain)?;
     Ok(())
+}
+
+/// Where a new item goes: the default collection (else any), unlocked if a person may be asked.
+fn collection_for_new_items<'a>(
+    ss: &'a SecretService<'a>,
+    prompt: bool,
+) -> Result<secret_service::blocking::Collection<'a>, StoreError> {
+    let collection = ss
+        .get_default_collection()
+        .or_else(|_| ss.get_any_collection())
+        .map_err(explain)?;
+    if collection.is_locked().map_err(explain)? {
+        if !prompt {
+            return Err(locked());
+        }
+        collection.unlock().map_err(explain)?;
+    }
+    Ok(collection)
 }
 
 /// The searches that find every item that could be exactly `l`'s (by `account`, by `username`).
@@ -593,16 +602,7 @@ pub fn store_exactly(
         let all: Vec<&Item> = unlocked.iter().chain(&locked).map(|(i, _)| i).collect();
         match all.as_slice() {
             [] => {
-                let collection = ss
-                    .get_default_collection()
-                    .or_else(|_| ss.get_any_collection())
-                    .map_err(explain)?;
-                if collection.is_locked().map_err(explain)? {
-                    if !prompt {
-                        return Err(locked_error());
-                    }
-                    collection.unlock().map_err(explain)?;
-                }
+                let collection = collection_for_new_items(&ss, prompt)?;
                 let mut written: HashMap<&str, &str> = attributes
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
