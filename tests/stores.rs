@@ -42,17 +42,47 @@ fn pass_first_line_whole_entry_missing_and_folders() {
     );
 }
 
+/// In-process: `Moto` leaves no `aws` on jit-secrets' PATH.
 #[test]
-fn aws_secrets_manager_and_ssm_through_moto() {
+fn aws_secrets_manager_and_ssm_through_moto_in_process() {
+    aws_reads(Route::InProcess);
+}
+
+/// `commands = { aws = … }` keeps the CLI route (a wrapper such as `aws-vault exec`).
+#[test]
+fn aws_secrets_manager_and_ssm_through_moto_with_the_cli_the_manifest_names() {
+    aws_reads(Route::Cli);
+}
+
+#[derive(PartialEq)]
+enum Route {
+    InProcess,
+    Cli,
+}
+
+fn aws_reads(route: Route) {
     let mut sb = Sandbox::new();
     let moto = Moto::new(&mut sb);
+    let which = sb
+        .command("sh")
+        .args(["-c", "command -v aws"])
+        .output()
+        .unwrap();
+    assert!(
+        !which.status.success(),
+        "an `aws` on PATH: {}",
+        stdout(&which)
+    );
     moto.create_secret("prod/api", r#"{"key":"k-123","user":"admin","n":5}"#);
     moto.create_secret(
         "prod/plain",
         "--starts-with-dashes 'and quotes'\nand a newline\n",
     );
     moto.put_parameter("/prod/db/password", "ssm 'secret' $(x)");
-    let (rec, log) = record(&mut sb, &["aws"]);
+    let (rec, log) = match route {
+        Route::Cli => record(&mut sb, &["aws"]),
+        Route::InProcess => (String::new(), sb.path().join("no-calls.log")),
+    };
     sb.manifest(&format!(
         r#"[secrets]
 API_KEY = {{ from = ["env:CI_API_KEY", "aws-sm:prod/api#key"] }}
@@ -73,7 +103,9 @@ commands = {{ {rec} }}
     );
     assert_eq!(v["DB"], "ssm 'secret' $(x)");
     assert_eq!(v["SSM_FALLBACK"], "ssm 'secret' $(x)");
-    for call in recorded_calls(&log) {
+    let calls = recorded_calls(&log);
+    assert_eq!(calls.is_empty(), route == Route::InProcess, "{calls:?}");
+    for call in calls {
         let argv = call.join(" ");
         assert!(
             !argv.contains("k-123") && !argv.contains("ssm 'secret'"),
@@ -131,7 +163,6 @@ commands = {{ {rec} }}
 
 #[test]
 fn aws_without_credentials_names_the_fix() {
-    require("aws");
     let mut sb = Sandbox::new();
     let empty = sb.write("aws-empty", "");
     sb.set_env("AWS_CONFIG_FILE", &empty);
@@ -142,8 +173,8 @@ fn aws_without_credentials_names_the_fix() {
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
     assert_code(&out, 1);
     assert!(
-        stderr(&out).contains("Unable to locate credentials"),
-        "the CLI's words: {}",
+        stderr(&out).contains("no AWS credentials found"),
+        "{}",
         stderr(&out)
     );
     assert!(
@@ -152,6 +183,65 @@ fn aws_without_credentials_names_the_fix() {
         stderr(&out)
     );
     assert_eq!(stdout(&out), "false\n");
+}
+
+/// The SDK's credential chain, as the CLI's: keys in the environment (every other aws test), a
+/// profile in the shared credentials file, and a profile's `credential_process`. moto takes any
+/// keys, so what proves each source is that with no keys in the environment the read fails, and
+/// with only that profile named it succeeds.
+#[test]
+fn aws_credentials_come_from_a_profile_or_a_credential_process() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    moto.create_secret("app/key", "from-moto");
+    for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        sb.env.remove(k);
+    }
+    let process = sb.write_executable(
+        "creds",
+        "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/creds-ran\"\nprintf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROCESS\", \"SecretAccessKey\": \"s\"}'\n",
+    );
+    let credentials = sb.write(
+        "aws-credentials",
+        "[from-file]\naws_access_key_id = AKIDFILE\naws_secret_access_key = s\n",
+    );
+    let config = sb.write(
+        "aws-config",
+        format!(
+            "[profile from-process]\ncredential_process = {} --role dev\nregion = us-east-1\n[profile from-file]\nregion = us-east-1\n",
+            process.display()
+        ),
+    );
+    sb.set_env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+    sb.set_env("AWS_CONFIG_FILE", &config);
+    sb.manifest("[secrets]\nK = { from = \"aws-sm:app/key\", timeout = \"60s\" }\n");
+
+    // No keys anywhere for the default profile: the error names the fix.
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("no AWS credentials found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("aws configure"), "{}", stderr(&out));
+
+    sb.set_env("AWS_PROFILE", "from-file");
+    assert_eq!(
+        exports(&sb.jit_m(&["activate", "--shell", "json"]))["K"],
+        "from-moto"
+    );
+
+    sb.set_env("AWS_PROFILE", "from-process");
+    assert_eq!(
+        exports(&sb.jit_m(&["activate", "--shell", "json"]))["K"],
+        "from-moto"
+    );
+    assert_eq!(
+        std::fs::read_to_string(sb.path().join("creds-ran")).unwrap(),
+        "--role dev\n",
+        "the profile's credential_process ran, with its arguments"
+    );
 }
 
 #[test]

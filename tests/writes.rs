@@ -11,19 +11,6 @@ fn set(sb: &Sandbox, args: &[&str], value: &[u8]) -> std::process::Output {
     set_on_stdin(sb, args, value)
 }
 
-/// A wrapper installed as the manifest's `aws`: it runs `$WRAP_BEFORE` (once, when the call's
-/// arguments contain `$WRAP_WHEN`), then either fails as `$WRAP_FAIL` says or runs the real CLI.
-fn aws_wrapper(sb: &mut Sandbox) -> std::path::PathBuf {
-    let real = tools_bin().join("aws");
-    sb.write_executable(
-        "aws-wrapper",
-        format!(
-            "#!/bin/sh\ncase \"$*\" in *\"$WRAP_WHEN\"*)\n  if [ -n \"$WRAP_BEFORE\" ] && [ ! -e \"$WRAP_DONE\" ]; then : > \"$WRAP_DONE\"; sh -c \"$WRAP_BEFORE\" >/dev/null; fi\n  if [ -n \"$WRAP_FAIL\" ]; then echo \"$WRAP_FAIL\" >&2; exit 255; fi ;;\nesac\nexec '{}' \"$@\"\n",
-            real.display()
-        ),
-    )
-}
-
 fn secret_string(moto: &Moto, id: &str) -> String {
     let out = moto.aws(&["secretsmanager", "get-secret-value", "--secret-id", id]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -37,12 +24,11 @@ fn aws_sm_set_changes_one_key_exactly_or_nothing() {
     let mut sb = Sandbox::new();
     let moto = Moto::new(&mut sb);
     moto.create_secret("app/prod", ORIGINAL);
-    let wrapper = aws_wrapper(&mut sb);
-    sb.set_env("WRAP_DONE", sb.path().join("wrap-done"));
-    sb.manifest(&format!(
-        "[secrets]\nDB = \"aws-sm:app/prod#db_password\"\nNEW = \"aws-sm:app/new#token\"\n[secrets.options]\ncommands = {{ aws = \"{}\" }}\n",
-        wrapper.display()
-    ));
+    // In-process; the proxy fails a call or lets another writer in, as told.
+    let proxy = moto.proxy(&mut sb);
+    sb.manifest(
+        "[secrets]\nDB = \"aws-sm:app/prod#db_password\"\nNEW = \"aws-sm:app/new#token\"\n",
+    );
 
     // The one key changes; every other byte stays (the big number too).
     let out = set(&sb, &["DB"], b"new-password");
@@ -53,29 +39,36 @@ fn aws_sm_set_changes_one_key_exactly_or_nothing() {
     );
 
     // A read that fails for any reason but "no such secret": nothing is written.
-    sb.set_env("WRAP_WHEN", "get-secret-value");
-    sb.set_env("WRAP_FAIL", "An error occurred (ThrottlingException) when calling the GetSecretValue operation: Rate exceeded");
+    proxy.fail("GetSecretValue", "ThrottlingException", "Rate exceeded");
     let before = secret_string(&moto, "app/prod");
     let out = set(&sb, &["DB"], b"third");
     assert_code(&out, 1);
     assert!(stderr(&out).contains("nothing written"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ThrottlingException"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(
         secret_string(&moto, "app/prod"),
         before,
         "the other keys were not wiped"
     );
-    sb.env.remove("WRAP_FAIL");
+    proxy.clear();
 
     // A concurrent writer lands between our read and our write: we fail, theirs stands.
     let intruder = "{\"db_password\": \"theirs\", \"api_key\": \"AKIA-keep\"}";
     let spec = serde_json::json!({"SecretId": "app/prod", "SecretString": intruder}).to_string();
-    sb.set_env("WRAP_WHEN", "put-secret-value");
-    sb.set_env(
-        "WRAP_BEFORE",
-        format!(
-            "'{}' secretsmanager put-secret-value --cli-input-json '{spec}'",
-            tools_bin().join("aws").display()
-        ),
+    let aws = tools_bin().join("aws");
+    proxy.before(
+        "PutSecretValue",
+        &[
+            aws.to_str().unwrap(),
+            "secretsmanager",
+            "put-secret-value",
+            "--cli-input-json",
+            &spec,
+        ],
     );
     let out = set(&sb, &["DB"], b"mine");
     assert_code(&out, 1);
@@ -89,8 +82,7 @@ fn aws_sm_set_changes_one_key_exactly_or_nothing() {
         intruder,
         "the other writer's value is intact"
     );
-    sb.env.remove("WRAP_BEFORE");
-    sb.env.remove("WRAP_WHEN");
+    proxy.clear();
 
     // And after it, a plain set works again, from the intruder's document.
     assert_code(&set(&sb, &["DB"], b"fourth"), 0);

@@ -3,8 +3,8 @@
 //! less). If the batch call is refused (an older CLI, or no `BatchGetSecretValue` permission), each
 //! id is fetched on its own.
 
-use super::aws_common::{aws, aws_value_on_stdin, fix_for};
-use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
+use super::aws_common::{call, fix_for, AwsFailure, Call};
+use super::{wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;
@@ -69,16 +69,10 @@ fn arn_matches(arn: &str, id: &str) -> bool {
         && rest[1..].bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// The batch command itself was refused — an older CLI that lacks it, or an identity without
+/// The batch call itself was refused — an older CLI that lacks it, or an identity without
 /// `secretsmanager:BatchGetSecretValue` — so single gets may still work.
-fn batch_command_refused(stderr_text: &str) -> bool {
-    stderr_text.contains("Invalid choice")
-        || stderr_text.contains("invalid choice")
-        || (stderr_text.contains("AccessDenied") && stderr_text.contains("BatchGetSecretValue"))
-}
-
-fn failed(stderr_text: &str, out: crate::process::Output) -> StoreError {
-    super::cli_failed("aws", out, fix_for(stderr_text))
+fn batch_call_refused(failure: &AwsFailure) -> bool {
+    failure.is("InvalidChoice") || failure.access_denied()
 }
 
 fn conflict(secret_id: &str) -> StoreError {
@@ -88,21 +82,14 @@ fn conflict(secret_id: &str) -> StoreError {
     .fix("run the command again")
 }
 
-/// `put-secret-value` with `string` on stdin: a new version, current at once.
+/// `put-secret-value`: a new version, current at once.
 fn put_string(
     secret_id: &str,
     string: &[u8],
     timeout: Duration,
     ctx: &Context,
-) -> Result<crate::process::Output, StoreError> {
-    let put = [
-        "secretsmanager",
-        "put-secret-value",
-        "--secret-id",
-        secret_id,
-        "--secret-string",
-    ];
-    aws_value_on_stdin(ctx, timeout, &put, string)
+) -> Result<(), AwsFailure> {
+    call(ctx, timeout, Call::PutSecretValue { secret_id, string }).map(drop)
 }
 
 /// The whole secret string: put it, or create the secret when there is none.
@@ -112,15 +99,13 @@ fn put_or_create(
     timeout: Duration,
     ctx: &Context,
 ) -> Result<(), StoreError> {
-    let out = put_string(secret_id, value.expose(), timeout, ctx)?;
-    if out.exit.success() {
-        return Ok(());
+    match put_string(secret_id, value.expose(), timeout, ctx) {
+        Ok(()) => Ok(()),
+        Err(f) if f.is("ResourceNotFoundException") => {
+            create(secret_id, value.expose(), timeout, ctx)
+        }
+        Err(f) => Err(f.error),
     }
-    let text = out.stderr.scrubbed(&Default::default());
-    if !text.contains("ResourceNotFoundException") {
-        return Err(failed(&text, out));
-    }
-    create(secret_id, value.expose(), timeout, ctx)
 }
 
 fn create(
@@ -129,23 +114,19 @@ fn create(
     timeout: Duration,
     ctx: &Context,
 ) -> Result<(), StoreError> {
-    let create = [
-        "secretsmanager",
-        "create-secret",
-        "--name",
-        secret_id,
-        "--secret-string",
-    ];
-    let out = aws_value_on_stdin(ctx, timeout, &create, string)?;
-    if out.exit.success() {
-        return Ok(());
-    }
-    let text = out.stderr.scrubbed(&Default::default());
-    if text.contains("ResourceExistsException") {
+    match call(
+        ctx,
+        timeout,
+        Call::CreateSecret {
+            name: secret_id,
+            string,
+        },
+    ) {
+        Ok(_) => Ok(()),
         // Created by someone else since we found none.
-        return Err(conflict(secret_id));
+        Err(f) if f.is("ResourceExistsException") => Err(conflict(secret_id)),
+        Err(f) => Err(f.error),
     }
-    Err(failed(&text, out))
 }
 
 /// One key of a JSON secret, exactly: read the secret and its version; start from `{}` only when
@@ -168,32 +149,29 @@ fn set_member(
     ctx: &Context,
 ) -> Result<(), StoreError> {
     let value_text = std::str::from_utf8(value.expose()).expect("checked UTF-8 above");
-    let read = aws(
+    let read = call(
         ctx,
         timeout,
-        &[
-            "secretsmanager",
-            "get-secret-value",
-            "--secret-id",
+        Call::GetSecretValue {
             secret_id,
-        ],
-    )?;
-    if !read.exit.success() {
-        let text = read.stderr.scrubbed(&Default::default());
-        if text.contains("ResourceNotFoundException") {
+            version_id: None,
+        },
+    );
+    let doc = match read {
+        Ok(doc) => doc,
+        Err(f) if f.is("ResourceNotFoundException") => {
             let object = with_member("{}", key, value_text).expect("{} is an object");
             return create(secret_id, &object, timeout, ctx);
         }
-        let fix = fix_for(&text);
-        let mut e = failed(&text, read);
-        e.message = format!(
-            "nothing written: {secret_id} could not be read, and setting `#{key}` must keep its other keys ({})",
-            e.message
-        );
-        e.fix = Some(fix.to_string());
-        return Err(e);
-    }
-    let doc = parse_json(read.stdout.expose(), "aws")?;
+        Err(f) => {
+            let mut e = f.error;
+            e.message = format!(
+                "nothing written: {secret_id} could not be read, and setting `#{key}` must keep its other keys ({})",
+                e.message
+            );
+            return Err(e);
+        }
+    };
     let version_read = doc["VersionId"].as_str().map(str::to_string);
     let updated = doc["SecretString"]
         .as_str()
@@ -205,11 +183,7 @@ fn set_member(
         ))
         .fix("drop the `#key` to replace the whole string"));
     };
-    let out = put_string(secret_id, &updated, timeout, ctx)?;
-    if !out.exit.success() {
-        let text = out.stderr.scrubbed(&Default::default());
-        return Err(failed(&text, out));
-    }
+    put_string(secret_id, &updated, timeout, ctx).map_err(|f| f.error)?;
     let replaced = version_labelled(secret_id, "AWSPREVIOUS", timeout, ctx)?;
     match replaced {
         Some(replaced) if replaced != version_read => {
@@ -226,21 +200,7 @@ fn describe(
     timeout: Duration,
     ctx: &Context,
 ) -> Result<serde_json::Value, StoreError> {
-    let out = aws(
-        ctx,
-        timeout,
-        &[
-            "secretsmanager",
-            "describe-secret",
-            "--secret-id",
-            secret_id,
-        ],
-    )?;
-    if !out.exit.success() {
-        let text = out.stderr.scrubbed(&Default::default());
-        return Err(failed(&text, out));
-    }
-    parse_json(out.stdout.expose(), "aws")
+    call(ctx, timeout, Call::DescribeSecret { secret_id }).map_err(|f| f.error)
 }
 
 /// The version that carries `label` now.
@@ -271,23 +231,15 @@ fn restore(
     timeout: Duration,
     ctx: &Context,
 ) -> Result<(), StoreError> {
-    let out = aws(
+    let doc = call(
         ctx,
         timeout,
-        &[
-            "secretsmanager",
-            "get-secret-value",
-            "--secret-id",
+        Call::GetSecretValue {
             secret_id,
-            "--version-id",
-            version,
-        ],
-    )?;
-    if !out.exit.success() {
-        let text = out.stderr.scrubbed(&Default::default());
-        return Err(failed(&text, out));
-    }
-    let doc = parse_json(out.stdout.expose(), "aws")?;
+            version_id: Some(version),
+        },
+    )
+    .map_err(|f| f.error)?;
     let theirs = doc["SecretString"]
         .as_str()
         .map(SecretValue::from_str_value);
@@ -297,17 +249,16 @@ fn restore(
             "{secret_id}: the other writer's version has no SecretString"
         )));
     };
-    let out = put_string(secret_id, theirs.expose(), timeout, ctx)?;
-    if out.exit.success() {
-        Ok(())
-    } else {
-        let text = out.stderr.scrubbed(&Default::default());
-        let mut e = failed(&text, out);
-        e.message = format!(
+    match put_string(secret_id, theirs.expose(), timeout, ctx) {
+        Ok(()) => Ok(()),
+        Err(f) => {
+            let mut e = f.error;
+            e.message = format!(
             "{secret_id} changed since it was read, and putting the other writer's value back failed: {}",
             e.message
         );
-        Err(e)
+            Err(e)
+        }
     }
 }
 
@@ -384,29 +335,18 @@ pub(crate) fn with_member(
 
 impl AwsSecretsManager {
     fn get_one(&self, r: &Reference, timeout: Duration, ctx: &Context) -> Outcome {
-        let out = match aws(
+        let read = call(
             ctx,
             timeout,
-            &[
-                "secretsmanager",
-                "get-secret-value",
-                "--secret-id",
-                secret_id(r),
-            ],
-        ) {
-            Ok(out) => out,
-            Err(e) => return Outcome::Failed(e),
-        };
-        if !out.exit.success() {
-            let text = out.stderr.scrubbed(&Default::default());
-            if text.contains("ResourceNotFoundException") {
-                return Outcome::NotFound;
-            }
-            return Outcome::Failed(failed(&text, out));
-        }
-        let doc = match parse_json(out.stdout.expose(), "aws") {
-            Ok(d) => d,
-            Err(e) => return Outcome::Failed(e),
+            Call::GetSecretValue {
+                secret_id: secret_id(r),
+                version_id: None,
+            },
+        );
+        let doc = match read {
+            Ok(doc) => doc,
+            Err(f) if f.is("ResourceNotFoundException") => return Outcome::NotFound,
+            Err(f) => return Outcome::Failed(f.error),
         };
         let outcome = pick(doc.get("SecretString").and_then(|v| v.as_str()), r);
         wipe_json(doc);
@@ -484,29 +424,15 @@ impl Store for AwsSecretsManager {
         let mut ids: Vec<&str> = refs.iter().map(|r| secret_id(r)).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut args = vec![
-            "secretsmanager",
-            "batch-get-secret-value",
-            "--secret-id-list",
-        ];
-        args.extend(ids.iter().copied());
-        let out = match aws(ctx, timeout, &args) {
-            Ok(out) => out,
-            Err(e) => return super::fail_batch(refs, e),
-        };
-        if !out.exit.success() {
-            let text = out.stderr.scrubbed(&Default::default());
-            if batch_command_refused(&text) {
+        let doc = match call(ctx, timeout, Call::BatchGetSecretValue { secret_ids: &ids }) {
+            Ok(doc) => doc,
+            Err(f) if batch_call_refused(&f) => {
                 // An older CLI without the command, or no permission for it: one by one.
                 return refs.iter().map(|r| self.get_one(r, timeout, ctx)).collect();
             }
             // Expired credentials, throttling, no network: N single calls would fail N times
             // in a row, each after its own wait. Fail the batch once.
-            return super::fail_batch(refs, failed(&text, out));
-        }
-        let doc = match parse_json(out.stdout.expose(), "aws") {
-            Ok(d) => d,
-            Err(e) => return super::fail_batch(refs, e),
+            Err(f) => return super::fail_batch(refs, f.error),
         };
         let empty = Vec::new();
         let values = doc["SecretValues"].as_array().unwrap_or(&empty);
@@ -560,13 +486,16 @@ mod tests {
     }
 
     #[test]
-    fn only_a_refused_command_falls_back_to_single_gets() {
-        assert!(batch_command_refused(
-            "aws: error: argument operation: Invalid choice, valid choices are:"
-        ));
-        assert!(batch_command_refused("An error occurred (AccessDeniedException) when calling the BatchGetSecretValue operation: not authorized"));
-        assert!(!batch_command_refused("An error occurred (ExpiredTokenException) when calling the BatchGetSecretValue operation"));
-        assert!(!batch_command_refused("An error occurred (ThrottlingException) when calling the BatchGetSecretValue operation: Rate exceeded"));
+    fn only_a_refused_call_falls_back_to_single_gets() {
+        let refusal = |code: &str| AwsFailure {
+            code: code.to_string(),
+            error: StoreError::new("refused"),
+        };
+        assert!(batch_call_refused(&refusal("InvalidChoice")));
+        assert!(batch_call_refused(&refusal("AccessDeniedException")));
+        assert!(!batch_call_refused(&refusal("ExpiredTokenException")));
+        assert!(!batch_call_refused(&refusal("ThrottlingException")));
+        assert!(!batch_call_refused(&refusal("")));
     }
 }
 

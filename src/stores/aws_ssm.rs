@@ -1,8 +1,8 @@
 //! `aws-ssm:NAME` — SSM Parameter Store, decrypted; up to 10 names in one `get-parameters` call
 //! (missing ones come back under `InvalidParameters`).
 
-use super::aws_common::{aws, aws_value_on_stdin, fix_for};
-use super::{parse_json, wipe_json, Context, Outcome, Store, StoreError};
+use super::aws_common::{call, Call};
+use super::{wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;
@@ -54,21 +54,15 @@ impl Store for AwsSsm {
         // An existing parameter keeps its type (String, StringList, SecureString) and its KMS
         // key: `put-parameter --overwrite` without them would turn a String into a SecureString
         // (breaking `{{resolve:ssm:…}}` readers) and re-encrypt under the account's default key.
-        let filter = format!("Key=Name,Option=Equals,Values={name}");
-        let described = aws(
-            ctx,
-            timeout,
-            &["ssm", "describe-parameters", "--parameter-filters", &filter],
-        )?;
-        if !described.exit.success() {
-            let mut e = super::cli_failed_reading("aws", described, fix_for);
+        let described = call(ctx, timeout, Call::DescribeParameter { name });
+        let doc = described.map_err(|f| {
+            let mut e = f.error;
             e.message = format!(
                 "nothing written: the type and key of {name} could not be read ({})",
                 e.message
             );
-            return Err(e);
-        }
-        let doc = parse_json(described.stdout.expose(), "aws")?;
+            e
+        })?;
         let existing = doc["Parameters"]
             .as_array()
             .and_then(|list| list.iter().find(|p| p["Name"].as_str() == Some(name)))
@@ -78,32 +72,32 @@ impl Store for AwsSsm {
                     p["KeyId"].as_str().map(str::to_string),
                 )
             });
-        let mut args: Vec<&str> = vec!["ssm", "put-parameter", "--name", name];
-        match &existing {
-            Some((kind, key)) => {
-                args.extend(["--type", kind.as_str(), "--overwrite"]);
-                if let (Some(key), "SecureString") = (key, kind.as_str()) {
-                    args.extend(["--key-id", key.as_str()]);
-                }
-            }
-            // New: SecureString under the default key, and no --overwrite, so a parameter
+        let put = match &existing {
+            Some((kind, key)) => Call::PutParameter {
+                name,
+                kind,
+                overwrite: true,
+                key_id: key.as_deref().filter(|_| kind == "SecureString"),
+                value: value.expose(),
+            },
+            // New: SecureString under the default key, and no overwrite, so a parameter
             // created by someone else meanwhile is an error rather than replaced.
-            None => args.extend(["--type", "SecureString"]),
-        }
-        args.push("--value");
-        let out = aws_value_on_stdin(ctx, timeout, &args, value.expose())?;
-        if !out.exit.success()
-            && out
-                .stderr
-                .scrubbed(&Default::default())
-                .contains("ParameterAlreadyExists")
-        {
-            return Err(StoreError::new(format!(
+            None => Call::PutParameter {
+                name,
+                kind: "SecureString",
+                overwrite: false,
+                key_id: None,
+                value: value.expose(),
+            },
+        };
+        match call(ctx, timeout, put) {
+            Ok(_) => Ok(()),
+            Err(f) if f.is("ParameterAlreadyExists") => Err(StoreError::new(format!(
                 "{name} was created by someone else since it was looked up; nothing written"
             ))
-            .fix("run the command again"));
+            .fix("run the command again")),
+            Err(f) => Err(f.error),
         }
-        super::succeeded("aws", out, fix_for)
     }
 
     fn last_changed(
@@ -113,15 +107,14 @@ impl Store for AwsSsm {
         ctx: &Context,
     ) -> Result<Option<i64>, StoreError> {
         // Without --with-decryption: only the metadata is wanted.
-        let out = aws(
+        let doc = call(
             ctx,
             timeout,
-            &["ssm", "get-parameter", "--name", name(reference)],
-        )?;
-        if !out.exit.success() {
-            return Err(super::cli_failed_reading("aws", out, fix_for));
-        }
-        let doc = parse_json(out.stdout.expose(), "aws")?;
+            Call::GetParameter {
+                name: name(reference),
+            },
+        )
+        .map_err(|f| f.error)?;
         let when = crate::time::from_json(&doc["Parameter"]["LastModifiedDate"]);
         wipe_json(doc);
         Ok(when)
@@ -134,21 +127,12 @@ impl Store for AwsSsm {
     }
 
     fn fetch_batch(&self, refs: &[&Reference], timeout: Duration, ctx: &Context) -> Vec<Outcome> {
-        let mut args = vec!["ssm", "get-parameters", "--with-decryption", "--names"];
         let mut names: Vec<&str> = refs.iter().map(|r| name(r)).collect();
         names.sort_unstable();
         names.dedup();
-        args.extend(names.iter().copied());
-        let out = match aws(ctx, timeout, &args) {
-            Ok(out) => out,
-            Err(e) => return super::fail_batch(refs, e),
-        };
-        if !out.exit.success() {
-            return super::fail_batch(refs, super::cli_failed_reading("aws", out, fix_for));
-        }
-        let doc = match parse_json(out.stdout.expose(), "aws") {
-            Ok(d) => d,
-            Err(e) => return super::fail_batch(refs, e),
+        let doc = match call(ctx, timeout, Call::GetParameters { names: &names }) {
+            Ok(doc) => doc,
+            Err(f) => return super::fail_batch(refs, f.error),
         };
         let empty = Vec::new();
         let params = doc["Parameters"].as_array().unwrap_or(&empty);

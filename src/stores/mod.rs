@@ -11,6 +11,7 @@ use std::time::Duration;
 
 mod age;
 mod aws_common;
+mod aws_sdk;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;

@@ -140,14 +140,103 @@ impl Drop for PassStore {
     }
 }
 
-/// moto's Secrets Manager + SSM on 127.0.0.1, used through the real `aws` CLI.
+/// moto's Secrets Manager + SSM on 127.0.0.1. jit-secrets reaches it in-process (the SDK): its
+/// `PATH` in the sandbox has no `aws` (a test that wants the CLI route names it in the
+/// manifest's `commands`); the tests' own seeding and checks use the real CLI.
 pub struct Moto {
     _daemon: Daemon,
     pub port: u16,
     env: Vec<(String, OsString)>,
 }
 
+/// The sandbox's `PATH` without any directory that holds an `aws`: the test tools are linked
+/// into a directory of their own, all but `aws`.
+fn path_without_aws(sb: &Sandbox) -> OsString {
+    let tools = sb.path().join("tools-but-aws");
+    std::fs::create_dir_all(&tools).unwrap();
+    for entry in std::fs::read_dir(tools_bin()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "aws" {
+            let _ = std::os::unix::fs::symlink(entry.path(), tools.join(entry.file_name()));
+        }
+    }
+    let path = sb.env.get("PATH").cloned().unwrap_or_default();
+    // In place of the tools directory, so the fakes before it still come first.
+    let dirs = std::env::split_paths(&path)
+        .map(|d| if d == tools_bin() { tools.clone() } else { d })
+        .filter(|d| !d.join("aws").exists());
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A recording, fault-injecting proxy between jit-secrets and moto (tests/fake/aws_proxy.py).
+pub struct AwsProxy {
+    _daemon: Daemon,
+    pub log: PathBuf,
+    pub control: PathBuf,
+}
+
+impl AwsProxy {
+    /// The operations called, in order, with what each asked for (ids or names, never values).
+    pub fn calls(&self) -> Vec<(String, serde_json::Value)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (
+                    v["operation"].as_str().unwrap().to_string(),
+                    v["asked"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Answers `operation` with AWS's error `code` until [`AwsProxy::clear`].
+    pub fn fail(&self, operation: &str, code: &str, message: &str) {
+        let rule =
+            serde_json::json!({"when": operation, "fail": {"code": code, "message": message}});
+        std::fs::write(&self.control, rule.to_string()).unwrap();
+    }
+
+    /// Runs `argv` (against moto directly) once, just before forwarding the next `operation`.
+    pub fn before(&self, operation: &str, argv: &[&str]) {
+        let rule = serde_json::json!({"when": operation, "before": argv});
+        std::fs::write(&self.control, rule.to_string()).unwrap();
+    }
+
+    pub fn clear(&self) {
+        let _ = std::fs::remove_file(&self.control);
+    }
+}
+
 impl Moto {
+    /// Puts [`AwsProxy`] in front of moto for jit-secrets (the tests' own CLI calls still go
+    /// straight to moto).
+    pub fn proxy(&self, sb: &mut Sandbox) -> AwsProxy {
+        let port = free_port();
+        let log = sb.path().join("aws-calls.log");
+        let control = sb.path().join("aws-proxy.json");
+        let mut cmd = sb.command("/usr/bin/python3");
+        cmd.arg(fake_dir().join("aws_proxy.py"))
+            .arg(port.to_string())
+            .arg(format!("http://127.0.0.1:{}", self.port))
+            .arg(&log)
+            .arg(&control)
+            // The intruder writes it runs go through the real CLI.
+            .env(
+                "PATH",
+                std::env::join_paths([tools_bin(), "/usr/bin".into(), "/bin".into()]).unwrap(),
+            );
+        let daemon = Daemon::spawn("aws proxy", cmd, &sb.path().join("aws-proxy.log"));
+        wait_for_port(port, Duration::from_secs(60));
+        sb.set_env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"));
+        AwsProxy {
+            _daemon: daemon,
+            log,
+            control,
+        }
+    }
+
     pub fn new(sb: &mut Sandbox) -> Moto {
         let server = require("moto_server");
         require("aws");
@@ -184,11 +273,14 @@ impl Moto {
             sb.set_env(k, v);
         }
         wait_for_port(port, Duration::from_secs(60));
-        Moto {
+        let moto = Moto {
             _daemon: daemon,
             port,
             env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        }
+        };
+        let path = path_without_aws(sb);
+        sb.set_env("PATH", path);
+        moto
     }
 
     pub fn aws(&self, args: &[&str]) -> Output {

@@ -1,0 +1,358 @@
+//! AWS in-process: the official AWS SDK for Rust (`aws-config`'s credential chain,
+//! `aws-sdk-secretsmanager`, `aws-sdk-ssm`) answering [`Call`]s with the JSON the CLI would print.
+//!
+//! Nothing here starts until the first AWS call of a run: the async runtime (one worker thread),
+//! the configuration (environment, `~/.aws/config` and `credentials`, SSO token cache,
+//! `credential_process`, web identity, container and instance metadata, `AWS_ENDPOINT_URL` and
+//! its per-service variants) and the clients are built once, then shared by the store threads.
+//!
+//! Where a value lives that we cannot wipe (see docs/security.md): the SDK reads the response
+//! body into its own buffer and parses it into its output type; we move the `String` out of that
+//! type into the JSON the stores wipe, but the body buffer is freed by the SDK unwiped, at the
+//! end of the call. On writes, the request input and its serialized body are the SDK's, also
+//! freed unwiped when the call returns.
+
+use super::aws_common::{denied, fix_for, AwsFailure, Call};
+use super::StoreError;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+struct Sdk {
+    runtime: tokio::runtime::Runtime,
+    secrets_manager: OnceLock<aws_sdk_secretsmanager::Client>,
+    ssm: OnceLock<aws_sdk_ssm::Client>,
+    config: tokio::sync::OnceCell<aws_config::SdkConfig>,
+}
+
+fn sdk() -> Result<&'static Sdk, StoreError> {
+    static SDK: OnceLock<Result<Sdk, String>> = OnceLock::new();
+    SDK.get_or_init(|| {
+        // One worker: the calls are network-bound, and a store thread blocks on its own call.
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("jit-secrets-aws")
+            .enable_all()
+            .build()
+            .map(|runtime| Sdk {
+                runtime,
+                secrets_manager: OnceLock::new(),
+                ssm: OnceLock::new(),
+                config: tokio::sync::OnceCell::new(),
+            })
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| StoreError::new(format!("cannot start the AWS client: {e}")))
+}
+
+impl Sdk {
+    async fn config(&self) -> &aws_config::SdkConfig {
+        self.config
+            .get_or_init(|| async {
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https();
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(http)
+                    .load()
+                    .await
+            })
+            .await
+    }
+
+    async fn secrets_manager(&self) -> &aws_sdk_secretsmanager::Client {
+        let config = self.config().await;
+        self.secrets_manager
+            .get_or_init(|| aws_sdk_secretsmanager::Client::new(config))
+    }
+
+    async fn ssm(&self) -> &aws_sdk_ssm::Client {
+        let config = self.config().await;
+        self.ssm.get_or_init(|| aws_sdk_ssm::Client::new(config))
+    }
+}
+
+/// Makes `call` in-process, within `timeout` (configuration and credentials included).
+pub fn call(timeout: Duration, call: &Call<'_>) -> Result<Value, AwsFailure> {
+    let sdk = sdk()?;
+    let answer = sdk
+        .runtime
+        .block_on(async { tokio::time::timeout(timeout, send(sdk, call)).await });
+    match answer {
+        Ok(result) => result,
+        Err(_) => Err(StoreError::new(format!(
+            "AWS did not answer {} within {}s",
+            call.action(),
+            timeout.as_secs()
+        ))
+        .fix("check your network and AWS_ENDPOINT_URL, or raise `timeout` in [secrets.options]")
+        .into()),
+    }
+}
+
+/// The value bytes of a write as the `String` the SDK takes (UTF-8 is checked by the stores).
+fn text(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).into_owned()
+}
+
+fn time(t: Option<&aws_smithy_types::DateTime>) -> Value {
+    t.map_or(Value::Null, |t| json!(t.secs()))
+}
+
+fn string(s: Option<String>) -> Value {
+    s.map_or(Value::Null, Value::String)
+}
+
+async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
+    let failed = |e| failure(call, e);
+    match *call {
+        Call::GetSecretValue {
+            secret_id,
+            version_id,
+        } => {
+            let mut out = sdk
+                .secrets_manager()
+                .await
+                .get_secret_value()
+                .secret_id(secret_id)
+                .set_version_id(version_id.map(str::to_string))
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            Ok(json!({
+                "Name": string(out.name.take()),
+                "ARN": string(out.arn.take()),
+                "VersionId": string(out.version_id.take()),
+                "SecretString": string(out.secret_string.take()),
+            }))
+        }
+        Call::BatchGetSecretValue { secret_ids } => {
+            let mut out = sdk
+                .secrets_manager()
+                .await
+                .batch_get_secret_value()
+                .set_secret_id_list(Some(secret_ids.iter().map(|s| s.to_string()).collect()))
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            let values: Vec<Value> = out
+                .secret_values
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut v| {
+                    json!({
+                        "Name": string(v.name.take()),
+                        "ARN": string(v.arn.take()),
+                        "SecretString": string(v.secret_string.take()),
+                    })
+                })
+                .collect();
+            let errors: Vec<Value> = out
+                .errors
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| json!({ "SecretId": e.secret_id, "ErrorCode": e.error_code }))
+                .collect();
+            Ok(json!({ "SecretValues": values, "Errors": errors }))
+        }
+        Call::DescribeSecret { secret_id } => {
+            let out = sdk
+                .secrets_manager()
+                .await
+                .describe_secret()
+                .secret_id(secret_id)
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            let versions: Map<String, Value> = out
+                .version_ids_to_stages
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, stages)| (id, json!(stages)))
+                .collect();
+            Ok(json!({
+                "LastChangedDate": time(out.last_changed_date.as_ref()),
+                "VersionIdsToStages": versions,
+            }))
+        }
+        Call::PutSecretValue { secret_id, string } => {
+            sdk.secrets_manager()
+                .await
+                .put_secret_value()
+                .secret_id(secret_id)
+                .secret_string(text(string))
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            Ok(Value::Null)
+        }
+        Call::CreateSecret { name, string } => {
+            sdk.secrets_manager()
+                .await
+                .create_secret()
+                .name(name)
+                .secret_string(text(string))
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            Ok(Value::Null)
+        }
+        Call::GetParameters { names } => {
+            let mut out = sdk
+                .ssm()
+                .await
+                .get_parameters()
+                .set_names(Some(names.iter().map(|s| s.to_string()).collect()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            let parameters: Vec<Value> = out
+                .parameters
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut p| {
+                    json!({
+                        "Name": string(p.name.take()),
+                        "ARN": string(p.arn.take()),
+                        "Value": string(p.value.take()),
+                    })
+                })
+                .collect();
+            Ok(json!({ "Parameters": parameters }))
+        }
+        Call::GetParameter { name } => {
+            let out = sdk
+                .ssm()
+                .await
+                .get_parameter()
+                .name(name)
+                .with_decryption(false)
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            let modified = out
+                .parameter
+                .as_ref()
+                .and_then(|p| p.last_modified_date.as_ref());
+            Ok(json!({ "Parameter": { "LastModifiedDate": time(modified) } }))
+        }
+        Call::DescribeParameter { name } => {
+            let filter = aws_sdk_ssm::types::ParameterStringFilter::builder()
+                .key("Name")
+                .option("Equals")
+                .values(name)
+                .build()
+                .map_err(|e| AwsFailure::from(StoreError::new(e.to_string())))?;
+            let out = sdk
+                .ssm()
+                .await
+                .describe_parameters()
+                .parameter_filters(filter)
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            let parameters: Vec<Value> = out
+                .parameters()
+                .iter()
+                .map(|p| {
+                    json!({
+                        "Name": p.name(),
+                        "Type": p.r#type().map(|t| t.as_str()),
+                        "KeyId": p.key_id(),
+                    })
+                })
+                .collect();
+            Ok(json!({ "Parameters": parameters }))
+        }
+        Call::PutParameter {
+            name,
+            kind,
+            overwrite,
+            key_id,
+            value,
+        } => {
+            sdk.ssm()
+                .await
+                .put_parameter()
+                .name(name)
+                .r#type(aws_sdk_ssm::types::ParameterType::from(kind))
+                .overwrite(overwrite)
+                .set_key_id(key_id.map(str::to_string))
+                .value(text(value))
+                .send()
+                .await
+                .map_err(|e| failed(e.into()))?;
+            Ok(Value::Null)
+        }
+    }
+}
+
+/// An SDK error, reduced to what both services' errors share.
+struct Refusal {
+    code: Option<String>,
+    message: Option<String>,
+    /// The whole chain (credentials, dispatch, timeouts): never holds a value.
+    chain: String,
+}
+
+impl<E, R> From<SdkError<E, R>> for Refusal
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    fn from(e: SdkError<E, R>) -> Self {
+        Refusal {
+            code: e.code().map(str::to_string),
+            message: e.message().map(str::to_string),
+            chain: chain_text(&e),
+        }
+    }
+}
+
+/// An error and its sources, each once, joined by ": " (the SDK's own rendering adds Debug
+/// dumps that bury the reason).
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
+}
+
+fn failure(call: &Call<'_>, refusal: Refusal) -> AwsFailure {
+    let code = refusal.code.unwrap_or_default();
+    let error = if code.starts_with("AccessDenied") {
+        denied(call)
+    } else if !code.is_empty() {
+        let message = refusal.message.unwrap_or_default();
+        StoreError::new(format!(
+            "AWS answered {code} to {}: {message}",
+            call.action()
+        ))
+        .fix(fix_for(&format!("{code} {message}")))
+    } else if refusal.chain.contains("no credentials found") {
+        StoreError::new(
+            "no AWS credentials found (tried: the environment, AWS_PROFILE's profile, web \
+             identity, container and instance metadata)",
+        )
+        .fix(fix_for("no credentials"))
+    } else {
+        StoreError::new(format!("{} failed: {}", call.action(), refusal.chain))
+            .fix(fix_for(&refusal.chain))
+    };
+    AwsFailure { code, error }
+}
