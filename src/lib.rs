@@ -13,6 +13,7 @@ pub mod printable;
 pub mod process;
 pub mod reference;
 pub mod resolve;
+pub mod scoped;
 pub mod secret;
 pub mod shell;
 pub mod stores;

@@ -14,6 +14,13 @@ fn main() -> ExitCode {
     jit_secrets::process::enable_watcher();
     // Before any other thread: the signal mask is inherited by every thread started later.
     jit_secrets::process::install_signal_handling();
+    // Started as `gh` through a scope directory: the proxy for a scoped command.
+    if let Some(command) = std::env::args_os()
+        .next()
+        .and_then(|argv0| jit_secrets::scoped::invoked_as(&argv0))
+    {
+        return ExitCode::from(commands::run_scoped(&command));
+    }
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(refused) => return ExitCode::from(commands::usage_error(refused)),

@@ -30,6 +30,7 @@ const ENTRY_KEYS: &[&str] = &[
     "allow_dangerous_name",
     "cache",
     "cache_env",
+    "only",
 ];
 
 /// A manifest is a few lines of references; anything this large is a wrong file.
@@ -135,10 +136,22 @@ pub fn name_problem(name: &str) -> Option<String> {
 /// Prefixes of families of such variables.
 const DANGEROUS_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_", "GIT_CONFIG"];
 
+/// A command name `only` may hold: what a shell looks up on `PATH` (no `/`), not an option
+/// (no leading `-`), and not `.`/`..`; it becomes a file name in the scope directory.
+pub fn is_command_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('/')
+        && !name.starts_with('-')
+        && name != "."
+        && name != ".."
+        && !name.chars().any(|c| c.is_control() || c == '\0')
+        && !name.starts_with("jit-secrets")
+}
+
 /// Is `name` (upper case: see [`name_problem`]) one a secret may set only with
 /// `allow_dangerous_name = true`: a variable that changes how the shell or the programs it starts
 /// behave?
-pub fn is_dangerous_name(name: &str) -> bool {
+fn is_dangerous_name(name: &str) -> bool {
     DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 const OPTION_KEYS: &[&str] = &[
@@ -185,6 +198,22 @@ pub struct Entry {
     /// `cache_env = ["STAGE"]`: the variables a `cmd:`/`plugin:` answer depends on, for the
     /// cache key (unset: every variable but the per-shell ones).
     pub cache_env: Option<Vec<String>>,
+    /// `only = ["gh", "git"]`: the commands this value is for. Empty: the shell's, as usual.
+    /// A scoped value is never exported by `activate`; the named commands receive it when they
+    /// start (see `src/scoped.rs`).
+    pub only: Vec<String>,
+}
+
+impl Entry {
+    /// Is this value for every program in the shell (not scoped to some commands)?
+    pub fn is_unscoped(&self) -> bool {
+        self.only.is_empty()
+    }
+
+    /// Is this value for the command named `program` (a scoped entry naming it)?
+    pub fn is_for_command(&self, program: &str) -> bool {
+        self.only.iter().any(|c| c == program)
+    }
 }
 
 /// An entry's `cache` setting.
@@ -672,6 +701,7 @@ fn parse_entry(
         rotate_after: None,
         cache: CacheSetting::Default,
         cache_env: None,
+        only: Vec::new(),
     };
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
         if is_dangerous_name(name) {
@@ -737,6 +767,29 @@ fn parse_entry(
                 vspan,
                 "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]",
             )),
+            ("only", Some(Value::Array(list))) => {
+                const ONLY: &str =
+                    "`only` lists the commands the value is for, by name, like [\"gh\", \"git\"]";
+                for item in list.iter() {
+                    match item.as_str() {
+                        Some(c) if is_command_name(c) => entry.only.push(c.to_string()),
+                        Some(c) if c.contains('/') => return Err(loc.at(
+                            item.span().or(vspan),
+                            format!("`only` names commands, not paths: `{c}` has a `/` (write the name the command is run by, like \"gh\")"),
+                        )),
+                        _ => return Err(loc.at(item.span().or(vspan), ONLY)),
+                    }
+                }
+                if entry.only.is_empty() {
+                    return Err(loc.at(vspan, format!("`{name}.only` is an empty list (remove it to export the value to the shell)")));
+                }
+            }
+            ("only", _) => {
+                return Err(loc.at(
+                    vspan,
+                    "`only` lists the commands the value is for, like [\"gh\", \"git\"]",
+                ))
+            }
             ("cache", Some(v)) => {
                 entry.cache = match v {
                     Value::Boolean(b) if !*b.value() => CacheSetting::Off,

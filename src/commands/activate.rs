@@ -26,7 +26,16 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         crate::cache::Mode::Use
     };
     let ctx = super::context_with_cache(global, &manifest, mode);
-    let resolution = resolve(&manifest, None, &ctx);
+    // Scoped values (`only = [...]`) are not exported, so not fetched: their commands fetch them.
+    let scoped_commands = crate::scoped::commands_of(&manifest);
+    let unscoped: Vec<String> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.is_unscoped())
+        .map(|e| e.name.clone())
+        .collect();
+    let only = (!scoped_commands.is_empty()).then_some(unscoped.as_slice());
+    let resolution = resolve(&manifest, only, &ctx);
     report_problems(&resolution);
 
     // Held while we print, so an interrupt cannot add to (or cut into) the snippet.
@@ -39,15 +48,35 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         super::setup::hint_after_failure(&resolution.results);
         return Ok(EXIT_SECRET_FAILURE);
     }
-    let found: Vec<(&str, &[u8])> = resolution
+    let mut found: Vec<(&str, &[u8])> = resolution
         .results
         .iter()
         .filter_map(|r| r.value().map(|v| (r.entry.name.as_str(), v.expose())))
         .collect();
+    let scope = if scoped_commands.is_empty() {
+        Vec::new()
+    } else {
+        match super::scoped::prepare(global, &manifest, &scoped_commands) {
+            Ok(scope) => scope,
+            Err(e) => {
+                stdout.write_all(shell::failure_statement(shell).as_bytes())?;
+                stdout.flush()?;
+                eprintln!("jit-secrets: error: {e}");
+                return Ok(EXIT_SECRET_FAILURE);
+            }
+        }
+    };
+    found.extend(scope.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
 
     if stdout.is_terminal() && !args.reveal {
         // A person is looking: show what would be exported and where from, not the values.
         let mut view = shell::comment(shell, "values masked: stdout is a terminal");
+        for e in manifest.entries.iter().filter(|e| !e.is_unscoped()) {
+            view.push_str(&shell::comment(
+                shell,
+                &format!("{} not exported: only for {}", e.name, e.only.join(", ")),
+            ));
+        }
         for r in &resolution.results {
             if let Status::Found { value, source } = &r.status {
                 let mask = format!("<{} bytes>", value.len());

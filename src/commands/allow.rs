@@ -74,6 +74,13 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
         };
         let chain: Vec<String> = entry.from.iter().map(|r| describe(r, &ctx)).collect();
         line(format!("  {whose}: {}", chain.join(", else ")));
+        if !entry.only.is_empty() {
+            let only: Vec<String> = entry.only.iter().map(|c| escaped(c).into_owned()).collect();
+            line(format!(
+                "    only for: {} (given to these commands when they start, never exported to the shell)",
+                only.join(", ")
+            ));
+        }
     }
     let options = &parsed.options;
     if let Some(identity) = &options.identity {

@@ -18,6 +18,7 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
                     "stores": e.from.iter().map(|r| r.store().name()).collect::<Vec<_>>(),
                     "required": e.required,
                     "description": e.description,
+                    "only": e.only,
                 })
             })
             .collect();
@@ -62,6 +63,19 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
             stores.join(" → "),
             from.join(" → ")
         )?;
+        if !e.only.is_empty() {
+            let only: Vec<String> = e
+                .only
+                .iter()
+                .map(|c| crate::printable::escaped(c).into_owned())
+                .collect();
+            writeln!(
+                out,
+                "{:width$}  only for: {} (not exported to the shell)",
+                "",
+                only.join(", ")
+            )?;
+        }
         if let Some(d) = &e.description {
             writeln!(out, "{:width$}  {}", "", crate::printable::escaped(d))?;
         }

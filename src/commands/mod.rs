@@ -13,6 +13,7 @@ mod list;
 mod remove;
 mod rotate;
 mod run;
+mod scoped;
 mod set;
 mod setup;
 mod target;
@@ -35,6 +36,14 @@ pub const EXIT_STALE: u8 = 3;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
+
+/// Proxy mode (`src/scoped.rs`): resolve `command`'s scoped entries and exec the real program.
+/// Returns only when it did not start (126).
+pub fn run_scoped(command: &str) -> u8 {
+    let code = scoped::run(command);
+    crate::process::wait_if_interrupted();
+    code
+}
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {

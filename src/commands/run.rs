@@ -15,7 +15,21 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         crate::cache::Mode::Use
     };
     let ctx = super::context_with_cache(global, &manifest, mode);
-    let resolution = resolve(&manifest, None, &ctx);
+    // A scoped entry (`only = ["gh"]`) goes to its own commands alone: `run -- gh` gets it,
+    // `run -- env` does not.
+    let program = std::path::Path::new(&args.command[0])
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let names: Vec<String> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.is_unscoped() || e.is_for_command(&program))
+        .map(|e| e.name.clone())
+        .collect();
+    let only = (names.len() != manifest.entries.len()).then_some(names.as_slice());
+    let resolution = resolve(&manifest, only, &ctx);
     report_problems(&resolution);
     if resolution.has_fatal() {
         eprintln!(
@@ -44,7 +58,19 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     if args.mask {
         return run_masked(&args.command, &env);
     }
-    let err = process::exec_replacing(&args.command, &env);
+    // A scoped command named by its name: the real program, not the proxy a scope directory on
+    // PATH would start (it would resolve the same values again).
+    let scoped_real = manifest
+        .entries
+        .iter()
+        .any(|e| e.is_for_command(&program))
+        .then(|| args.command[0].to_str().filter(|c| !c.contains('/')))
+        .flatten()
+        .and_then(|c| crate::scoped::find_real(c, &std::env::var_os("PATH").unwrap_or_default()));
+    let err = match scoped_real {
+        Some(real) => process::exec_replacing_as(&real, &args.command, &env),
+        None => process::exec_replacing(&args.command, &env),
+    };
     // exec returned: the command could not start. 127/126 as shells do.
     let program = args.command[0].to_string_lossy();
     if err.kind() == std::io::ErrorKind::NotFound {

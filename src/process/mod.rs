@@ -441,7 +441,7 @@ where
         ));
     };
     let block = EnvBlock::new(env);
-    let target = Exec::new(program, args, &block)?;
+    let target = Exec::new(None, program, args, &block)?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     let (path, argv_ptrs, envp) = target.raw();
@@ -591,12 +591,26 @@ pub fn environment_fits(additions: &[(&str, &[u8])]) -> Result<(), EnvironmentTo
 /// Replaces this process with `argv[0]`, adding `env` to its environment (for `run`). Returns
 /// only on failure.
 pub fn exec_replacing(argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {
+    exec_program(None, argv, env)
+}
+
+/// [`exec_replacing`] of the program at `path`, with `argv` as given (`argv[0]` the name it was
+/// started by: a scoped command's proxy starts the real `gh` as `gh`).
+pub fn exec_replacing_as(
+    path: &Path,
+    argv: &[OsString],
+    env: &[(String, &[u8])],
+) -> std::io::Error {
+    exec_program(Some(path), argv, env)
+}
+
+fn exec_program(path: Option<&Path>, argv: &[OsString], env: &[(String, &[u8])]) -> std::io::Error {
     let Some((program, args)) = argv.split_first() else {
         return std::io::Error::new(std::io::ErrorKind::InvalidInput, "no command given");
     };
     settle_before_exec();
     let block = EnvBlock::new(env);
-    let target = match Exec::new(program, args, &block) {
+    let target = match Exec::new(path, program, args, &block) {
         Ok(t) => t,
         Err(e) => return e,
     };
@@ -678,7 +692,12 @@ struct Exec {
 }
 
 impl Exec {
-    fn new(program: &OsString, args: &[OsString], env: &EnvBlock) -> std::io::Result<Exec> {
+    fn new(
+        path: Option<&Path>,
+        program: &OsString,
+        args: &[OsString],
+        env: &EnvBlock,
+    ) -> std::io::Result<Exec> {
         use std::os::unix::ffi::OsStrExt;
         let c = |s: &std::ffi::OsStr| {
             std::ffi::CString::new(s.as_bytes()).map_err(|_| {
@@ -688,7 +707,9 @@ impl Exec {
                 )
             })
         };
-        let path = if program.as_bytes().contains(&b'/') {
+        let path = if let Some(path) = path {
+            c(path.as_os_str())?
+        } else if program.as_bytes().contains(&b'/') {
             c(program)?
         } else {
             let search = env.get(b"PATH").unwrap_or(b"/usr/local/bin:/usr/bin:/bin");

@@ -9,7 +9,7 @@
 
 use super::{Out, RenderError};
 
-fn push_string(out: &mut Out, text: &str) {
+pub(super) fn push_string(out: &mut Out, text: &str) {
     out.push(b'"');
     for c in text.chars() {
         match c {
