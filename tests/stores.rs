@@ -244,6 +244,68 @@ fn aws_credentials_come_from_a_profile_or_a_credential_process() {
     );
 }
 
+/// With the token in `~/.vault-token` and no `vault` or `bao` on PATH, reads go over the HTTP
+/// API: KV version 2 and 1, a missing path falling through, and `verify`'s age from the
+/// metadata. A token helper hands the reading back to the CLI.
+#[test]
+fn vault_reads_over_the_http_api_without_the_cli() {
+    let mut sb = Sandbox::new();
+    let bao = Bao::new(&mut sb);
+    bao.put_fields("secret/app", &[("user", "admin"), ("port", "5432")]);
+    let enable = bao
+        .vault_cmd(&["secrets", "enable", "-path=kv1", "-version=1", "kv"])
+        .output()
+        .unwrap();
+    assert!(
+        enable.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enable.stderr)
+    );
+    let put = bao
+        .vault_cmd(&["kv", "put", "kv1/legacy", "token=v1-value"])
+        .output()
+        .unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    sb.env.remove("VAULT_TOKEN");
+    sb.write("h/.vault-token", "root\n");
+    let path = path_without(&sb, &["vault", "bao"]);
+    sb.set_env("PATH", path);
+    sb.set_env("VAULT_FALLBACK", "from-env");
+    sb.manifest(
+        r#"[secrets]
+USER = "vault:secret/app#user"
+PORT = { from = "vault:secret/app#port", rotate_after = "90d" }
+LEGACY = "vault:kv1/legacy#token"
+PATH_FALLBACK = { from = ["vault:secret/nopath#x", "env:VAULT_FALLBACK"] }
+"#,
+    );
+    let v = exports(&sb.jit_m(&["activate", "--shell", "json"]));
+    assert_eq!(v["USER"], "admin");
+    assert_eq!(v["PORT"], "5432");
+    assert_eq!(v["LEGACY"], "v1-value");
+    assert_eq!(v["PATH_FALLBACK"], "from-env");
+    let out = sb.jit_m(&["verify", "--only", "PORT", "--json"]);
+    assert_code(&out, 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let age = &report["secrets"][0]["age"];
+    assert_eq!(age["status"], "ok", "{report}");
+    assert!(age["age_seconds"].as_i64().unwrap() < 3600, "{report}");
+
+    // A token helper: the CLI's business (and there is none here, so it says to install it).
+    sb.write("h/.vault", "token_helper = \"/usr/local/bin/helper\"\n");
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("install the Vault CLI"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn vault_fields_from_one_call_per_path_against_openbao() {
     let mut sb = Sandbox::new();

@@ -1,7 +1,7 @@
 //! AWS in-process: the official AWS SDK for Rust (`aws-config`'s credential chain,
 //! `aws-sdk-secretsmanager`, `aws-sdk-ssm`) answering [`Call`]s with the JSON the CLI would print.
 //!
-//! Nothing here starts until the first AWS call of a run: the async runtime (one worker thread),
+//! Nothing here starts until the first AWS call of a run: the shared runtime (`super::runtime`),
 //! the configuration (environment, `~/.aws/config` and `credentials`, SSO token cache,
 //! `credential_process`, web identity, container and instance metadata, `AWS_ENDPOINT_URL` and
 //! its per-service variants) and the clients are built once, then shared by the store threads.
@@ -20,32 +20,16 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 struct Sdk {
-    runtime: tokio::runtime::Runtime,
     secrets_manager: OnceLock<aws_sdk_secretsmanager::Client>,
     ssm: OnceLock<aws_sdk_ssm::Client>,
     config: tokio::sync::OnceCell<aws_config::SdkConfig>,
 }
 
-fn sdk() -> Result<&'static Sdk, StoreError> {
-    static SDK: OnceLock<Result<Sdk, String>> = OnceLock::new();
-    SDK.get_or_init(|| {
-        // One worker: the calls are network-bound, and a store thread blocks on its own call.
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("jit-secrets-aws")
-            .enable_all()
-            .build()
-            .map(|runtime| Sdk {
-                runtime,
-                secrets_manager: OnceLock::new(),
-                ssm: OnceLock::new(),
-                config: tokio::sync::OnceCell::new(),
-            })
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| StoreError::new(format!("cannot start the AWS client: {e}")))
-}
+static SDK: Sdk = Sdk {
+    secrets_manager: OnceLock::new(),
+    ssm: OnceLock::new(),
+    config: tokio::sync::OnceCell::const_new(),
+};
 
 impl Sdk {
     async fn config(&self) -> &aws_config::SdkConfig {
@@ -78,13 +62,9 @@ impl Sdk {
 
 /// Makes `call` in-process, within `timeout` (configuration and credentials included).
 pub fn call(timeout: Duration, call: &Call<'_>) -> Result<Value, AwsFailure> {
-    let sdk = sdk()?;
-    let answer = sdk
-        .runtime
-        .block_on(async { tokio::time::timeout(timeout, send(sdk, call)).await });
-    match answer {
-        Ok(result) => result,
-        Err(_) => Err(StoreError::new(format!(
+    match super::runtime::block_on(timeout, send(&SDK, call))? {
+        Some(result) => result,
+        None => Err(StoreError::new(format!(
             "AWS did not answer {} within {}s",
             call.action(),
             timeout.as_secs()

@@ -30,9 +30,11 @@ mod op;
 mod pass;
 mod plugin;
 pub use plugin::executable_path as plugin_executable;
+mod runtime;
 mod secret_tool;
 mod sops;
 mod vault;
+mod vault_http;
 
 /// What one reference came to.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
-//! `vault:PATH#FIELD` — one `vault kv get -format=json PATH` per distinct path, every field
-//! taken from that one answer (KV v2 `.data.data`, KV v1 `.data`).
+//! `vault:PATH#FIELD` — one read of PATH per distinct path, every field taken from that one
+//! answer (KV v2 `.data.data`, KV v1 `.data`): over Vault's HTTP API in-process when the token is
+//! in `VAULT_TOKEN` or `~/.vault-token` (`super::vault_http`), else `vault kv get -format=json`.
 
 use super::{
     cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
@@ -53,6 +54,17 @@ impl Store for Vault {
         let Reference::Vault { path, .. } = reference else {
             unreachable!("vault store got {reference}")
         };
+        if let Some(api) = super::vault_http::Api::for_run(ctx) {
+            return match api.kv_metadata(path, timeout)? {
+                super::vault_http::Read::Found(doc) => {
+                    let when = crate::time::from_json(&doc["data"]["updated_time"]);
+                    Ok(when)
+                }
+                super::vault_http::Read::Missing => {
+                    Err(StoreError::new(format!("no secret at {path}")))
+                }
+            };
+        }
         let child = Child::new(ctx.command("vault"), timeout).args([
             "kv",
             "metadata",
@@ -116,6 +128,15 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
+        if let Some(api) = super::vault_http::Api::for_run(ctx) {
+            return match api.kv_get(path, timeout) {
+                Ok(super::vault_http::Read::Found(doc)) => fields_of(doc, refs),
+                Ok(super::vault_http::Read::Missing) => {
+                    refs.iter().map(|_| Outcome::NotFound).collect()
+                }
+                Err(e) => super::fail_batch(refs, e),
+            };
+        }
         let child = Child::new(ctx.command("vault"), timeout).args([
             "kv",
             "get",
@@ -141,26 +162,31 @@ impl Store for Vault {
             Ok(doc) => doc,
             Err(e) => return super::fail_batch(refs, e),
         };
-        let data = &doc["data"];
-        // KV v2 nests the fields under data.data next to data.metadata.
-        let fields = if data.get("metadata").is_some() && data["data"].is_object() {
-            &data["data"]
-        } else {
-            data
-        };
-        let outcomes = refs
-            .iter()
-            .map(|r| {
-                let Reference::Vault { field, .. } = r else {
-                    unreachable!()
-                };
-                match fields.get(field.as_str()) {
-                    Some(v) if !v.is_null() => Outcome::Found(json_field_value(v)),
-                    _ => Outcome::NotFound,
-                }
-            })
-            .collect();
-        wipe_json(doc);
-        outcomes
+        fields_of(doc, refs)
     }
+}
+
+/// Each reference's field from a `kv get` answer (the API's JSON, which the CLI prints as is).
+fn fields_of(doc: serde_json::Value, refs: &[&Reference]) -> Vec<Outcome> {
+    let data = &doc["data"];
+    // KV v2 nests the fields under data.data next to data.metadata.
+    let fields = if data.get("metadata").is_some() && data["data"].is_object() {
+        &data["data"]
+    } else {
+        data
+    };
+    let outcomes = refs
+        .iter()
+        .map(|r| {
+            let Reference::Vault { field, .. } = r else {
+                unreachable!()
+            };
+            match fields.get(field.as_str()) {
+                Some(v) if !v.is_null() => Outcome::Found(json_field_value(v)),
+                _ => Outcome::NotFound,
+            }
+        })
+        .collect();
+    wipe_json(doc);
+    outcomes
 }

@@ -149,14 +149,14 @@ pub struct Moto {
     env: Vec<(String, OsString)>,
 }
 
-/// The sandbox's `PATH` without any directory that holds an `aws`: the test tools are linked
-/// into a directory of their own, all but `aws`.
-fn path_without_aws(sb: &Sandbox) -> OsString {
-    let tools = sb.path().join("tools-but-aws");
+/// The sandbox's `PATH` without any directory that holds one of `programs`: the test tools
+/// are linked into a directory of their own, all but those.
+pub fn path_without(sb: &Sandbox, programs: &[&str]) -> OsString {
+    let tools = sb.path().join(format!("tools-but-{}", programs.join("-")));
     std::fs::create_dir_all(&tools).unwrap();
     for entry in std::fs::read_dir(tools_bin()).unwrap() {
         let entry = entry.unwrap();
-        if entry.file_name() != "aws" {
+        if !programs.iter().any(|p| entry.file_name() == *p) {
             let _ = std::os::unix::fs::symlink(entry.path(), tools.join(entry.file_name()));
         }
     }
@@ -164,7 +164,7 @@ fn path_without_aws(sb: &Sandbox) -> OsString {
     // In place of the tools directory, so the fakes before it still come first.
     let dirs = std::env::split_paths(&path)
         .map(|d| if d == tools_bin() { tools.clone() } else { d })
-        .filter(|d| !d.join("aws").exists());
+        .filter(|d| !programs.iter().any(|p| d.join(p).exists()));
     std::env::join_paths(dirs).unwrap()
 }
 
@@ -278,7 +278,7 @@ impl Moto {
             port,
             env: sb.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         };
-        let path = path_without_aws(sb);
+        let path = path_without(sb, &["aws"]);
         sb.set_env("PATH", path);
         moto
     }

@@ -1,0 +1,220 @@
+//! Vault/OpenBao read in-process, over its HTTP API: a `vault kv get` costs ~100 ms of CLI start
+//! (measured against OpenBao's dev server; the two HTTP requests it makes take ~2 ms).
+//!
+//! Taken when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
+//! `~/.vault-token`. The CLI stays in charge when anything else decides how it signs in or
+//! connects — a manifest's `commands = { vault = … }`, a token helper in `~/.vault` (or
+//! `VAULT_CONFIG_PATH`), or a TLS setting (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
+//! `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`) — and for writes, which go
+//! through `vault kv patch` with the value on stdin.
+//!
+//! The answers are the CLI's JSON (the API's response, which `vault kv get -format=json` prints),
+//! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
+//! and the collected body, freed at the end of the call (docs/security.md).
+
+use super::{parse_json, Context, StoreError};
+use http_body_util::BodyExt;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Settings that make the CLI connect or sign in in ways we do not reproduce.
+const CLI_ONLY: &[&str] = &[
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_TLS_SERVER_NAME",
+];
+
+/// Where to reach Vault and with what token, when the HTTP route applies.
+pub struct Api {
+    address: String,
+    token: Zeroizing<String>,
+    namespace: Option<String>,
+}
+
+/// What a read found.
+pub enum Read {
+    Found(serde_json::Value),
+    Missing,
+}
+
+impl Api {
+    /// The HTTP route for this run, or `None` for the CLI's.
+    pub fn for_run(ctx: &Context) -> Option<Api> {
+        if ctx.command_override("vault").is_some()
+            || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some())
+        {
+            return None;
+        }
+        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+        let config = ctx
+            .getenv("VAULT_CONFIG_PATH")
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".vault")));
+        if config
+            .and_then(|c| std::fs::read_to_string(c).ok())
+            .is_some_and(|text| text.contains("token_helper"))
+        {
+            return None;
+        }
+        let token = match ctx.getenv("VAULT_TOKEN").filter(|t| !t.is_empty()) {
+            Some(t) => Zeroizing::new(t.into_string().ok()?),
+            None => {
+                let file =
+                    Zeroizing::new(std::fs::read_to_string(home?.join(".vault-token")).ok()?);
+                Zeroizing::new(file.trim().to_string())
+            }
+        };
+        if token.is_empty() {
+            return None;
+        }
+        let address = ctx
+            .getenv("VAULT_ADDR")
+            .and_then(|a| a.into_string().ok())
+            .unwrap_or_else(|| "https://127.0.0.1:8200".to_string());
+        Some(Api {
+            address: address.trim_end_matches('/').to_string(),
+            token,
+            namespace: ctx
+                .getenv("VAULT_NAMESPACE")
+                .and_then(|n| n.into_string().ok())
+                .filter(|n| !n.is_empty()),
+        })
+    }
+
+    /// `vault kv get -format=json PATH`: the mount's KV version first (as the CLI asks), then
+    /// the secret.
+    pub fn kv_get(&self, path: &str, timeout: Duration) -> Result<Read, StoreError> {
+        self.kv(path, "data", timeout)
+    }
+
+    /// `vault kv metadata get -format=json PATH` (KV version 2).
+    pub fn kv_metadata(&self, path: &str, timeout: Duration) -> Result<Read, StoreError> {
+        self.kv(path, "metadata", timeout)
+    }
+
+    fn kv(&self, path: &str, part: &str, timeout: Duration) -> Result<Read, StoreError> {
+        let work = async {
+            let client = client()?;
+            let mount = self
+                .get(&client, &format!("sys/internal/ui/mounts/{path}"))
+                .await?;
+            let Some(mount) = mount else {
+                return Ok(Read::Missing);
+            };
+            let mount_path = mount["data"]["path"].as_str().unwrap_or("").to_string();
+            let version = mount["data"]["options"]["version"].as_str() == Some("2");
+            let api_path = match path.strip_prefix(mount_path.as_str()) {
+                Some(rest) if version => format!("{mount_path}{part}/{rest}"),
+                _ if part == "metadata" => {
+                    return Err(StoreError::new(format!(
+                        "{path} is not in a KV version 2 mount: it keeps no metadata"
+                    )))
+                }
+                _ => path.to_string(),
+            };
+            Ok(match self.get(&client, &api_path).await? {
+                Some(doc) => Read::Found(doc),
+                None => Read::Missing,
+            })
+        };
+        match super::runtime::block_on(timeout, work)? {
+            Some(result) => result,
+            None => Err(StoreError::new(format!(
+                "Vault at {} did not answer within {}s",
+                self.address,
+                timeout.as_secs()
+            ))
+            .fix("check VAULT_ADDR and your network, or raise `timeout` in [secrets.options]")),
+        }
+    }
+
+    /// GET /v1/PATH: the JSON answer, `None` for 404.
+    async fn get(
+        &self,
+        client: &Client,
+        path: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let uri = format!("{}/v1/{path}", self.address);
+        let mut token = http::HeaderValue::from_str(&self.token)
+            .map_err(|_| StoreError::new("VAULT_TOKEN holds characters a header cannot"))?;
+        token.set_sensitive(true);
+        let mut request = http::Request::get(&uri).header("X-Vault-Token", token);
+        if let Some(ns) = &self.namespace {
+            request = request.header("X-Vault-Namespace", ns.as_str());
+        }
+        let request = request
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .map_err(|e| StoreError::new(format!("{uri}: {e}")).fix(FIX_ADDR))?;
+        let answer = client.request(request).await.map_err(|e| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            StoreError::new(format!("cannot reach Vault at {}: {text}", self.address)).fix(FIX_ADDR)
+        })?;
+        let status = answer.status();
+        let body = answer
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| StoreError::new(format!("Vault's answer was cut off: {e}")))?
+            .to_bytes();
+        // Ours alone once collected: wiped here rather than freed as it is.
+        let body = Zeroizing::new(Vec::from(body));
+        if status == http::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let errors = parse_json(&body, "vault")
+                .ok()
+                .and_then(|d| d["errors"].as_array().cloned())
+                .map(|e| {
+                    e.iter()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default();
+            let fix = if status == http::StatusCode::FORBIDDEN {
+                "sign in again (`vault login`), or ask for a policy that allows reading it"
+            } else {
+                FIX_ADDR
+            };
+            return Err(StoreError::new(format!(
+                "Vault answered {status} for {path}{}",
+                if errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {errors}")
+                }
+            ))
+            .fix(fix));
+        }
+        parse_json(&body, "vault").map(Some)
+    }
+}
+
+const FIX_ADDR: &str = "check VAULT_ADDR (and VAULT_NAMESPACE), and that `vault status` works";
+
+type Client = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Empty<bytes::Bytes>,
+>;
+
+fn client() -> Result<Client, StoreError> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| StoreError::new(format!("cannot load the system's CA certificates: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(https),
+    )
+}
