@@ -178,8 +178,114 @@ mod tests {
         assert_eq!(invoked_as(OsStr::new("jit-secrets-0.3")), None);
     }
 
+    /// `base_dir` reads `XDG_RUNTIME_DIR`: the tests that set it run one at a time.
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn with_runtime_dir<T>(f: impl FnOnce(&Path) -> T) -> T {
+        let _one_at_a_time = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = std::env::temp_dir().join(format!("js-scoped-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+        // SAFETY: tests touching the environment hold ENV.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        let result = f(&dir);
+        unsafe { std::env::remove_var("XDG_RUNTIME_DIR") };
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn the_directory_holds_exactly_one_current_link_per_scoped_command() {
+        with_runtime_dir(|run| {
+            let dir = dir_for(Path::new("/p/manifest.toml"));
+            assert!(dir.starts_with(run.join("jit-secrets/scoped")));
+            assert_ne!(dir, dir_for(Path::new("/q/manifest.toml")));
+            let old = Path::new("/old/jit-secrets");
+            let new = Path::new("/new/jit-secrets");
+            populate(&dir, &["gh", "git"], old).unwrap();
+            std::fs::write(dir.join("stray"), "").unwrap();
+            populate(&dir, &["gh", "npm"], new).unwrap();
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["gh", "npm"]);
+            assert_eq!(std::fs::read_link(dir.join("gh")).unwrap(), new);
+            for d in [
+                run.join("jit-secrets"),
+                dir.parent().unwrap().to_path_buf(),
+                dir.clone(),
+            ] {
+                let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o700, "{}", d.display());
+            }
+        });
+    }
+
+    #[test]
+    fn a_directory_others_can_open_or_a_symlink_is_refused() {
+        with_runtime_dir(|run| {
+            let dir = dir_for(Path::new("/p/manifest.toml"));
+            std::fs::DirBuilder::new()
+                .mode(0o755)
+                .create(run.join("jit-secrets"))
+                .unwrap();
+            std::fs::set_permissions(
+                run.join("jit-secrets"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+            assert!(populate(&dir, &["gh"], Path::new("/x")).is_err());
+            std::fs::remove_dir(run.join("jit-secrets")).unwrap();
+            let elsewhere = run.join("elsewhere");
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&elsewhere)
+                .unwrap();
+            std::os::unix::fs::symlink(&elsewhere, run.join("jit-secrets")).unwrap();
+            assert!(populate(&dir, &["gh"], Path::new("/x")).is_err());
+            assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+        });
+    }
+
+    #[test]
+    fn the_real_program_is_found_past_the_scope_directory_and_never_this_binary() {
+        with_runtime_dir(|run| {
+            let scope = dir_for(Path::new("/p/manifest.toml"));
+            let me = std::env::current_exe().unwrap();
+            populate(&scope, &["tool"], &me).unwrap();
+            let mine = run.join("mine");
+            let real = run.join("real");
+            let not_executable = run.join("plain");
+            for d in [&mine, &real, &not_executable] {
+                std::fs::create_dir(d).unwrap();
+            }
+            std::os::unix::fs::symlink(&me, mine.join("tool")).unwrap();
+            std::fs::write(not_executable.join("tool"), "").unwrap();
+            std::fs::write(real.join("tool"), "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(real.join("tool"), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+            let path = std::env::join_paths([&scope, &mine, &not_executable, &real]).unwrap();
+            assert_eq!(find_real("tool", &path), Some(real.join("tool")));
+            let path = std::env::join_paths([&scope, &mine]).unwrap();
+            assert_eq!(find_real("tool", &path), None);
+        });
+    }
+
+    #[test]
+    fn each_scoped_command_is_listed_once_in_order() {
+        let m = crate::manifest::parse(
+            Path::new("/p/manifest.toml"),
+            "[secrets]\nA = { from = \"env:X\", only = [\"gh\", \"git\"] }\nB = \"env:Y\"\nC = { from = \"env:Z\", only = [\"git\", \"npm\"] }\n",
+        )
+        .unwrap();
+        assert_eq!(commands_of(&m), ["gh", "git", "npm"]);
+    }
+
     #[test]
     fn a_second_activation_replaces_the_scope_directory_instead_of_stacking() {
+        let _one_at_a_time = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let base = base_dir();
         let a = base.join("aaaa");
         let b = base.join("bbbb");
