@@ -2,7 +2,7 @@
 """Cold AWS activation: 10 `aws-sm` + 10 `aws-ssm` references against moto on loopback, no
 cache, measured in ONE run on this machine, side by side:
 
-  - jit-secrets in-process (the AWS SDK for Rust, the default)
+  - jit-secrets through the AWS SDK for Rust (its helper jit-secrets-net, the default)
   - jit-secrets through the `aws` CLI (`commands = { aws = … }`)
   - one `aws secretsmanager get-secret-value` call alone
   - fnox (`fnox export`), when `fnox` is on PATH, with the same 20 secrets
@@ -77,7 +77,7 @@ def main():
             f.write('[secrets]\nHOME_DIR = "env:HOME"\n')
         rows = []
         act = lambda m: [args.binary, "--manifest", m, "activate", "--shell", "bash"]
-        rows.append(("jit-secrets, 10 aws-sm + 10 aws-ssm, in-process (SDK)",
+        rows.append(("jit-secrets, 10 aws-sm + 10 aws-ssm, SDK (jit-secrets-net)",
                      timed(act("sdk.toml"), env, args.runs, tmp)))
         rows.append(("jit-secrets, the same through the aws CLI",
                      timed(act("cli.toml"), env, max(3, args.runs // 4), tmp)))

@@ -161,6 +161,28 @@ commands = {{ {rec} }}
     );
 }
 
+/// AWS goes through the helper installed beside jit-secrets; without it, the error says so and
+/// names both fixes (reinstall, or the CLI route).
+#[test]
+fn a_missing_helper_is_an_error_that_names_the_fix() {
+    let sb = Sandbox::new();
+    let alone = sb.path().join("alone/jit-secrets");
+    std::fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    std::fs::copy(BIN, &alone).unwrap();
+    sb.manifest("[secrets]\nA = \"aws-sm:x\"\n");
+    let out = sb
+        .command(&alone)
+        .args(["--manifest", "manifest.toml", "activate", "--shell", "bash"])
+        .current_dir(sb.path())
+        .output()
+        .unwrap();
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "false\n");
+    let err = stderr(&out);
+    assert!(err.contains("jit-secrets-net is missing"), "{err}");
+    assert!(err.contains("commands = { aws = \"aws\""), "{err}");
+}
+
 #[test]
 fn aws_without_credentials_names_the_fix() {
     let mut sb = Sandbox::new();

@@ -1,7 +1,8 @@
 //! What the two AWS stores share: the calls they make, and the two routes a call can take.
 //!
-//! By default a call goes to AWS in-process through the official AWS SDK for Rust
-//! ([`super::aws_sdk`]): no 0.6 s Python start per call. A manifest that names the CLI
+//! By default a call goes to AWS through the official AWS SDK for Rust ([`super::aws_sdk`]), run
+//! by our own helper `jit-secrets-net` ([`super::net`], which says why it is a helper): no 0.6 s
+//! Python start per call. A manifest that names the CLI
 //! (`[secrets.options] commands = { aws = "…" }`, for a wrapper such as `aws-vault exec`) takes
 //! the CLI route instead. Both routes answer with the JSON the CLI prints (the fields the stores
 //! read), or an [`AwsFailure`] carrying AWS's error code, so the stores have one code path.
@@ -134,7 +135,7 @@ pub fn call(
     if ctx.command_override("aws").is_some() {
         call_cli(ctx, timeout, &call)
     } else {
-        super::aws_sdk::call(timeout, &call)
+        super::net::aws(timeout, &call)
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 mod age;
 mod aws_common;
-mod aws_sdk;
+pub mod aws_sdk;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;
@@ -30,6 +30,7 @@ mod op;
 mod pass;
 mod plugin;
 pub use plugin::executable_path as plugin_executable;
+pub mod net;
 mod runtime;
 mod secret_tool;
 mod sops;

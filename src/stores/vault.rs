@@ -54,8 +54,8 @@ impl Store for Vault {
         let Reference::Vault { path, .. } = reference else {
             unreachable!("vault store got {reference}")
         };
-        if let Some(api) = super::vault_http::Api::for_run(ctx) {
-            return match api.kv_metadata(path, timeout)? {
+        if super::vault_http::applies(ctx) {
+            return match super::net::vault(timeout, "kv_metadata", path)? {
                 super::vault_http::Read::Found(doc) => {
                     let when = crate::time::from_json(&doc["data"]["updated_time"]);
                     Ok(when)
@@ -128,8 +128,8 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
-        if let Some(api) = super::vault_http::Api::for_run(ctx) {
-            return match api.kv_get(path, timeout) {
+        if super::vault_http::applies(ctx) {
+            return match super::net::vault(timeout, "kv_get", path) {
                 Ok(super::vault_http::Read::Found(doc)) => fields_of(doc, refs),
                 Ok(super::vault_http::Read::Missing) => {
                     refs.iter().map(|_| Outcome::NotFound).collect()

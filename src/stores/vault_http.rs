@@ -1,5 +1,6 @@
-//! Vault/OpenBao read in-process, over its HTTP API: a `vault kv get` costs ~100 ms of CLI start
-//! (measured against OpenBao's dev server; the two HTTP requests it makes take ~2 ms).
+//! Vault/OpenBao read over its HTTP API, by `jit-secrets-net` (see `super::net`): a `vault kv get`
+//! costs ~100 ms of CLI start (measured against OpenBao's dev server; the two HTTP requests it
+//! makes take ~2 ms).
 //!
 //! Taken when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
 //! `~/.vault-token`. The CLI stays in charge when anything else decides how it signs in or
@@ -34,6 +35,26 @@ pub struct Api {
     namespace: Option<String>,
 }
 
+/// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
+/// Only when the CLI would find its token where we can and connect as we do.
+pub fn applies(ctx: &Context) -> bool {
+    if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
+        return false;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let config = ctx
+        .getenv("VAULT_CONFIG_PATH")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".vault")));
+    if config
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .is_some_and(|text| text.contains("token_helper"))
+    {
+        return false;
+    }
+    Api::from_environment().is_some()
+}
+
 /// What a read found.
 pub enum Read {
     Found(serde_json::Value),
@@ -41,46 +62,28 @@ pub enum Read {
 }
 
 impl Api {
-    /// The HTTP route for this run, or `None` for the CLI's.
-    pub fn for_run(ctx: &Context) -> Option<Api> {
-        if ctx.command_override("vault").is_some()
-            || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some())
-        {
-            return None;
-        }
-        let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-        let config = ctx
-            .getenv("VAULT_CONFIG_PATH")
-            .map(std::path::PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".vault")));
-        if config
-            .and_then(|c| std::fs::read_to_string(c).ok())
-            .is_some_and(|text| text.contains("token_helper"))
-        {
-            return None;
-        }
-        let token = match ctx.getenv("VAULT_TOKEN").filter(|t| !t.is_empty()) {
+    /// Address, token and namespace from the environment, as the CLI finds them: `None`
+    /// without a token.
+    pub fn from_environment() -> Option<Api> {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let token = match env("VAULT_TOKEN") {
             Some(t) => Zeroizing::new(t.into_string().ok()?),
             None => {
-                let file =
-                    Zeroizing::new(std::fs::read_to_string(home?.join(".vault-token")).ok()?);
+                let home = std::path::PathBuf::from(env("HOME")?);
+                let file = Zeroizing::new(std::fs::read_to_string(home.join(".vault-token")).ok()?);
                 Zeroizing::new(file.trim().to_string())
             }
         };
         if token.is_empty() {
             return None;
         }
-        let address = ctx
-            .getenv("VAULT_ADDR")
+        let address = env("VAULT_ADDR")
             .and_then(|a| a.into_string().ok())
             .unwrap_or_else(|| "https://127.0.0.1:8200".to_string());
         Some(Api {
             address: address.trim_end_matches('/').to_string(),
             token,
-            namespace: ctx
-                .getenv("VAULT_NAMESPACE")
-                .and_then(|n| n.into_string().ok())
-                .filter(|n| !n.is_empty()),
+            namespace: env("VAULT_NAMESPACE").and_then(|n| n.into_string().ok()),
         })
     }
 
