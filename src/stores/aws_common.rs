@@ -169,19 +169,6 @@ pub fn fix_for(code_or_text: &str) -> String {
     }
 }
 
-/// The message and fix for an access-denied answer: the action and the resource, as IAM needs them.
-pub fn denied(call: &Call<'_>) -> StoreError {
-    StoreError::new(format!(
-        "AWS denied {} on {}",
-        call.action(),
-        call.resource()
-    ))
-    .fix(format!(
-        "allow {} on it in your identity's IAM policy (or use another AWS_PROFILE)",
-        call.action()
-    ))
-}
-
 /// AWS's error code in the CLI's message: `An error occurred (CODE) when calling …`.
 fn cli_error_code(stderr_text: &str) -> String {
     if stderr_text.contains("Invalid choice") || stderr_text.contains("invalid choice") {

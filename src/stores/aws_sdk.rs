@@ -12,7 +12,7 @@
 //! end of the call. On writes, the request input and its serialized body are the SDK's, also
 //! freed unwiped when the call returns.
 
-use super::aws_common::{denied, fix_for, AwsFailure, Call};
+use super::aws_common::{fix_for, AwsFailure, Call};
 use super::StoreError;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
@@ -335,4 +335,17 @@ fn failure(call: &Call<'_>, refusal: Refusal) -> AwsFailure {
             .fix(fix_for(&refusal.chain))
     };
     AwsFailure { code, error }
+}
+
+/// The message and fix for an access-denied answer: the action and the resource, as IAM needs them.
+pub fn denied(call: &Call<'_>) -> StoreError {
+    StoreError::new(format!(
+        "AWS denied {} on {}",
+        call.action(),
+        call.resource()
+    ))
+    .fix(format!(
+        "allow {} on it in your identity's IAM policy (or use another AWS_PROFILE)",
+        call.action()
+    ))
 }

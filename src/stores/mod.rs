@@ -11,6 +11,7 @@ use std::time::Duration;
 
 mod age;
 mod aws_common;
+#[cfg(feature = "net")]
 pub mod aws_sdk;
 mod aws_sm;
 mod aws_ssm;
@@ -31,6 +32,7 @@ mod pass;
 mod plugin;
 pub use plugin::executable_path as plugin_executable;
 pub mod net;
+#[cfg(feature = "net")]
 mod runtime;
 mod secret_tool;
 mod sops;

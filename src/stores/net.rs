@@ -124,6 +124,7 @@ fn call_to_json(call: &Call<'_>) -> Result<Value, AwsFailure> {
 
 /// The helper's side: answers one request from stdin on stdout. Exit 0 whenever an answer was
 /// written (a refusal included); 2 when the request could not be read.
+#[cfg(feature = "net")]
 pub fn serve() -> u8 {
     use std::io::{Read as _, Write as _};
     let mut input = zeroize::Zeroizing::new(Vec::new());
@@ -157,6 +158,7 @@ pub fn serve() -> u8 {
     0
 }
 
+#[cfg(feature = "net")]
 fn serve_vault(request: &Value, timeout: Duration) -> Result<Value, AwsFailure> {
     let path = request["path"].as_str().unwrap_or_default();
     let Some(api) = super::vault_http::Api::from_environment() else {
@@ -177,6 +179,7 @@ fn serve_vault(request: &Value, timeout: Duration) -> Result<Value, AwsFailure> 
 }
 
 /// Calls `f` with the [`Call`] `v` describes (`None`: not one we know).
+#[cfg(feature = "net")]
 fn with_call<R>(v: &Value, f: impl FnOnce(&Call<'_>) -> R) -> Option<R> {
     let s = |k: &str| v[k].as_str();
     let list =

@@ -13,8 +13,12 @@
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
-use super::{parse_json, Context, StoreError};
+use super::Context;
+#[cfg(feature = "net")]
+use super::{parse_json, StoreError};
+#[cfg(feature = "net")]
 use http_body_util::BodyExt;
+#[cfg(feature = "net")]
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -29,6 +33,7 @@ const CLI_ONLY: &[&str] = &[
 ];
 
 /// Where to reach Vault and with what token, when the HTTP route applies.
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Api {
     address: String,
     token: Zeroizing<String>,
@@ -86,7 +91,10 @@ impl Api {
             namespace: env("VAULT_NAMESPACE").and_then(|n| n.into_string().ok()),
         })
     }
+}
 
+#[cfg(feature = "net")]
+impl Api {
     /// `vault kv get -format=json PATH`: the mount's KV version first (as the CLI asks), then
     /// the secret.
     pub fn kv_get(&self, path: &str, timeout: Duration) -> Result<Read, StoreError> {
@@ -202,13 +210,16 @@ impl Api {
     }
 }
 
+#[cfg(feature = "net")]
 const FIX_ADDR: &str = "check VAULT_ADDR (and VAULT_NAMESPACE), and that `vault status` works";
 
+#[cfg(feature = "net")]
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
     http_body_util::Empty<bytes::Bytes>,
 >;
 
+#[cfg(feature = "net")]
 fn client() -> Result<Client, StoreError> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
