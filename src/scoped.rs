@@ -34,20 +34,30 @@ pub fn invoked_as(argv0: &OsStr) -> Option<String> {
 /// per-user temporary directory), created 0700.
 pub fn base_dir() -> PathBuf {
     let uid = unsafe { libc::getuid() };
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
+    let run_user = PathBuf::from(format!("/run/user/{uid}"));
+    let run_user_owner = std::fs::metadata(&run_user).ok().map(|m| m.uid());
+    choose_base(
+        std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
+        (run_user, run_user_owner),
+        uid,
+        std::env::temp_dir(),
+    )
+}
+
+/// [`base_dir`]'s choice, given what it found: `XDG_RUNTIME_DIR` (used when absolute),
+/// `/run/user/UID` and its owner if it exists, our uid, and the temporary directory.
+fn choose_base(
+    xdg: Option<PathBuf>,
+    (run_user, run_user_owner): (PathBuf, Option<u32>),
+    uid: u32,
+    temp: PathBuf,
+) -> PathBuf {
+    let runtime = xdg
         .filter(|d| d.is_absolute())
-        .or_else(|| {
-            let run = PathBuf::from(format!("/run/user/{uid}"));
-            std::fs::metadata(&run)
-                .is_ok_and(|m| m.uid() == uid)
-                .then_some(run)
-        });
+        .or_else(|| (run_user_owner == Some(uid)).then_some(run_user));
     match runtime {
         Some(dir) => dir.join("jit-secrets").join("scoped"),
-        None => std::env::temp_dir()
-            .join(format!("jit-secrets-{uid}"))
-            .join("scoped"),
+        None => temp.join(format!("jit-secrets-{uid}")).join("scoped"),
     }
 }
 
@@ -95,8 +105,8 @@ pub fn populate(dir: &Path, names: &[&str], target: &Path) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
-        let keep = names.iter().any(|n| OsStr::new(n) == name)
-            && std::fs::read_link(entry.path()).is_ok_and(|t| t == target);
+        // A listed name stays (it is replaced below, atomically, if it points elsewhere).
+        let keep = names.iter().any(|n| OsStr::new(n) == name);
         if !keep {
             std::fs::remove_file(entry.path())?;
         }
@@ -176,6 +186,9 @@ mod tests {
         assert_eq!(invoked_as(OsStr::new("jit-secrets")), None);
         assert_eq!(invoked_as(OsStr::new("/usr/bin/jit-secrets")), None);
         assert_eq!(invoked_as(OsStr::new("jit-secrets-0.3")), None);
+        // Not a command a scope directory could hold: not proxy mode either.
+        assert_eq!(invoked_as(OsStr::new("-x")), None);
+        assert_eq!(invoked_as(OsStr::new("..")), None);
     }
 
     /// `base_dir` reads `XDG_RUNTIME_DIR`: the tests that set it run one at a time.
@@ -271,6 +284,30 @@ mod tests {
             let path = std::env::join_paths([&scope, &mine]).unwrap();
             assert_eq!(find_real("tool", &path), None);
         });
+    }
+
+    #[test]
+    fn the_base_is_the_runtime_directory_else_ours_under_run_user_else_temp() {
+        let run = |owner| (PathBuf::from("/run/user/7"), owner);
+        let tmp = || PathBuf::from("/tmp");
+        assert_eq!(
+            choose_base(Some("/xdg".into()), run(Some(7)), 7, tmp()),
+            PathBuf::from("/xdg/jit-secrets/scoped")
+        );
+        // A relative XDG_RUNTIME_DIR is ignored, as the spec says.
+        assert_eq!(
+            choose_base(Some("rel".into()), run(Some(7)), 7, tmp()),
+            PathBuf::from("/run/user/7/jit-secrets/scoped")
+        );
+        // /run/user/UID only when it is ours.
+        assert_eq!(
+            choose_base(None, run(Some(0)), 7, tmp()),
+            PathBuf::from("/tmp/jit-secrets-7/scoped")
+        );
+        assert_eq!(
+            choose_base(None, run(None), 7, tmp()),
+            PathBuf::from("/tmp/jit-secrets-7/scoped")
+        );
     }
 
     #[test]
