@@ -38,6 +38,16 @@ pub(super) fn push_string(out: &mut Out, text: &str) {
 }
 
 pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) -> Result<(), RenderError> {
+    render_object_into(out, pairs, |out, _, text| push_string(out, text))
+}
+
+/// `{"NAME": …, …}\n`, each value (checked UTF-8) written by `write_value(out, name, text)`:
+/// the object both JSON and nushell print.
+pub(super) fn render_object_into(
+    out: &mut Out,
+    pairs: &[(&str, &[u8])],
+    write_value: impl Fn(&mut Out, &str, &str),
+) -> Result<(), RenderError> {
     out.push(b'{');
     for (i, (name, value)) in pairs.iter().enumerate() {
         let text = std::str::from_utf8(value).map_err(|_| RenderError::NotUtf8 {
@@ -48,7 +58,7 @@ pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) -> Result<(), RenderE
         }
         push_string(out, name);
         out.push(b':');
-        push_string(out, text);
+        write_value(out, name, text);
     }
     out.extend(b"}\n");
     Ok(())

@@ -11,20 +11,11 @@
 use super::{json, Out, RenderError};
 
 pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) -> Result<(), RenderError> {
-    out.push(b'{');
-    for (i, (name, value)) in pairs.iter().enumerate() {
-        let text = std::str::from_utf8(value).map_err(|_| RenderError::NotUtf8 {
-            name: name.to_string(),
-        })?;
-        if i > 0 {
-            out.push(b',');
-        }
-        json::push_string(out, name);
-        out.push(b':');
-        if *name == "PATH" {
+    json::render_object_into(out, pairs, |out, name, text| {
+        if name == "PATH" {
             out.push(b'[');
-            for (j, dir) in text.split(':').enumerate() {
-                if j > 0 {
+            for (i, dir) in text.split(':').enumerate() {
+                if i > 0 {
                     out.push(b',');
                 }
                 json::push_string(out, dir);
@@ -33,9 +24,7 @@ pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) -> Result<(), RenderE
         } else {
             json::push_string(out, text);
         }
-    }
-    out.extend(b"}\n");
-    Ok(())
+    })
 }
 
 #[cfg(test)]
