@@ -1,10 +1,9 @@
-//! AWS in-process: the official AWS SDK for Rust (`aws-config`'s credential chain,
-//! `aws-sdk-secretsmanager`, `aws-sdk-ssm`) answering [`Call`]s with the JSON the CLI would print.
-//!
-//! Nothing here starts until the first AWS call of a run: the shared runtime (`super::runtime`),
-//! the configuration (environment, `~/.aws/config` and `credentials`, SSO token cache,
-//! `credential_process`, web identity, container and instance metadata, `AWS_ENDPOINT_URL` and
-//! its per-service variants) and the clients are built once, then shared by the store threads.
+//! AWS through the official AWS SDK for Rust (`aws-config`'s credential chain,
+//! `aws-sdk-secretsmanager`, `aws-sdk-ssm`), answering a [`Call`] with the JSON the CLI would
+//! print. It runs in `jit-secrets-net` (see `super::net`), one call per helper process: the
+//! runtime (`super::runtime`), the configuration (environment, `~/.aws/config` and `credentials`,
+//! SSO token cache, `credential_process`, web identity, container and instance metadata,
+//! `AWS_ENDPOINT_URL` and its per-service variants) and the one client it needs are built for it.
 //!
 //! Where a value lives that we cannot wipe (see docs/security.md): the SDK reads the response
 //! body into its own buffer and parses it into its output type; we move the `String` out of that
@@ -16,53 +15,25 @@ use super::aws_common::{fix_for, AwsFailure, Call};
 use super::StoreError;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-struct Sdk {
-    secrets_manager: OnceLock<aws_sdk_secretsmanager::Client>,
-    ssm: OnceLock<aws_sdk_ssm::Client>,
-    config: tokio::sync::OnceCell<aws_config::SdkConfig>,
+/// The configuration as the CLI would build it, with rustls (ring) for TLS.
+async fn config() -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await
 }
 
-static SDK: Sdk = Sdk {
-    secrets_manager: OnceLock::new(),
-    ssm: OnceLock::new(),
-    config: tokio::sync::OnceCell::const_new(),
-};
-
-impl Sdk {
-    async fn config(&self) -> &aws_config::SdkConfig {
-        self.config
-            .get_or_init(|| async {
-                let http = aws_smithy_http_client::Builder::new()
-                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                    ))
-                    .build_https();
-                aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(http)
-                    .load()
-                    .await
-            })
-            .await
-    }
-
-    async fn secrets_manager(&self) -> &aws_sdk_secretsmanager::Client {
-        let config = self.config().await;
-        self.secrets_manager
-            .get_or_init(|| aws_sdk_secretsmanager::Client::new(config))
-    }
-
-    async fn ssm(&self) -> &aws_sdk_ssm::Client {
-        let config = self.config().await;
-        self.ssm.get_or_init(|| aws_sdk_ssm::Client::new(config))
-    }
-}
-
-/// Makes `call` in-process, within `timeout` (configuration and credentials included).
+/// Makes `call`, within `timeout` (configuration and credentials included).
 pub fn call(timeout: Duration, call: &Call<'_>) -> Result<Value, AwsFailure> {
-    match super::runtime::block_on(timeout, send(&SDK, call))? {
+    let work = async { send(&config().await, call).await };
+    match super::runtime::block_on(timeout, work)? {
         Some(result) => result,
         None => Err(StoreError::new(format!(
             "AWS did not answer {} within {}s",
@@ -87,16 +58,14 @@ fn string(s: Option<String>) -> Value {
     s.map_or(Value::Null, Value::String)
 }
 
-async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
+async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, AwsFailure> {
     let failed = |e| failure(call, e);
     match *call {
         Call::GetSecretValue {
             secret_id,
             version_id,
         } => {
-            let mut out = sdk
-                .secrets_manager()
-                .await
+            let mut out = aws_sdk_secretsmanager::Client::new(config)
                 .get_secret_value()
                 .secret_id(secret_id)
                 .set_version_id(version_id.map(str::to_string))
@@ -111,9 +80,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             }))
         }
         Call::BatchGetSecretValue { secret_ids } => {
-            let mut out = sdk
-                .secrets_manager()
-                .await
+            let mut out = aws_sdk_secretsmanager::Client::new(config)
                 .batch_get_secret_value()
                 .set_secret_id_list(Some(secret_ids.iter().map(|s| s.to_string()).collect()))
                 .send()
@@ -142,9 +109,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             Ok(json!({ "SecretValues": values, "Errors": errors }))
         }
         Call::DescribeSecret { secret_id } => {
-            let out = sdk
-                .secrets_manager()
-                .await
+            let out = aws_sdk_secretsmanager::Client::new(config)
                 .describe_secret()
                 .secret_id(secret_id)
                 .send()
@@ -163,8 +128,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             }))
         }
         Call::PutSecretValue { secret_id, string } => {
-            sdk.secrets_manager()
-                .await
+            aws_sdk_secretsmanager::Client::new(config)
                 .put_secret_value()
                 .secret_id(secret_id)
                 .secret_string(text(string))
@@ -174,8 +138,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             Ok(Value::Null)
         }
         Call::CreateSecret { name, string } => {
-            sdk.secrets_manager()
-                .await
+            aws_sdk_secretsmanager::Client::new(config)
                 .create_secret()
                 .name(name)
                 .secret_string(text(string))
@@ -185,9 +148,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             Ok(Value::Null)
         }
         Call::GetParameters { names } => {
-            let mut out = sdk
-                .ssm()
-                .await
+            let mut out = aws_sdk_ssm::Client::new(config)
                 .get_parameters()
                 .set_names(Some(names.iter().map(|s| s.to_string()).collect()))
                 .with_decryption(true)
@@ -210,9 +171,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             Ok(json!({ "Parameters": parameters }))
         }
         Call::GetParameter { name } => {
-            let out = sdk
-                .ssm()
-                .await
+            let out = aws_sdk_ssm::Client::new(config)
                 .get_parameter()
                 .name(name)
                 .with_decryption(false)
@@ -232,9 +191,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
                 .values(name)
                 .build()
                 .map_err(|e| AwsFailure::from(StoreError::new(e.to_string())))?;
-            let out = sdk
-                .ssm()
-                .await
+            let out = aws_sdk_ssm::Client::new(config)
                 .describe_parameters()
                 .parameter_filters(filter)
                 .send()
@@ -260,8 +217,7 @@ async fn send(sdk: &Sdk, call: &Call<'_>) -> Result<Value, AwsFailure> {
             key_id,
             value,
         } => {
-            sdk.ssm()
-                .await
+            aws_sdk_ssm::Client::new(config)
                 .put_parameter()
                 .name(name)
                 .r#type(aws_sdk_ssm::types::ParameterType::from(kind))

@@ -1,6 +1,5 @@
-//! The async runtime the in-process clients share (the AWS SDK, Vault's HTTP API): one worker
-//! thread, started by the first in-process call of a run and never before, so a manifest without
-//! such a store pays nothing for it. Store threads block on their own call.
+//! The async runtime of `jit-secrets-net` (the AWS SDK, Vault's HTTP API): one worker thread,
+//! started for the helper's one call; `jit-secrets` itself never starts it.
 
 use super::StoreError;
 use std::sync::OnceLock;
