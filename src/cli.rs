@@ -135,6 +135,12 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets cache list           # this manifest's cached values: name, store, time left (never a value)\n  jit-secrets cache clear          # drop this manifest's cached values\n  jit-secrets cache clear --all    # drop every value jit-secrets cached for you\n\nTurn the cache on per entry (cache = \"15m\") or for all ([secrets.options] cache = \"15m\")."
     )]
     Cache(CacheCommand),
+    /// Leases ([secrets.leases.NAME]): list the live ones, revoke, renew
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  jit-secrets lease list            # this manifest's leases: name, kind, id, expiry, holders (never a value)\n  jit-secrets lease revoke db       # revoke one now (its shells lose it)\n  jit-secrets lease revoke --all    # every lease jit-secrets holds for you\n  jit-secrets lease renew aws-dev   # a new one for the next shells; the old one expires\n\nA lease is created at activation, shared by the project's later shells, and kept in the\nkernel keyring only. With revoke = \"on-exit\" it is revoked when the last shell that got it exits."
+    )]
+    Lease(LeaseCommand),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
         after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
@@ -187,6 +193,32 @@ pub enum CacheCommand {
         /// Drop every value jit-secrets cached for you, whatever the manifest
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LeaseCommand {
+    /// This manifest's live leases: name, kind, id, expiry, holders (never a value)
+    List {
+        /// Every manifest's, not only this one's
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a lease now (STS, GCP and Azure credentials cannot be revoked: they are forgotten
+    /// and expire)
+    Revoke {
+        /// The lease (default: every lease of this manifest)
+        #[arg(conflicts_with = "all")]
+        name: Option<String>,
+        /// Every lease jit-secrets holds for you, whatever the manifest
+        #[arg(long)]
+        all: bool,
+    },
+    /// Create a new lease now; later shells get it, and the old one is left to expire (or, with
+    /// revoke = "on-exit", revoked when its shells exit)
+    Renew {
+        /// The lease
+        name: String,
     },
 }
 
@@ -249,6 +281,9 @@ pub struct VerifyArgs {
     /// Check only these secrets
     #[arg(long, num_args = 1.., value_name = "NAME")]
     pub only: Vec<String>,
+    /// Also create each lease and revoke it at once, to prove the role or engine still works
+    #[arg(long)]
+    pub leases: bool,
 }
 
 #[derive(Args, Debug)]

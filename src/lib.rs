@@ -6,6 +6,8 @@ pub mod cli;
 pub mod commands;
 pub mod file_lock;
 pub mod generate;
+pub mod kernel_keyring;
+pub mod lease;
 pub mod manifest;
 pub mod manifest_edit;
 pub mod mask;

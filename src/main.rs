@@ -4,6 +4,14 @@ use jit_secrets::{cli, commands};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    if args
+        .nth(1)
+        .is_some_and(|a| a == jit_secrets::lease::keeper::KEEPER_ARG)
+    {
+        let description = args.next().unwrap_or_default();
+        jit_secrets::lease::keeper::main(&description.to_string_lossy());
+    }
     if std::env::args_os()
         .nth(1)
         .is_some_and(|a| a == jit_secrets::process::WATCHER_ARG)

@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml_edit::{Item, Value};
 
+mod leases;
+pub use leases::{LeaseKind, LeaseSpec, RevokeWhen};
+
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Store calls mostly wait on a network or on another process, so they are cheap to overlap: 64
 /// lets 50 independent `cmd:` programs start at once (16 ran them in four waves). CPU-heavy CLIs
@@ -19,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// (`Store::may_prompt`), so a wide default is safe.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 /// Keys inside the secrets table that are settings, not secrets.
-const RESERVED_KEYS: &[&str] = &["options", "profiles"];
+const RESERVED_KEYS: &[&str] = &["options", "profiles", "leases"];
 const ENTRY_KEYS: &[&str] = &[
     "from",
     "required",
@@ -271,6 +274,10 @@ pub struct Manifest {
     pub options: Options,
     /// `[secrets.profiles.NAME]`: entries that override (by name) or add to the base table.
     pub profiles: BTreeMap<String, Vec<Entry>>,
+    /// `[secrets.leases.NAME]`: short-lived credentials created at activation.
+    pub leases: Vec<LeaseSpec>,
+    /// `[secrets.profiles.NAME.leases.L]`: leases that override (by name) or add to the base's.
+    pub profile_leases: BTreeMap<String, Vec<LeaseSpec>>,
     /// The profile applied to `entries`, if any.
     pub profile: Option<String>,
 }
@@ -303,6 +310,17 @@ impl Manifest {
             match self.entries.iter_mut().find(|e| e.name == entry.name) {
                 Some(base) => *base = entry,
                 None => self.entries.push(entry),
+            }
+        }
+        for lease in self
+            .profile_leases
+            .get(profile)
+            .cloned()
+            .unwrap_or_default()
+        {
+            match self.leases.iter_mut().find(|l| l.name == lease.name) {
+                Some(base) => *base = lease,
+                None => self.leases.push(lease),
             }
         }
         self.profile = Some(profile.to_string());
@@ -570,6 +588,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
     let mut options = Options::default();
     let mut entries = Vec::new();
     let mut profiles = BTreeMap::new();
+    let mut lease_specs = Vec::new();
+    let mut profile_leases = BTreeMap::new();
     for (name, item) in table.iter() {
         let (key, _) = table.get_key_value(name).expect("iterated key exists");
         if name == "options" {
@@ -608,6 +628,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
                 let mut overrides = Vec::new();
                 for (ename, eitem) in body.iter() {
                     let (ekey, _) = body.get_key_value(ename).expect("iterated key exists");
+                    if ename == "leases" {
+                        profile_leases.insert(
+                            profile.to_string(),
+                            leases::parse_leases(&loc, eitem, ekey, base_dir)?,
+                        );
+                        continue;
+                    }
                     if let Some(problem) = name_problem(ename) {
                         return Err(loc.at(ekey.span(), problem));
                     }
@@ -615,6 +642,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
                 }
                 profiles.insert(profile.to_string(), overrides);
             }
+            continue;
+        }
+        if name == "leases" {
+            lease_specs = leases::parse_leases(&loc, item, key, base_dir)?;
             continue;
         }
         if home == Home::FloxPlugin && name == "schema-version" {
@@ -634,6 +665,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         entries,
         options,
         profiles,
+        leases: lease_specs,
+        profile_leases,
         profile: None,
     })
 }

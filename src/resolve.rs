@@ -53,6 +53,8 @@ impl EntryResult<'_> {
 
 pub struct Resolution<'m> {
     pub results: Vec<EntryResult<'m>>,
+    /// The manifest's leases, when the command asked for them (`resolve_with_leases`).
+    pub leases: Vec<crate::lease::Acquired<'m>>,
     /// Every value found, for scrubbing messages.
     pub scrubber: Scrubber,
     /// Things worth one line on stderr that are not failures (the cache could not be used).
@@ -62,6 +64,19 @@ pub struct Resolution<'m> {
 impl Resolution<'_> {
     pub fn has_fatal(&self) -> bool {
         self.results.iter().any(EntryResult::is_fatal)
+            || self
+                .leases
+                .iter()
+                .any(|l| l.spec.required && l.outcome.is_err())
+    }
+
+    /// The variables of the leases granted, in the manifest's order.
+    pub fn lease_values(&self) -> Vec<(&str, &[u8])> {
+        self.leases
+            .iter()
+            .filter_map(|l| l.outcome.as_ref().ok())
+            .flat_map(|g| g.vars.iter().map(|(k, v)| (k.as_str(), v.expose())))
+            .collect()
     }
 }
 
@@ -180,6 +195,114 @@ impl Progress<'_> {
 }
 
 pub fn resolve<'m>(
+    manifest: &'m Manifest,
+    only: Option<&[String]>,
+    ctx: &Context,
+) -> Resolution<'m> {
+    resolve_entries(manifest, only, ctx)
+}
+
+/// [`resolve`], and the manifest's leases (see `crate::lease`) at the same time: each lease's
+/// master credential and backend call run beside the stores' calls, not after them.
+pub fn resolve_with_leases<'m>(
+    manifest: &'m Manifest,
+    only: Option<&[String]>,
+    ctx: &Context,
+    leases: &crate::lease::Leases,
+) -> Resolution<'m> {
+    if manifest.leases.is_empty() {
+        return resolve_entries(manifest, only, ctx);
+    }
+    std::thread::scope(|scope| {
+        let granted = scope.spawn(|| {
+            crate::lease::acquire_all(
+                &manifest.leases,
+                leases,
+                ctx,
+                manifest.options.timeout,
+                &|spec| master_of(manifest, spec, ctx),
+            )
+        });
+        let mut resolution = resolve_entries(manifest, only, ctx);
+        resolution.leases = granted.join().unwrap_or_default();
+        let mut scrubber = std::mem::take(&mut resolution.scrubber);
+        for (_, value) in resolution.lease_values() {
+            scrubber.add(value);
+        }
+        resolution.scrubber = scrubber;
+        resolution
+    })
+}
+
+/// A lease's master credential: its references, resolved like entries (never cached).
+pub fn master_of(
+    manifest: &Manifest,
+    spec: &crate::manifest::LeaseSpec,
+    ctx: &Context,
+) -> Result<BTreeMap<String, SecretValue>, StoreError> {
+    if spec.master.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let entries = spec
+        .master
+        .iter()
+        .map(|(part, reference)| Entry {
+            name: part.clone(),
+            from: vec![reference.clone()],
+            required: true,
+            timeout: spec.timeout,
+            trim: true,
+            description: None,
+            rotate_after: None,
+            cache: crate::manifest::CacheSetting::Off,
+            cache_env: None,
+            only: Vec::new(),
+        })
+        .collect();
+    let masters = Manifest {
+        path: manifest.path.clone(),
+        home: manifest.home,
+        entries,
+        options: manifest.options.clone(),
+        profiles: BTreeMap::new(),
+        leases: Vec::new(),
+        profile_leases: BTreeMap::new(),
+        profile: None,
+    };
+    let resolution = resolve_entries(&masters, None, ctx);
+    let mut parts = BTreeMap::new();
+    for r in resolution.results {
+        let part = &r.entry.name;
+        let reference = &r.entry.from[0];
+        match r.status {
+            Status::Found { value, .. } => {
+                parts.insert(part.clone(), value);
+            }
+            Status::Missing => {
+                return Err(StoreError::new(format!(
+                    "its master credential's {part} is not in {reference}"
+                ))
+                .fix("store it there (`jit-secrets set`), or correct the lease's `master`"))
+            }
+            Status::Failed { error, .. } => {
+                let mut e = error;
+                e.message = format!(
+                    "its master credential's {part} ({reference}): {}",
+                    e.message
+                );
+                return Err(e);
+            }
+            Status::Invalid { reason, .. } => {
+                return Err(StoreError::new(format!(
+                    "its master credential's {part} ({reference}): {reason}"
+                )))
+            }
+        }
+    }
+    Ok(parts)
+}
+
+fn resolve_entries<'m>(
     manifest: &'m Manifest,
     only: Option<&[String]>,
     ctx: &Context,
@@ -323,6 +446,7 @@ pub fn resolve<'m>(
     notes.extend(ctx.take_notes());
     Resolution {
         results,
+        leases: Vec::new(),
         scrubber,
         notes,
     }

@@ -212,6 +212,33 @@ pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
             }
         }
     }
+    // Leases read references (their master credential) and run programs (`command` leases).
+    let leases = manifest
+        .leases
+        .iter()
+        .chain(manifest.profile_leases.values().flatten());
+    for lease in leases {
+        for r in lease.references() {
+            if let Reference::Cmd { argv, .. } = r {
+                words.extend(
+                    argv.iter()
+                        .map(|w| dir.join(w).components().collect::<PathBuf>()),
+                );
+            }
+        }
+        if let crate::manifest::LeaseKind::Command {
+            command,
+            revoke_command,
+        } = &lease.kind
+        {
+            words.extend(
+                command
+                    .iter()
+                    .chain(revoke_command.iter().flatten())
+                    .map(|w| dir.join(w).components().collect::<PathBuf>()),
+            );
+        }
+    }
     words.extend(
         manifest
             .options

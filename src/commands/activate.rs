@@ -2,7 +2,7 @@
 
 use super::{load_trusted_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ActivateArgs, Global};
-use crate::resolve::{resolve, Status};
+use crate::resolve::{resolve_with_leases, Status};
 use crate::shell::{self, Shell};
 use std::io::{IsTerminal, Write};
 
@@ -35,7 +35,13 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         .map(|e| e.name.clone())
         .collect();
     let only = (!scoped_commands.is_empty()).then_some(unscoped.as_slice());
-    let resolution = resolve(&manifest, only, &ctx);
+    let leases = super::leases_for(
+        global,
+        &manifest,
+        crate::lease::activation_holder(),
+        crate::lease::Mode::Use,
+    );
+    let resolution = resolve_with_leases(&manifest, only, &ctx, &leases);
     report_problems(&resolution);
 
     // Held while we print, so an interrupt cannot add to (or cut into) the snippet.
@@ -67,6 +73,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         }
     };
     found.extend(scope.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+    found.extend(resolution.lease_values());
 
     if stdout.is_terminal() && !args.reveal {
         // A person is looking: show what would be exported and where from, not the values.
@@ -86,6 +93,26 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
                     &format!("{} from {}", r.entry.name, r.entry.from[*source]),
                 ));
                 view.push_str(&String::from_utf8_lossy(&line));
+            }
+        }
+        for lease in &resolution.leases {
+            if let Ok(granted) = &lease.outcome {
+                view.push_str(&shell::comment(
+                    shell,
+                    &format!(
+                        "lease {} ({}, {}, {} left): {}",
+                        lease.spec.name,
+                        lease.spec.kind.name(),
+                        if granted.reused { "reused" } else { "new" },
+                        crate::time::human(granted.expires - crate::time::now()),
+                        granted
+                            .vars
+                            .iter()
+                            .map(|(k, v)| format!("{k}=<{} bytes>", v.len()))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                ));
             }
         }
         stdout.write_all(view.as_bytes())?;

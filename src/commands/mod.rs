@@ -9,6 +9,7 @@ mod delete;
 mod forget;
 mod hook;
 mod init;
+mod lease;
 mod list;
 mod remove;
 mod rotate;
@@ -62,6 +63,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Delete(args) => delete::run(&cli.global, args),
         Command::Allow(args) => allow::allow(&cli.global, args),
         Command::Cache(args) => cache::run(&cli.global, args),
+        Command::Lease(args) => lease::run(&cli.global, args),
         Command::Setup(args) => setup::run(&cli.global, args),
         Command::Forget(args) => forget::run(&cli.global, args),
         Command::Deny(args) => allow::deny(&cli.global, args),
@@ -307,6 +309,63 @@ pub fn cache_for(
     ))
 }
 
+/// How `activate`, `run`, `verify` and `lease renew` use the manifest's leases: `holder` is
+/// the process that receives them (registered for `revoke = "on-exit"`).
+pub fn leases_for(
+    global: &Global,
+    manifest: &Manifest,
+    holder: Option<crate::lease::record::Holder>,
+    mode: crate::lease::Mode,
+) -> crate::lease::Leases {
+    crate::lease::Leases::new(
+        &manifest.path,
+        global.profile.as_deref().filter(|p| !p.is_empty()),
+        holder,
+        mode,
+    )
+}
+
+/// One block per lease that could not be created (a warning for an optional one), one line per
+/// note.
+fn report_lease_problems(resolution: &Resolution, err: &mut impl Write) {
+    for lease in &resolution.leases {
+        let spec = lease.spec;
+        match &lease.outcome {
+            Ok(granted) => {
+                if let Some(note) = &granted.note {
+                    let _ = writeln!(err, "jit-secrets: note: lease {}: {note}", spec.name);
+                }
+            }
+            Err(error) if !spec.required => {
+                let _ = writeln!(
+                    err,
+                    "jit-secrets: warning: lease {} ({}) not created (optional, skipped): {}",
+                    spec.name,
+                    spec.kind.name(),
+                    error.message
+                );
+            }
+            Err(error) => {
+                let _ = writeln!(
+                    err,
+                    "jit-secrets: error: lease {} ({}): {}",
+                    spec.name,
+                    spec.kind.name(),
+                    error.message
+                );
+                if let Some(stderr) = &error.stderr {
+                    for line in stderr.scrubbed(&resolution.scrubber).lines().take(8) {
+                        let _ = writeln!(err, "  | {line}");
+                    }
+                }
+                if let Some(fix) = &error.fix {
+                    let _ = writeln!(err, "  fix: {fix}");
+                }
+            }
+        }
+    }
+}
+
 /// Writes one stderr block per entry that failed or is missing: the secret, its reference and
 /// store, the store's (scrubbed) words and the fix. Optional missing secrets get one warning line.
 ///
@@ -343,6 +402,7 @@ pub fn report_problems(resolution: &Resolution) {
         }
         let _ = err.write_all(describe_problem(r, resolution).as_bytes());
     }
+    report_lease_problems(resolution, &mut err);
 }
 
 /// The block for one failed store call: `error:` line naming the secret, reference and store, the

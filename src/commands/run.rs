@@ -5,7 +5,7 @@ use super::{load_trusted_manifest, report_problems, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RunArgs};
 use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
-use crate::resolve::resolve;
+use crate::resolve::resolve_with_leases;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     let manifest = load_trusted_manifest(global)?;
@@ -29,7 +29,14 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         .map(|e| e.name.clone())
         .collect();
     let only = (names.len() != manifest.entries.len()).then_some(names.as_slice());
-    let resolution = resolve(&manifest, only, &ctx);
+    // The program runs as this process (exec keeps the pid): it is the leases' holder.
+    let leases = super::leases_for(
+        global,
+        &manifest,
+        crate::lease::own_holder(),
+        crate::lease::Mode::Use,
+    );
+    let resolution = resolve_with_leases(&manifest, only, &ctx, &leases);
     report_problems(&resolution);
     if resolution.has_fatal() {
         eprintln!(
@@ -42,6 +49,12 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         .results
         .iter()
         .filter_map(|r| r.value().map(|v| (r.entry.name.clone(), v.expose())))
+        .chain(
+            resolution
+                .lease_values()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        )
         .collect();
     let additions: Vec<(&str, &[u8])> = env.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     if let Err(too_large) = process::environment_fits(&additions) {

@@ -82,8 +82,9 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
         })
         .collect();
 
+    let leases = check_leases(global, &manifest, &ctx, args.leases);
     let now = time::now();
-    let code = if resolution.has_fatal() {
+    let code = if resolution.has_fatal() || leases.iter().any(|l| l.failed()) {
         EXIT_SECRET_FAILURE
     } else if rows
         .iter()
@@ -101,22 +102,132 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
             "manifest": manifest.path.display().to_string(),
             "exit_code": code,
             "secrets": rows.iter().map(|r| row_json(r, &resolution, now)).collect::<Vec<_>>(),
+            "leases": leases.iter().map(LeaseRow::to_json).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         let colour = out.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         write_table(&mut out, &rows, &resolution, now, colour)?;
+        for l in &leases {
+            writeln!(out, "{}", l.line())?;
+        }
         let hint = match code {
             EXIT_STALE if rows.iter().any(|r| r.current == Freshness::Stale) => {
                 "stale: the store changed since this shell was activated; activate again (source <(jit-secrets activate))"
             }
             EXIT_STALE => "overdue: rotate the secret in its store, then activate again",
+            EXIT_SECRET_FAILURE if leases.iter().any(|l| l.failed()) => {
+                "some secrets or leases do not resolve: see the fixes above"
+            }
             EXIT_SECRET_FAILURE => "some secrets do not resolve: see the fixes above",
             _ => "all secrets resolve",
         };
         writeln!(out, "{hint}")?;
     }
     Ok(code)
+}
+
+/// What `verify` says of one lease: can its master credential be read, is one live (and for
+/// how long), and with `--leases`, did creating and revoking one work.
+struct LeaseRow {
+    name: String,
+    kind: &'static str,
+    required: bool,
+    master: Result<(), crate::stores::StoreError>,
+    seconds_left: Option<i64>,
+    probe: Option<Result<String, crate::stores::StoreError>>,
+}
+
+impl LeaseRow {
+    fn failed(&self) -> bool {
+        self.required && (self.master.is_err() || self.probe.as_ref().is_some_and(|p| p.is_err()))
+    }
+
+    fn line(&self) -> String {
+        let mut s = format!("lease {} ({}): ", self.name, self.kind);
+        match &self.master {
+            Ok(()) => s.push_str("master credential ok"),
+            Err(e) => s.push_str(&format!("master credential: {}", e.message)),
+        }
+        match self.seconds_left {
+            Some(left) => s.push_str(&format!("; live, {} left", time::human(left))),
+            None => s.push_str("; no live lease"),
+        }
+        match &self.probe {
+            Some(Ok(note)) => s.push_str(&format!("; probe: {note}")),
+            Some(Err(e)) => s.push_str(&format!("; probe failed: {}", e.message)),
+            None => {}
+        }
+        let fix = match (&self.master, &self.probe) {
+            (Err(e), _) | (_, Some(Err(e))) => e.fix.as_deref(),
+            _ => None,
+        };
+        if let Some(fix) = fix {
+            s.push_str(&format!("\n  fix: {fix}"));
+        }
+        s
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "name": self.name,
+            "kind": self.kind,
+            "master": if self.master.is_ok() { "ok" } else { "error" },
+            "error": self.master.as_ref().err().map(|e| e.message.clone()),
+            "seconds_left": self.seconds_left,
+            "probe": self.probe.as_ref().map(|p| match p {
+                Ok(note) => json!({"ok": true, "note": note}),
+                Err(e) => json!({"ok": false, "error": e.message}),
+            }),
+        })
+    }
+}
+
+fn check_leases(
+    global: &Global,
+    manifest: &crate::manifest::Manifest,
+    ctx: &Context,
+    probe: bool,
+) -> Vec<LeaseRow> {
+    if manifest.leases.is_empty() {
+        return Vec::new();
+    }
+    let live = crate::lease::list(Some(&manifest.path)).unwrap_or_default();
+    let mut probes = if probe {
+        let mut only_leases = manifest.clone();
+        only_leases.entries.clear();
+        let leases = super::leases_for(global, manifest, None, crate::lease::Mode::Probe);
+        crate::resolve::resolve_with_leases(&only_leases, None, ctx, &leases)
+            .leases
+            .into_iter()
+            .map(|a| {
+                (
+                    a.spec.name.clone(),
+                    a.outcome.map(|g| g.note.unwrap_or_default()),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    manifest
+        .leases
+        .iter()
+        .map(|spec| LeaseRow {
+            name: spec.name.clone(),
+            kind: spec.kind.name(),
+            required: spec.required,
+            master: crate::resolve::master_of(manifest, spec, ctx).map(|_| ()),
+            seconds_left: live
+                .iter()
+                .find(|s| s.record.name == spec.name && !s.description.contains('~'))
+                .map(|s| s.record.seconds_left()),
+            probe: probes
+                .iter()
+                .position(|(n, _)| n == &spec.name)
+                .map(|i| probes.swap_remove(i).1),
+        })
+        .collect()
 }
 
 /// Is the variable in our environment the store's value now? Compared in constant time.

@@ -7,9 +7,11 @@
 //! `guard` makes sure no group outlives us when we are interrupted or killed; `terminal` lends
 //! the terminal to a child that stops to ask the person something.
 
+mod detached;
 mod guard;
 mod terminal;
 
+pub use detached::{become_detached, start_detached};
 pub use guard::{
     enable_watcher, forward_signals_to, install_signal_handling, on_interrupt_print, output,
     restore_terminal_on_interrupt, settle_before_exec, terminal_restored, wait_if_interrupted,

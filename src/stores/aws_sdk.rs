@@ -305,3 +305,114 @@ pub fn denied(call: &Call<'_>) -> StoreError {
         call.action()
     ))
 }
+
+/// An `aws-sts` lease (route `sts` of `jit-secrets-net`): AssumeRole when the request names a
+/// role, else GetSessionToken; with the lease's master credential when given, else the usual
+/// chain. Answers the session credentials, their expiry (Unix seconds, from the response) and the
+/// identity they carry.
+pub fn sts(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
+    let work = async {
+        let s = |k: &str| request[k].as_str().map(str::to_string);
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        // STS is global: without a configured region, the CLI's default (us-east-1) is used.
+        let region = aws_config::meta::region::RegionProviderChain::first_try(
+            s("region").map(aws_config::Region::new),
+        )
+        .or_default_provider()
+        .or_else(aws_config::Region::from_static("us-east-1"));
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .region(region);
+        let master = &request["master"];
+        if let (Some(id), Some(secret)) = (
+            master["access_key_id"].as_str(),
+            master["secret_access_key"].as_str(),
+        ) {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                id,
+                secret,
+                master["session_token"].as_str().map(str::to_string),
+                None,
+                "jit-secrets-lease-master",
+            ));
+        }
+        let config = loader.load().await;
+        let client = aws_sdk_sts::Client::new(&config);
+        let duration = request["duration_secs"].as_i64().map(|d| d as i32);
+        fn denied<E, R>(action: &str, e: aws_sdk_sts::error::SdkError<E, R>) -> AwsFailure
+        where
+            E: ProvideErrorMetadata + std::error::Error + 'static,
+            R: std::fmt::Debug + 'static,
+        {
+            let code = ProvideErrorMetadata::code(&e).unwrap_or("").to_string();
+            let message = ProvideErrorMetadata::message(&e)
+                .map(str::to_string)
+                .unwrap_or_else(|| chain_text(&e));
+            AwsFailure {
+                code: code.clone(),
+                error: StoreError::new(format!("AWS STS {action} failed: {code} {message}"))
+                    .fix(match code.as_str() {
+                        "AccessDenied" => "allow sts:AssumeRole on the role for the master credential (and the role's trust policy for it)",
+                        "InvalidClientTokenId" | "SignatureDoesNotMatch" => "the master credential is not valid: check the lease's `master` references (or AWS_PROFILE)",
+                        "ExpiredToken" => "the master credential expired: sign in again",
+                        _ => "check the lease's role_arn, duration and master credential",
+                    }),
+            }
+        }
+        let (credentials, arn) = match s("role_arn") {
+            Some(role) => {
+                let mut out = client
+                    .assume_role()
+                    .role_arn(&role)
+                    .role_session_name(s("session_name").unwrap_or_else(|| "jit-secrets".into()))
+                    .set_duration_seconds(duration)
+                    .set_external_id(s("external_id"))
+                    .set_serial_number(s("mfa_serial"))
+                    .set_token_code(s("token_code"))
+                    .send()
+                    .await
+                    .map_err(|e| denied("AssumeRole", e))?;
+                let arn = out
+                    .assumed_role_user
+                    .take()
+                    .map(|u| u.arn)
+                    .unwrap_or_default();
+                (out.credentials.take(), arn)
+            }
+            None => {
+                let mut out = client
+                    .get_session_token()
+                    .set_duration_seconds(duration)
+                    .set_serial_number(s("mfa_serial"))
+                    .set_token_code(s("token_code"))
+                    .send()
+                    .await
+                    .map_err(|e| denied("GetSessionToken", e))?;
+                (out.credentials.take(), String::new())
+            }
+        };
+        let Some(c) = credentials else {
+            return Err(StoreError::new("AWS STS answered without credentials").into());
+        };
+        Ok(json!({
+            "access_key_id": c.access_key_id,
+            "secret_access_key": c.secret_access_key,
+            "session_token": c.session_token,
+            "expiration": c.expiration.secs(),
+            "arn": arn,
+        }))
+    };
+    match super::runtime::block_on(timeout, work)? {
+        Some(result) => result,
+        None => Err(StoreError::new(format!(
+            "AWS STS did not answer within {}s",
+            timeout.as_secs()
+        ))
+        .fix("check your network and AWS_ENDPOINT_URL, or raise the lease's `timeout`")
+        .into()),
+    }
+}

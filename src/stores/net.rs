@@ -86,6 +86,16 @@ pub fn vault(timeout: Duration, op: &str, path: &str) -> Result<Read, StoreError
     }
 }
 
+/// A lease's backend call through the helper (`route`: `sts` or `vault_lease`; see
+/// `crate::lease`): the request's fields as the route takes them, the answer's as it gives them.
+pub fn lease(timeout: Duration, route: &str, mut request: Value) -> Result<Value, StoreError> {
+    request["route"] = json!(route);
+    request["timeout_ms"] = json!(timeout.as_millis() as u64);
+    let answer = ask(timeout, &request);
+    wipe_json(request);
+    answer.map_err(|f| f.error)
+}
+
 fn text(value: &[u8]) -> Result<&str, AwsFailure> {
     std::str::from_utf8(value).map_err(|_| StoreError::new("AWS takes UTF-8 strings only").into())
 }
@@ -142,6 +152,8 @@ pub fn serve() -> u8 {
                 Err(StoreError::new("an AWS request jit-secrets-net does not know").into())
             }),
         Some("vault") => serve_vault(&request, timeout),
+        Some("vault_lease") => serve_vault_lease(&request, timeout).map_err(Into::into),
+        Some("sts") => super::aws_sdk::sts(timeout, &request),
         _ => Err(StoreError::new("a request jit-secrets-net does not know").into()),
     };
     wipe_json(request);
@@ -176,6 +188,82 @@ fn serve_vault(request: &Value, timeout: Duration) -> Result<Value, AwsFailure> 
         Read::Found(doc) => doc,
         Read::Missing => Value::Null,
     })
+}
+
+/// A Vault lease: `token` (a child token with policies), `read` (a child token, then a read with
+/// it that returns a lease: revoking the child token revokes the lease), `revoke_self`.
+#[cfg(feature = "net")]
+fn serve_vault_lease(request: &Value, timeout: Duration) -> Result<Value, StoreError> {
+    use super::vault_http::{address_from_environment, Api};
+    use zeroize::Zeroizing;
+    let token = |k: &str| request[k].as_str().map(|t| Zeroizing::new(t.to_string()));
+    let recorded = request["address"].as_str();
+    let api = match (token("token"), recorded) {
+        (Some(t), Some(address)) => Api::at(address, request["namespace"].as_str(), t),
+        (Some(t), None) => {
+            let (address, namespace) = address_from_environment();
+            Api::at(&address, namespace.as_deref(), t)
+        }
+        (None, _) => Api::from_environment().ok_or_else(|| {
+            StoreError::new(
+                "no Vault token: not in the lease's `master`, VAULT_TOKEN or ~/.vault-token",
+            )
+            .fix("run `vault login`, or give the lease master = { token = \"…\" }")
+        })?,
+    };
+    let op = request["op"].as_str().unwrap_or_default();
+    if op == "revoke_self" {
+        api.revoke_self(timeout)?;
+        return Ok(Value::Null);
+    }
+    let policies: Vec<String> = request["policies"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ttl = Duration::from_secs(request["ttl_secs"].as_u64().unwrap_or(3600));
+    let name = request["display_name"].as_str().unwrap_or("jit-secrets");
+    let mut created = api.create_child_token(&policies, ttl, name, timeout)?;
+    let auth = created["auth"].take();
+    let child = auth["client_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut answer = json!({
+        "address": api.address(),
+        "namespace": api.namespace(),
+        "token": child,
+        "accessor": auth["accessor"],
+        "lease_duration": auth["lease_duration"],
+    });
+    wipe_json(auth);
+    wipe_json(created);
+    if op == "read" {
+        let path = request["path"].as_str().unwrap_or_default();
+        let child_api = api.with_token(Zeroizing::new(child));
+        let read = match child_api.read(path, timeout) {
+            Ok(Some(read)) => read,
+            Ok(None) => Err(StoreError::new(format!("Vault has nothing at {path}"))
+                .fix("check the lease's `path` (e.g. database/creds/ROLE) and that the engine is mounted"))?,
+            Err(e) => {
+                // The child token must not outlive a failed read.
+                let _ = child_api.revoke_self(timeout);
+                wipe_json(answer);
+                return Err(e);
+            }
+        };
+        answer["data"] = read["data"].clone();
+        answer["lease_id"] = read["lease_id"].clone();
+        if let Some(d) = read["lease_duration"].as_u64().filter(|d| *d > 0) {
+            let token_life = answer["lease_duration"].as_u64().unwrap_or(d);
+            answer["lease_duration"] = json!(d.min(token_life));
+        }
+        wipe_json(read);
+    }
+    Ok(answer)
 }
 
 /// Calls `f` with the [`Call`] `v` describes (`None`: not one we know).

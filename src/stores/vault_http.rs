@@ -60,6 +60,19 @@ pub fn applies(ctx: &Context) -> bool {
     Api::from_environment().is_some()
 }
 
+/// `VAULT_ADDR` (default as the CLI's) and `VAULT_NAMESPACE`.
+pub fn address_from_environment() -> (String, Option<String>) {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| v.into_string().ok())
+    };
+    (
+        env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".to_string()),
+        env("VAULT_NAMESPACE"),
+    )
+}
+
 /// What a read found.
 pub enum Read {
     Found(serde_json::Value),
@@ -67,6 +80,32 @@ pub enum Read {
 }
 
 impl Api {
+    /// The same Vault as `self`, with another token (a child token: its reads, its revocation).
+    pub fn with_token(&self, token: Zeroizing<String>) -> Api {
+        Api {
+            address: self.address.clone(),
+            token,
+            namespace: self.namespace.clone(),
+        }
+    }
+
+    /// An API at a recorded address (a lease's revocation, later, from another process).
+    pub fn at(address: &str, namespace: Option<&str>, token: Zeroizing<String>) -> Api {
+        Api {
+            address: address.trim_end_matches('/').to_string(),
+            token,
+            namespace: namespace.map(str::to_string),
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// Address, token and namespace from the environment, as the CLI finds them: `None`
     /// without a token.
     pub fn from_environment() -> Option<Api> {
@@ -82,14 +121,8 @@ impl Api {
         if token.is_empty() {
             return None;
         }
-        let address = env("VAULT_ADDR")
-            .and_then(|a| a.into_string().ok())
-            .unwrap_or_else(|| "https://127.0.0.1:8200".to_string());
-        Some(Api {
-            address: address.trim_end_matches('/').to_string(),
-            token,
-            namespace: env("VAULT_NAMESPACE").and_then(|n| n.into_string().ok()),
-        })
+        let (address, namespace) = address_from_environment();
+        Some(Api::at(&address, namespace.as_deref(), token))
     }
 }
 
@@ -148,16 +181,34 @@ impl Api {
         client: &Client,
         path: &str,
     ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.send(client, http::Method::GET, path, None).await
+    }
+
+    /// METHOD /v1/PATH with an optional JSON body: the JSON answer (`Null` for an empty one),
+    /// `None` for 404.
+    async fn send(
+        &self,
+        client: &Client,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
         let uri = format!("{}/v1/{path}", self.address);
         let mut token = http::HeaderValue::from_str(&self.token)
             .map_err(|_| StoreError::new("VAULT_TOKEN holds characters a header cannot"))?;
         token.set_sensitive(true);
-        let mut request = http::Request::get(&uri).header("X-Vault-Token", token);
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header("X-Vault-Token", token);
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns.as_str());
         }
+        let body = body.map(super::json_to_wiping);
         let request = request
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),
+            )))
             .map_err(|e| StoreError::new(format!("{uri}: {e}")).fix(FIX_ADDR))?;
         let answer = client.request(request).await.map_err(|e| {
             let mut text = e.to_string();
@@ -206,7 +257,80 @@ impl Api {
             ))
             .fix(fix));
         }
+        if body.is_empty() {
+            return Ok(Some(serde_json::Value::Null));
+        }
         parse_json(&body, "vault").map(Some)
+    }
+
+    /// Runs `work` against this Vault within `timeout`.
+    fn within<T>(
+        &self,
+        timeout: Duration,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match super::runtime::block_on(timeout, work)? {
+            Some(result) => result,
+            None => Err(StoreError::new(format!(
+                "Vault at {} did not answer within {}s",
+                self.address,
+                timeout.as_secs()
+            ))
+            .fix("check VAULT_ADDR and your network, or raise `timeout` in [secrets.options]")),
+        }
+    }
+
+    /// A child token of ours (`auth/token/create`), with `policies` (none: ours) for `ttl`.
+    pub fn create_child_token(
+        &self,
+        policies: &[String],
+        ttl: Duration,
+        display_name: &str,
+        timeout: Duration,
+    ) -> Result<serde_json::Value, StoreError> {
+        self.within(timeout, async {
+            let client = client()?;
+            let mut body = serde_json::json!({
+                "ttl": format!("{}s", ttl.as_secs()),
+                "display_name": display_name,
+                "renewable": false,
+            });
+            if !policies.is_empty() {
+                body["policies"] = serde_json::json!(policies);
+            }
+            let answer = self
+                .send(
+                    &client,
+                    http::Method::POST,
+                    "auth/token/create",
+                    Some(&body),
+                )
+                .await?
+                .ok_or_else(|| StoreError::new("Vault has no token auth method at auth/token"))?;
+            Ok(answer)
+        })
+    }
+
+    /// A read that returns a lease (`database/creds/ROLE`): `None` for 404.
+    pub fn read(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.within(timeout, async {
+            let client = client()?;
+            self.get(&client, path).await
+        })
+    }
+
+    /// Revokes this API's own token, and with it every lease it created.
+    pub fn revoke_self(&self, timeout: Duration) -> Result<(), StoreError> {
+        self.within(timeout, async {
+            let client = client()?;
+            self.send(&client, http::Method::POST, "auth/token/revoke-self", None)
+                .await?;
+            Ok(())
+        })
     }
 }
 
@@ -216,7 +340,7 @@ const FIX_ADDR: &str = "check VAULT_ADDR (and VAULT_NAMESPACE), and that `vault 
 #[cfg(feature = "net")]
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Empty<bytes::Bytes>,
+    http_body_util::Full<bytes::Bytes>,
 >;
 
 #[cfg(feature = "net")]

@@ -1,0 +1,168 @@
+//! `jit-secrets lease list|revoke|renew`: the live leases (never a value), revoking them now,
+//! renewing one.
+
+use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
+use crate::cli::{Global, LeaseCommand};
+use crate::lease::{self, record::Stored};
+use std::io::Write;
+use std::time::Duration;
+
+pub fn run(global: &Global, command: LeaseCommand) -> anyhow::Result<u8> {
+    match command {
+        LeaseCommand::List { all } => list(global, all),
+        LeaseCommand::Revoke { name, all } => revoke(global, name, all),
+        LeaseCommand::Renew { name } => renew(global, &name),
+    }
+}
+
+/// The leases of this manifest (its trust is checked, as for every command that touches what a
+/// backend issued), or every one of ours.
+fn stored(
+    global: &Global,
+    all: bool,
+) -> anyhow::Result<(Option<crate::manifest::Manifest>, Vec<Stored>)> {
+    let manifest = if all {
+        None
+    } else {
+        Some(load_trusted_manifest(global)?)
+    };
+    let found = lease::list(manifest.as_ref().map(|m| m.path.as_path())).map_err(|why| {
+        anyhow::anyhow!("{why}: leases are kept in the kernel keyring, which is not available here")
+    })?;
+    Ok((manifest, found))
+}
+
+fn list(global: &Global, all: bool) -> anyhow::Result<u8> {
+    let (_, found) = stored(global, all)?;
+    let mut out = std::io::stdout().lock();
+    for s in &found {
+        let r = &s.record;
+        let retired = if s.description.contains('~') {
+            " (replaced)"
+        } else {
+            ""
+        };
+        let revocation = match (r.revocable, r.on_exit) {
+            (false, _) => "cannot be revoked: expires",
+            (true, true) => "revoked on exit",
+            (true, false) => "revoked at expiry",
+        };
+        let holders = if r.on_exit {
+            let live: Vec<String> = r.live_holders().iter().map(|h| h.pid.to_string()).collect();
+            if live.is_empty() {
+                "holders: none".to_string()
+            } else {
+                format!("holders: {}", live.join(","))
+            }
+        } else {
+            "holders: not tracked".to_string()
+        };
+        write!(
+            out,
+            "{}{retired}\t{}\t{}\texpires {} ({} left)\t{revocation}\t{holders}",
+            r.name,
+            r.kind,
+            r.id,
+            crate::time::format_rfc3339(r.expires),
+            crate::time::human(r.seconds_left()),
+        )?;
+        if all {
+            write!(out, "\t{}", r.manifest)?;
+        }
+        writeln!(out)?;
+    }
+    if found.is_empty() {
+        eprintln!("jit-secrets: no live lease");
+    }
+    Ok(EXIT_OK)
+}
+
+fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8> {
+    let (manifest, mut found) = stored(global, all)?;
+    if let (Some(name), Some(manifest)) = (&name, &manifest) {
+        if !manifest.leases.iter().any(|l| &l.name == name) {
+            let known: Vec<&str> = manifest.leases.iter().map(|l| l.name.as_str()).collect();
+            return Err(UsageError(format!(
+                "no lease `{name}` in {} (known: {})",
+                crate::printable::path(&manifest.path),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+            .into());
+        }
+        found.retain(|s| &s.record.name == name);
+    }
+    if found.is_empty() {
+        eprintln!("jit-secrets: no live lease to revoke");
+        return Ok(EXIT_OK);
+    }
+    let timeout = manifest
+        .as_ref()
+        .map(|m| m.options.timeout)
+        .unwrap_or(Duration::from_secs(30));
+    let mut failed = false;
+    for s in found {
+        let (name, kind) = (s.record.name.clone(), s.record.kind.clone());
+        match lease::revoke(s, timeout) {
+            Ok(true) => eprintln!("jit-secrets: lease {name} ({kind}) revoked"),
+            Ok(false) => eprintln!(
+                "jit-secrets: lease {name} ({kind}) forgotten: {kind} credentials cannot be revoked, so they stay valid until they expire (shells that hold them keep them)"
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("jit-secrets: error: lease {name} ({kind}): cannot revoke: {}", e.message);
+                if let Some(fix) = &e.fix {
+                    eprintln!("  fix: {fix}");
+                }
+            }
+        }
+    }
+    Ok(if failed { EXIT_SECRET_FAILURE } else { EXIT_OK })
+}
+
+fn renew(global: &Global, name: &str) -> anyhow::Result<u8> {
+    let mut manifest = load_trusted_manifest(global)?;
+    let Some(index) = manifest.leases.iter().position(|l| l.name == name) else {
+        let known: Vec<&str> = manifest.leases.iter().map(|l| l.name.as_str()).collect();
+        return Err(UsageError(format!(
+            "no lease `{name}` in {} (known: {})",
+            crate::printable::path(&manifest.path),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+        .into());
+    };
+    let spec = manifest.leases.swap_remove(index);
+    manifest.leases = vec![spec];
+    manifest.entries.clear();
+    let ctx = super::context(global, &manifest);
+    let leases = super::leases_for(
+        global,
+        &manifest,
+        lease::activation_holder(),
+        lease::Mode::Renew,
+    );
+    let resolution = crate::resolve::resolve_with_leases(&manifest, None, &ctx, &leases);
+    super::report_problems(&resolution);
+    let Some(acquired) = resolution.leases.first() else {
+        return Ok(EXIT_SECRET_FAILURE);
+    };
+    match &acquired.outcome {
+        Ok(granted) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "jit-secrets: lease {name} renewed: {} until {} (shells activated from now on get it)",
+                granted.id,
+                crate::time::format_rfc3339(granted.expires)
+            );
+            Ok(EXIT_OK)
+        }
+        Err(_) => Ok(EXIT_SECRET_FAILURE),
+    }
+}

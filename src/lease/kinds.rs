@@ -1,0 +1,359 @@
+//! Creating and revoking a lease, per kind: one backend call each.
+//!
+//! - `aws-sts` and `vault` go through `jit-secrets-net` (the AWS SDK, Vault's HTTP API), like the
+//!   stores: no Python `aws`, no Go `vault` start-up per lease.
+//! - `gcp` and `azure` ask their CLIs, which hold the signed-in account.
+//! - `command` runs the manifest's program; its revocation runs the manifest's `revoke_command`
+//!   (recorded at creation, never taken from the program's output).
+//!
+//! A Vault lease is always a child token of the master's: a dynamic secret is read *with* that
+//! child token, so revoking the token (which needs nothing but the token itself) revokes the
+//! secret's lease too — the keeper can revoke without ever holding the master credential.
+
+use super::record::{Record, Revocation};
+use crate::manifest::{LeaseKind, LeaseSpec};
+use crate::process::Child;
+use crate::secret::SecretValue;
+use crate::stores::{parse_json, run_cli, wipe_json, Context, StoreError};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// What a backend issued.
+pub struct Grant {
+    /// field → value (`access_key_id`, `token`, `username`, …).
+    pub fields: BTreeMap<String, Zeroizing<String>>,
+    pub id: String,
+    /// Unix seconds.
+    pub expires: i64,
+    pub revocation: Revocation,
+}
+
+/// The life asked for when the manifest gives none.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
+
+fn text(v: &Value) -> Zeroizing<String> {
+    Zeroizing::new(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Creates one lease of `spec`, with `master`'s parts (resolved references; empty: the kind's
+/// usual environment).
+pub fn create(
+    spec: &LeaseSpec,
+    master: &BTreeMap<String, SecretValue>,
+    ctx: &Context,
+    timeout: Duration,
+    dir: &Path,
+) -> Result<Grant, StoreError> {
+    let master_text = |k: &str| -> Result<Option<String>, StoreError> {
+        master
+            .get(k)
+            .map(|v| {
+                std::str::from_utf8(v.expose())
+                    .map(str::to_string)
+                    .map_err(|_| StoreError::new(format!("master.{k} is not UTF-8 text")))
+            })
+            .transpose()
+    };
+    let duration = spec.duration.unwrap_or(DEFAULT_DURATION);
+    let now = crate::time::now();
+    match &spec.kind {
+        LeaseKind::AwsSts {
+            role_arn,
+            session_name,
+            external_id,
+            mfa_serial,
+            region,
+        } => {
+            let token_code = match mfa_serial {
+                Some(serial) => Some(ask_mfa_code(serial, ctx)?),
+                None => None,
+            };
+            let mut request = json!({
+                "role_arn": role_arn, "session_name": session_name.clone().unwrap_or_else(|| format!("jit-secrets-{}", spec.name)),
+                "external_id": external_id, "mfa_serial": mfa_serial, "token_code": token_code,
+                "region": region, "duration_secs": duration.as_secs(),
+            });
+            if !master.is_empty() {
+                request["master"] = json!({
+                    "access_key_id": master_text("access_key_id")?,
+                    "secret_access_key": master_text("secret_access_key")?,
+                    "session_token": master_text("session_token")?,
+                });
+            }
+            let answer = crate::stores::net::lease(timeout, "sts", request)?;
+            let mut fields = BTreeMap::new();
+            for f in ["access_key_id", "secret_access_key", "session_token"] {
+                fields.insert(f.to_string(), text(&answer[f]));
+            }
+            let grant = Grant {
+                id: answer["access_key_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                expires: answer["expiration"]
+                    .as_i64()
+                    .unwrap_or(now + duration.as_secs() as i64),
+                fields,
+                revocation: Revocation::default(),
+            };
+            wipe_json(answer);
+            Ok(grant)
+        }
+        LeaseKind::Vault {
+            path,
+            policies,
+            ttl,
+        } => {
+            let life = ttl.or(spec.duration).unwrap_or(DEFAULT_DURATION);
+            let request = json!({
+                "op": if path.is_some() { "read" } else { "token" },
+                "path": path, "policies": policies, "ttl_secs": life.as_secs(),
+                "display_name": format!("jit-secrets-{}", spec.name),
+                "token": master_text("token")?,
+            });
+            let answer = crate::stores::net::lease(timeout, "vault_lease", request)?;
+            let mut fields = BTreeMap::new();
+            if path.is_some() {
+                if let Some(data) = answer["data"].as_object() {
+                    for (k, v) in data {
+                        let value = match v {
+                            Value::String(s) => Zeroizing::new(s.clone()),
+                            other => Zeroizing::new(other.to_string()),
+                        };
+                        fields.insert(k.clone(), value);
+                    }
+                }
+            } else {
+                fields.insert("token".to_string(), text(&answer["token"]));
+                fields.insert("accessor".to_string(), text(&answer["accessor"]));
+            }
+            let id = match answer["lease_id"].as_str().filter(|l| !l.is_empty()) {
+                Some(lease_id) => lease_id.to_string(),
+                None => format!("accessor:{}", answer["accessor"].as_str().unwrap_or("")),
+            };
+            let grant = Grant {
+                id,
+                expires: now
+                    + answer["lease_duration"]
+                        .as_i64()
+                        .unwrap_or(life.as_secs() as i64),
+                fields,
+                revocation: Revocation {
+                    vault_address: answer["address"].as_str().map(str::to_string),
+                    vault_namespace: answer["namespace"].as_str().map(str::to_string),
+                    vault_token: answer["token"].as_str().map(str::to_string),
+                    ..Revocation::default()
+                },
+            };
+            wipe_json(answer);
+            Ok(grant)
+        }
+        LeaseKind::Gcp {
+            impersonate,
+            scopes,
+        } => {
+            // gcloud's access tokens live one hour; impersonated ones as long as --lifetime says.
+            let mut child =
+                Child::new(ctx.command("gcloud"), timeout).args(["auth", "print-access-token"]);
+            let mut life = duration.min(DEFAULT_DURATION);
+            if let Some(sa) = impersonate {
+                child = child.arg(format!("--impersonate-service-account={sa}"));
+                if spec.duration.is_some() {
+                    life = duration;
+                    child = child.arg(format!("--lifetime={}", duration.as_secs()));
+                }
+            }
+            if !scopes.is_empty() {
+                child = child.arg(format!("--scopes={}", scopes.join(",")));
+            }
+            let out = run_cli(
+                child,
+                "install the Google Cloud CLI and run `gcloud auth login`",
+            )?;
+            if !out.exit.success() {
+                return Err(crate::stores::cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
+            }
+            let token = Zeroizing::new(
+                String::from_utf8_lossy(out.stdout.expose())
+                    .trim()
+                    .to_string(),
+            );
+            if token.is_empty() {
+                return Err(StoreError::new("gcloud printed no access token"));
+            }
+            Ok(Grant {
+                fields: BTreeMap::from([("access_token".to_string(), token)]),
+                id: impersonate
+                    .clone()
+                    .unwrap_or_else(|| "gcloud account".into()),
+                expires: now + life.as_secs() as i64,
+                revocation: Revocation::default(),
+            })
+        }
+        LeaseKind::Azure { resource, tenant } => {
+            let mut child = Child::new(ctx.command("az"), timeout).args([
+                "account",
+                "get-access-token",
+                "--resource",
+                resource,
+                "--output",
+                "json",
+            ]);
+            if let Some(t) = tenant {
+                child = child.args(["--tenant", t]);
+            }
+            let out = run_cli(child, "install the Azure CLI and run `az login`")?;
+            if !out.exit.success() {
+                return Err(crate::stores::cli_failed(
+                    "az",
+                    out,
+                    "run `az login` (and check the lease's resource and tenant)",
+                ));
+            }
+            let answer = parse_json(out.stdout.expose(), "az")?;
+            let token = text(&answer["accessToken"]);
+            if token.is_empty() {
+                wipe_json(answer);
+                return Err(StoreError::new("az printed no accessToken"));
+            }
+            // `expires_on` (Unix seconds) since az 2.54; older ones print only local time.
+            let expires = answer["expires_on"]
+                .as_i64()
+                .or_else(|| answer["expires_on"].as_str().and_then(|s| s.parse().ok()))
+                .unwrap_or(now + 3000);
+            let id = answer["tenant"]
+                .as_str()
+                .unwrap_or("az account")
+                .to_string();
+            wipe_json(answer);
+            Ok(Grant {
+                fields: BTreeMap::from([("access_token".to_string(), token)]),
+                id,
+                expires,
+                revocation: Revocation::default(),
+            })
+        }
+        LeaseKind::Command {
+            command,
+            revoke_command,
+        } => {
+            let child = Child::new(&command[0], timeout)
+                .args(&command[1..])
+                .current_dir(dir)
+                .env("JIT_SECRETS_LEASE", &spec.name)
+                .env("JIT_SECRETS_LEASE_DURATION", duration.as_secs().to_string());
+            let out = run_cli(child, "check the lease's `command`")?;
+            if !out.exit.success() {
+                return Err(crate::stores::cli_failed(
+                    &command[0],
+                    out,
+                    "make the lease's `command` print one JSON object and exit 0",
+                ));
+            }
+            let answer = parse_json(out.stdout.expose(), &command[0])?;
+            let shape = "print one JSON object: {\"variables\": {\"NAME\": \"value\"}, \"id\": \"…\", \"expires_in\": SECONDS} (or \"expires_at\": Unix seconds or RFC 3339)";
+            let mut fields = BTreeMap::new();
+            let mut problem = None;
+            match answer["variables"].as_object() {
+                None => problem = Some(format!("`{}` printed no `variables` object", command[0])),
+                Some(vars) => {
+                    for (k, v) in vars {
+                        match v.as_str() {
+                            Some(s) => {
+                                fields.insert(k.clone(), Zeroizing::new(s.to_string()));
+                            }
+                            None => problem = Some(format!("variable `{k}` is not a string")),
+                        }
+                    }
+                }
+            }
+            if let Some(problem) = problem {
+                wipe_json(answer);
+                return Err(StoreError::new(problem).fix(shape));
+            }
+            let expires = answer["expires_in"]
+                .as_i64()
+                .map(|s| now + s)
+                .or_else(|| crate::time::from_json(&answer["expires_at"]))
+                .or_else(|| spec.duration.map(|d| now + d.as_secs() as i64));
+            let id = answer["id"].as_str().unwrap_or_default().to_string();
+            wipe_json(answer);
+            let Some(expires) = expires else {
+                return Err(StoreError::new(format!("`{}` gave no expiry", command[0])).fix(shape));
+            };
+            if revoke_command.is_some() && id.is_empty() {
+                return Err(StoreError::new(format!(
+                    "`{}` gave no `id`, which `revoke_command` needs",
+                    command[0]
+                ))
+                .fix(shape));
+            }
+            Ok(Grant {
+                fields,
+                id,
+                expires,
+                revocation: Revocation {
+                    argv: revoke_command.clone(),
+                    dir: Some(dir.to_string_lossy().into_owned()),
+                    ..Revocation::default()
+                },
+            })
+        }
+    }
+}
+
+/// The MFA code for `serial`, asked on the terminal (stdout may be the shell's pipe).
+fn ask_mfa_code(serial: &str, ctx: &Context) -> Result<String, StoreError> {
+    if !ctx.may_ask_on_terminal() {
+        return Err(StoreError::new(format!(
+            "the lease needs an MFA code for {serial}, and there is no terminal to ask on"
+        ))
+        .fix("activate on a terminal (or without --no-prompt), or drop mfa_serial"));
+    }
+    let code = crate::tty::prompt_hidden(&format!("jit-secrets: MFA code for {serial}: "))
+        .map_err(|e| StoreError::new(format!("cannot ask for the MFA code: {e}")))?;
+    let code = String::from_utf8_lossy(&code).trim().to_string();
+    if code.is_empty() {
+        return Err(StoreError::new("no MFA code was given"));
+    }
+    Ok(code)
+}
+
+/// Revokes what `record` holds. A kind whose credentials cannot be revoked answers `Ok(false)`:
+/// they live until they expire.
+pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
+    if !record.revocable {
+        return Ok(false);
+    }
+    let r = &record.revocation;
+    if let Some(token) = &r.vault_token {
+        let request = json!({
+            "op": "revoke_self", "token": token,
+            "address": r.vault_address, "namespace": r.vault_namespace,
+        });
+        crate::stores::net::lease(timeout, "vault_lease", request)?;
+        return Ok(true);
+    }
+    if let Some(argv) = &r.argv {
+        let mut child = Child::new(&argv[0], timeout)
+            .args(&argv[1..])
+            .env("JIT_SECRETS_LEASE", &record.name)
+            .env("JIT_SECRETS_LEASE_ID", &record.id);
+        if let Some(dir) = &r.dir {
+            child = child.current_dir(dir);
+        }
+        let out = run_cli(child, "check the lease's `revoke_command`")?;
+        if !out.exit.success() {
+            return Err(crate::stores::cli_failed(
+                &argv[0],
+                out,
+                "make the lease's `revoke_command` exit 0 once the lease is revoked",
+            ));
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}

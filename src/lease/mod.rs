@@ -1,0 +1,474 @@
+//! Leases: short-lived credentials created at activation, shared by the project's shells, and —
+//! with `revoke = "on-exit"` — revoked when the last process that received them has exited.
+//!
+//! The room beside the cache. The resolver asks it for the manifest's leases while the stores
+//! fetch the rest (in parallel); it answers from the kernel keyring when a live lease is there
+//! (`record`), else creates one (`kinds`: the master credential, fetched by the resolver, then
+//! one backend call), keeps it in the keyring until it expires, and hands revocation to a
+//! `keeper` process that watches the holders.
+//!
+//! Create, reuse and renew of one manifest's leases take turns on an `flock` of the manifest
+//! file (the cache takes its turns on the directory, so the two never wait for each other):
+//! fifty shells opened at once create one lease, and the other forty-nine reuse it.
+
+pub mod keeper;
+mod kinds;
+pub mod record;
+
+use crate::manifest::{LeaseKind, LeaseSpec, RevokeWhen};
+use crate::secret::SecretValue;
+use crate::stores::{Context, StoreError};
+pub use kinds::DEFAULT_DURATION;
+use record::{Holder, Record, Stored};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How a command uses leases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `activate`, `run`: reuse a live lease, else create one.
+    Use,
+    /// `lease renew`: create a new one whatever is there.
+    Renew,
+    /// `verify --leases`: create one and revoke it at once; keep nothing.
+    Probe,
+}
+
+/// The leases of one manifest, as one command sees them.
+pub struct Leases {
+    manifest: PathBuf,
+    profile: String,
+    /// The process that receives the credentials (registered for `on-exit`).
+    holder: Option<Holder>,
+    pub mode: Mode,
+}
+
+/// What became of one lease.
+pub struct Acquired<'m> {
+    pub spec: &'m LeaseSpec,
+    pub outcome: Result<Granted, StoreError>,
+}
+
+pub struct Granted {
+    /// VAR → value, what the shell receives.
+    pub vars: Vec<(String, SecretValue)>,
+    pub reused: bool,
+    pub id: String,
+    pub expires: i64,
+    /// Worth one line on stderr (kept without the keyring; revoked at once by a probe).
+    pub note: Option<String>,
+}
+
+/// Resolves a lease's master credential (the resolver's job: references are its business).
+pub type MasterFetch<'a> =
+    dyn Fn(&LeaseSpec) -> Result<BTreeMap<String, SecretValue>, StoreError> + Sync + 'a;
+
+/// Where the holder comes from, for `activate`: `JIT_SECRETS_LEASE_HOLDER` = `parent` (the
+/// shell evaluating our output: the default), `session` (the session leader: the terminal's
+/// shell; the default under direnv, whose own bash exits at once) or a pid.
+pub fn activation_holder() -> Option<Holder> {
+    let choice = std::env::var("JIT_SECRETS_LEASE_HOLDER").unwrap_or_default();
+    let under_direnv = std::env::var_os("DIRENV_IN_ENVRC").is_some();
+    let pid = match choice.as_str() {
+        "session" => session_leader(),
+        "parent" => std::os::unix::process::parent_id(),
+        "" if under_direnv => session_leader(),
+        "" => std::os::unix::process::parent_id(),
+        other => other
+            .parse()
+            .unwrap_or_else(|_| std::os::unix::process::parent_id()),
+    };
+    Holder::of(pid)
+}
+
+/// `run`: the program runs as us (exec keeps the pid).
+pub fn own_holder() -> Option<Holder> {
+    Holder::of(std::process::id())
+}
+
+fn session_leader() -> u32 {
+    // SAFETY: getsid(0) has no preconditions.
+    let sid = unsafe { libc::getsid(0) };
+    if sid > 0 {
+        sid as u32
+    } else {
+        std::os::unix::process::parent_id()
+    }
+}
+
+impl Leases {
+    pub fn new(
+        manifest: &Path,
+        profile: Option<&str>,
+        holder: Option<Holder>,
+        mode: Mode,
+    ) -> Leases {
+        Leases {
+            manifest: crate::trust::as_reached(manifest),
+            profile: profile.unwrap_or_default().to_string(),
+            holder,
+            mode,
+        }
+    }
+
+    /// The key description of `spec`'s lease: a change of manifest, profile, settings or the
+    /// environment the backend reads makes it another lease.
+    fn description(&self, spec: &LeaseSpec) -> String {
+        let mut h = Sha256::new();
+        let settings = format!("{spec:?}");
+        let mut environment = String::new();
+        for name in environment_of(&spec.kind, !spec.master.is_empty()) {
+            environment.push_str(name);
+            environment.push('=');
+            if let Some(v) = std::env::var_os(name) {
+                environment.push_str(&v.to_string_lossy());
+            }
+            environment.push('\n');
+        }
+        for part in [
+            self.manifest.to_string_lossy().as_bytes(),
+            self.profile.as_bytes(),
+            spec.name.as_bytes(),
+            settings.as_bytes(),
+            environment.as_bytes(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}{}", record::PREFIX, &hex[..32])
+    }
+}
+
+/// The variables that change what a kind's backend issues, as its CLI reads them. (Not the
+/// credentials the lease itself exports: a second activation in a shell that holds them must
+/// find the same lease.)
+fn environment_of(kind: &LeaseKind, has_master: bool) -> &'static [&'static str] {
+    match kind {
+        LeaseKind::AwsSts { .. } if has_master => &["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS"],
+        LeaseKind::AwsSts { .. } => &[
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_STS",
+        ],
+        LeaseKind::Vault { .. } => &["VAULT_ADDR", "VAULT_NAMESPACE"],
+        LeaseKind::Gcp { .. } => &[
+            "CLOUDSDK_CONFIG",
+            "CLOUDSDK_CORE_ACCOUNT",
+            "CLOUDSDK_ACTIVE_CONFIG_NAME",
+            "CLOUDSDK_CORE_PROJECT",
+        ],
+        LeaseKind::Azure { .. } => &["AZURE_CONFIG_DIR"],
+        LeaseKind::Command { .. } => &[],
+    }
+}
+
+/// Every lease of `specs`, in parallel (each creation is one backend call after its master
+/// credential), in the manifest's order.
+pub fn acquire_all<'m>(
+    specs: &'m [LeaseSpec],
+    leases: &Leases,
+    ctx: &Context,
+    default_timeout: Duration,
+    master: &MasterFetch,
+) -> Vec<Acquired<'m>> {
+    std::thread::scope(|scope| {
+        let running: Vec<_> = specs
+            .iter()
+            .map(|spec| {
+                scope.spawn(move || Acquired {
+                    spec,
+                    outcome: acquire(
+                        spec,
+                        leases,
+                        ctx,
+                        spec.timeout.unwrap_or(default_timeout),
+                        master,
+                    ),
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .zip(specs)
+            .map(|(t, spec)| {
+                t.join().unwrap_or_else(|_| Acquired {
+                    spec,
+                    outcome: Err(StoreError::new("the lease's thread panicked")),
+                })
+            })
+            .collect()
+    })
+}
+
+/// Renew once less than this is left: the manifest's `renew_before`, else 10% of the lease's
+/// life, at least a minute.
+pub fn renew_before(spec: &LeaseSpec, life: i64) -> i64 {
+    match spec.renew_before {
+        Some(d) => d.as_secs() as i64,
+        None => (life / 10).max(60),
+    }
+}
+
+fn acquire(
+    spec: &LeaseSpec,
+    leases: &Leases,
+    ctx: &Context,
+    timeout: Duration,
+    master: &MasterFetch,
+) -> Result<Granted, StoreError> {
+    let dir = leases.manifest.parent().unwrap_or(Path::new("/"));
+    if leases.mode == Mode::Probe {
+        let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
+        let record = record_of(spec, leases, &grant, None);
+        let id = record.id.clone();
+        let revoked = kinds::revoke(&record, timeout)?;
+        return Ok(Granted {
+            vars: Vec::new(),
+            reused: false,
+            id,
+            expires: record.expires,
+            note: Some(if revoked {
+                "created and revoked".into()
+            } else {
+                format!(
+                    "created ({} credentials cannot be revoked: they expire)",
+                    spec.kind.name()
+                )
+            }),
+        });
+    }
+    if let Err(why) = crate::kernel_keyring::user_keys() {
+        // No keyring (macOS, a locked-down container): the lease lives as long as this shell's
+        // copy of it, unshared, and expires on its own.
+        let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
+        let vars = exports_of(spec, &grant)?;
+        return Ok(Granted {
+            vars,
+            reused: false,
+            id: grant.id.clone(),
+            expires: grant.expires,
+            note: Some(format!(
+                "{why}: lease `{}` is not shared with other shells and is left to expire",
+                spec.name
+            )),
+        });
+    }
+    let description = leases.description(spec);
+    // One shell at a time creates; the others then find its lease.
+    let _turn = crate::file_lock::FileLock::exclusive_dir_within(
+        &leases.manifest,
+        timeout * 2 + Duration::from_secs(5),
+    )
+    .ok()
+    .and_then(|(turn, _)| turn);
+    let old = record::load(&description);
+    if let (Mode::Use, Some(stored)) = (leases.mode, &old) {
+        let r = &stored.record;
+        if r.seconds_left() > renew_before(spec, r.expires - r.created) {
+            return reuse(spec, leases, stored);
+        }
+    }
+    let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
+    let vars = exports_of(spec, &grant)?;
+    let record = record_of(spec, leases, &grant, leases.holder);
+    let mut note = None;
+    if let Some(old) = old {
+        note = retire(old, timeout);
+    }
+    if let Err(why) = record::save(&description, &record) {
+        note = Some(format!(
+            "lease `{}` is not kept for other shells: {why}",
+            spec.name
+        ));
+    } else if record.on_exit {
+        keeper::ensure(&description);
+    }
+    Ok(Granted {
+        vars,
+        reused: false,
+        id: record.id.clone(),
+        expires: record.expires,
+        note,
+    })
+}
+
+/// A live lease: this holder joins it.
+fn reuse(spec: &LeaseSpec, leases: &Leases, stored: &Stored) -> Result<Granted, StoreError> {
+    let r = &stored.record;
+    if r.on_exit {
+        if let Some(h) = leases.holder {
+            if !r.holders.contains(&h) {
+                let mut updated = copy(r);
+                updated.holders.retain(Holder::is_alive);
+                updated.holders.push(h);
+                record::save(&stored.description, &updated).map_err(|e| {
+                    StoreError::new(format!(
+                        "cannot register this shell with lease `{}`: {e}",
+                        spec.name
+                    ))
+                })?;
+            }
+        }
+        keeper::ensure(&stored.description);
+    }
+    let vars = r
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), SecretValue::from_str_value(v)))
+        .collect();
+    Ok(Granted {
+        vars,
+        reused: true,
+        id: r.id.clone(),
+        expires: r.expires,
+        note: None,
+    })
+}
+
+/// The lease being replaced: kept (as retired) while shells that received it live and it must be
+/// revoked when they exit; revoked now when it must be and none does; else left to expire.
+fn retire(old: Stored, timeout: Duration) -> Option<String> {
+    let r = &old.record;
+    let mut note = None;
+    if r.on_exit && !r.live_holders().is_empty() {
+        let retired = format!("{}~{}", old.description, old.serial);
+        if record::save(&retired, r).is_ok() {
+            keeper::ensure(&old.description);
+        }
+    } else if r.on_exit {
+        if let Err(e) = kinds::revoke(r, timeout) {
+            note = Some(format!(
+                "the previous `{}` lease could not be revoked: {}",
+                r.name, e.message
+            ));
+        }
+    }
+    record::remove(old.serial);
+    note
+}
+
+fn copy(r: &Record) -> Record {
+    Record {
+        manifest: r.manifest.clone(),
+        profile: r.profile.clone(),
+        name: r.name.clone(),
+        kind: r.kind.clone(),
+        id: r.id.clone(),
+        created: r.created,
+        expires: r.expires,
+        on_exit: r.on_exit,
+        revocable: r.revocable,
+        vars: r.vars.clone(),
+        revocation: r.revocation.clone(),
+        holders: r.holders.clone(),
+    }
+}
+
+fn record_of(
+    spec: &LeaseSpec,
+    leases: &Leases,
+    grant: &kinds::Grant,
+    holder: Option<Holder>,
+) -> Record {
+    let on_exit = spec.revoke == RevokeWhen::OnExit;
+    Record {
+        manifest: leases.manifest.to_string_lossy().into_owned(),
+        profile: leases.profile.clone(),
+        name: spec.name.clone(),
+        kind: spec.kind.name().to_string(),
+        id: grant.id.clone(),
+        created: crate::time::now(),
+        expires: grant.expires,
+        on_exit,
+        revocable: spec.kind.revocable(),
+        vars: exports_of(spec, grant)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(v.expose()).into_owned()))
+            .collect(),
+        revocation: grant.revocation.clone(),
+        holders: holder.filter(|_| on_exit).into_iter().collect(),
+    }
+}
+
+/// VAR → value, as the manifest's `exports` (or the kind's default) maps the grant's fields.
+fn exports_of(
+    spec: &LeaseSpec,
+    grant: &kinds::Grant,
+) -> Result<Vec<(String, SecretValue)>, StoreError> {
+    let value = |f: &str| SecretValue::from_str_value(grant.fields[f].as_str());
+    match spec.exports() {
+        Some(map) => map
+            .iter()
+            .map(|(var, field)| match grant.fields.get(field) {
+                Some(_) => Ok((var.clone(), value(field))),
+                None => Err(StoreError::new(format!(
+                    "lease `{}` has no field `{field}` for {var} (it has: {})",
+                    spec.name,
+                    grant.fields.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+                .fix("correct `exports` in the manifest")),
+            })
+            .collect(),
+        // A command names its variables; a Vault read's fields become LEASE_FIELD.
+        None => {
+            let prefix = match spec.kind {
+                LeaseKind::Command { .. } => String::new(),
+                _ => format!("{}_", spec.name.to_uppercase().replace('-', "_")),
+            };
+            grant
+                .fields
+                .keys()
+                .map(|f| {
+                    let var = format!("{prefix}{}", f.to_uppercase().replace('-', "_"));
+                    if crate::reference::is_valid_env_name(&var)
+                        && crate::manifest::name_problem(&var).is_none()
+                    {
+                        Ok((var, value(f)))
+                    } else {
+                        Err(StoreError::new(format!(
+                            "lease `{}` gives `{f}`, which is not a variable name jit-secrets sets",
+                            spec.name
+                        ))
+                        .fix("name the variables with `exports = { VAR = \"field\" }`"))
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// This manifest's leases (`None`: every one of ours), current and retired.
+pub fn list(manifest: Option<&Path>) -> Result<Vec<Stored>, String> {
+    let manifest = manifest.map(|m| crate::trust::as_reached(m).to_string_lossy().into_owned());
+    let mut found = record::scan(record::PREFIX)?;
+    found.retain(|s| manifest.as_deref().is_none_or(|m| s.record.manifest == m));
+    found.sort_by(|a, b| {
+        (&a.record.manifest, &a.record.name, a.record.created).cmp(&(
+            &b.record.manifest,
+            &b.record.name,
+            b.record.created,
+        ))
+    });
+    Ok(found)
+}
+
+/// Revokes one stored lease (when its kind can be) and forgets it. `Ok(false)`: forgotten only,
+/// its credentials live until they expire.
+pub fn revoke(stored: Stored, timeout: Duration) -> Result<bool, StoreError> {
+    let _turn = crate::file_lock::FileLock::exclusive_dir_within(
+        Path::new(&stored.record.manifest),
+        timeout + Duration::from_secs(5),
+    )
+    .ok()
+    .and_then(|(turn, _)| turn);
+    let revoked = kinds::revoke(&stored.record, timeout)?;
+    record::remove(stored.serial);
+    Ok(revoked)
+}

@@ -1,0 +1,189 @@
+//! A lease as it is kept between shells: one `user` key in the kernel keyring (memory only, our
+//! uid only), whose kernel timeout is the lease's expiry, so the kernel drops it when the
+//! credentials stop working anyway.
+//!
+//! Description: `jit-secrets-lease:<digest>`, the digest covering the manifest's path as reached,
+//! the profile, the lease's name and settings, and the environment that changes what the backend
+//! issues (`VAULT_ADDR`, `AWS_PROFILE`, …): change any and the lease is another one. A lease
+//! replaced by a renewal while shells still hold it is kept, until they exit, as
+//! `jit-secrets-lease:<digest>~<n>` ("retired"), so `on-exit` still revokes it.
+//!
+//! Payload: JSON (the variables, the id, the expiry, what revocation needs, the holders). Read
+//! into wiped buffers; the values are wiped when a `Record` is dropped.
+
+use crate::kernel_keyring as keyring;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use zeroize::Zeroize;
+
+pub const PREFIX: &str = "jit-secrets-lease:";
+
+/// A process that received a lease's credentials: its pid and its start time (clock ticks after
+/// boot, `/proc/PID/stat` field 22), so a reused pid is not mistaken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub start: u64,
+}
+
+impl Holder {
+    /// `pid`, if it is running (not a zombie).
+    pub fn of(pid: u32) -> Option<Holder> {
+        let (start, state) = stat_of(pid)?;
+        (state != 'Z').then_some(Holder { pid, start })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        Holder::of(self.pid) == Some(*self)
+    }
+}
+
+/// (start time, state) of `pid` from `/proc/PID/stat`; the command name may hold spaces and
+/// parentheses, so the fields are counted after its last `)`.
+#[cfg(target_os = "linux")]
+fn stat_of(pid: u32) -> Option<(u64, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // Field 3 (state) is rest[0]; field 22 (starttime) is rest[19].
+    Some((
+        fields.get(19)?.parse().ok()?,
+        fields.first()?.chars().next()?,
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stat_of(_: u32) -> Option<(u64, char)> {
+    None
+}
+
+/// What revoking needs later, from another process (the keeper, `lease revoke`), without the
+/// manifest: recorded when the lease is created.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Revocation {
+    /// `vault`: where, and the child token whose revocation revokes the lease.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault_token: Option<String>,
+    /// `command`: the manifest's `revoke_command` and the directory it runs in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Record {
+    pub manifest: String,
+    pub profile: String,
+    pub name: String,
+    pub kind: String,
+    /// The backend's id for it (an accessor, a lease id, an access key id): never a secret.
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub expires: i64,
+    pub on_exit: bool,
+    pub revocable: bool,
+    /// VAR → value: what the shells receive.
+    pub vars: BTreeMap<String, String>,
+    pub revocation: Revocation,
+    pub holders: Vec<Holder>,
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        for v in self.vars.values_mut() {
+            v.zeroize();
+        }
+        if let Some(t) = self.revocation.vault_token.as_mut() {
+            t.zeroize();
+        }
+    }
+}
+
+impl Record {
+    pub fn seconds_left(&self) -> i64 {
+        self.expires - crate::time::now()
+    }
+
+    pub fn live_holders(&self) -> Vec<Holder> {
+        self.holders
+            .iter()
+            .copied()
+            .filter(Holder::is_alive)
+            .collect()
+    }
+}
+
+/// A record found in the keyring.
+pub struct Stored {
+    pub serial: i32,
+    pub description: String,
+    pub record: Record,
+}
+
+/// Reads the record under `description`, if there is one we can read.
+pub fn load(description: &str) -> Option<Stored> {
+    let serial = keyring::search(description)?;
+    let record = read_serial(serial)?;
+    Some(Stored {
+        serial,
+        description: description.to_string(),
+        record,
+    })
+}
+
+fn read_serial(serial: i32) -> Option<Record> {
+    let payload = keyring::read(serial)?;
+    serde_json::from_slice(&payload).ok()
+}
+
+/// Writes `record` under `description`, replacing what was there, for as long as it lives.
+pub fn save(description: &str, record: &Record) -> Result<(), String> {
+    let left = record.seconds_left();
+    if left <= 0 {
+        return Err("the lease has already expired".into());
+    }
+    let payload = zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|e| e.to_string())?);
+    if payload.len() > 32_000 {
+        return Err("the lease's credentials are too large for one kernel key".into());
+    }
+    keyring::add(description, &payload, Duration::from_secs(left as u64))
+}
+
+pub fn remove(serial: i32) {
+    keyring::unlink(serial);
+}
+
+/// Every lease record of ours whose description starts with `prefix` (all: [`PREFIX`]).
+pub fn scan(prefix: &str) -> Result<Vec<Stored>, String> {
+    let mut found = Vec::new();
+    for serial in keyring::user_keys()? {
+        let Some(description) = keyring::describe(serial) else {
+            continue;
+        };
+        // "type;uid;gid;perm;description"
+        let mut parts = description.splitn(5, ';');
+        let (Some("user"), Some(name)) = (parts.next(), parts.nth(3)) else {
+            continue;
+        };
+        if !name.starts_with(prefix) || !name.starts_with(PREFIX) {
+            continue;
+        }
+        let Some(record) = read_serial(serial) else {
+            // Expired (unreadable until the kernel's collector runs): nothing to revoke.
+            continue;
+        };
+        found.push(Stored {
+            serial,
+            description: name.to_string(),
+            record,
+        });
+    }
+    Ok(found)
+}

@@ -1,0 +1,567 @@
+//! `[secrets.leases.NAME]`: short-lived credentials created at activation (see `crate::lease`).
+//! Only the declaration lives here; creating, keeping and revoking them is the lease room's job.
+
+use super::{parse_duration_value, parse_reference, span_of, Locator, ManifestError};
+use crate::reference::{is_valid_env_name, Reference};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use toml_edit::{Item, Value};
+
+/// One lease as the manifest declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaseSpec {
+    pub name: String,
+    pub kind: LeaseKind,
+    /// The master credential's parts (`access_key_id`, `token`, …), each a reference. Empty:
+    /// the kind's usual environment, as its CLI would find it.
+    pub master: BTreeMap<String, Reference>,
+    /// How long a lease lives (the backend may grant less: the expiry it answers is kept).
+    pub duration: Option<Duration>,
+    pub revoke: RevokeWhen,
+    pub required: bool,
+    /// VAR → the field of the lease it takes. `None`: the kind's default.
+    pub exports: Option<BTreeMap<String, String>>,
+    /// Renew (create a new lease) once less than this is left; default 10% of its life, ≥ 1m.
+    pub renew_before: Option<Duration>,
+    /// The backend call's timeout (default: `[secrets.options] timeout`).
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeWhen {
+    /// Revoked once the last shell or `run` program that received it has exited.
+    OnExit,
+    /// Left to expire (the default).
+    OnExpiry,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeaseKind {
+    /// STS AssumeRole (`role_arn`), else GetSessionToken.
+    AwsSts {
+        role_arn: Option<String>,
+        session_name: Option<String>,
+        external_id: Option<String>,
+        mfa_serial: Option<String>,
+        region: Option<String>,
+    },
+    /// A child token (`token = { policies, ttl }`), or a read that returns a lease (`path`).
+    Vault {
+        path: Option<String>,
+        policies: Vec<String>,
+        ttl: Option<Duration>,
+    },
+    /// `gcloud auth print-access-token`, optionally impersonating a service account.
+    Gcp {
+        impersonate: Option<String>,
+        scopes: Vec<String>,
+    },
+    /// `az account get-access-token --resource R`.
+    Azure {
+        resource: String,
+        tenant: Option<String>,
+    },
+    /// A program of the project prints one JSON object; `revoke_command` revokes by id.
+    Command {
+        command: Vec<String>,
+        revoke_command: Option<Vec<String>>,
+    },
+}
+
+impl LeaseKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LeaseKind::AwsSts { .. } => "aws-sts",
+            LeaseKind::Vault { .. } => "vault",
+            LeaseKind::Gcp { .. } => "gcp",
+            LeaseKind::Azure { .. } => "azure",
+            LeaseKind::Command { .. } => "command",
+        }
+    }
+
+    /// Can the backend revoke what it issued? STS, GCP and Azure tokens live until they expire.
+    pub fn revocable(&self) -> bool {
+        match self {
+            LeaseKind::Vault { .. } => true,
+            LeaseKind::Command { revoke_command, .. } => revoke_command.is_some(),
+            LeaseKind::AwsSts { .. } | LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } => false,
+        }
+    }
+
+    /// The master credential's parts this kind takes.
+    fn master_parts(&self) -> &'static [&'static str] {
+        match self {
+            LeaseKind::AwsSts { .. } => &["access_key_id", "secret_access_key", "session_token"],
+            LeaseKind::Vault { .. } => &["token"],
+            LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } | LeaseKind::Command { .. } => &[],
+        }
+    }
+}
+
+impl LeaseSpec {
+    /// VAR → field, the manifest's `exports` or the kind's default. A `vault` read's fields are
+    /// known only from the answer: `None` here means "every field, as LEASE_FIELD".
+    pub fn exports(&self) -> Option<BTreeMap<String, String>> {
+        if let Some(e) = &self.exports {
+            return Some(e.clone());
+        }
+        let pairs: &[(&str, &str)] = match &self.kind {
+            LeaseKind::AwsSts { .. } => &[
+                ("AWS_ACCESS_KEY_ID", "access_key_id"),
+                ("AWS_SECRET_ACCESS_KEY", "secret_access_key"),
+                ("AWS_SESSION_TOKEN", "session_token"),
+            ],
+            LeaseKind::Vault { path: None, .. } => &[("VAULT_TOKEN", "token")],
+            LeaseKind::Gcp { .. } => &[("CLOUDSDK_AUTH_ACCESS_TOKEN", "access_token")],
+            LeaseKind::Azure { .. } => &[("AZURE_ACCESS_TOKEN", "access_token")],
+            LeaseKind::Vault { path: Some(_), .. } | LeaseKind::Command { .. } => return None,
+        };
+        Some(
+            pairs
+                .iter()
+                .map(|(v, f)| (v.to_string(), f.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Every reference the lease reads (its master credential).
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.master.values()
+    }
+}
+
+const LEASE_KEYS: &[&str] = &[
+    "kind",
+    "master",
+    "duration",
+    "revoke",
+    "required",
+    "exports",
+    "renew_before",
+    "timeout",
+    "role_arn",
+    "session_name",
+    "external_id",
+    "mfa_serial",
+    "region",
+    "path",
+    "token",
+    "impersonate_service_account",
+    "scopes",
+    "resource",
+    "tenant",
+    "command",
+    "revoke_command",
+];
+
+/// Parses the `leases` table: one sub-table per lease.
+pub(super) fn parse_leases(
+    loc: &Locator,
+    item: &Item,
+    key: &toml_edit::Key,
+    base_dir: &Path,
+) -> Result<Vec<LeaseSpec>, ManifestError> {
+    let Some(table) = item.as_table_like() else {
+        return Err(loc.at(
+            key.span(),
+            "`leases` must be a table of tables, e.g. [secrets.leases.aws-dev]",
+        ));
+    };
+    let mut leases = Vec::new();
+    for (name, body) in table.iter() {
+        let (lkey, _) = table.get_key_value(name).expect("iterated key exists");
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(loc.at(
+                lkey.span(),
+                format!("lease name `{name}`: use letters, digits, `-` and `_`"),
+            ));
+        }
+        let Some(body) = body.as_table_like() else {
+            return Err(loc.at(
+                lkey.span(),
+                format!("lease `{name}` must be a table, e.g. [secrets.leases.{name}] with kind = \"aws-sts\""),
+            ));
+        };
+        leases.push(parse_lease(loc, name, lkey, body, base_dir)?);
+    }
+    Ok(leases)
+}
+
+fn parse_lease(
+    loc: &Locator,
+    name: &str,
+    key: &toml_edit::Key,
+    table: &dyn toml_edit::TableLike,
+    base_dir: &Path,
+) -> Result<LeaseSpec, ManifestError> {
+    let at = |k: &str| {
+        table
+            .get_key_value(k)
+            .and_then(|(kk, v)| span_of(v).or(kk.span()))
+    };
+    for (k, _) in table.iter() {
+        if !LEASE_KEYS.contains(&k) {
+            let (kk, _) = table.get_key_value(k).expect("iterated key exists");
+            return Err(loc.at(
+                kk.span(),
+                format!(
+                    "unknown key `{k}` in lease `{name}` (known: {})",
+                    LEASE_KEYS.join(", ")
+                ),
+            ));
+        }
+    }
+    let value = |k: &str| table.get(k).and_then(Item::as_value);
+    let string = |k: &str| -> Result<Option<String>, ManifestError> {
+        match table.get(k) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                Some(s) if !s.is_empty() => Ok(Some(s.to_string())),
+                _ => Err(loc.at(
+                    at(k),
+                    format!("`{k}` in lease `{name}` must be a non-empty string"),
+                )),
+            },
+        }
+    };
+    let strings = |k: &str, v: &Value| -> Result<Vec<String>, ManifestError> {
+        let wrong = || {
+            loc.at(
+                v.span(),
+                format!("`{k}` in lease `{name}` must be a list of strings"),
+            )
+        };
+        let list = v.as_array().ok_or_else(wrong)?;
+        list.iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(wrong))
+            .collect()
+    };
+    let duration = |k: &str| -> Result<Option<Duration>, ManifestError> {
+        value(k).map(|v| parse_duration_value(loc, v)).transpose()
+    };
+    // A program, as `cmd:` takes it: a string split like a shell would, or a list; a relative
+    // path runs from the manifest's directory.
+    let program = |k: &str| -> Result<Option<Vec<String>>, ManifestError> {
+        let Some(v) = value(k) else {
+            return Ok(None);
+        };
+        let mut argv = match v.as_str() {
+            Some(s) => shell_words::split(s)
+                .map_err(|e| loc.at(v.span(), format!("`{k}` in lease `{name}`: {e}")))?,
+            None => strings(k, v)?,
+        };
+        if argv.is_empty() || argv[0].is_empty() {
+            return Err(loc.at(
+                v.span(),
+                format!("`{k}` in lease `{name}` names no program"),
+            ));
+        }
+        if let Some(resolved) = super::program_from(base_dir, argv[0].as_ref()) {
+            argv[0] = resolved.to_string_lossy().into_owned();
+        }
+        Ok(Some(argv))
+    };
+
+    let kind_name = match value("kind").and_then(Value::as_str) {
+        Some(k) => k.to_string(),
+        None => {
+            return Err(loc.at(
+                at("kind").or(key.span()),
+                format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\" or \"command\""),
+            ))
+        }
+    };
+    let kind = match kind_name.as_str() {
+        "aws-sts" => LeaseKind::AwsSts {
+            role_arn: string("role_arn")?,
+            session_name: string("session_name")?,
+            external_id: string("external_id")?,
+            mfa_serial: string("mfa_serial")?,
+            region: string("region")?,
+        },
+        "vault" => {
+            let path = string("path")?;
+            let (mut policies, mut ttl) = (Vec::new(), None);
+            if let Some(t) = table.get("token") {
+                let Some(t) = t.as_table_like() else {
+                    return Err(loc.at(at("token"), format!("`token` in lease `{name}` is a table like {{ policies = [\"default\"], ttl = \"15m\" }}")));
+                };
+                for (k, v) in t.iter() {
+                    match (k, v.as_value()) {
+                        ("policies", Some(v)) => policies = strings("token.policies", v)?,
+                        ("ttl", Some(v)) => ttl = Some(parse_duration_value(loc, v)?),
+                        _ => {
+                            return Err(loc.at(
+                                at("token"),
+                                format!("`token` in lease `{name}` takes `policies` and `ttl`, not `{k}`"),
+                            ))
+                        }
+                    }
+                }
+            }
+            if path.is_some() && table.contains_key("token") {
+                return Err(loc.at(at("path"), format!("lease `{name}` has both `path` (a dynamic secret) and `token` (a child token): keep one")));
+            }
+            LeaseKind::Vault {
+                path,
+                policies,
+                ttl,
+            }
+        }
+        "gcp" => LeaseKind::Gcp {
+            impersonate: string("impersonate_service_account")?,
+            scopes: value("scopes")
+                .map(|v| strings("scopes", v))
+                .transpose()?
+                .unwrap_or_default(),
+        },
+        "azure" => LeaseKind::Azure {
+            resource: string("resource")?.ok_or_else(|| {
+                loc.at(
+                    key.span(),
+                    format!("azure lease `{name}` needs `resource`, e.g. \"https://management.azure.com/\""),
+                )
+            })?,
+            tenant: string("tenant")?,
+        },
+        "command" => LeaseKind::Command {
+            command: program("command")?.ok_or_else(|| {
+                loc.at(
+                    key.span(),
+                    format!("command lease `{name}` needs `command`, the program that prints the lease as JSON"),
+                )
+            })?,
+            revoke_command: program("revoke_command")?,
+        },
+        other => {
+            return Err(loc.at(
+                at("kind"),
+                format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, command)"),
+            ))
+        }
+    };
+    // Settings of one kind given to another are mistakes worth a line, not silence.
+    let belongs: &[&str] = match &kind {
+        LeaseKind::AwsSts { .. } => &[
+            "role_arn",
+            "session_name",
+            "external_id",
+            "mfa_serial",
+            "region",
+        ],
+        LeaseKind::Vault { .. } => &["path", "token"],
+        LeaseKind::Gcp { .. } => &["impersonate_service_account", "scopes"],
+        LeaseKind::Azure { .. } => &["resource", "tenant"],
+        LeaseKind::Command { .. } => &["command", "revoke_command"],
+    };
+    for k in &LEASE_KEYS[8..] {
+        if table.contains_key(k) && !belongs.contains(k) {
+            return Err(loc.at(
+                at(k),
+                format!("`{k}` is not a setting of {kind_name} leases (lease `{name}`)"),
+            ));
+        }
+    }
+
+    let mut master = BTreeMap::new();
+    if let Some(m) = table.get("master") {
+        let Some(m) = m.as_table_like() else {
+            return Err(loc.at(at("master"), format!("`master` in lease `{name}` is a table of references, like {{ token = \"keyring:vault-master\" }}")));
+        };
+        let parts = kind.master_parts();
+        for (k, v) in m.iter() {
+            if !parts.contains(&k) {
+                let known = if parts.is_empty() {
+                    format!("{kind_name} leases take no master credential: they use the CLI's signed-in account")
+                } else {
+                    format!("{kind_name} leases take {}", parts.join(", "))
+                };
+                return Err(loc.at(
+                    at("master"),
+                    format!("`master.{k}` in lease `{name}`: {known}"),
+                ));
+            }
+            let Some(v) = v.as_value() else {
+                return Err(loc.at(
+                    at("master"),
+                    format!("`master.{k}` must be a reference string"),
+                ));
+            };
+            master.insert(k.to_string(), parse_reference(loc, v, base_dir)?);
+        }
+        if kind_name == "aws-sts"
+            && !(master.contains_key("access_key_id") && master.contains_key("secret_access_key"))
+        {
+            return Err(loc.at(
+                at("master"),
+                format!(
+                    "`master` in lease `{name}` needs both access_key_id and secret_access_key"
+                ),
+            ));
+        }
+    }
+
+    let revoke = match value("revoke").map(|v| (v.as_str(), v)) {
+        None => RevokeWhen::OnExpiry,
+        Some((Some("on-exit"), _)) => RevokeWhen::OnExit,
+        Some((Some("on-expiry"), _)) => RevokeWhen::OnExpiry,
+        Some((_, v)) => {
+            return Err(loc.at(v.span(), "`revoke` is \"on-exit\" or \"on-expiry\""));
+        }
+    };
+    let required = match value("required") {
+        None => true,
+        Some(Value::Boolean(b)) => *b.value(),
+        Some(v) => return Err(loc.at(v.span(), "`required` must be true or false")),
+    };
+    let exports = match value("exports") {
+        None => None,
+        Some(v) => {
+            let wrong = || {
+                loc.at(v.span(), format!("`exports` in lease `{name}` maps variables to fields, like {{ DB_USERNAME = \"username\" }}"))
+            };
+            let t = v.as_inline_table().ok_or_else(wrong)?;
+            let mut map = BTreeMap::new();
+            for (var, field) in t.iter() {
+                let field = field.as_str().filter(|f| !f.is_empty()).ok_or_else(wrong)?;
+                if !is_valid_env_name(var) || super::is_dangerous_name(var) {
+                    return Err(loc.at(v.span(), format!("`exports` in lease `{name}`: `{var}` is not a variable a lease may set")));
+                }
+                map.insert(var.to_string(), field.to_string());
+            }
+            if map.is_empty() {
+                return Err(wrong());
+            }
+            Some(map)
+        }
+    };
+    Ok(LeaseSpec {
+        name: name.to_string(),
+        kind,
+        master,
+        duration: duration("duration")?,
+        revoke,
+        required,
+        exports,
+        renew_before: duration("renew_before")?,
+        timeout: duration("timeout")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn leases(text: &str) -> Result<Vec<LeaseSpec>, String> {
+        parse(Path::new("/p/manifest.toml"), text)
+            .map(|m| m.leases)
+            .map_err(|e| e.message())
+    }
+
+    #[test]
+    fn the_issues_three_forms_parse() {
+        let l = leases(
+            r#"[secrets]
+[secrets.leases.aws-dev]
+kind = "aws-sts"
+role_arn = "arn:aws:iam::123456789012:role/dev"
+duration = "1h"
+master = { access_key_id = "keyring:aws-master-id", secret_access_key = "keyring:aws-master-secret" }
+
+[secrets.leases.vault-dev]
+kind = "vault"
+token = { policies = ["default"], ttl = "15m" }
+revoke = "on-exit"
+
+[secrets.leases.db]
+kind = "vault"
+path = "database/creds/readonly"
+exports = { DB_USERNAME = "username", DB_PASSWORD = "password" }
+"#,
+        )
+        .unwrap();
+        assert_eq!(l.len(), 3);
+        assert_eq!(l[0].name, "aws-dev");
+        assert_eq!(l[0].duration, Some(Duration::from_secs(3600)));
+        assert_eq!(l[0].master.len(), 2);
+        assert_eq!(l[0].revoke, RevokeWhen::OnExpiry);
+        assert_eq!(
+            l[0].exports().unwrap().keys().cloned().collect::<Vec<_>>(),
+            [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN"
+            ]
+        );
+        assert_eq!(l[1].revoke, RevokeWhen::OnExit);
+        assert_eq!(
+            l[1].kind,
+            LeaseKind::Vault {
+                path: None,
+                policies: vec!["default".into()],
+                ttl: Some(Duration::from_secs(900))
+            }
+        );
+        assert_eq!(l[1].exports().unwrap()["VAULT_TOKEN"], "token");
+        assert_eq!(l[2].exports().unwrap()["DB_PASSWORD"], "password");
+        assert!(l.iter().all(|l| l.required));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let cases = [
+            ("kind = \"aws\"", "lease kind `aws` is not one"),
+            ("role_arn = \"x\"", "needs a `kind`"),
+            (
+                "kind = \"vault\"\nrole_arn = \"x\"",
+                "`role_arn` is not a setting of vault leases",
+            ),
+            (
+                "kind = \"vault\"\nrevoke = \"never\"",
+                "\"on-exit\" or \"on-expiry\"",
+            ),
+            ("kind = \"azure\"", "needs `resource`"),
+            ("kind = \"command\"", "needs `command`"),
+            (
+                "kind = \"gcp\"\nmaster = { token = \"env:T\" }",
+                "take no master credential",
+            ),
+            (
+                "kind = \"aws-sts\"\nmaster = { access_key_id = \"env:A\" }",
+                "needs both",
+            ),
+            (
+                "kind = \"vault\"\nexports = { PATH = \"token\" }",
+                "not a variable a lease may set",
+            ),
+            ("kind = \"vault\"\nbogus = 1", "unknown key `bogus`"),
+            (
+                "kind = \"vault\"\npath = \"a\"\ntoken = { ttl = \"1m\" }",
+                "keep one",
+            ),
+        ];
+        for (body, needle) in cases {
+            let e = leases(&format!("[secrets]\n[secrets.leases.x]\n{body}\n")).unwrap_err();
+            assert!(e.contains(needle), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn command_programs_run_from_the_manifests_directory() {
+        let l = leases("[secrets]\n[secrets.leases.c]\nkind = \"command\"\ncommand = \"./mint --x 'a b'\"\nrevoke_command = [\"./revoke\"]\n").unwrap();
+        assert_eq!(
+            l[0].kind,
+            LeaseKind::Command {
+                command: vec!["/p/mint".into(), "--x".into(), "a b".into()],
+                revoke_command: Some(vec!["/p/revoke".into()]),
+            }
+        );
+        assert!(l[0].kind.revocable());
+    }
+}

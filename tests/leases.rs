@@ -1,0 +1,795 @@
+//! Leases ([secrets.leases.NAME]) against real backends: a `command` lease with scripts, child
+//! tokens and database credentials from a real OpenBao (its database engine against a real
+//! PostgreSQL), STS credentials from moto through the real `aws` CLI's eyes, and `gcp`/`azure`
+//! against fakes of their CLIs.
+//!
+//! The holders are real shells: `bash -c 'eval "$(jit-secrets activate)"; …; exec sleep …'`,
+//! killed with SIGKILL when the test says so. Nothing is timed: revocation is polled for.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use support::stores::{Bao, Moto};
+use support::*;
+
+/// A shell that activated the sandbox's manifest, wrote `$VAR…` to a file and now waits
+/// (`exec sleep`, so its pid — the lease's holder — stays the same). Killed (SIGKILL) on drop.
+struct Shell {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Shell {
+    fn start(sb: &Sandbox, name: &str, vars: &[&str]) -> Shell {
+        let out = sb.path().join(format!("{name}.out"));
+        let print: String = vars
+            .iter()
+            .map(|v| format!("printf '%s\\n' \"${v}\" >> {name}.tmp; "))
+            .collect();
+        let script = format!(
+            "eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\" || {{ echo failed > {name}.out; exit 9; }}\n{print}mv {name}.tmp {name}.out\nexec sleep 4711"
+        );
+        let child = sb
+            .command("bash")
+            .args(["-c", &script])
+            .env("JIT", BIN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let shell = Shell { child, out };
+        assert!(
+            poll(|| shell.out.exists()),
+            "the shell never activated ({name})"
+        );
+        shell
+    }
+
+    fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.out)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Revokes the sandbox's leases when the test ends (even by a panic), so no keeper and no
+/// keyring record outlives it. Declared after the servers, so it runs before they stop.
+struct RevokeOnDrop<'a>(&'a Sandbox);
+
+impl Drop for RevokeOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.jit_m(&["lease", "revoke"]);
+    }
+}
+
+/// Keepers (`jit-secrets-keep`) started from this sandbox (their environment names its HOME).
+fn keepers(sb: &Sandbox) -> Vec<u32> {
+    let home = format!("HOME={}", sb.path().join("h").display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "jit-secrets-kee" {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|&b| b == 0).any(|v| v == home.as_bytes()) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A `command` lease: `mint.sh` counts its calls and prints a token; `revoke.sh` logs the id.
+fn command_lease(sb: &Sandbox, expires_in: u64, extra: &str) {
+    sb.write_executable(
+        "mint.sh",
+        format!(
+            "#!/bin/sh\nn=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\nprintf '{{\"variables\": {{\"TOKEN\": \"tok-%s-canary-7c1e\"}}, \"id\": \"lease-%s\", \"expires_in\": {expires_in}}}' $n $n\n"
+        ),
+    );
+    sb.write_executable(
+        "revoke.sh",
+        "#!/bin/sh\necho \"$JIT_SECRETS_LEASE $JIT_SECRETS_LEASE_ID\" >> revoked\n",
+    );
+    sb.manifest(&format!(
+        "[secrets]\nPLAIN = \"env:PLAIN_SRC\"\n\n[secrets.leases.tok]\nkind = \"command\"\ncommand = \"./mint.sh\"\nrevoke_command = \"./revoke.sh\"\n{extra}\n"
+    ));
+}
+
+fn read(sb: &Sandbox, name: &str) -> String {
+    std::fs::read_to_string(sb.path().join(name)).unwrap_or_default()
+}
+
+#[test]
+fn an_on_exit_lease_is_shared_by_shells_and_revoked_after_the_last_one_is_killed() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+
+    let mut first = Shell::start(&sb, "first", &["TOKEN", "PLAIN"]);
+    let mut second = Shell::start(&sb, "second", &["TOKEN"]);
+    assert_eq!(first.lines(), ["tok-1-canary-7c1e", "plain"]);
+    assert_eq!(
+        second.lines(),
+        ["tok-1-canary-7c1e"],
+        "the second shell reuses the lease"
+    );
+    assert_eq!(read(&sb, "count").trim(), "1", "created once");
+
+    let listed = sb.jit_m(&["lease", "list"]);
+    assert_code(&listed, 0);
+    let text = stdout(&listed);
+    assert!(text.starts_with("tok\tcommand\tlease-1\t"), "{text}");
+    assert!(text.contains("revoked on exit"), "{text}");
+    assert!(
+        text.contains(&format!("holders: {},{}", first.pid(), second.pid())),
+        "{text}"
+    );
+    assert!(
+        !text.contains("canary"),
+        "lease list shows no value: {text}"
+    );
+
+    // The first shell dies: the second still holds the lease.
+    first.kill();
+    // (A keeper pass is a second at most: give it two and a half to do wrong.)
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(read(&sb, "revoked"), "", "revoked while a shell held it");
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.ends_with(&format!("holders: {}\n", second.pid())),
+        "{listed}"
+    );
+
+    // kill -9 of the last one: the keeper revokes, forgets, and ends.
+    second.kill();
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1\n"),
+        "not revoked after the last shell was killed: {:?}",
+        read(&sb, "revoked")
+    );
+    assert!(
+        poll(|| keepers(&sb).is_empty()),
+        "the keeper outlived its lease"
+    );
+    let after = sb.jit_m(&["lease", "list"]);
+    assert_eq!(stdout(&after), "");
+    assert!(stderr(&after).contains("no live lease"));
+
+    // A `run` program is a holder too: the lease is revoked when it exits.
+    let out = sb.jit_m(&["run", "--", "sh", "-c", "printf %s \"$TOKEN\""]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "tok-2-canary-7c1e");
+    assert!(poll(|| read(&sb, "revoked").ends_with("tok lease-2\n")));
+    assert!(poll(|| keepers(&sb).is_empty()));
+}
+
+#[test]
+fn a_live_lease_is_reused_renewed_inside_renew_before_and_on_demand() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "");
+    let _cleanup = RevokeOnDrop(&sb);
+    let token = |sb: &Sandbox| {
+        let out = sb.jit_m(&["run", "--", "sh", "-c", "printf %s \"$TOKEN\""]);
+        assert_code(&out, 0);
+        stdout(&out)
+    };
+    assert_eq!(token(&sb), "tok-1-canary-7c1e");
+    assert_eq!(token(&sb), "tok-1-canary-7c1e", "an hour left: reused");
+    assert_eq!(read(&sb, "count").trim(), "1");
+
+    // `lease renew`: a new one for later shells; the old one (on-expiry) is left to expire.
+    let renewed = sb.jit_m(&["lease", "renew", "tok"]);
+    assert_code(&renewed, 0);
+    assert!(
+        stderr(&renewed).contains("lease tok renewed: lease-2"),
+        "{}",
+        stderr(&renewed)
+    );
+    assert_eq!(token(&sb), "tok-2-canary-7c1e");
+    assert_eq!(
+        read(&sb, "revoked"),
+        "",
+        "on-expiry: not revoked by a renewal"
+    );
+    let unknown = sb.jit_m(&["lease", "renew", "nope"]);
+    assert_code(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("no lease `nope`"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    // 50 s left of a lease is inside the default renew_before (10%, at least a minute): every
+    // activation renews. An explicit renew_before longer than the lease does the same.
+    for (expires_in, extra) in [(50, "timeout = \"20s\""), (3600, "renew_before = \"2h\"")] {
+        std::fs::remove_file(sb.path().join("count")).ok();
+        command_lease(&sb, expires_in, extra);
+        assert_eq!(token(&sb), "tok-1-canary-7c1e");
+        assert_eq!(
+            token(&sb),
+            "tok-2-canary-7c1e",
+            "{expires_in} {extra}: renewed"
+        );
+    }
+    // Changing the lease's settings is another lease.
+    command_lease(&sb, 3600, "duration = \"30m\"");
+    std::fs::remove_file(sb.path().join("count")).ok();
+    assert_eq!(token(&sb), "tok-1-canary-7c1e");
+
+    // verify: the master credential (none here) and the live lease; --leases creates and
+    // revokes one.
+    let verify = sb.jit_m(&["verify"]);
+    assert_code(&verify, 0);
+    assert!(
+        stdout(&verify).contains("lease tok (command): master credential ok; live, "),
+        "{}",
+        stdout(&verify)
+    );
+    let probe = sb.jit_m(&["verify", "--leases", "--json"]);
+    assert_code(&probe, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&probe)).unwrap();
+    assert_eq!(report["leases"][0]["probe"]["note"], "created and revoked");
+    assert_eq!(read(&sb, "revoked"), "tok lease-2\n");
+    assert!(!stdout(&probe).contains("canary"));
+}
+
+#[test]
+fn a_lease_that_cannot_be_created_fails_activation_and_an_optional_one_warns() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    sb.write_executable(
+        "mint.sh",
+        "#!/bin/sh\necho 'role dev: AccessDenied' >&2\nexit 3\n",
+    );
+    let manifest = "[secrets]\nPLAIN = \"env:PLAIN_SRC\"\n[secrets.leases.tok]\nkind = \"command\"\ncommand = \"./mint.sh\"\n";
+    sb.manifest(manifest);
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "false\n", "only the failure statement");
+    let err = stderr(&out);
+    assert!(
+        err.contains("jit-secrets: error: lease tok (command): `/"),
+        "{err}"
+    );
+    assert!(err.contains("mint.sh` failed (exit status 3)"), "{err}");
+    assert!(err.contains("  | role dev: AccessDenied"), "{err}");
+    assert!(
+        err.contains("fix: make the lease's `command` print one JSON object"),
+        "{err}"
+    );
+    let run = sb.jit_m(&["run", "--", "true"]);
+    assert_code(&run, 1);
+    assert!(stderr(&run).contains("`true` not started"));
+
+    sb.manifest(&format!("{manifest}required = false\n"));
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "export PLAIN='plain'\n");
+    assert!(
+        stderr(&out).contains("warning: lease tok (command) not created (optional, skipped)"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A master credential that cannot be read fails the lease before any backend is asked.
+    sb.manifest("[secrets]\n[secrets.leases.v]\nkind = \"vault\"\nmaster = { token = \"env:NO_SUCH_MASTER\" }\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains(
+            "lease v (vault): its master credential's token is not in env:NO_SUCH_MASTER"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+fn vault_token_works(bao: &Bao, token: &str) -> bool {
+    let mut c = bao.vault_cmd(&["token", "lookup", "-format=json"]);
+    c.env("VAULT_TOKEN", token);
+    c.output().unwrap().status.success()
+}
+
+#[test]
+fn vault_child_tokens_work_and_are_revoked_by_lease_revoke_and_when_the_last_shell_is_killed() {
+    let mut sb = Sandbox::new();
+    let bao = Bao::new(&mut sb);
+    sb.manifest("[secrets]\n[secrets.leases.vault-dev]\nkind = \"vault\"\ntoken = { policies = [\"default\"], ttl = \"15m\" }\nrevoke = \"on-exit\"\n");
+    let _cleanup = RevokeOnDrop(&sb);
+
+    let mut shell = Shell::start(&sb, "a", &["VAULT_TOKEN"]);
+    let token = shell.lines()[0].clone();
+    assert_ne!(token, "root");
+    assert!(vault_token_works(&bao, &token));
+    let mut lookup = bao.vault_cmd(&["token", "lookup", "-format=json"]);
+    lookup.env("VAULT_TOKEN", &token);
+    let info: serde_json::Value = serde_json::from_slice(&lookup.output().unwrap().stdout).unwrap();
+    assert_eq!(info["data"]["policies"], serde_json::json!(["default"]));
+    assert!(info["data"]["ttl"].as_i64().unwrap() <= 900);
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.starts_with("vault-dev\tvault\taccessor:"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "{listed}");
+
+    let revoked = sb.jit_m(&["lease", "revoke", "vault-dev"]);
+    assert_code(&revoked, 0);
+    assert!(stderr(&revoked).contains("lease vault-dev (vault) revoked"));
+    assert!(
+        !vault_token_works(&bao, &token),
+        "the token still works after revoke"
+    );
+    shell.kill();
+    assert!(poll(|| keepers(&sb).is_empty()));
+
+    // A new shell, a new token; kill -9 of that last shell revokes it.
+    let mut shell = Shell::start(&sb, "b", &["VAULT_TOKEN"]);
+    let token = shell.lines()[0].clone();
+    assert!(vault_token_works(&bao, &token));
+    shell.kill();
+    assert!(
+        poll(|| !vault_token_works(&bao, &token)),
+        "the token outlived the last shell"
+    );
+    assert!(poll(|| keepers(&sb).is_empty()));
+}
+
+/// A PostgreSQL server of the test's own, run as the `postgres` user on a free port of
+/// 127.0.0.1, its socket in a private directory. Stopped (immediately) on drop.
+struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    password: String,
+}
+
+impl Postgres {
+    fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| {
+                d.flatten()
+                    .map(|e| e.path().join("bin"))
+                    .find(|b| b.join("initdb").exists())
+            })
+            .expect("PostgreSQL is not installed: run scripts/install-test-deps.sh");
+        let dir = tempfile::Builder::new()
+            .prefix("jspg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let port = free_port();
+        let password = "pg-admin-5e1b".to_string();
+        std::fs::write(dir.path().join("pw"), &password).unwrap();
+        std::fs::create_dir(dir.path().join("sock")).unwrap();
+        let run_as_postgres = |args: &[&str]| {
+            let out = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let data = dir.path().join("data");
+        let sock = dir.path().join("sock");
+        run_as_postgres(&[
+            bin.join("initdb").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+            "--pwfile",
+            dir.path().join("pw").to_str().unwrap(),
+        ]);
+        run_as_postgres(&[
+            bin.join("pg_ctl").to_str().unwrap(),
+            "-D",
+            data.to_str().unwrap(),
+            "-l",
+            dir.path().join("log").to_str().unwrap(),
+            "-w",
+            "-o",
+            &format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1",
+                sock.display()
+            ),
+            "start",
+        ]);
+        Postgres {
+            dir,
+            bin,
+            port,
+            password,
+        }
+    }
+
+    /// One value from `query`, as the `postgres` user.
+    fn query(&self, query: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-tAc",
+                query,
+            ])
+            .env("PGPASSWORD", &self.password)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{query}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .stdin(Stdio::null())
+            .output();
+    }
+}
+
+#[test]
+fn vault_database_credentials_are_a_real_postgres_role_until_the_lease_is_revoked() {
+    let mut sb = Sandbox::new();
+    let pg = Postgres::start();
+    let bao = Bao::new(&mut sb);
+    let ok = |args: &[&str]| {
+        let out = bao.vault_cmd(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&["secrets", "enable", "database"]);
+    ok(&[
+        "write",
+        "database/config/pg",
+        "plugin_name=postgresql-database-plugin",
+        &format!("connection_url=postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{}/postgres?sslmode=disable", pg.port),
+        "username=postgres",
+        &format!("password={}", pg.password),
+        "allowed_roles=readonly",
+    ]);
+    ok(&[
+        "write",
+        "database/roles/readonly",
+        "db_name=pg",
+        "creation_statements=CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';",
+        "default_ttl=1h",
+    ]);
+    sb.manifest("[secrets]\n[secrets.leases.db]\nkind = \"vault\"\npath = \"database/creds/readonly\"\nexports = { DB_USERNAME = \"username\", DB_PASSWORD = \"password\" }\n");
+    let _cleanup = RevokeOnDrop(&sb);
+
+    let shell = Shell::start(&sb, "a", &["DB_USERNAME", "DB_PASSWORD"]);
+    let lines = shell.lines();
+    let (user, password) = (&lines[0], &lines[1]);
+    assert!(user.starts_with("v-"), "{user}");
+    let exists = || {
+        pg.query(&format!(
+            "select count(*) from pg_roles where rolname = '{user}'"
+        ))
+    };
+    assert_eq!(exists(), "1", "the lease's role exists while it lives");
+    // The credentials log in.
+    let login = Command::new(pg.bin.join("psql"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &pg.port.to_string(),
+            "-U",
+            user,
+            "-d",
+            "postgres",
+            "-tAc",
+            "select current_user",
+        ])
+        .env("PGPASSWORD", password)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&login.stdout).trim(), user.as_str());
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.starts_with("db\tvault\tdatabase/creds/readonly/"),
+        "{listed}"
+    );
+    assert!(!listed.contains(password.as_str()));
+
+    assert_code(&sb.jit_m(&["lease", "revoke", "db"]), 0);
+    assert!(poll(|| exists() == "0"), "the role outlived its lease");
+}
+
+#[test]
+fn aws_sts_assumes_the_role_with_the_master_credential_and_reuses_it() {
+    let mut sb = Sandbox::new();
+    let moto = Moto::new(&mut sb);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    moto.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "dev",
+        "--assume-role-policy-document",
+        trust,
+    ]);
+    // The master key comes from references (here env:); the shell's own AWS_* are moto's
+    // test keys and are not what the lease uses.
+    sb.set_env("MASTER_ID", "AKIAMASTER000000001");
+    sb.set_env("MASTER_SECRET", "master-secret-canary-3d9a");
+    sb.manifest("[secrets]\n[secrets.leases.aws-dev]\nkind = \"aws-sts\"\nrole_arn = \"arn:aws:iam::123456789012:role/dev\"\nduration = \"15m\"\nmaster = { access_key_id = \"env:MASTER_ID\", secret_access_key = \"env:MASTER_SECRET\" }\n");
+    let _cleanup = RevokeOnDrop(&sb);
+
+    let vars = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ];
+    let shell = Shell::start(&sb, "a", &vars);
+    let creds = shell.lines();
+    assert!(creds[0].starts_with("ASIA"), "{creds:?}");
+    assert!(!creds.iter().any(|c| c.contains("MASTER") || c == "testing"));
+    // The real aws CLI, with the lease's credentials, is the assumed role.
+    let mut who = Command::new(tools_bin().join("aws"));
+    who.envs(sb.env.iter())
+        .args(["sts", "get-caller-identity", "--output", "json"])
+        .stdin(Stdio::null());
+    for (var, value) in vars.iter().zip(&creds) {
+        who.env(var, value);
+    }
+    let out = who.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let identity: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arn = identity["Arn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:sts::123456789012:assumed-role/dev/jit-secrets-aws-dev"),
+        "{arn}"
+    );
+
+    // The expiry is the response's (15 minutes asked): lease list shows 14m or 15m left.
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.starts_with(&format!("aws-dev\taws-sts\t{}\t", creds[0])),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("m left)\tcannot be revoked: expires"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("(14m left)") || listed.contains("(15m left)"),
+        "{listed}"
+    );
+
+    // A second shell reuses them; renew_before longer than the lease renews each time.
+    let again = Shell::start(&sb, "b", &vars);
+    assert_eq!(again.lines(), creds);
+    let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
+    sb.manifest(&format!("{manifest}renew_before = \"20m\"\n"));
+    let first = Shell::start(&sb, "c", &vars).lines();
+    let second = Shell::start(&sb, "d", &vars).lines();
+    assert_ne!(first[0], second[0], "renewed inside renew_before");
+    let revoke = sb.jit_m(&["lease", "revoke", "aws-dev"]);
+    assert!(
+        stderr(&revoke).contains("aws-sts credentials cannot be revoked"),
+        "{}",
+        stderr(&revoke)
+    );
+}
+
+#[test]
+fn gcp_and_azure_tokens_come_from_their_clis_and_say_they_cannot_be_revoked() {
+    let mut sb = Sandbox::new();
+    let gcloud_log = sb.path().join("gcloud-calls.log");
+    let az_log = sb.path().join("az-calls.log");
+    sb.set_env("FAKE_GCLOUD_LOG", &gcloud_log);
+    sb.set_env("FAKE_AZ_LOG", &az_log);
+    sb.manifest("[secrets]\n[secrets.leases.gcp]\nkind = \"gcp\"\nimpersonate_service_account = \"deployer@p.iam.gserviceaccount.com\"\nscopes = [\"https://www.googleapis.com/auth/cloud-platform\"]\nduration = \"30m\"\n\n[secrets.leases.arm]\nkind = \"azure\"\nresource = \"https://management.azure.com/\"\nexports = { ARM_ACCESS_TOKEN = \"access_token\" }\n");
+    let _cleanup = RevokeOnDrop(&sb);
+    let shell = Shell::start(
+        &sb,
+        "a",
+        &["CLOUDSDK_AUTH_ACCESS_TOKEN", "ARM_ACCESS_TOKEN"],
+    );
+    let tokens = shell.lines();
+    assert!(tokens[0].starts_with("ya29.fake-deployer-"), "{tokens:?}");
+    assert!(
+        tokens[1].starts_with("eyJ0eXAiOiJKV1Qi.fake."),
+        "{tokens:?}"
+    );
+    let calls = std::fs::read_to_string(&gcloud_log).unwrap();
+    let call: serde_json::Value = serde_json::from_str(calls.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        call["argv"],
+        serde_json::json!([
+            "auth",
+            "print-access-token",
+            "--impersonate-service-account=deployer@p.iam.gserviceaccount.com",
+            "--lifetime=1800",
+            "--scopes=https://www.googleapis.com/auth/cloud-platform"
+        ])
+    );
+    let az: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&az_log)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        az["argv"],
+        serde_json::json!([
+            "account",
+            "get-access-token",
+            "--resource",
+            "https://management.azure.com/",
+            "--output",
+            "json"
+        ])
+    );
+    // Reused by a second shell: no second call.
+    assert_eq!(
+        Shell::start(
+            &sb,
+            "b",
+            &["CLOUDSDK_AUTH_ACCESS_TOKEN", "ARM_ACCESS_TOKEN"]
+        )
+        .lines(),
+        tokens
+    );
+    assert_eq!(
+        std::fs::read_to_string(&gcloud_log)
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert_eq!(
+        listed.matches("cannot be revoked: expires").count(),
+        2,
+        "{listed}"
+    );
+    assert!(
+        listed.contains("(59m left)") || listed.contains("(58m left)"),
+        "azure's expires_on: {listed}"
+    );
+    assert!(
+        listed.contains("(29m left)") || listed.contains("(30m left)"),
+        "the gcp lifetime: {listed}"
+    );
+    let revoke = sb.jit_m(&["lease", "revoke"]);
+    assert_code(&revoke, 0);
+    assert!(
+        stderr(&revoke).contains("lease gcp (gcp) forgotten: gcp credentials cannot be revoked")
+    );
+
+    // A signed-out CLI fails the activation with its own words and the fix.
+    let out = sb
+        .command(BIN)
+        .args(["--manifest", "manifest.toml", "activate", "--shell", "bash"])
+        .env("FAKE_AZ_SIGNED_OUT", "1")
+        .output()
+        .unwrap();
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("  | ERROR: Please run 'az login' to setup account."),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("fix: run `az login`"));
+}
+
+#[test]
+fn a_lease_value_never_reaches_the_disk_argv_or_a_message() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "");
+    let _cleanup = RevokeOnDrop(&sb);
+    let log = sb.path().join("strace.log");
+    for args in [
+        &["activate", "--shell", "bash"][..],
+        &["run", "--", "true"],
+        &["lease", "renew", "tok"],
+    ] {
+        let out = sb
+            .command(require("strace"))
+            .args(["-f", "-qq", "-s", "4096", "-e", "signal=none", "-o"])
+            .arg(&log)
+            .args(["-e", &format!("trace={WRITE_SYSCALLS},execve")])
+            .arg(BIN)
+            .args(["--manifest", "manifest.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        let writes: Vec<String> = find_writes(&trace)
+            .into_iter()
+            // The test's mint script keeps its own count: the test's file, not ours.
+            .filter(|w| !w.contains("\"count\""))
+            .collect();
+        assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
+        assert!(trace.contains("execve("), "strace saw nothing");
+        assert!(
+            !trace.contains("canary-7c1e"),
+            "{args:?}: a lease value in argv or a path"
+        );
+        assert!(!stderr(&out).contains("canary-7c1e"));
+    }
+    for args in [
+        &["lease", "list"][..],
+        &["lease", "list", "--all"],
+        &["verify"],
+        &["verify", "--json"],
+    ] {
+        let out = sb.jit_m(args);
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("canary-7c1e"),
+            "{args:?}"
+        );
+        assert!(!stderr(&out).contains("canary-7c1e"), "{args:?}");
+    }
+}
