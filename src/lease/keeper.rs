@@ -13,17 +13,20 @@
 //! activation that can connect to it knows one is watching. It ends as soon as no record of its
 //! lease is left — revoked, or expired and dropped by the kernel — so it outlives nothing.
 
+#[cfg(target_os = "linux")]
 use super::record::{self, Holder};
 #[cfg(target_os = "linux")]
 use std::collections::HashMap;
 #[cfg(target_os = "linux")]
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
 /// The hidden argument that makes `jit-secrets` run as a keeper.
 pub const KEEPER_ARG: &str = "__jit-secrets-lease-keeper";
 
 /// How long one revocation may take.
+#[cfg(target_os = "linux")]
 const REVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Makes sure a keeper watches the lease stored under `description`.
@@ -204,6 +207,7 @@ pub fn main(_: &str) -> ! {
 
 /// Revokes the lease under `description` if, checked again on the manifest's turn (an activation
 /// may be joining it right now), no holder lives. `false`: revocation failed (tried again later).
+#[cfg(target_os = "linux")]
 fn revoke_if_unheld(description: &str, manifest: &str) -> bool {
     let _turn = crate::file_lock::FileLock::exclusive_dir_within(
         std::path::Path::new(manifest),

@@ -318,15 +318,11 @@ pub fn sts(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        // STS is global: without a configured region, the CLI's default (us-east-1) is used.
-        let region = aws_config::meta::region::RegionProviderChain::first_try(
-            s("region").map(aws_config::Region::new),
-        )
-        .or_default_provider()
-        .or_else(aws_config::Region::from_static("us-east-1"));
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .region(region);
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+        if let Some(region) = s("region") {
+            loader = loader.region(aws_config::Region::new(region));
+        }
         let master = &request["master"];
         if let (Some(id), Some(secret)) = (
             master["access_key_id"].as_str(),
@@ -340,7 +336,14 @@ pub fn sts(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
                 "jit-secrets-lease-master",
             ));
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        // STS is global: without a configured region, the CLI's default (us-east-1) is used.
+        if config.region().is_none() {
+            config = config
+                .to_builder()
+                .region(aws_config::Region::from_static("us-east-1"))
+                .build();
+        }
         let client = aws_sdk_sts::Client::new(&config);
         let duration = request["duration_secs"].as_i64().map(|d| d as i32);
         fn denied<E, R>(action: &str, e: aws_sdk_sts::error::SdkError<E, R>) -> AwsFailure

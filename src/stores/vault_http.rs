@@ -80,15 +80,6 @@ pub enum Read {
 }
 
 impl Api {
-    /// The same Vault as `self`, with another token (a child token: its reads, its revocation).
-    pub fn with_token(&self, token: Zeroizing<String>) -> Api {
-        Api {
-            address: self.address.clone(),
-            token,
-            namespace: self.namespace.clone(),
-        }
-    }
-
     /// An API at a recorded address (a lease's revocation, later, from another process).
     pub fn at(address: &str, namespace: Option<&str>, token: Zeroizing<String>) -> Api {
         Api {
@@ -96,14 +87,6 @@ impl Api {
             token,
             namespace: namespace.map(str::to_string),
         }
-    }
-
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-
-    pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
     }
 
     /// Address, token and namespace from the environment, as the CLI finds them: `None`
@@ -128,6 +111,23 @@ impl Api {
 
 #[cfg(feature = "net")]
 impl Api {
+    /// The same Vault as `self`, with another token (a child token: its reads, its revocation).
+    pub fn with_token(&self, token: Zeroizing<String>) -> Api {
+        Api {
+            address: self.address.clone(),
+            token,
+            namespace: self.namespace.clone(),
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
     /// `vault kv get -format=json PATH`: the mount's KV version first (as the CLI asks), then
     /// the secret.
     pub fn kv_get(&self, path: &str, timeout: Duration) -> Result<Read, StoreError> {
