@@ -659,6 +659,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         }
         entries.push(parse_entry(&loc, name, key, item, base_dir)?);
     }
+    leases::check_variables(&loc, &entries, &lease_specs)?;
     Ok(Manifest {
         path: path.to_path_buf(),
         home,

@@ -80,7 +80,7 @@ impl Drop for RevokeOnDrop<'_> {
     }
 }
 
-/// Keepers (`jit-secrets-keep`) started from this sandbox (their environment names its HOME).
+/// Keepers (`jit-lease-keep`) started from this sandbox (their environment names its HOME).
 fn keepers(sb: &Sandbox) -> Vec<u32> {
     let home = format!("HOME={}", sb.path().join("h").display());
     let mut found = Vec::new();
@@ -89,7 +89,7 @@ fn keepers(sb: &Sandbox) -> Vec<u32> {
             continue;
         };
         let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "jit-secrets-kee" {
+        if comm.trim() != "jit-lease-keep" {
             continue;
         }
         let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();

@@ -80,5 +80,34 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
             writeln!(out, "{:width$}  {}", "", crate::printable::escaped(d))?;
         }
     }
+    for lease in &manifest.leases {
+        let vars = lease
+            .exports()
+            .map(|e| e.into_keys().collect::<Vec<_>>().join(", "))
+            .unwrap_or_else(|| {
+                format!(
+                    "{}_<FIELD> for each field",
+                    lease.name.to_uppercase().replace('-', "_")
+                )
+            });
+        let vars = match lease.kind {
+            crate::manifest::LeaseKind::Command { .. } if lease.exports.is_none() => {
+                "the variables its command prints".to_string()
+            }
+            _ => vars,
+        };
+        writeln!(
+            out,
+            "lease {} ({}{}, {}): {}",
+            lease.name,
+            lease.kind.name(),
+            if lease.required { "" } else { ", optional" },
+            match lease.revoke {
+                crate::manifest::RevokeWhen::OnExit => "revoked on exit",
+                crate::manifest::RevokeWhen::OnExpiry => "expires",
+            },
+            vars
+        )?;
+    }
     Ok(EXIT_OK)
 }

@@ -109,7 +109,9 @@ pub fn is_running(_: &str) -> bool {
 /// The keeper's whole life (see the module).
 #[cfg(target_os = "linux")]
 pub fn main(description: &str) -> ! {
-    crate::process::become_detached(c"jit-secrets-keep");
+    crate::process::become_detached(c"jit-lease-keep");
+    // A revoke command it starts dies with it, however it dies (see process::guard).
+    crate::process::enable_watcher();
     let Some(listener) = unix_socket() else {
         std::process::exit(1)
     };

@@ -453,6 +453,31 @@ fn parse_lease(
     })
 }
 
+/// A variable is set by one thing: a secret, or one lease. Two setting it would make the last
+/// printed win, silently.
+pub(super) fn check_variables(
+    loc: &Locator,
+    entries: &[super::Entry],
+    leases: &[LeaseSpec],
+) -> Result<(), ManifestError> {
+    let mut seen: BTreeMap<String, String> = entries
+        .iter()
+        .map(|e| (e.name.clone(), format!("the secret `{}`", e.name)))
+        .collect();
+    for lease in leases {
+        for var in lease.exports().unwrap_or_default().into_keys() {
+            if let Some(other) = seen.get(&var) {
+                return Err(loc.at(
+                    None,
+                    format!("lease `{}` exports {var}, which {other} sets too: rename one (`exports = {{ OTHER_NAME = \"field\" }}`)", lease.name),
+                ));
+            }
+            seen.insert(var, format!("lease `{}`", lease.name));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parse;
@@ -550,6 +575,43 @@ exports = { DB_USERNAME = "username", DB_PASSWORD = "password" }
             let e = leases(&format!("[secrets]\n[secrets.leases.x]\n{body}\n")).unwrap_err();
             assert!(e.contains(needle), "{body}: {e}");
         }
+    }
+
+    #[test]
+    fn a_variable_is_set_by_one_secret_or_one_lease() {
+        let e =
+            leases("[secrets]\nVAULT_TOKEN = \"env:X\"\n[secrets.leases.v]\nkind = \"vault\"\n")
+                .unwrap_err();
+        assert!(
+            e.contains("lease `v` exports VAULT_TOKEN, which the secret `VAULT_TOKEN` sets too"),
+            "{e}"
+        );
+        let e = leases(
+            "[secrets]\n[secrets.leases.a]\nkind = \"gcp\"\n[secrets.leases.b]\nkind = \"gcp\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("lease `b` exports CLOUDSDK_AUTH_ACCESS_TOKEN, which lease `a` sets too"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn leases_live_in_flox_manifests_and_profiles_too() {
+        let flox = "version = 1\n[install]\n[plugins.jit-secrets]\nA = \"env:A\"\n[plugins.jit-secrets.leases.db]\nkind = \"vault\"\npath = \"database/creds/ro\"\n[plugins.jit-secrets.profiles.prod.leases.db]\nkind = \"vault\"\npath = \"database/creds/prod\"\n[plugins.jit-secrets.profiles.prod.leases.extra]\nkind = \"azure\"\nresource = \"r\"\n";
+        let m = parse(Path::new("/p/.flox/env/manifest.toml"), flox).unwrap();
+        assert_eq!(m.leases.len(), 1);
+        let prod = m.with_profile("prod").unwrap();
+        assert_eq!(prod.leases.len(), 2);
+        assert!(
+            matches!(&prod.leases[0].kind, LeaseKind::Vault { path: Some(p), .. } if p == "database/creds/prod")
+        );
+        assert_eq!(prod.leases[1].name, "extra");
+        assert_eq!(
+            prod.entries.len(),
+            1,
+            "`leases` is not a secret of the profile"
+        );
     }
 
     #[test]
