@@ -295,6 +295,19 @@ fn a_lease_that_cannot_be_created_fails_activation_and_an_optional_one_warns() {
         stderr(&out)
     );
 
+    // A lease made but unusable (`exports` names a field it does not have) fails, and is revoked
+    // rather than left alive.
+    command_lease(&sb, 3600, "exports = { API_TOKEN = \"token\" }");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("lease `tok` has no field `token` for API_TOKEN (it has: TOKEN)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&sb, "revoked"), "tok lease-1\n");
+    assert_eq!(stdout(&sb.jit_m(&["lease", "list"])), "");
+
     // A master credential that cannot be read fails the lease before any backend is asked.
     sb.manifest("[secrets]\n[secrets.leases.v]\nkind = \"vault\"\nmaster = { token = \"env:NO_SUCH_MASTER\" }\n");
     let out = sb.jit_m(&["activate", "--shell", "bash"]);

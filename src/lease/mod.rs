@@ -275,11 +275,22 @@ fn acquire(
         }
     }
     let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
-    let vars = exports_of(spec, &grant)?;
-    let record = record_of(spec, leases, &grant, leases.holder);
+    let mut record = record_of(spec, leases, &grant, leases.holder);
+    let vars = match exports_of(spec, &grant) {
+        Ok(vars) => vars,
+        Err(e) => {
+            // Made but unusable (an `exports` field it does not have): not left alive.
+            let _ = kinds::revoke(&record, timeout);
+            return Err(e);
+        }
+    };
     let mut note = None;
+    if record.on_exit && record.holders.is_empty() {
+        record.on_exit = false;
+        note = Some("cannot tell which process receives it (see JIT_SECRETS_LEASE_HOLDER in docs/leases.md): it will expire instead of being revoked on exit".to_string());
+    }
     if let Some(old) = old {
-        note = retire(old, timeout);
+        note = retire(old, timeout).or(note);
     }
     if let Err(why) = record::save(&description, &record) {
         note = Some(format!(
