@@ -213,25 +213,29 @@ pub fn resolve_with_leases<'m>(
     if manifest.leases.is_empty() {
         return resolve_entries(manifest, only, ctx);
     }
-    std::thread::scope(|scope| {
-        let granted = scope.spawn(|| {
-            crate::lease::acquire_all(
-                &manifest.leases,
-                leases,
-                ctx,
-                manifest.options.timeout,
-                &|spec| master_of(manifest, spec, ctx),
-            )
-        });
+    let master = |spec: &crate::manifest::LeaseSpec| master_of(manifest, spec, ctx);
+    let timeout = manifest.options.timeout;
+    // Live leases are reused on this thread first: a second shell starts no thread for them.
+    let first = crate::lease::reuse_live(&manifest.leases, leases);
+    let mut resolution = if crate::lease::all_answered(&first) {
         let mut resolution = resolve_entries(manifest, only, ctx);
-        resolution.leases = granted.join().unwrap_or_default();
-        let mut scrubber = std::mem::take(&mut resolution.scrubber);
-        for (_, value) in resolution.lease_values() {
-            scrubber.add(value);
-        }
-        resolution.scrubber = scrubber;
+        resolution.leases = crate::lease::acquire_rest(first, leases, ctx, timeout, &master);
         resolution
-    })
+    } else {
+        std::thread::scope(|scope| {
+            let granted =
+                scope.spawn(|| crate::lease::acquire_rest(first, leases, ctx, timeout, &master));
+            let mut resolution = resolve_entries(manifest, only, ctx);
+            resolution.leases = granted.join().unwrap_or_default();
+            resolution
+        })
+    };
+    let mut scrubber = std::mem::take(&mut resolution.scrubber);
+    for (_, value) in resolution.lease_values() {
+        scrubber.add(value);
+    }
+    resolution.scrubber = scrubber;
+    resolution
 }
 
 /// A lease's master credential: its references, resolved like entries (never cached).

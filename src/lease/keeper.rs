@@ -211,12 +211,7 @@ pub fn main(_: &str) -> ! {
 /// may be joining it right now), no holder lives. `false`: revocation failed (tried again later).
 #[cfg(target_os = "linux")]
 fn revoke_if_unheld(description: &str, manifest: &str) -> bool {
-    let _turn = crate::file_lock::FileLock::exclusive_dir_within(
-        std::path::Path::new(manifest),
-        REVOKE_TIMEOUT,
-    )
-    .ok()
-    .and_then(|(turn, _)| turn);
+    let _turn = super::turn(std::path::Path::new(manifest), REVOKE_TIMEOUT);
     let Some(stored) = record::load(description) else {
         return true;
     };

@@ -168,8 +168,68 @@ fn environment_of(kind: &LeaseKind, has_master: bool) -> &'static [&'static str]
     }
 }
 
-/// Every lease of `specs`, in parallel (each creation is one backend call after its master
-/// credential), in the manifest's order.
+/// What the first, cheap pass found for each lease: `Some` answered (a live lease reused), `None`
+/// still to be created.
+pub type FirstPass<'m> = Vec<(&'m LeaseSpec, Option<Result<Granted, StoreError>>)>;
+
+/// The cheap pass, on the caller's thread: every live lease that needs no renewal is reused from
+/// the keyring (a second shell's whole cost for its leases: no thread, no backend).
+pub fn reuse_live<'m>(specs: &'m [LeaseSpec], leases: &Leases) -> FirstPass<'m> {
+    specs
+        .iter()
+        .map(|spec| (spec, try_reuse(spec, leases)))
+        .collect()
+}
+
+/// Does the first pass leave anything to create?
+pub fn all_answered(first: &FirstPass) -> bool {
+    first.iter().all(|(_, answer)| answer.is_some())
+}
+
+/// Creates, in parallel, what the first pass left (each creation is one backend call after its
+/// master credential), and returns every lease in the manifest's order.
+pub fn acquire_rest<'m>(
+    first: FirstPass<'m>,
+    leases: &Leases,
+    ctx: &Context,
+    default_timeout: Duration,
+    master: &MasterFetch,
+) -> Vec<Acquired<'m>> {
+    std::thread::scope(|scope| {
+        let running: Vec<_> = first
+            .into_iter()
+            .map(|(spec, answer)| match answer {
+                Some(outcome) => (spec, Err(Some(outcome))),
+                None => (
+                    spec,
+                    Ok(scope.spawn(move || {
+                        acquire(
+                            spec,
+                            leases,
+                            ctx,
+                            spec.timeout.unwrap_or(default_timeout),
+                            master,
+                        )
+                    })),
+                ),
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|(spec, work)| Acquired {
+                spec,
+                outcome: match work {
+                    Err(answered) => answered.expect("answered in the first pass"),
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|_| Err(StoreError::new("the lease's thread panicked"))),
+                },
+            })
+            .collect()
+    })
+}
+
+/// Both passes, for a caller with nothing else to do meanwhile.
 pub fn acquire_all<'m>(
     specs: &'m [LeaseSpec],
     leases: &Leases,
@@ -177,33 +237,46 @@ pub fn acquire_all<'m>(
     default_timeout: Duration,
     master: &MasterFetch,
 ) -> Vec<Acquired<'m>> {
-    std::thread::scope(|scope| {
-        let running: Vec<_> = specs
-            .iter()
-            .map(|spec| {
-                scope.spawn(move || Acquired {
-                    spec,
-                    outcome: acquire(
-                        spec,
-                        leases,
-                        ctx,
-                        spec.timeout.unwrap_or(default_timeout),
-                        master,
-                    ),
-                })
-            })
-            .collect();
-        running
-            .into_iter()
-            .zip(specs)
-            .map(|(t, spec)| {
-                t.join().unwrap_or_else(|_| Acquired {
-                    spec,
-                    outcome: Err(StoreError::new("the lease's thread panicked")),
-                })
-            })
-            .collect()
-    })
+    acquire_rest(
+        reuse_live(specs, leases),
+        leases,
+        ctx,
+        default_timeout,
+        master,
+    )
+}
+
+/// A live lease with more than `renew_before` left, reused; `None`: there is none (or the mode
+/// does not reuse), create one.
+fn try_reuse(spec: &LeaseSpec, leases: &Leases) -> Option<Result<Granted, StoreError>> {
+    if leases.mode != Mode::Use {
+        return None;
+    }
+    let description = leases.description(spec);
+    let live = |stored: &Stored| {
+        let r = &stored.record;
+        r.seconds_left() > renew_before(spec, r.expires - r.created)
+    };
+    let stored = record::load(&description).filter(live)?;
+    if !stored.record.on_exit {
+        return Some(reuse(spec, leases, &stored));
+    }
+    // Joining an on-exit lease: on the manifest's turn, so its keeper cannot revoke it between
+    // our read and our registration.
+    let _turn = turn(
+        &leases.manifest,
+        spec.timeout.unwrap_or(Duration::from_secs(30)),
+    );
+    let stored = record::load(&description).filter(live)?;
+    Some(reuse(spec, leases, &stored))
+}
+
+/// The manifest's turn for leases: an `flock` of the manifest file (nothing is written). `None`
+/// after `patience` (or for a file that cannot be opened): go ahead alone.
+pub(crate) fn turn(manifest: &Path, patience: Duration) -> Option<crate::file_lock::FileLock> {
+    crate::file_lock::FileLock::exclusive_dir_within(manifest, patience)
+        .ok()
+        .and_then(|(turn, _)| turn)
 }
 
 /// Renew once less than this is left: the manifest's `renew_before`, else 10% of the lease's
@@ -243,6 +316,7 @@ fn acquire(
             }),
         });
     }
+    let description = leases.description(spec);
     if let Err(why) = crate::kernel_keyring::user_keys() {
         // No keyring (macOS, a locked-down container): the lease lives as long as this shell's
         // copy of it, unshared, and expires on its own.
@@ -259,14 +333,8 @@ fn acquire(
             )),
         });
     }
-    let description = leases.description(spec);
     // One shell at a time creates; the others then find its lease.
-    let _turn = crate::file_lock::FileLock::exclusive_dir_within(
-        &leases.manifest,
-        timeout * 2 + Duration::from_secs(5),
-    )
-    .ok()
-    .and_then(|(turn, _)| turn);
+    let _turn = turn(&leases.manifest, timeout * 2 + Duration::from_secs(5));
     let old = record::load(&description);
     if let (Mode::Use, Some(stored)) = (leases.mode, &old) {
         let r = &stored.record;
@@ -473,12 +541,10 @@ pub fn list(manifest: Option<&Path>) -> Result<Vec<Stored>, String> {
 /// Revokes one stored lease (when its kind can be) and forgets it. `Ok(false)`: forgotten only,
 /// its credentials live until they expire.
 pub fn revoke(stored: Stored, timeout: Duration) -> Result<bool, StoreError> {
-    let _turn = crate::file_lock::FileLock::exclusive_dir_within(
+    let _turn = turn(
         Path::new(&stored.record.manifest),
         timeout + Duration::from_secs(5),
-    )
-    .ok()
-    .and_then(|(turn, _)| turn);
+    );
     let revoked = kinds::revoke(&stored.record, timeout)?;
     record::remove(stored.serial);
     Ok(revoked)
