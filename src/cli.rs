@@ -372,7 +372,7 @@ const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Maintain",
         &[
-            "verify", "rotate", "set", "delete", "cache", "forget", "list",
+            "verify", "rotate", "set", "delete", "cache", "lease", "forget", "list",
         ],
     ),
     ("More", &["completions", "man"]),

@@ -806,3 +806,99 @@ fn a_lease_value_never_reaches_the_disk_argv_or_a_message() {
         assert!(!stderr(&out).contains("canary-7c1e"), "{args:?}");
     }
 }
+
+#[test]
+fn an_mfa_code_is_asked_on_the_terminal_even_when_stdout_is_a_pipe() {
+    let mut sb = Sandbox::new();
+    let _moto = Moto::new(&mut sb);
+    sb.set_env("MASTER_ID", "AKIAMASTER000000002");
+    sb.set_env("MASTER_SECRET", "master-secret-2");
+    sb.manifest("[secrets]\n[secrets.leases.aws-mfa]\nkind = \"aws-sts\"\nmfa_serial = \"arn:aws:iam::123456789012:mfa/me\"\nmaster = { access_key_id = \"env:MASTER_ID\", secret_access_key = \"env:MASTER_SECRET\" }\n");
+    let _cleanup = RevokeOnDrop(&sb);
+    // No terminal to ask on: the lease fails, saying why.
+    let out = sb.jit_m(&["--no-prompt", "activate", "--shell", "bash"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("needs an MFA code for arn:aws:iam::123456789012:mfa/me, and there is no terminal to ask on"),
+        "{}",
+        stderr(&out)
+    );
+    // On a terminal (stdout a pipe, as under eval "$(…)"): asked, hidden, and used.
+    let report = on_a_terminal(
+        &sb,
+        serde_json::json!([
+            {"expect": "MFA code for arn:aws:iam::123456789012:mfa/me: "}, {"send": "975318\n"},
+            {"check_echo": true},
+        ]),
+        &["activate", "--shell", "bash"],
+    );
+    assert_eq!(report["status"], 0, "{report}");
+    let stdout = report["stdout"].as_str().unwrap();
+    assert!(stdout.contains("export AWS_SESSION_TOKEN="), "{stdout}");
+    let shown = report["terminal"].as_str().unwrap();
+    assert!(!shown.contains("975318"), "the code was echoed: {shown:?}");
+    assert_eq!(report["echo_on"], true, "echo restored");
+}
+
+#[test]
+fn a_renewed_on_exit_lease_keeps_the_old_one_until_its_shells_exit() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let mut old = Shell::start(&sb, "old", &["TOKEN"]);
+    assert_eq!(old.lines(), ["tok-1-canary-7c1e"]);
+    assert_code(&sb.jit_m(&["lease", "renew", "tok"]), 0);
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.contains("tok (replaced)\tcommand\tlease-1\t"),
+        "{listed}"
+    );
+    assert!(listed.contains("tok\tcommand\tlease-2\t"), "{listed}");
+    assert_eq!(
+        read(&sb, "revoked"),
+        "",
+        "the old lease is revoked only when its shell exits"
+    );
+    let new = Shell::start(&sb, "new", &["TOKEN"]);
+    assert_eq!(new.lines(), ["tok-2-canary-7c1e"]);
+    old.kill();
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1\n"),
+        "{:?}",
+        read(&sb, "revoked")
+    );
+    assert!(!stdout(&sb.jit_m(&["lease", "list"])).contains("replaced"));
+}
+
+#[test]
+fn a_lease_of_a_manifest_you_did_not_allow_runs_nothing() {
+    let mut sb = Sandbox::requiring_trust();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "");
+    let _cleanup = RevokeOnDrop(&sb);
+    for args in [
+        &["activate", "--shell", "bash"][..],
+        &["run", "--", "true"],
+        &["lease", "renew", "tok"],
+        &["verify", "--leases"],
+    ] {
+        let out = sb.jit_m(args);
+        assert_code(&out, 2);
+        assert!(
+            stderr(&out).contains("jit-secrets allow"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(!sb.path().join("count").exists(), "the lease's program ran");
+    let manifest = sb.path().join("manifest.toml");
+    assert_code(&sb.jit(&["allow", manifest.to_str().unwrap()]), 0);
+    assert_code(&sb.jit_m(&["run", "--", "true"]), 0);
+    assert_eq!(read(&sb, "count").trim(), "1");
+    // The lease's program is part of what was allowed: an edit of it is refused.
+    sb.write_executable("mint.sh", "#!/bin/sh\necho edited\n");
+    let out = sb.jit_m(&["lease", "renew", "tok"]);
+    assert_code(&out, 2);
+    assert_eq!(read(&sb, "count").trim(), "1");
+}
