@@ -8,6 +8,24 @@
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
+/// `value` as JSON, in a buffer that grows by moving into a new wiped one (never by `realloc`,
+/// which would free unwiped copies of what was written so far).
+pub fn json_to_wiping<T: serde::Serialize + ?Sized>(value: &T) -> Zeroizing<Vec<u8>> {
+    struct Wiping(Zeroizing<Vec<u8>>);
+    impl std::io::Write for Wiping {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            extend_wiping(&mut self.0, bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Wiping(Zeroizing::new(Vec::new()));
+    serde_json::to_writer(&mut out, value).expect("our types always serialize");
+    out.0
+}
+
 /// Appends `bytes` to a buffer that holds secret bytes. A plain `Vec` grows by `realloc`, which
 /// frees the old block as it was; here the contents move into a new zeroizing allocation and the
 /// old one is wiped before it is freed.

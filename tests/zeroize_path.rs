@@ -115,6 +115,10 @@ fn the_whole_path_wipes_every_buffer_that_held_a_value() {
             r#"printf '{"data":{"secret-bundle-content":{"content-type":"BASE64","content":"%s"}}}' "$(base64 -w0 "$ZCANARY_FILE")""#,
         ),
         (
+            "mint-lease",
+            r#"printf '{"variables":{"v":"%s"},"id":"z","expires_in":600}' "$(cat "$ZCANARY_FILE")""#,
+        ),
+        (
             "keepassxc-cli",
             r#"cat >/dev/null; printf '<KeePassFile><Root><Group><Name>R</Name><Entry><String><Key>Title</Key><Value>z</Value></String><String><Key>Password</Key><Value>%s&amp;</Value></String></Entry></Group></Root></KeePassFile>' "$(cat "$ZCANARY_FILE")""#,
         ),
@@ -149,9 +153,14 @@ KEEPASSXC = "keepassxc:db.kdbx#z"
 [secrets.options]
 keepassxc = {{ keyfile = "db.key" }}
 commands = {{ {}, sops = "{}" }}
+[secrets.leases.z]
+kind = "command"
+command = "{}"
+exports = {{ LEASED = "v" }}
 "#,
         commands.join(", "),
-        sops.display()
+        sops.display(),
+        sb.path().join("fakes/mint-lease").display()
     ));
     // The stores read these from our own environment (this binary's only test).
     for (k, v) in &sb.env {
@@ -167,7 +176,28 @@ commands = {{ {}, sops = "{}" }}
             password_from: None,
             keyfile: m.options.keepassxc_keyfile.clone(),
         });
-        let resolution = jit_secrets::resolve::resolve(&m, None, &ctx);
+        // A lease too: created (its record written to the kernel keyring), then reused (read back).
+        let leases = jit_secrets::lease::Leases::new(
+            &manifest,
+            None,
+            jit_secrets::lease::own_holder(),
+            jit_secrets::lease::Mode::Use,
+        );
+        for _ in 0..2 {
+            let resolution = jit_secrets::resolve::resolve_with_leases(
+                &m,
+                Some(&[] as &[String]),
+                &ctx,
+                &leases,
+            );
+            let leased = resolution.lease_values();
+            assert_eq!(leased.len(), 1);
+            assert!(
+                leased[0].0 == "LEASED" && leased[0].1 == CANARY,
+                "the lease did not resolve to the canary"
+            );
+        }
+        let resolution = jit_secrets::resolve::resolve_with_leases(&m, None, &ctx, &leases);
         for r in &resolution.results {
             // The KeePass XML value ends in `&amp;`: the unescaping path is on the way too.
             let want = Zeroizing::new(if r.entry.name == "KEEPASSXC" {
@@ -185,7 +215,9 @@ commands = {{ {}, sops = "{}" }}
             .results
             .iter()
             .filter_map(|r| r.value().map(|v| (r.entry.name.as_str(), v.expose())))
+            .chain(resolution.lease_values())
             .collect();
+        assert_eq!(pairs.len(), 20, "19 stores and the lease");
         for shell in [
             Shell::Bash,
             Shell::Zsh,
@@ -204,6 +236,9 @@ commands = {{ {}, sops = "{}" }}
         drop(jit_secrets::process::EnvBlock::new(&env));
     }
     let after = FREED_WITH_CANARY.load(Ordering::SeqCst);
+    for stored in jit_secrets::lease::list(Some(&manifest)).unwrap() {
+        jit_secrets::lease::revoke(stored, std::time::Duration::from_secs(5)).unwrap();
+    }
     drop(ss);
     assert_eq!(after - before, 0, "freed blocks that still held a value");
 }

@@ -149,7 +149,7 @@ pub fn save(description: &str, record: &Record) -> Result<(), String> {
     if left <= 0 {
         return Err("the lease has already expired".into());
     }
-    let payload = zeroize::Zeroizing::new(serde_json::to_vec(record).map_err(|e| e.to_string())?);
+    let payload = crate::secret::json_to_wiping(record);
     if payload.len() > 32_000 {
         return Err("the lease's credentials are too large for one kernel key".into());
     }

@@ -607,19 +607,7 @@ pub(crate) fn encode_base64(bytes: &[u8]) -> zeroize::Zeroizing<Vec<u8>> {
 
 /// Serializes JSON that holds secrets (a request to a CLI) into a wiping buffer.
 pub(crate) fn json_to_wiping(v: &serde_json::Value) -> zeroize::Zeroizing<Vec<u8>> {
-    struct Wiping(zeroize::Zeroizing<Vec<u8>>);
-    impl std::io::Write for Wiping {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            crate::secret::extend_wiping(&mut self.0, bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Wiping(zeroize::Zeroizing::new(Vec::new()));
-    serde_json::to_writer(&mut out, v).expect("JSON values always serialize");
-    out.0
+    crate::secret::json_to_wiping(v)
 }
 
 /// The elements of a JSON array (an empty slice for anything else).
