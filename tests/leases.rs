@@ -901,4 +901,14 @@ fn a_lease_of_a_manifest_you_did_not_allow_runs_nothing() {
     let out = sb.jit_m(&["lease", "renew", "tok"]);
     assert_code(&out, 2);
     assert_eq!(read(&sb, "count").trim(), "1");
+    // Its live lease can still be listed and revoked (nothing of the manifest's runs for that).
+    let listed = sb.jit_m(&["lease", "list"]);
+    assert!(
+        stdout(&listed).starts_with("tok\tcommand\tlease-1\t"),
+        "{}{}",
+        stdout(&listed),
+        stderr(&listed)
+    );
+    assert_code(&sb.jit_m(&["lease", "revoke"]), 0);
+    assert_eq!(stdout(&sb.jit_m(&["lease", "list"])), "");
 }

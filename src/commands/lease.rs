@@ -15,8 +15,10 @@ pub fn run(global: &Global, command: LeaseCommand) -> anyhow::Result<u8> {
     }
 }
 
-/// The leases of this manifest (its trust is checked, as for every command that touches what a
-/// backend issued), or every one of ours.
+/// The leases of this manifest, or every one of ours. Listing and revoking need no trust: they
+/// run nothing of the manifest's and contact only what the records name (approved when each
+/// lease was made), so the leases of a manifest edited since — not allowed again yet — can still
+/// be revoked.
 fn stored(
     global: &Global,
     all: bool,
@@ -24,7 +26,7 @@ fn stored(
     let manifest = if all {
         None
     } else {
-        Some(load_trusted_manifest(global)?)
+        Some(super::load_manifest(global)?)
     };
     let found = lease::list(manifest.as_ref().map(|m| m.path.as_path())).map_err(|why| {
         anyhow::anyhow!("{why}: leases are kept in the kernel keyring, which is not available here")
