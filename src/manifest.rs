@@ -154,7 +154,7 @@ pub fn is_command_name(name: &str) -> bool {
 /// Is `name` (upper case: see [`name_problem`]) one a secret may set only with
 /// `allow_dangerous_name = true`: a variable that changes how the shell or the programs it starts
 /// behave?
-fn is_dangerous_name(name: &str) -> bool {
+pub fn is_dangerous_name(name: &str) -> bool {
     DANGEROUS_NAMES.contains(&name) || DANGEROUS_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 const OPTION_KEYS: &[&str] = &[

@@ -229,23 +229,6 @@ pub fn acquire_rest<'m>(
     })
 }
 
-/// Both passes, for a caller with nothing else to do meanwhile.
-pub fn acquire_all<'m>(
-    specs: &'m [LeaseSpec],
-    leases: &Leases,
-    ctx: &Context,
-    default_timeout: Duration,
-    master: &MasterFetch,
-) -> Vec<Acquired<'m>> {
-    acquire_rest(
-        reuse_live(specs, leases),
-        leases,
-        ctx,
-        default_timeout,
-        master,
-    )
-}
-
 /// A live lease with more than `renew_before` left, reused; `None`: there is none (or the mode
 /// does not reuse), create one.
 fn try_reuse(spec: &LeaseSpec, leases: &Leases) -> Option<Result<Granted, StoreError>> {
@@ -506,8 +489,11 @@ fn exports_of(
                 .keys()
                 .map(|f| {
                     let var = format!("{prefix}{}", f.to_uppercase().replace('-', "_"));
+                    // A program's output names these: one that says PATH or LD_PRELOAD would take
+                    // over the shell, so such a name is refused as the manifest's would be.
                     if crate::reference::is_valid_env_name(&var)
                         && crate::manifest::name_problem(&var).is_none()
+                        && !crate::manifest::is_dangerous_name(&var)
                     {
                         Ok((var, value(f)))
                     } else {
@@ -548,4 +534,95 @@ pub fn revoke(stored: Stored, timeout: Duration) -> Result<bool, StoreError> {
     let revoked = kinds::revoke(&stored.record, timeout)?;
     record::remove(stored.serial);
     Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> LeaseSpec {
+        let m = crate::manifest::parse(
+            Path::new("/p/manifest.toml"),
+            &format!("[secrets]\n[secrets.leases.l]\n{text}\n"),
+        )
+        .unwrap();
+        m.leases.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn renew_before_is_a_tenth_of_the_life_at_least_a_minute_unless_given() {
+        let default = spec("kind = \"vault\"");
+        assert_eq!(renew_before(&default, 3600), 360);
+        assert_eq!(renew_before(&default, 7200), 720);
+        assert_eq!(renew_before(&default, 300), 60);
+        let given = spec("kind = \"vault\"\nrenew_before = \"2h\"");
+        assert_eq!(renew_before(&given, 3600), 7200);
+    }
+
+    #[test]
+    fn a_lease_is_another_for_another_manifest_profile_name_setting_or_backend() {
+        let leases = |m: &str, p: Option<&str>| Leases::new(Path::new(m), p, None, Mode::Use);
+        let vault = spec("kind = \"vault\"");
+        let base = leases("/p/manifest.toml", None).description(&vault);
+        assert!(base.starts_with(record::PREFIX));
+        assert_eq!(
+            base,
+            leases("/p/manifest.toml", None).description(&vault),
+            "stable"
+        );
+        assert_ne!(base, leases("/q/manifest.toml", None).description(&vault));
+        assert_ne!(
+            base,
+            leases("/p/manifest.toml", Some("prod")).description(&vault)
+        );
+        let mut renamed = vault.clone();
+        renamed.name = "other".into();
+        assert_ne!(base, leases("/p/manifest.toml", None).description(&renamed));
+        let longer = spec("kind = \"vault\"\nduration = \"2h\"");
+        assert_ne!(base, leases("/p/manifest.toml", None).description(&longer));
+        // The backend's address is part of it; the credentials a lease exports are not.
+        assert!(environment_of(&vault.kind, false).contains(&"VAULT_ADDR"));
+        let sts = spec("kind = \"aws-sts\"");
+        assert!(environment_of(&sts.kind, false).contains(&"AWS_PROFILE"));
+        assert!(!environment_of(&sts.kind, false).contains(&"AWS_ACCESS_KEY_ID"));
+        assert!(!environment_of(&sts.kind, true).contains(&"AWS_PROFILE"));
+    }
+
+    #[test]
+    fn exports_map_fields_and_default_to_lease_field_names() {
+        let grant = |fields: &[(&str, &str)]| kinds::Grant {
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), zeroize::Zeroizing::new(v.to_string())))
+                .collect(),
+            id: "id".into(),
+            expires: 0,
+            revocation: record::Revocation::default(),
+        };
+        let db = spec("kind = \"vault\"\npath = \"database/creds/ro\"");
+        let mut db = db;
+        db.name = "my-db".into();
+        let vars = exports_of(&db, &grant(&[("username", "u"), ("password", "p")])).unwrap();
+        let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["MY_DB_PASSWORD", "MY_DB_USERNAME"]);
+        assert_eq!(vars[1].1.expose(), b"u");
+        let token = spec("kind = \"vault\"\ntoken = { ttl = \"1m\" }");
+        let vars = exports_of(&token, &grant(&[("token", "t"), ("accessor", "a")])).unwrap();
+        assert_eq!(vars.len(), 1);
+        assert_eq!(
+            (vars[0].0.as_str(), vars[0].1.expose()),
+            ("VAULT_TOKEN", &b"t"[..])
+        );
+        let missing = exports_of(&token, &grant(&[("accessor", "a")])).unwrap_err();
+        assert!(missing
+            .message
+            .contains("has no field `token` for VAULT_TOKEN (it has: accessor)"));
+        let command = spec("kind = \"command\"\ncommand = \"x\"");
+        let vars = exports_of(&command, &grant(&[("API_TOKEN", "v")])).unwrap();
+        assert_eq!(vars[0].0, "API_TOKEN");
+        assert!(
+            exports_of(&command, &grant(&[("PATH", "v")])).is_err(),
+            "a dangerous name"
+        );
+    }
 }

@@ -187,3 +187,47 @@ pub fn scan(prefix: &str) -> Result<Vec<Stored>, String> {
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_holder_is_a_pid_and_its_start_time_and_lives_while_that_process_runs() {
+        let me = Holder::of(std::process::id()).expect("this process runs");
+        assert!(me.is_alive());
+        assert!(
+            !Holder {
+                start: me.start + 1,
+                ..me
+            }
+            .is_alive(),
+            "a reused pid is another process"
+        );
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Exited but not reaped (a zombie): not a holder any more.
+        while std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|s| !s.contains(") Z "))
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(Holder::of(pid), None);
+        child.wait().unwrap();
+        assert_eq!(Holder::of(pid), None);
+    }
+
+    #[test]
+    fn live_holders_and_time_left() {
+        let me = Holder::of(std::process::id()).unwrap();
+        let gone = Holder {
+            pid: me.pid,
+            start: me.start + 7,
+        };
+        let mut record = Record::default();
+        record.expires = crate::time::now() + 100;
+        record.holders = vec![gone, me];
+        assert_eq!(record.live_holders(), vec![me]);
+        assert!((99..=100).contains(&record.seconds_left()));
+    }
+}
