@@ -912,3 +912,23 @@ fn a_lease_of_a_manifest_you_did_not_allow_runs_nothing() {
     assert_code(&sb.jit_m(&["lease", "revoke"]), 0);
     assert_eq!(stdout(&sb.jit_m(&["lease", "list"])), "");
 }
+
+#[test]
+fn a_lease_too_large_for_one_kernel_key_is_used_unshared_and_said_so() {
+    let sb = Sandbox::new();
+    sb.write_executable(
+        "mint.sh",
+        "#!/bin/sh\nprintf '{\"variables\": {\"BIG\": \"%s\"}, \"id\": \"big\", \"expires_in\": 600}' \"$(head -c 40000 /dev/zero | tr '\\0' x)\"\n",
+    );
+    sb.manifest("[secrets]\n[secrets.leases.big]\nkind = \"command\"\ncommand = \"./mint.sh\"\n");
+    let _cleanup = RevokeOnDrop(&sb);
+    let out = sb.jit_m(&["run", "--", "sh", "-c", "printf %s \"$BIG\" | wc -c"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out).trim(), "40000");
+    assert!(
+        stderr(&out).contains("lease big: lease `big` is not kept for other shells: the lease's credentials are too large for one kernel key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stdout(&sb.jit_m(&["lease", "list"])), "");
+}
