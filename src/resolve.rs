@@ -230,11 +230,15 @@ pub fn resolve_with_leases<'m>(
             resolution
         })
     };
-    let mut scrubber = std::mem::take(&mut resolution.scrubber);
-    for (_, value) in resolution.lease_values() {
-        scrubber.add(value);
+    for granted in resolution
+        .leases
+        .iter()
+        .filter_map(|l| l.outcome.as_ref().ok())
+    {
+        for (_, value) in &granted.vars {
+            resolution.scrubber.add(value.expose());
+        }
     }
-    resolution.scrubber = scrubber;
     resolution
 }
 

@@ -83,17 +83,7 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
     let (manifest, mut found) = stored(global, all)?;
     if let (Some(name), Some(manifest)) = (&name, &manifest) {
         if !manifest.leases.iter().any(|l| &l.name == name) {
-            let known: Vec<&str> = manifest.leases.iter().map(|l| l.name.as_str()).collect();
-            return Err(UsageError(format!(
-                "no lease `{name}` in {} (known: {})",
-                crate::printable::path(&manifest.path),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-            .into());
+            return Err(no_such_lease(manifest, name).into());
         }
         found.retain(|s| &s.record.name == name);
     }
@@ -128,17 +118,7 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
 fn renew(global: &Global, name: &str) -> anyhow::Result<u8> {
     let mut manifest = load_trusted_manifest(global)?;
     let Some(index) = manifest.leases.iter().position(|l| l.name == name) else {
-        let known: Vec<&str> = manifest.leases.iter().map(|l| l.name.as_str()).collect();
-        return Err(UsageError(format!(
-            "no lease `{name}` in {} (known: {})",
-            crate::printable::path(&manifest.path),
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ))
-        .into());
+        return Err(no_such_lease(&manifest, name).into());
     };
     let spec = manifest.leases.swap_remove(index);
     manifest.leases = vec![spec];
@@ -167,4 +147,18 @@ fn renew(global: &Global, name: &str) -> anyhow::Result<u8> {
         }
         Err(_) => Ok(EXIT_SECRET_FAILURE),
     }
+}
+
+/// `NAME` is not a lease of `manifest`: a usage error naming the ones it has.
+fn no_such_lease(manifest: &crate::manifest::Manifest, name: &str) -> UsageError {
+    let known: Vec<&str> = manifest.leases.iter().map(|l| l.name.as_str()).collect();
+    UsageError(format!(
+        "no lease `{name}` in {} (known: {})",
+        crate::printable::path(&manifest.path),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    ))
 }

@@ -281,7 +281,7 @@ fn acquire(
     let dir = leases.manifest.parent().unwrap_or(Path::new("/"));
     if leases.mode == Mode::Probe {
         let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
-        let record = record_of(spec, leases, &grant, None);
+        let record = record_of(spec, leases, &grant, None, &[]);
         let id = record.id.clone();
         let revoked = kinds::revoke(&record, timeout)?;
         return Ok(Granted {
@@ -326,15 +326,15 @@ fn acquire(
         }
     }
     let grant = kinds::create(spec, &master(spec)?, ctx, timeout, dir)?;
-    let mut record = record_of(spec, leases, &grant, leases.holder);
     let vars = match exports_of(spec, &grant) {
         Ok(vars) => vars,
         Err(e) => {
             // Made but unusable (an `exports` field it does not have): not left alive.
-            let _ = kinds::revoke(&record, timeout);
+            let _ = kinds::revoke(&record_of(spec, leases, &grant, None, &[]), timeout);
             return Err(e);
         }
     };
+    let mut record = record_of(spec, leases, &grant, leases.holder, &vars);
     let mut note = None;
     if record.on_exit && record.holders.is_empty() {
         record.on_exit = false;
@@ -366,7 +366,7 @@ fn reuse(spec: &LeaseSpec, leases: &Leases, stored: &Stored) -> Result<Granted, 
     if r.on_exit {
         if let Some(h) = leases.holder {
             if !r.holders.contains(&h) {
-                let mut updated = copy(r);
+                let mut updated = r.clone();
                 updated.holders.retain(Holder::is_alive);
                 updated.holders.push(h);
                 record::save(&stored.description, &updated).map_err(|e| {
@@ -415,28 +415,13 @@ fn retire(old: Stored, timeout: Duration) -> Option<String> {
     note
 }
 
-fn copy(r: &Record) -> Record {
-    Record {
-        manifest: r.manifest.clone(),
-        profile: r.profile.clone(),
-        name: r.name.clone(),
-        kind: r.kind.clone(),
-        id: r.id.clone(),
-        created: r.created,
-        expires: r.expires,
-        on_exit: r.on_exit,
-        revocable: r.revocable,
-        vars: r.vars.clone(),
-        revocation: r.revocation.clone(),
-        holders: r.holders.clone(),
-    }
-}
-
+/// The record of a lease just made, holding `vars` (what its shells receive).
 fn record_of(
     spec: &LeaseSpec,
     leases: &Leases,
     grant: &kinds::Grant,
     holder: Option<Holder>,
+    vars: &[(String, SecretValue)],
 ) -> Record {
     let on_exit = spec.revoke == RevokeWhen::OnExit;
     Record {
@@ -449,10 +434,9 @@ fn record_of(
         expires: grant.expires,
         on_exit,
         revocable: spec.kind.revocable(),
-        vars: exports_of(spec, grant)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, String::from_utf8_lossy(v.expose()).into_owned()))
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v.expose()).into_owned()))
             .collect(),
         revocation: grant.revocation.clone(),
         holders: holder.filter(|_| on_exit).into_iter().collect(),

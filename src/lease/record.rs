@@ -76,7 +76,8 @@ pub struct Revocation {
     pub dir: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// A clone is wiped on drop like the original (a holder joining rewrites a copy).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Record {
     pub manifest: String,
     pub profile: String,

@@ -26,16 +26,9 @@ pub fn start_detached(args: &[&str]) -> std::io::Result<()> {
 /// The first thing a detached helper does: fork (the parent exits), `setsid`, close inherited
 /// descriptors, ignore the signals a terminal sends, take `name`.
 pub fn become_detached(name: &std::ffi::CStr) {
-    // SAFETY: fork in a single-threaded process (nothing has started a thread yet); the parent
-    // only exits. If the fork fails, this process carries on as the helper itself.
+    fork_into_new_session();
+    // SAFETY: plain values: ignored signals, a descriptor range, the thread's name.
     unsafe {
-        match libc::fork() {
-            0 => {
-                libc::setsid();
-            }
-            -1 => {}
-            _ => libc::_exit(0),
-        }
         for s in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
             libc::signal(s, libc::SIG_IGN);
         }
@@ -46,5 +39,21 @@ pub fn become_detached(name: &std::ffi::CStr) {
         }
         #[cfg(not(target_os = "linux"))]
         let _ = name;
+    }
+}
+
+/// Forks; the parent exits at once and the child leads a session of its own (so nothing that
+/// reaches our process group or terminal reaches it). Called first thing, while the process has
+/// one thread. If the fork fails, this process carries on as the helper itself.
+pub(super) fn fork_into_new_session() {
+    // SAFETY: fork in a single-threaded process; the parent only exits.
+    unsafe {
+        match libc::fork() {
+            0 => {
+                libc::setsid();
+            }
+            -1 => {}
+            _ => libc::_exit(0),
+        }
     }
 }

@@ -369,17 +369,7 @@ pub fn settle_before_exec() {
 /// registers, negative forgets) until end-of-file — jit-secrets has ended, however — then stop
 /// every group still registered: SIGTERM, then SIGKILL.
 pub fn watcher_main() -> ! {
-    // SAFETY: fork in a single-threaded process (nothing has started a thread yet); the parent
-    // only exits. If the fork fails, this process carries on as the watcher itself.
-    unsafe {
-        match libc::fork() {
-            0 => {
-                libc::setsid();
-            }
-            -1 => {}
-            _ => libc::_exit(0),
-        }
-    }
+    super::detached::fork_into_new_session();
     let set = signal_set();
     // SAFETY: ignores the signals a terminal sends the whole group; plain values.
     unsafe {

@@ -164,15 +164,7 @@ impl Api {
                 None => Read::Missing,
             })
         };
-        match super::runtime::block_on(timeout, work)? {
-            Some(result) => result,
-            None => Err(StoreError::new(format!(
-                "Vault at {} did not answer within {}s",
-                self.address,
-                timeout.as_secs()
-            ))
-            .fix("check VAULT_ADDR and your network, or raise `timeout` in [secrets.options]")),
-        }
+        self.within(timeout, work)
     }
 
     /// GET /v1/PATH: the JSON answer, `None` for 404.
