@@ -9,7 +9,7 @@
 # modules — are skipped whole. A function nested in another is listed on its own and also counts
 # in its parent's lines, as it reads.
 #
-# Usage: scripts/long-functions.sh [N] [DIR...]   (DIR defaults to src)
+# Usage: scripts/long-functions.sh [N] [DIR-or-FILE...]   (defaults to src)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=${1:-120}
@@ -92,30 +92,34 @@ def skipped_test_spans(code):
 
 fn_head = re.compile(r"\bfn\s+([A-Za-z_][A-Za-z0-9_]*)")
 found = []
-for root in roots:
+def rust_files(root):
+    if os.path.isfile(root):
+        yield root
     for dirpath, _, files in os.walk(root):
         for name in sorted(files):
-            if not name.endswith(".rs"):
-                continue
-            path = os.path.join(dirpath, name)
-            code = code_only(open(path, encoding="utf-8").read())
-            tests = skipped_test_spans(code)
-            for m in fn_head.finditer(code):
-                if any(a <= m.start() <= b for a, b in tests):
-                    continue
-                # The body opens at the first `{` after the signature; a `;` first means a
-                # declaration without a body (a trait method or an extern fn).
-                j = m.end(); paren = 0
-                while j < len(code):
-                    ch = code[j]
-                    if ch in "([": paren += 1
-                    elif ch in ")]": paren -= 1
-                    elif paren == 0 and ch in "{;": break
-                    j += 1
-                if j >= len(code) or code[j] == ";":
-                    continue
-                first, last = line_of(code, m.start()), line_of(code, matching_brace(code, j))
-                found.append((last - first + 1, path, first, m.group(1)))
+            if name.endswith(".rs"):
+                yield os.path.join(dirpath, name)
+
+
+for path in (p for root in roots for p in rust_files(root)):
+    code = code_only(open(path, encoding="utf-8").read())
+    tests = skipped_test_spans(code)
+    for m in fn_head.finditer(code):
+        if any(a <= m.start() <= b for a, b in tests):
+            continue
+        # The body opens at the first `{` after the signature; a `;` first means a
+        # declaration without a body (a trait method or an extern fn).
+        j = m.end(); paren = 0
+        while j < len(code):
+            ch = code[j]
+            if ch in "([": paren += 1
+            elif ch in ")]": paren -= 1
+            elif paren == 0 and ch in "{;": break
+            j += 1
+        if j >= len(code) or code[j] == ";":
+            continue
+        first, last = line_of(code, m.start()), line_of(code, matching_brace(code, j))
+        found.append((last - first + 1, path, first, m.group(1)))
 
 long = sorted((f for f in found if f[0] > limit), key=lambda f: (-f[0], f[1], f[2]))
 for lines, path, first, name in long:

@@ -318,6 +318,237 @@ fn is_cloud_name(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// `op://VAULT/ITEM[/SECTION]/FIELD`: only the shape is checked here, the URI is kept whole for
+/// `op` to read.
+fn parse_op(text: &str, rest: &str) -> Result<Reference, ReferenceError> {
+    let parts: Vec<&str> = rest.split('/').collect();
+    if !(3..=4).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+        return err(
+            "op:// needs VAULT/ITEM/FIELD or VAULT/ITEM/SECTION/FIELD (example: `op://Engineering/db/password`)",
+        );
+    }
+    Ok(Reference::Op {
+        uri: text.to_string(),
+    })
+}
+
+fn parse_vault(rest: &str) -> Result<Reference, ReferenceError> {
+    let (path, field) = match rest.split_once('#') {
+        Some((p, f)) => (
+            p,
+            non_empty(f, "vault: field after `#`", "vault:secret/app#password")?,
+        ),
+        None => (rest, "value"),
+    };
+    let path = non_empty(path, "vault: path", "vault:secret/app#password")?;
+    // `set` hands the CLI `FIELD=-`: a `=` in the name would split it (writing
+    // another field and dropping the value), `@` reads a file and `-` is a flag.
+    if field.contains('=') || field.starts_with(['@', '-']) || field.contains(char::is_whitespace) {
+        return err(format!(
+            "vault: field `{field}` cannot be written by the vault CLI (no `=`, spaces, or a leading `@` or `-`); rename the field"
+        ));
+    }
+    if path.starts_with('-') {
+        return err("vault: a path starting with `-` would be read as a flag");
+    }
+    Ok(Reference::Vault {
+        path: path.to_string(),
+        field: field.to_string(),
+    })
+}
+
+fn parse_aws_sm(rest: &str) -> Result<Reference, ReferenceError> {
+    let (id, key) = match rest.split_once('#') {
+        Some((i, k)) => (
+            i,
+            Some(non_empty(
+                k,
+                "aws-sm: JSON key after `#`",
+                "aws-sm:prod/api#key",
+            )?),
+        ),
+        None => (rest, None),
+    };
+    let id = non_empty(id, "aws-sm: secret id", "aws-sm:prod/api#key")?;
+    Ok(Reference::AwsSm {
+        secret_id: id.to_string(),
+        json_key: key.map(str::to_string),
+    })
+}
+
+fn parse_aws_ssm(rest: &str) -> Result<Reference, ReferenceError> {
+    let name = non_empty(rest, "aws-ssm: parameter name", "aws-ssm:/prod/db/password")?;
+    Ok(Reference::AwsSsm {
+        name: name.to_string(),
+    })
+}
+
+fn parse_doppler(rest: &str) -> Result<Reference, ReferenceError> {
+    let (name, query) = match rest.split_once('?') {
+        Some((n, q)) => (n, parse_query(q, &["project", "config"], "doppler:")?),
+        None => (rest, Vec::new()),
+    };
+    let name = non_empty(
+        name,
+        "doppler: secret name",
+        "doppler:API_KEY?project=web&config=dev",
+    )?;
+    let mut query = query;
+    Ok(Reference::Doppler {
+        name: name.to_string(),
+        project: take(&mut query, "project"),
+        config: take(&mut query, "config"),
+    })
+}
+
+fn parse_pass(rest: &str) -> Result<Reference, ReferenceError> {
+    let (path, whole_entry) = match rest.split_once('#') {
+        Some((p, "all")) => (p, true),
+        Some((_, other)) => {
+            return err(format!(
+                "pass: unknown fragment `#{other}`; only `#all` (the whole entry) is known"
+            ))
+        }
+        None => (rest, false),
+    };
+    let path = non_empty(path, "pass: entry path", "pass:email/smtp")?;
+    Ok(Reference::Pass {
+        path: path.to_string(),
+        whole_entry,
+    })
+}
+
+fn parse_secret_tool(rest: &str) -> Result<Reference, ReferenceError> {
+    let mut attributes = Vec::new();
+    for pair in rest.split('&') {
+        match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                attributes.push((k.to_string(), v.to_string()))
+            }
+            _ => {
+                return err(format!(
+                    "secret-tool: expected ATTR=VALUE pairs joined by `&`, got `{pair}` (example: `secret-tool:service=github&account=me`)"
+                ))
+            }
+        }
+    }
+    Ok(Reference::SecretTool { attributes })
+}
+
+fn parse_keyring(rest: &str) -> Result<Reference, ReferenceError> {
+    let (service, query) = match rest.split_once('?') {
+        Some((s, q)) => (s, parse_query(q, &["account"], "keyring:")?),
+        None => (rest, Vec::new()),
+    };
+    let service = non_empty(service, "keyring: service", "keyring:github-token")?;
+    let mut query = query;
+    Ok(Reference::Keyring {
+        service: service.to_string(),
+        account: take(&mut query, "account"),
+    })
+}
+
+fn parse_file(rest: &str) -> Result<Reference, ReferenceError> {
+    let path = non_empty(rest, "file: path", "file:/run/agenix/db")?;
+    Ok(Reference::File {
+        path: PathBuf::from(path),
+    })
+}
+
+fn parse_age(rest: &str) -> Result<Reference, ReferenceError> {
+    let file = non_empty(rest, "age: path", "age:secrets/db.age")?;
+    Ok(Reference::Age {
+        file: PathBuf::from(file),
+    })
+}
+
+fn parse_sops(rest: &str) -> Result<Reference, ReferenceError> {
+    let Some((file, path)) = rest.rsplit_once('#') else {
+        return err("sops: needs FILE#key.path (example: `sops:secrets/prod.yaml#db.password`)");
+    };
+    let file = non_empty(file, "sops: file", "sops:secrets/prod.yaml#db.password")?;
+    let key_path: Vec<String> = path.split('.').map(str::to_string).collect();
+    if key_path.iter().any(|k| k.is_empty()) {
+        return err(format!(
+            "sops: `{path}` has an empty key (example: `db.password`)"
+        ));
+    }
+    Ok(Reference::Sops {
+        file: PathBuf::from(file),
+        key_path,
+    })
+}
+
+fn parse_env(rest: &str) -> Result<Reference, ReferenceError> {
+    if !is_valid_env_name(rest) {
+        return err(format!(
+            "env: `{rest}` is not a valid environment variable name"
+        ));
+    }
+    Ok(Reference::Env {
+        var: rest.to_string(),
+    })
+}
+
+fn parse_cmd(rest: &str) -> Result<Reference, ReferenceError> {
+    let argv = shell_words::split(rest).map_err(|e| ReferenceError {
+        message: format!("cmd: cannot split `{rest}`: {e}"),
+    })?;
+    if argv.is_empty() {
+        return err("cmd: no program given (example: `cmd:gopass show -o app/db`)");
+    }
+    // Trim what shell-words splits on, no more: the text shown must mean the same argv.
+    let text = rest.trim_matches([' ', '\t', '\n']).to_string();
+    Ok(Reference::Cmd { argv, text })
+}
+
+fn parse_bitwarden(rest: &str) -> Result<Reference, ReferenceError> {
+    let (item, field) = match rest.split_once('#') {
+        Some((i, f)) => (
+            i,
+            Some(non_empty(
+                f,
+                "bitwarden: field after `#`",
+                "bitwarden:github#username",
+            )?),
+        ),
+        None => (rest, None),
+    };
+    let item = non_empty(item, "bitwarden: item", "bitwarden:github#password")?;
+    Ok(Reference::Bitwarden {
+        item: item.to_string(),
+        field: field.map(str::to_string),
+    })
+}
+
+fn parse_bws(rest: &str) -> Result<Reference, ReferenceError> {
+    if !is_uuid(rest) {
+        return err(format!(
+            "bws: `{rest}` is not a secret id; bws names secrets by UUID (example: `bws:be8e0ad8-d545-4017-a55a-b02f014d4158`, from `bws secret list`)"
+        ));
+    }
+    Ok(Reference::Bws {
+        id: rest.to_ascii_lowercase(),
+    })
+}
+
+fn parse_plugin(rest: &str) -> Result<Reference, ReferenceError> {
+    const EXAMPLE: &str = "(example: `plugin:redis/api-key` runs jit-secrets-plugin-redis)";
+    let Some((name, key)) = rest.split_once('/') else {
+        return err(format!("plugin: expected NAME/KEY, got `{rest}` {EXAMPLE}"));
+    };
+    if !is_cloud_name(name) {
+        return err(format!(
+            "plugin: the name `{name}` may hold only letters, digits, `-` and `_` {EXAMPLE}"
+        ));
+    }
+    let key = non_empty(key, "plugin: key", "plugin:redis/api-key")?;
+    Ok(Reference::Plugin {
+        name: name.to_string(),
+        key: key.to_string(),
+    })
+}
+
 fn parse_gcp(rest: &str) -> Result<Reference, ReferenceError> {
     const EXAMPLE: &str =
         "(examples: `gcp:db-password`, `gcp:projects/my-project/secrets/db-password/versions/3`)";
@@ -478,230 +709,30 @@ impl Reference {
                 c
             ));
         }
+        // `op://` is the one scheme whose separator is not a lone `:`.
         if let Some(rest) = text.strip_prefix("op://") {
-            let parts: Vec<&str> = rest.split('/').collect();
-            if !(3..=4).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
-                return err(
-                    "op:// needs VAULT/ITEM/FIELD or VAULT/ITEM/SECTION/FIELD (example: `op://Engineering/db/password`)",
-                );
-            }
-            return Ok(Reference::Op {
-                uri: text.to_string(),
-            });
+            return parse_op(text, rest);
         }
         let Some((scheme, rest)) = text.split_once(':') else {
             return err(format!("`{text}` has no scheme; use one of {SCHEMES}"));
         };
         match scheme {
-            "vault" => {
-                let (path, field) = match rest.split_once('#') {
-                    Some((p, f)) => (
-                        p,
-                        non_empty(f, "vault: field after `#`", "vault:secret/app#password")?,
-                    ),
-                    None => (rest, "value"),
-                };
-                let path = non_empty(path, "vault: path", "vault:secret/app#password")?;
-                // `set` hands the CLI `FIELD=-`: a `=` in the name would split it (writing
-                // another field and dropping the value), `@` reads a file and `-` is a flag.
-                if field.contains('=')
-                    || field.starts_with(['@', '-'])
-                    || field.contains(char::is_whitespace)
-                {
-                    return err(format!(
-                        "vault: field `{field}` cannot be written by the vault CLI (no `=`, spaces, or a leading `@` or `-`); rename the field"
-                    ));
-                }
-                if path.starts_with('-') {
-                    return err("vault: a path starting with `-` would be read as a flag");
-                }
-                Ok(Reference::Vault {
-                    path: path.to_string(),
-                    field: field.to_string(),
-                })
-            }
-            "aws-sm" => {
-                let (id, key) = match rest.split_once('#') {
-                    Some((i, k)) => (
-                        i,
-                        Some(non_empty(
-                            k,
-                            "aws-sm: JSON key after `#`",
-                            "aws-sm:prod/api#key",
-                        )?),
-                    ),
-                    None => (rest, None),
-                };
-                let id = non_empty(id, "aws-sm: secret id", "aws-sm:prod/api#key")?;
-                Ok(Reference::AwsSm {
-                    secret_id: id.to_string(),
-                    json_key: key.map(str::to_string),
-                })
-            }
-            "aws-ssm" => {
-                let name = non_empty(rest, "aws-ssm: parameter name", "aws-ssm:/prod/db/password")?;
-                Ok(Reference::AwsSsm {
-                    name: name.to_string(),
-                })
-            }
-            "doppler" => {
-                let (name, query) = match rest.split_once('?') {
-                    Some((n, q)) => (n, parse_query(q, &["project", "config"], "doppler:")?),
-                    None => (rest, Vec::new()),
-                };
-                let name = non_empty(
-                    name,
-                    "doppler: secret name",
-                    "doppler:API_KEY?project=web&config=dev",
-                )?;
-                let mut query = query;
-                Ok(Reference::Doppler {
-                    name: name.to_string(),
-                    project: take(&mut query, "project"),
-                    config: take(&mut query, "config"),
-                })
-            }
-            "pass" => {
-                let (path, whole_entry) = match rest.split_once('#') {
-                    Some((p, "all")) => (p, true),
-                    Some((_, other)) => {
-                        return err(format!(
-                        "pass: unknown fragment `#{other}`; only `#all` (the whole entry) is known"
-                    ))
-                    }
-                    None => (rest, false),
-                };
-                let path = non_empty(path, "pass: entry path", "pass:email/smtp")?;
-                Ok(Reference::Pass {
-                    path: path.to_string(),
-                    whole_entry,
-                })
-            }
-            "secret-tool" => {
-                let mut attributes = Vec::new();
-                for pair in rest.split('&') {
-                    match pair.split_once('=') {
-                        Some((k, v)) if !k.is_empty() && !v.is_empty() => {
-                            attributes.push((k.to_string(), v.to_string()))
-                        }
-                        _ => {
-                            return err(format!(
-                                "secret-tool: expected ATTR=VALUE pairs joined by `&`, got `{pair}` (example: `secret-tool:service=github&account=me`)"
-                            ))
-                        }
-                    }
-                }
-                Ok(Reference::SecretTool { attributes })
-            }
-            "keyring" => {
-                let (service, query) = match rest.split_once('?') {
-                    Some((s, q)) => (s, parse_query(q, &["account"], "keyring:")?),
-                    None => (rest, Vec::new()),
-                };
-                let service = non_empty(service, "keyring: service", "keyring:github-token")?;
-                let mut query = query;
-                Ok(Reference::Keyring {
-                    service: service.to_string(),
-                    account: take(&mut query, "account"),
-                })
-            }
-            "file" => {
-                let path = non_empty(rest, "file: path", "file:/run/agenix/db")?;
-                Ok(Reference::File {
-                    path: PathBuf::from(path),
-                })
-            }
-            "age" => {
-                let file = non_empty(rest, "age: path", "age:secrets/db.age")?;
-                Ok(Reference::Age {
-                    file: PathBuf::from(file),
-                })
-            }
-            "sops" => {
-                let Some((file, path)) = rest.rsplit_once('#') else {
-                    return err(
-                        "sops: needs FILE#key.path (example: `sops:secrets/prod.yaml#db.password`)",
-                    );
-                };
-                let file = non_empty(file, "sops: file", "sops:secrets/prod.yaml#db.password")?;
-                let key_path: Vec<String> = path.split('.').map(str::to_string).collect();
-                if key_path.iter().any(|k| k.is_empty()) {
-                    return err(format!(
-                        "sops: `{path}` has an empty key (example: `db.password`)"
-                    ));
-                }
-                Ok(Reference::Sops {
-                    file: PathBuf::from(file),
-                    key_path,
-                })
-            }
-            "env" => {
-                if !is_valid_env_name(rest) {
-                    return err(format!(
-                        "env: `{rest}` is not a valid environment variable name"
-                    ));
-                }
-                Ok(Reference::Env {
-                    var: rest.to_string(),
-                })
-            }
-            "cmd" => {
-                let argv = shell_words::split(rest).map_err(|e| ReferenceError {
-                    message: format!("cmd: cannot split `{rest}`: {e}"),
-                })?;
-                if argv.is_empty() {
-                    return err("cmd: no program given (example: `cmd:gopass show -o app/db`)");
-                }
-                // Trim what shell-words splits on, no more: the text shown must mean the same argv.
-                let text = rest.trim_matches([' ', '\t', '\n']).to_string();
-                Ok(Reference::Cmd { argv, text })
-            }
-            "bitwarden" => {
-                let (item, field) = match rest.split_once('#') {
-                    Some((i, f)) => (
-                        i,
-                        Some(non_empty(
-                            f,
-                            "bitwarden: field after `#`",
-                            "bitwarden:github#username",
-                        )?),
-                    ),
-                    None => (rest, None),
-                };
-                let item = non_empty(item, "bitwarden: item", "bitwarden:github#password")?;
-                Ok(Reference::Bitwarden {
-                    item: item.to_string(),
-                    field: field.map(str::to_string),
-                })
-            }
-            "bws" => {
-                if !is_uuid(rest) {
-                    return err(format!(
-                        "bws: `{rest}` is not a secret id; bws names secrets by UUID (example: `bws:be8e0ad8-d545-4017-a55a-b02f014d4158`, from `bws secret list`)"
-                    ));
-                }
-                Ok(Reference::Bws {
-                    id: rest.to_ascii_lowercase(),
-                })
-            }
+            "vault" => parse_vault(rest),
+            "aws-sm" => parse_aws_sm(rest),
+            "aws-ssm" => parse_aws_ssm(rest),
+            "doppler" => parse_doppler(rest),
+            "pass" => parse_pass(rest),
+            "secret-tool" => parse_secret_tool(rest),
+            "keyring" => parse_keyring(rest),
+            "file" => parse_file(rest),
+            "age" => parse_age(rest),
+            "sops" => parse_sops(rest),
+            "env" => parse_env(rest),
+            "cmd" => parse_cmd(rest),
+            "bitwarden" => parse_bitwarden(rest),
+            "bws" => parse_bws(rest),
             "gcp" => parse_gcp(rest),
-            "plugin" => {
-                const EXAMPLE: &str =
-                    "(example: `plugin:redis/api-key` runs jit-secrets-plugin-redis)";
-                let Some((name, key)) = rest.split_once('/') else {
-                    return err(format!("plugin: expected NAME/KEY, got `{rest}` {EXAMPLE}"));
-                };
-                if !is_cloud_name(name) {
-                    return err(format!(
-                        "plugin: the name `{name}` may hold only letters, digits, `-` and `_` {EXAMPLE}"
-                    ));
-                }
-                let key = non_empty(key, "plugin: key", "plugin:redis/api-key")?;
-                Ok(Reference::Plugin {
-                    name: name.to_string(),
-                    key: key.to_string(),
-                })
-            }
+            "plugin" => parse_plugin(rest),
             "oci-vault" => parse_oci_vault(rest),
             "keepassxc" => parse_keepassxc(rest),
             "azure-kv" => parse_azure_kv(rest),
