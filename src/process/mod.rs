@@ -276,12 +276,56 @@ fn supervise(
     child: Child<'_>,
     out_r: os_pipe::PipeReader,
     err_r: os_pipe::PipeReader,
-    mut in_w: os_pipe::PipeWriter,
+    in_w: os_pipe::PipeWriter,
     started: Instant,
     program: String,
 ) -> Result<Output, ProcessError> {
+    let streams = start_pipe_threads(out_r, err_r, in_w, child.stdin, child.max_stdout);
+    let deadline = started + child.timeout;
+    let Collected {
+        mut stdout,
+        mut stderr,
+        lease,
+    } = collect_streams(handle, pgid, &streams, &child, deadline, &program)?;
+    // The streams closed; the child has almost always exited by now. The terminal stays lent
+    // until it has, or until the group is killed.
+    let Some(status) = wait_until(handle, deadline) else {
+        kill_and_reap(handle, pgid);
+        return Err(ProcessError::TimedOut {
+            program,
+            after: child.timeout,
+        });
+    };
+    let exit = exit_of(status);
+    let had_the_terminal = lease.is_some();
+    // The terminal comes back to us before anything else happens.
+    drop(lease);
+    if had_the_terminal && exit == Exit::Signal(libc::SIGINT) {
+        // The person pressed Ctrl-C while the child held the terminal: the signal went to the
+        // child's group only. Interrupt the whole activation, as it would have without the loan.
+        // SAFETY: kill takes plain values; the signal thread takes it.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGINT);
+        }
+    }
+    Ok(Output {
+        exit,
+        stdout: SecretValue::new(std::mem::take(&mut *stdout)),
+        stderr: Tainted::new(std::mem::take(&mut *stderr)),
+    })
+}
+
+/// Reads stdout and stderr, and writes stdin, each on a helper thread: a child that never reads
+/// its stdin, or fills a pipe we are not reading yet, must not block us past the deadline.
+/// Each stream arrives on the returned channel once it closes.
+fn start_pipe_threads(
+    out_r: os_pipe::PipeReader,
+    err_r: os_pipe::PipeReader,
+    mut in_w: os_pipe::PipeWriter,
+    stdin: Option<&[u8]>,
+    max_stdout: usize,
+) -> mpsc::Receiver<Stream> {
     let (tx, rx) = mpsc::channel::<Stream>();
-    let max_stdout = child.max_stdout;
     {
         let tx = tx.clone();
         thread::spawn(move || {
@@ -295,9 +339,8 @@ fn supervise(
         let (buf, _) = read_capped(err_r, MAX_STDERR);
         let _ = tx.send(Stream::Err(buf));
     });
-    // Written from a helper thread: a child that never reads its stdin must not block us past the
-    // deadline (it gets EPIPE when it exits; the helper ends then).
-    if let Some(input) = child.stdin {
+    // The stdin writer gets EPIPE when the child exits without reading; it ends then.
+    if let Some(input) = stdin {
         let data = Zeroizing::new(input.to_vec());
         thread::spawn(move || {
             let _ = in_w.write_all(&data);
@@ -305,122 +348,136 @@ fn supervise(
     } else {
         drop(in_w);
     }
+    rx
+}
 
-    let deadline = started + child.timeout;
-    let kill = |pgid: u32| {
-        if pgid != 0 {
-            kill_group(pgid, libc::SIGTERM);
-            thread::sleep(Duration::from_millis(50));
-            kill_group(pgid, libc::SIGKILL);
-        }
-    };
+/// Both streams of a child, read to their end, and the terminal if it was lent to the child.
+struct Collected {
+    stdout: Zeroizing<Vec<u8>>,
+    stderr: Zeroizing<Vec<u8>>,
+    lease: Option<terminal::Lease>,
+}
+
+/// Collects both streams (they close when every process holding them exits) before the
+/// deadline. Meanwhile it looks now and then whether the child exited (see `Watch`) and, on a
+/// terminal, whether it stopped to read from it. An overflow, a timeout or a prompt we may not
+/// lend the terminal to kills the group and is the error.
+fn collect_streams(
+    handle: &mut std::process::Child,
+    pgid: u32,
+    streams: &mpsc::Receiver<Stream>,
+    child: &Child<'_>,
+    deadline: Instant,
+    program: &str,
+) -> Result<Collected, ProcessError> {
     let tty = terminal::tty();
-    let mut lease: Option<terminal::Lease> = None;
-
-    // Collect both streams (they close when every process holding them exits) before the deadline.
+    let mut watch = Watch::default();
     let mut stdout = None;
     let mut stderr = None;
-    // When the child itself exited. A background process it left in its group (`sleep 305 &`)
-    // can hold the streams open long after: once the child has exited and GRACE has passed,
-    // the rest of its group is killed and what was written so far is the answer.
-    let mut exited_at: Option<Instant> = None;
-    let mut group_killed = false;
     while stdout.is_none() || stderr.is_none() {
         let left = deadline.saturating_duration_since(Instant::now());
-        // Look now and then whether the child exited (and, on a terminal, whether it stopped
-        // to read from it).
-        let wait = match (tty, &lease) {
+        let wait = match (tty, &watch.lease) {
             (Some(_), None) => left.min(terminal::SCAN_EVERY),
             _ => left,
         }
         .min(EXIT_CHECK_EVERY);
-        match rx.recv_timeout(wait) {
-            Ok(Stream::Out(buf, overflow)) => {
-                if overflow {
-                    kill(pgid);
-                    let _ = handle.wait();
-                    return Err(ProcessError::OutputTooLarge {
-                        program,
-                        limit: max_stdout,
-                    });
-                }
-                stdout = Some(buf);
+        match streams.recv_timeout(wait) {
+            Ok(Stream::Out(_, true)) => {
+                kill_and_reap(handle, pgid);
+                return Err(ProcessError::OutputTooLarge {
+                    program: program.to_string(),
+                    limit: child.max_stdout,
+                });
             }
+            Ok(Stream::Out(buf, false)) => stdout = Some(buf),
             Ok(Stream::Err(buf)) => stderr = Some(buf),
             Err(_) if Instant::now() < deadline => {
-                if exited_at.is_none() && matches!(handle.try_wait(), Ok(Some(_))) {
-                    exited_at = Some(Instant::now());
+                if let Err(why) = watch.look(handle, pgid, tty) {
+                    kill_and_reap(handle, pgid);
+                    return Err(ProcessError::WantsTerminal {
+                        program: program.to_string(),
+                        why,
+                    });
                 }
-                if let (Some(at), false) = (exited_at, group_killed) {
-                    if at.elapsed() >= GRACE {
-                        // Only our group: a daemon that left it on purpose (`setsid`:
-                        // gpg-agent, a CLI's own server) is how that store stays fast.
-                        kill_group(pgid, libc::SIGKILL);
-                        group_killed = true;
-                    }
-                    continue;
-                }
-                let Some(tty) = tty else { continue };
-                if lease.is_some() || !terminal::is_stopped(pgid) {
-                    continue;
-                }
-                if let Some(why) = terminal::refusal(tty) {
-                    kill(pgid);
-                    let _ = handle.wait();
-                    return Err(ProcessError::WantsTerminal { program, why });
-                }
-                lease = terminal::lend(tty, pgid);
             }
             Err(_) => {
-                kill(pgid);
-                let _ = handle.wait();
+                kill_and_reap(handle, pgid);
                 return Err(ProcessError::TimedOut {
-                    program,
+                    program: program.to_string(),
                     after: child.timeout,
                 });
             }
         }
     }
-    let status = match wait_until(handle, deadline) {
-        Some(status) => status,
-        None => {
-            kill(pgid);
-            let _ = handle.wait();
-            return Err(ProcessError::TimedOut {
-                program,
-                after: child.timeout,
-            });
+    Ok(Collected {
+        stdout: stdout.unwrap_or_default(),
+        stderr: stderr.unwrap_or_default(),
+        lease: watch.lease,
+    })
+}
+
+/// What `collect_streams` has seen of a running child between reads.
+#[derive(Default)]
+struct Watch {
+    /// When the child itself exited. A background process it left in its group (`sleep 305 &`)
+    /// can hold the streams open long after: once the child has exited and GRACE has passed,
+    /// the rest of its group is killed and what was written so far is the answer.
+    exited_at: Option<Instant>,
+    group_killed: bool,
+    /// The terminal, while lent to the child's group.
+    lease: Option<terminal::Lease>,
+}
+
+impl Watch {
+    /// One look at the child while no stream has news: ends a lingering group, or lends the
+    /// terminal to a child stopped to read from it. `Err` says why it may not have it.
+    fn look(
+        &mut self,
+        handle: &mut std::process::Child,
+        pgid: u32,
+        tty: Option<std::os::fd::RawFd>,
+    ) -> Result<(), &'static str> {
+        if self.exited_at.is_none() && matches!(handle.try_wait(), Ok(Some(_))) {
+            self.exited_at = Some(Instant::now());
         }
-    };
+        if let (Some(at), false) = (self.exited_at, self.group_killed) {
+            if at.elapsed() >= GRACE {
+                // Only our group: a daemon that left it on purpose (`setsid`:
+                // gpg-agent, a CLI's own server) is how that store stays fast.
+                kill_group(pgid, libc::SIGKILL);
+                self.group_killed = true;
+            }
+            return Ok(());
+        }
+        let Some(tty) = tty else { return Ok(()) };
+        if self.lease.is_some() || !terminal::is_stopped(pgid) {
+            return Ok(());
+        }
+        if let Some(why) = terminal::refusal(tty) {
+            return Err(why);
+        }
+        self.lease = terminal::lend(tty, pgid);
+        Ok(())
+    }
+}
+
+/// Kills the child's whole group (SIGTERM, then SIGKILL) and reaps the child.
+fn kill_and_reap(handle: &mut std::process::Child, pgid: u32) {
+    if pgid != 0 {
+        kill_group(pgid, libc::SIGTERM);
+        thread::sleep(Duration::from_millis(50));
+        kill_group(pgid, libc::SIGKILL);
+    }
+    let _ = handle.wait();
+}
+
+fn exit_of(status: std::process::ExitStatus) -> Exit {
     use std::os::unix::process::ExitStatusExt;
-    let exit = match (status.code(), status.signal()) {
+    match (status.code(), status.signal()) {
         (Some(c), _) => Exit::Code(c),
         (None, Some(s)) => Exit::Signal(s),
         (None, None) => Exit::Code(-1),
-    };
-    if lease.take().is_some() && exit == Exit::Signal(libc::SIGINT) {
-        // The person pressed Ctrl-C while the child held the terminal: the signal went to the
-        // child's group only. Interrupt the whole activation, as it would have without the loan.
-        // SAFETY: kill takes plain values; the signal thread takes it.
-        unsafe {
-            libc::kill(libc::getpid(), libc::SIGINT);
-        }
     }
-    let stdout = SecretValue::new(
-        stdout
-            .map(|mut b| std::mem::take(&mut *b))
-            .unwrap_or_default(),
-    );
-    let stderr = Tainted::new(
-        stderr
-            .map(|mut b| std::mem::take(&mut *b))
-            .unwrap_or_default(),
-    );
-    Ok(Output {
-        exit,
-        stdout,
-        stderr,
-    })
 }
 
 /// Runs `argv[0]` with `env` added, passing its stdout and stderr through `filter_out` and
