@@ -16,7 +16,10 @@ limit=${1:-120}
 shift || true
 [ $# -gt 0 ] || set -- src
 exec python3 - "$limit" "$@" <<'PY'
-import os, re, sys
+import os, re, signal, sys
+
+# Piped into `head`: stop quietly when the reader goes.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 limit = int(sys.argv[1])
 roots = sys.argv[2:]

@@ -536,9 +536,9 @@ fn is_flox_manifest(path: &Path, root: &toml_edit::Table) -> bool {
             && (root.contains_key("install") || root.contains_key("hook")))
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-    let loc = Locator { path, text };
-    let doc = toml_edit::Document::parse(text.to_string()).map_err(|e| {
+/// The manifest's TOML, or the first place it is not TOML.
+fn parse_toml(loc: &Locator, text: &str) -> Result<toml_edit::Document<String>, ManifestError> {
+    toml_edit::Document::parse(text.to_string()).map_err(|e| {
         let message = e.message().trim();
         // toml_edit says "duplicate key" and points at it: name it, as a person would.
         let named = match (message, e.span().and_then(|span| text.get(span))) {
@@ -551,8 +551,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             _ => message.to_string(),
         };
         loc.at(e.span(), named)
-    })?;
-    let root = doc.as_table();
+    })
+}
+
+/// Which table holds the entries, with its key and item: `[secrets]`, or
+/// `[plugins.jit-secrets]` in a Flox manifest (Flox rejects unknown top-level tables).
+fn find_home<'d>(
+    loc: &Locator,
+    path: &Path,
+    root: &'d toml_edit::Table,
+) -> Result<(Home, (&'d toml_edit::Key, &'d Item)), ManifestError> {
     let flox = is_flox_manifest(path, root);
     let plugin = root
         .get("plugins")
@@ -580,6 +588,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
             });
         }
     };
+    Ok((home, (key, item)))
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+    let loc = Locator { path, text };
+    let doc = parse_toml(&loc, text)?;
+    let (home, (key, item)) = find_home(&loc, path, doc.as_table())?;
     let Some(table) = item.as_table_like() else {
         return Err(loc.at(key.span(), format!("{} must be a table", home.table_name())));
     };
@@ -594,54 +609,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         let (key, _) = table.get_key_value(name).expect("iterated key exists");
         if name == "options" {
             options = parse_options(&loc, item, key)?;
-            for path in [&mut options.identity, &mut options.keepassxc_keyfile]
-                .into_iter()
-                .flatten()
-            {
-                if path.is_relative() && !path.starts_with("~") {
-                    *path = base_dir.join(&*path);
-                }
-            }
-            // `commands = { aws = "./bin/aws" }`: from the manifest's directory, like `cmd:`.
-            for program in options.commands.values_mut() {
-                if let Some(resolved) = program_from(base_dir, program.as_os_str()) {
-                    *program = resolved;
-                }
-            }
+            resolve_option_paths(&mut options, base_dir);
             continue;
         }
         if name == "profiles" {
-            let Some(list) = item.as_table_like() else {
-                return Err(loc.at(
-                    key.span(),
-                    "`profiles` must be a table of tables, e.g. [secrets.profiles.prod]",
-                ));
-            };
-            for (profile, body) in list.iter() {
-                let (pkey, _) = list.get_key_value(profile).expect("iterated key exists");
-                let Some(body) = body.as_table_like() else {
-                    return Err(loc.at(
-                        pkey.span(),
-                        format!("profile `{profile}` must be a table of entries"),
-                    ));
-                };
-                let mut overrides = Vec::new();
-                for (ename, eitem) in body.iter() {
-                    let (ekey, _) = body.get_key_value(ename).expect("iterated key exists");
-                    if ename == "leases" {
-                        profile_leases.insert(
-                            profile.to_string(),
-                            leases::parse_leases(&loc, eitem, ekey, base_dir)?,
-                        );
-                        continue;
-                    }
-                    if let Some(problem) = name_problem(ename) {
-                        return Err(loc.at(ekey.span(), problem));
-                    }
-                    overrides.push(parse_entry(&loc, ename, ekey, eitem, base_dir)?);
-                }
-                profiles.insert(profile.to_string(), overrides);
-            }
+            (profiles, profile_leases) = parse_profiles(&loc, item, key, base_dir)?;
             continue;
         }
         if name == "leases" {
@@ -670,6 +642,73 @@ pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
         profile_leases,
         profile: None,
     })
+}
+
+/// The paths `[secrets.options]` names are from the manifest's directory when relative, as
+/// references' paths are, so a repository can ship them.
+fn resolve_option_paths(options: &mut Options, base_dir: &Path) {
+    for path in [&mut options.identity, &mut options.keepassxc_keyfile]
+        .into_iter()
+        .flatten()
+    {
+        if path.is_relative() && !path.starts_with("~") {
+            *path = base_dir.join(&*path);
+        }
+    }
+    // `commands = { aws = "./bin/aws" }`: from the manifest's directory, like `cmd:`.
+    for program in options.commands.values_mut() {
+        if let Some(resolved) = program_from(base_dir, program.as_os_str()) {
+            *program = resolved;
+        }
+    }
+}
+
+/// A profile's entries, by profile name.
+type ProfileEntries = BTreeMap<String, Vec<Entry>>;
+/// A profile's `leases` table, by profile name.
+type ProfileLeases = BTreeMap<String, Vec<LeaseSpec>>;
+
+/// `[secrets.profiles.NAME]`: each profile's entries, and its `leases` table apart.
+fn parse_profiles(
+    loc: &Locator,
+    item: &Item,
+    key: &toml_edit::Key,
+    base_dir: &Path,
+) -> Result<(ProfileEntries, ProfileLeases), ManifestError> {
+    let Some(list) = item.as_table_like() else {
+        return Err(loc.at(
+            key.span(),
+            "`profiles` must be a table of tables, e.g. [secrets.profiles.prod]",
+        ));
+    };
+    let mut profiles = BTreeMap::new();
+    let mut profile_leases = BTreeMap::new();
+    for (profile, body) in list.iter() {
+        let (pkey, _) = list.get_key_value(profile).expect("iterated key exists");
+        let Some(body) = body.as_table_like() else {
+            return Err(loc.at(
+                pkey.span(),
+                format!("profile `{profile}` must be a table of entries"),
+            ));
+        };
+        let mut overrides = Vec::new();
+        for (ename, eitem) in body.iter() {
+            let (ekey, _) = body.get_key_value(ename).expect("iterated key exists");
+            if ename == "leases" {
+                profile_leases.insert(
+                    profile.to_string(),
+                    leases::parse_leases(loc, eitem, ekey, base_dir)?,
+                );
+                continue;
+            }
+            if let Some(problem) = name_problem(ename) {
+                return Err(loc.at(ekey.span(), problem));
+            }
+            overrides.push(parse_entry(loc, ename, ekey, eitem, base_dir)?);
+        }
+        profiles.insert(profile.to_string(), overrides);
+    }
+    Ok((profiles, profile_leases))
 }
 
 fn span_of(item: &Item) -> Option<std::ops::Range<usize>> {
@@ -752,108 +791,7 @@ fn parse_entry(
     };
     for (k, v) in table.iter() {
         let (kkey, _) = table.get_key_value(k).expect("iterated key exists");
-        let value = v.as_value();
-        let vspan = span_of(v).or(kkey.span());
-        match (k, value) {
-            ("from", Some(Value::String(_))) => {
-                entry
-                    .from
-                    .push(parse_reference(loc, value.unwrap(), base_dir)?)
-            }
-            ("from", Some(Value::Array(list))) => {
-                for r in list.iter() {
-                    entry.from.push(parse_reference(loc, r, base_dir)?);
-                }
-                if list.is_empty() {
-                    return Err(loc.at(vspan, format!("`{name}.from` is an empty list")));
-                }
-            }
-            ("from", _) => {
-                return Err(loc.at(vspan, "`from` must be a string or a list of strings"))
-            }
-            ("required", Some(Value::Boolean(b))) => entry.required = *b.value(),
-            ("trim", Some(Value::Boolean(b))) => entry.trim = *b.value(),
-            ("required" | "trim", _) => {
-                return Err(loc.at(vspan, format!("`{k}` must be true or false")))
-            }
-            ("timeout", Some(v)) => entry.timeout = Some(parse_duration_value(loc, v)?),
-            ("rotate_after", Some(v)) => entry.rotate_after = Some(parse_duration_value(loc, v)?),
-            ("allow_dangerous_name", Some(Value::Boolean(b))) => allow_dangerous = *b.value(),
-            ("allow_dangerous_name", _) => {
-                return Err(loc.at(vspan, "`allow_dangerous_name` must be true or false"))
-            }
-            ("cache_env", Some(Value::Array(list))) => {
-                let mut names = Vec::new();
-                for item in list.iter() {
-                    match item.as_str() {
-                        Some(n) if is_valid_env_name(n) => names.push(n.to_string()),
-                        _ => {
-                            return Err(loc.at(
-                                item.span().or(vspan),
-                                "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]",
-                            ))
-                        }
-                    }
-                }
-                entry.cache_env = Some(names);
-            }
-            ("cache_env", _) => return Err(loc.at(
-                vspan,
-                "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]",
-            )),
-            ("only", Some(Value::Array(list))) => {
-                const ONLY: &str =
-                    "`only` lists the commands the value is for, by name, like [\"gh\", \"git\"]";
-                for item in list.iter() {
-                    match item.as_str() {
-                        Some(c) if is_command_name(c) => entry.only.push(c.to_string()),
-                        Some(c) if c.contains('/') => return Err(loc.at(
-                            item.span().or(vspan),
-                            format!("`only` names commands, not paths: `{c}` has a `/` (write the name the command is run by, like \"gh\")"),
-                        )),
-                        _ => return Err(loc.at(item.span().or(vspan), ONLY)),
-                    }
-                }
-                if entry.only.is_empty() {
-                    return Err(loc.at(vspan, format!("`{name}.only` is an empty list (remove it to export the value to the shell)")));
-                }
-            }
-            ("only", _) => {
-                return Err(loc.at(
-                    vspan,
-                    "`only` lists the commands the value is for, like [\"gh\", \"git\"]",
-                ))
-            }
-            ("cache", Some(v)) => {
-                entry.cache = match v {
-                    Value::Boolean(b) if !*b.value() => CacheSetting::Off,
-                    Value::Boolean(_) => {
-                        return Err(loc.at(vspan, "`cache` takes how long, like \"15m\" (or false)"))
-                    }
-                    other => CacheSetting::For(parse_cache_ttl(loc, other)?),
-                };
-                if matches!(entry.cache, CacheSetting::For(_))
-                    && !entry.from.is_empty()
-                    && entry.from.iter().all(|r| r.is_local())
-                {
-                    return Err(loc.at(
-                        vspan,
-                        format!("`{name}` reads only env:, file: or age: references, which are local and fast: there is nothing to cache (remove `cache`)"),
-                    ));
-                }
-            }
-            ("description", Some(Value::String(s))) => entry.description = Some(s.value().clone()),
-            ("description", _) => return Err(loc.at(vspan, "`description` must be a string")),
-            _ => {
-                return Err(loc.at(
-                    kkey.span(),
-                    format!(
-                        "unknown key `{k}` in `{name}` (known: {})",
-                        ENTRY_KEYS.join(", ")
-                    ),
-                ))
-            }
-        }
+        read_entry_key(loc, &mut entry, &mut allow_dangerous, k, kkey, v, base_dir)?;
     }
     if is_dangerous_name(name) && !allow_dangerous {
         return Err(dangerous(loc, name, key));
@@ -868,6 +806,153 @@ fn parse_entry(
         ));
     }
     Ok(entry)
+}
+
+/// One key of an entry's table (`from`, `required`, `cache`, …) read into `entry`, or into
+/// `allow_dangerous` (which is not part of the entry: it only lets the name through).
+fn read_entry_key(
+    loc: &Locator,
+    entry: &mut Entry,
+    allow_dangerous: &mut bool,
+    k: &str,
+    kkey: &toml_edit::Key,
+    v: &Item,
+    base_dir: &Path,
+) -> Result<(), ManifestError> {
+    let value = v.as_value();
+    let vspan = span_of(v).or(kkey.span());
+    match (k, value) {
+        ("from", Some(Value::String(_))) => {
+            entry
+                .from
+                .push(parse_reference(loc, value.unwrap(), base_dir)?)
+        }
+        ("from", Some(Value::Array(list))) => {
+            for r in list.iter() {
+                entry.from.push(parse_reference(loc, r, base_dir)?);
+            }
+            if list.is_empty() {
+                let name = &entry.name;
+                return Err(loc.at(vspan, format!("`{name}.from` is an empty list")));
+            }
+        }
+        ("from", _) => return Err(loc.at(vspan, "`from` must be a string or a list of strings")),
+        ("required", Some(Value::Boolean(b))) => entry.required = *b.value(),
+        ("trim", Some(Value::Boolean(b))) => entry.trim = *b.value(),
+        ("required" | "trim", _) => {
+            return Err(loc.at(vspan, format!("`{k}` must be true or false")))
+        }
+        ("timeout", Some(v)) => entry.timeout = Some(parse_duration_value(loc, v)?),
+        ("rotate_after", Some(v)) => entry.rotate_after = Some(parse_duration_value(loc, v)?),
+        ("allow_dangerous_name", Some(Value::Boolean(b))) => *allow_dangerous = *b.value(),
+        ("allow_dangerous_name", _) => {
+            return Err(loc.at(vspan, "`allow_dangerous_name` must be true or false"))
+        }
+        ("cache_env", Some(Value::Array(list))) => {
+            entry.cache_env = Some(parse_cache_env(loc, list, vspan)?)
+        }
+        ("cache_env", _) => return Err(loc.at(vspan, CACHE_ENV_SHAPE)),
+        ("only", Some(Value::Array(list))) => {
+            entry.only = parse_only(loc, &entry.name, list, vspan)?
+        }
+        ("only", _) => {
+            return Err(loc.at(
+                vspan,
+                "`only` lists the commands the value is for, like [\"gh\", \"git\"]",
+            ))
+        }
+        ("cache", Some(v)) => entry.cache = parse_entry_cache(loc, entry, v, vspan)?,
+        ("description", Some(Value::String(s))) => entry.description = Some(s.value().clone()),
+        ("description", _) => return Err(loc.at(vspan, "`description` must be a string")),
+        _ => {
+            return Err(loc.at(
+                kkey.span(),
+                format!(
+                    "unknown key `{k}` in `{}` (known: {})",
+                    entry.name,
+                    ENTRY_KEYS.join(", ")
+                ),
+            ))
+        }
+    }
+    Ok(())
+}
+
+const CACHE_ENV_SHAPE: &str =
+    "`cache_env` lists environment variable names, like [\"STAGE\", \"AWS_PROFILE\"]";
+
+/// `cache_env = ["STAGE", …]`: names only, each a valid environment variable name.
+fn parse_cache_env(
+    loc: &Locator,
+    list: &toml_edit::Array,
+    vspan: Option<std::ops::Range<usize>>,
+) -> Result<Vec<String>, ManifestError> {
+    let mut names = Vec::new();
+    for item in list.iter() {
+        match item.as_str() {
+            Some(n) if is_valid_env_name(n) => names.push(n.to_string()),
+            _ => return Err(loc.at(item.span().or(vspan), CACHE_ENV_SHAPE)),
+        }
+    }
+    Ok(names)
+}
+
+/// `only = ["gh", …]`: commands by the name they are run by (a path could never match one),
+/// and at least one: an empty list would hide the value from everything.
+fn parse_only(
+    loc: &Locator,
+    name: &str,
+    list: &toml_edit::Array,
+    vspan: Option<std::ops::Range<usize>>,
+) -> Result<Vec<String>, ManifestError> {
+    const ONLY: &str =
+        "`only` lists the commands the value is for, by name, like [\"gh\", \"git\"]";
+    let mut only = Vec::new();
+    for item in list.iter() {
+        match item.as_str() {
+            Some(c) if is_command_name(c) => only.push(c.to_string()),
+            Some(c) if c.contains('/') => return Err(loc.at(
+                item.span().or(vspan),
+                format!("`only` names commands, not paths: `{c}` has a `/` (write the name the command is run by, like \"gh\")"),
+            )),
+            _ => return Err(loc.at(item.span().or(vspan), ONLY)),
+        }
+    }
+    if only.is_empty() {
+        return Err(loc.at(
+            vspan,
+            format!("`{name}.only` is an empty list (remove it to export the value to the shell)"),
+        ));
+    }
+    Ok(only)
+}
+
+/// An entry's `cache`: `false`, or how long. Refused for an entry whose references are all
+/// local (`env:`, `file:`, `age:`): they are read as fast as the cache would answer. Judged on
+/// the `from` read before `cache` in the entry's table.
+fn parse_entry_cache(
+    loc: &Locator,
+    entry: &Entry,
+    v: &Value,
+    vspan: Option<std::ops::Range<usize>>,
+) -> Result<CacheSetting, ManifestError> {
+    let cache = match v {
+        Value::Boolean(b) if !*b.value() => CacheSetting::Off,
+        Value::Boolean(_) => {
+            return Err(loc.at(vspan, "`cache` takes how long, like \"15m\" (or false)"))
+        }
+        other => CacheSetting::For(parse_cache_ttl(loc, other)?),
+    };
+    if matches!(cache, CacheSetting::For(_))
+        && !entry.from.is_empty()
+        && entry.from.iter().all(|r| r.is_local())
+    {
+        return Err(loc.at(
+            vspan,
+            format!("`{}` reads only env:, file: or age: references, which are local and fast: there is nothing to cache (remove `cache`)", entry.name),
+        ));
+    }
+    Ok(cache)
 }
 
 fn dangerous(loc: &Locator, name: &str, key: &toml_edit::Key) -> ManifestError {
