@@ -104,7 +104,7 @@ struct Progress<'m> {
     cache_ttl: Vec<Option<Duration>>,
 }
 
-impl Progress<'_> {
+impl<'m> Progress<'m> {
     fn timeout_of(&self, i: usize) -> Duration {
         self.entries[i].timeout.unwrap_or(self.default_timeout)
     }
@@ -190,6 +190,85 @@ impl Progress<'_> {
                     *t = (*t).max(self.timeout_of(i));
                 }
             }
+        }
+    }
+
+    /// Takes a job's answers: each is no longer waited for and is kept for the rest of the
+    /// run. A reference some entry caches also goes to the cache: checked against it under
+    /// `verify`, put in it otherwise (counted in `tally`), and dropped from it when the store
+    /// says it is gone.
+    fn record(
+        &mut self,
+        answers: Vec<(Reference, Outcome)>,
+        ctx: &Context,
+        tally: &Mutex<CacheTally>,
+    ) {
+        for (r, outcome) in answers {
+            self.asked.remove(&r);
+            if let (Some(cache), Some((ttl, entry, cache_env))) = (&ctx.cache, self.cached.get(&r))
+            {
+                let context = ctx.cache_context(&r, cache_env.as_deref());
+                match &outcome {
+                    Outcome::Found(v) if cache.mode == crate::cache::Mode::Verify => {
+                        cache.drop_if_stale(&r, &context, *ttl, v)
+                    }
+                    Outcome::Found(v) => {
+                        let mut tally = tally.lock().expect("lock");
+                        tally.offered += 1;
+                        match cache.put(&r, &context, entry, v, *ttl) {
+                            Ok(()) => tally.kept += 1,
+                            Err(why) => tally.refused.push(why),
+                        }
+                    }
+                    // Gone from the store: a verify or refresh must not leave the old value
+                    // to be served for the rest of its TTL.
+                    outcome if says_not_found(outcome) => cache.drop_entry(&r, &context, *ttl),
+                    _ => {}
+                }
+            }
+            self.answered.insert(r, outcome);
+        }
+    }
+
+    /// The run's outcome: one result per entry (one never answered counts as missing), a
+    /// scrubber holding every value found, and the notes worth a line on stderr.
+    fn into_resolution(self, tally: CacheTally, ctx: &Context) -> Resolution<'m> {
+        let mut scrubber = Scrubber::new();
+        for outcome in self.answered.values() {
+            if let Outcome::Found(v) = outcome {
+                scrubber.add(v.expose());
+            }
+        }
+        let results = self
+            .entries
+            .into_iter()
+            .zip(self.status)
+            .map(|(entry, s)| EntryResult {
+                entry,
+                status: s.unwrap_or(Status::Missing),
+            })
+            .collect();
+        let CacheTally {
+            offered,
+            kept,
+            mut refused,
+        } = tally;
+        refused.sort();
+        refused.dedup();
+        let mut notes: Vec<String> = Vec::new();
+        if kept < offered {
+            // Exactly what happened: how many, and each distinct reason.
+            notes.push(format!(
+                "{kept} of {offered} values cached: {}",
+                refused.join("; ")
+            ));
+        }
+        notes.extend(ctx.take_notes());
+        Resolution {
+            results,
+            leases: Vec::new(),
+            scrubber,
+            notes,
         }
     }
 }
@@ -320,6 +399,47 @@ fn resolve_entries<'m>(
         .iter()
         .filter(|e| only.is_none_or(|names| names.iter().any(|n| n == &e.name)))
         .collect();
+    let (progress, first, _turn) = first_round(manifest, entries, ctx);
+    let progress = Mutex::new(progress);
+    let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
+    let cache_tally = Mutex::new(CacheTally::default());
+    // A prompting store whose first call failed: its other calls are not tried.
+    let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
+    let prompting = prompting_stores(ctx);
+    run_dynamic(
+        tasks,
+        manifest.options.concurrency,
+        &prompting,
+        &|job: Job| {
+            let gated = prompting.contains(&job.kind);
+            let (answers, failure) = answer_job(job, gated, &prompt_failed, ctx);
+            let mut p = progress.lock().expect("progress lock");
+            p.record(answers, ctx, &cache_tally);
+            let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
+            (more, failure.is_none())
+        },
+    );
+    let progress = progress.into_inner().expect("progress lock");
+    progress.into_resolution(cache_tally.into_inner().expect("lock"), ctx)
+}
+
+/// Values offered to the cache, values it kept, and why it refused the others.
+#[derive(Default)]
+struct CacheTally {
+    offered: usize,
+    kept: usize,
+    refused: Vec<String>,
+}
+
+/// Where `entries` stand before any store is called, and the first jobs. A cold fetch of
+/// cached values takes this manifest's turn (see `Cache::take_turn`): if another shell was
+/// fetching, its values are in the cache now, so the round is planned again. The turn is
+/// returned for the caller to hold until its fetches are done.
+fn first_round<'m>(
+    manifest: &Manifest,
+    entries: Vec<&'m Entry>,
+    ctx: &Context,
+) -> (Progress<'m>, Vec<Job>, Option<crate::file_lock::FileLock>) {
     let count = entries.len();
     let cache_ttl: Vec<Option<Duration>> = entries.iter().map(|e| manifest.cache_ttl(e)).collect();
     let longest_timeout = entries
@@ -339,9 +459,7 @@ fn resolve_entries<'m>(
     };
     let mut progress = start();
     let mut first = progress.advance(ctx);
-    // A cold fetch of cached values takes this manifest's turn (see `Cache::take_turn`): if
-    // another shell was fetching, its values are in the cache now, so look again.
-    let _turn = match &ctx.cache {
+    let turn = match &ctx.cache {
         Some(cache)
             if cache.mode == crate::cache::Mode::Use
                 && first
@@ -357,107 +475,42 @@ fn resolve_entries<'m>(
         }
         _ => None,
     };
-    let progress = Mutex::new(progress);
-    let tasks = first.into_iter().map(|j| (j.kind, j)).collect();
-    // Values offered to the cache, values it kept, and why it refused the others.
-    let cache_tally: Mutex<(usize, usize, Vec<String>)> = Mutex::new((0, 0, Vec::new()));
-    // A prompting store whose first call failed: its other calls are not tried.
-    let prompt_failed: Mutex<HashMap<StoreKind, StoreError>> = Mutex::new(HashMap::new());
-    let prompting = prompting_stores(ctx);
-    run_dynamic(
-        tasks,
-        manifest.options.concurrency,
-        &prompting,
-        &|job: Job| {
-            let kind = job.kind;
-            let gated = prompting.contains(&kind);
-            let earlier = gated
-                .then(|| prompt_failed.lock().expect("lock").get(&kind).cloned())
-                .flatten();
-            let answers = match earlier {
-                Some(error) => job
-                    .refs
-                    .into_iter()
-                    .map(|r| (r, Outcome::Failed(error.clone())))
-                    .collect(),
-                None => run_job(job, ctx),
-            };
-            let failure = answers.iter().find_map(|(_, o)| match o {
-                Outcome::Failed(e) => Some(e.clone()),
-                _ => None,
-            });
-            if let (true, Some(e)) = (gated, &failure) {
-                prompt_failed
-                    .lock()
-                    .expect("lock")
-                    .entry(kind)
-                    .or_insert_with(|| e.clone());
-            }
-            let mut p = progress.lock().expect("progress lock");
-            for (r, outcome) in answers {
-                p.asked.remove(&r);
-                if let (Some(cache), Some((ttl, entry, cache_env))) = (&ctx.cache, p.cached.get(&r))
-                {
-                    let context = ctx.cache_context(&r, cache_env.as_deref());
-                    match &outcome {
-                        Outcome::Found(v) if cache.mode == crate::cache::Mode::Verify => {
-                            cache.drop_if_stale(&r, &context, *ttl, v)
-                        }
-                        Outcome::Found(v) => {
-                            let mut tally = cache_tally.lock().expect("lock");
-                            tally.0 += 1;
-                            match cache.put(&r, &context, entry, v, *ttl) {
-                                Ok(()) => tally.1 += 1,
-                                Err(why) => tally.2.push(why),
-                            }
-                        }
-                        // Gone from the store: a verify or refresh must not leave the old value
-                        // to be served for the rest of its TTL.
-                        outcome if says_not_found(outcome) => cache.drop_entry(&r, &context, *ttl),
-                        _ => {}
-                    }
-                }
-                p.answered.insert(r, outcome);
-            }
-            let more = p.advance(ctx).into_iter().map(|j| (j.kind, j)).collect();
-            (more, failure.is_none())
-        },
-    );
-    let progress = progress.into_inner().expect("progress lock");
+    (progress, first, turn)
+}
 
-    let mut scrubber = Scrubber::new();
-    for outcome in progress.answered.values() {
-        if let Outcome::Found(v) = outcome {
-            scrubber.add(v.expose());
-        }
+/// Runs one job and returns its answers and its first failure. A store that may prompt
+/// (`gated`) and already failed once is not called again: every reference gets that failure,
+/// so the person is not asked again for what they just refused or could not give.
+fn answer_job(
+    job: Job,
+    gated: bool,
+    prompt_failed: &Mutex<HashMap<StoreKind, StoreError>>,
+    ctx: &Context,
+) -> (Vec<(Reference, Outcome)>, Option<StoreError>) {
+    let kind = job.kind;
+    let earlier = gated
+        .then(|| prompt_failed.lock().expect("lock").get(&kind).cloned())
+        .flatten();
+    let answers = match earlier {
+        Some(error) => job
+            .refs
+            .into_iter()
+            .map(|r| (r, Outcome::Failed(error.clone())))
+            .collect(),
+        None => run_job(job, ctx),
+    };
+    let failure = answers.iter().find_map(|(_, o)| match o {
+        Outcome::Failed(e) => Some(e.clone()),
+        _ => None,
+    });
+    if let (true, Some(e)) = (gated, &failure) {
+        prompt_failed
+            .lock()
+            .expect("lock")
+            .entry(kind)
+            .or_insert_with(|| e.clone());
     }
-    let results = progress
-        .entries
-        .into_iter()
-        .zip(progress.status)
-        .map(|(entry, s)| EntryResult {
-            entry,
-            status: s.unwrap_or(Status::Missing),
-        })
-        .collect();
-    let (offered, kept, mut refused) = cache_tally.into_inner().expect("lock");
-    refused.sort();
-    refused.dedup();
-    let mut notes: Vec<String> = Vec::new();
-    if kept < offered {
-        // Exactly what happened: how many, and each distinct reason.
-        notes.push(format!(
-            "{kept} of {offered} values cached: {}",
-            refused.join("; ")
-        ));
-    }
-    notes.extend(ctx.take_notes());
-    Resolution {
-        results,
-        leases: Vec::new(),
-        scrubber,
-        notes,
-    }
+    (answers, failure)
 }
 
 fn finish(entry: &Entry, value: SecretValue, source: usize) -> Status {
