@@ -198,117 +198,146 @@ fn parse_export(xml: &[u8], wanted: &[&str]) -> Result<Vec<ParsedEntry>, StoreEr
     };
     let mut reader = quick_xml::Reader::from_reader(xml);
     reader.config_mut().trim_text(false);
-    let mut stack: Vec<Vec<u8>> = Vec::new();
-    let mut groups: Vec<String> = Vec::new();
-    let mut recycle_bin_uuid = String::new();
-    let mut group_uuids: Vec<String> = Vec::new();
-    let mut found = Vec::new();
-    let mut entry: Option<ParsedEntry> = None;
-    let mut history_depth = 0usize;
-    let mut key = String::new();
-    let mut text = Zeroizing::new(Vec::new());
-    let mut saw_root = false;
+    let mut walk = ExportWalk::default();
     loop {
         let event = reader
             .read_event()
             .map_err(|e| bad(&format!("at byte {}: {e}", reader.buffer_position())))?;
         match event {
-            Event::Start(e) => {
-                let name = e.name().as_ref().to_vec();
-                saw_root |= stack.is_empty() && name == b"KeePassFile";
-                match name.as_slice() {
-                    b"Group" if entry.is_none() => {
-                        groups.push(String::new());
-                        group_uuids.push(String::new());
-                    }
-                    b"Entry" if entry.is_some() => history_depth += 1,
-                    b"Entry" => entry = Some(ParsedEntry::default()),
-                    _ => {}
-                }
-                text = Zeroizing::new(Vec::new());
-                stack.push(name);
-            }
+            Event::Start(e) => walk.start(e.name().as_ref().to_vec()),
             // `<Value/>`: an empty attribute value.
-            Event::Empty(e) if e.name().as_ref() == b"Value" && history_depth == 0 => {
-                if let Some(current) = entry.as_mut() {
-                    current
-                        .attributes
-                        .push((std::mem::take(&mut key), Zeroizing::new(Vec::new())));
-                }
+            Event::Empty(e) if e.name().as_ref() == b"Value" && walk.history_depth == 0 => {
+                walk.empty_value()
             }
             Event::Text(t) => {
-                text = unescape_wiping(AsRef::<[u8]>::as_ref(&*t))
+                walk.text = unescape_wiping(AsRef::<[u8]>::as_ref(&*t))
                     .ok_or_else(|| bad("an unknown entity"))?
             }
-            Event::CData(c) => text = Zeroizing::new(AsRef::<[u8]>::as_ref(&*c).to_vec()),
-            Event::End(e) => {
-                let name = e.name().as_ref().to_vec();
-                stack.pop();
-                let parent = stack.last().map(Vec::as_slice);
-                let text_str = || String::from_utf8_lossy(&text).into_owned();
-                match (name.as_slice(), parent) {
-                    (b"RecycleBinUUID", Some(b"Meta")) => recycle_bin_uuid = text_str(),
-                    (b"Name", Some(b"Group")) if entry.is_none() => {
-                        if let Some(g) = groups.last_mut() {
-                            *g = text_str();
-                        }
-                    }
-                    (b"UUID", Some(b"Group")) if entry.is_none() => {
-                        if let Some(u) = group_uuids.last_mut() {
-                            *u = text_str();
-                        }
-                    }
-                    (b"Group", _) if entry.is_none() => {
-                        groups.pop();
-                        group_uuids.pop();
-                    }
-                    (b"Entry", _) if history_depth > 0 => history_depth -= 1,
-                    _ if history_depth > 0 => {}
-                    (b"Key", Some(b"String")) => key = text_str(),
-                    (b"Value", Some(b"String")) => {
-                        if let Some(current) = entry.as_mut() {
-                            current
-                                .attributes
-                                .push((std::mem::take(&mut key), std::mem::take(&mut text)));
-                        }
-                    }
-                    (b"LastModificationTime", Some(b"Times")) => {
-                        if let Some(current) = entry.as_mut() {
-                            current.modified = Some(text_str());
-                        }
-                    }
-                    (b"Entry", _) => {
-                        let mut done = entry.take().expect("an entry was started");
-                        let in_bin = !recycle_bin_uuid.is_empty()
-                            && recycle_bin_uuid != "AAAAAAAAAAAAAAAAAAAAAA=="
-                            && group_uuids.contains(&recycle_bin_uuid);
-                        let title = done
-                            .attributes
-                            .iter()
-                            .find(|(k, _)| k == "Title")
-                            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                            .unwrap_or_default();
-                        // Below the root group: the root's own name is not part of a path.
-                        let mut path: Vec<&str> =
-                            groups.iter().skip(1).map(String::as_str).collect();
-                        path.push(&title);
-                        done.path = path.join("/");
-                        if !in_bin && wanted.contains(&done.path.as_str()) {
-                            found.push(done);
-                        }
-                    }
-                    _ => {}
-                }
-                text = Zeroizing::new(Vec::new());
-            }
+            Event::CData(c) => walk.text = Zeroizing::new(AsRef::<[u8]>::as_ref(&*c).to_vec()),
+            Event::End(e) => walk.end(e.name().as_ref(), wanted),
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_root {
+    if !walk.saw_root {
         return Err(bad("it is not a KeePass XML export"));
     }
-    Ok(found)
+    Ok(walk.found)
+}
+
+/// Where `parse_export` stands in the export, element by element.
+#[derive(Default)]
+struct ExportWalk {
+    /// The names of the open elements, outermost first.
+    stack: Vec<Vec<u8>>,
+    /// The open groups' names, the root group first.
+    groups: Vec<String>,
+    /// The open groups' UUIDs: an entry under the recycle bin's is deleted.
+    group_uuids: Vec<String>,
+    recycle_bin_uuid: String,
+    /// The entry being read.
+    entry: Option<ParsedEntry>,
+    /// How many `<Entry>`s deep inside the current entry's history we are: none of it is kept.
+    history_depth: usize,
+    /// The key of the attribute being read (its `<Key>` comes before its `<Value>`).
+    key: String,
+    /// The character data just read: it may be a secret, so it is kept in a wiping buffer.
+    text: Zeroizing<Vec<u8>>,
+    /// The entries read at the wanted paths.
+    found: Vec<ParsedEntry>,
+    /// Whether the outermost element was `<KeePassFile>`.
+    saw_root: bool,
+}
+
+impl ExportWalk {
+    fn start(&mut self, name: Vec<u8>) {
+        self.saw_root |= self.stack.is_empty() && name == b"KeePassFile";
+        match name.as_slice() {
+            b"Group" if self.entry.is_none() => {
+                self.groups.push(String::new());
+                self.group_uuids.push(String::new());
+            }
+            b"Entry" if self.entry.is_some() => self.history_depth += 1,
+            b"Entry" => self.entry = Some(ParsedEntry::default()),
+            _ => {}
+        }
+        self.text = Zeroizing::new(Vec::new());
+        self.stack.push(name);
+    }
+
+    fn empty_value(&mut self) {
+        if let Some(current) = self.entry.as_mut() {
+            current
+                .attributes
+                .push((std::mem::take(&mut self.key), Zeroizing::new(Vec::new())));
+        }
+    }
+
+    /// An element closes: what it held goes where it belongs, read by the element and its
+    /// parent (a `<Name>` names a group, a `<Value>` in a `<String>` is an attribute's value).
+    fn end(&mut self, name: &[u8], wanted: &[&str]) {
+        self.stack.pop();
+        let parent = self.stack.last().map(Vec::as_slice);
+        let text_str = || String::from_utf8_lossy(&self.text).into_owned();
+        match (name, parent) {
+            (b"RecycleBinUUID", Some(b"Meta")) => self.recycle_bin_uuid = text_str(),
+            (b"Name", Some(b"Group")) if self.entry.is_none() => {
+                if let Some(g) = self.groups.last_mut() {
+                    *g = text_str();
+                }
+            }
+            (b"UUID", Some(b"Group")) if self.entry.is_none() => {
+                if let Some(u) = self.group_uuids.last_mut() {
+                    *u = text_str();
+                }
+            }
+            (b"Group", _) if self.entry.is_none() => {
+                self.groups.pop();
+                self.group_uuids.pop();
+            }
+            (b"Entry", _) if self.history_depth > 0 => self.history_depth -= 1,
+            _ if self.history_depth > 0 => {}
+            (b"Key", Some(b"String")) => self.key = text_str(),
+            (b"Value", Some(b"String")) => {
+                if let Some(current) = self.entry.as_mut() {
+                    current.attributes.push((
+                        std::mem::take(&mut self.key),
+                        std::mem::take(&mut self.text),
+                    ));
+                }
+            }
+            (b"LastModificationTime", Some(b"Times")) => {
+                if let Some(current) = self.entry.as_mut() {
+                    current.modified = Some(text_str());
+                }
+            }
+            (b"Entry", _) => self.finish_entry(wanted),
+            _ => {}
+        }
+        self.text = Zeroizing::new(Vec::new());
+    }
+
+    /// The current entry is complete: its path is the groups below the root and its title. It
+    /// is kept when that path is wanted and it is not in the recycle bin.
+    fn finish_entry(&mut self, wanted: &[&str]) {
+        let mut done = self.entry.take().expect("an entry was started");
+        let in_bin = !self.recycle_bin_uuid.is_empty()
+            && self.recycle_bin_uuid != "AAAAAAAAAAAAAAAAAAAAAA=="
+            && self.group_uuids.contains(&self.recycle_bin_uuid);
+        let title = done
+            .attributes
+            .iter()
+            .find(|(k, _)| k == "Title")
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default();
+        // Below the root group: the root's own name is not part of a path.
+        let mut path: Vec<&str> = self.groups.iter().skip(1).map(String::as_str).collect();
+        path.push(&title);
+        done.path = path.join("/");
+        if !in_bin && wanted.contains(&done.path.as_str()) {
+            self.found.push(done);
+        }
+    }
 }
 
 /// The attribute `name` of the entries at one path: exact name first, else the one that matches
