@@ -298,6 +298,19 @@ fn non_empty<'a>(part: &'a str, what: &str, example: &str) -> Result<&'a str, Re
     }
 }
 
+/// `THING[#PART]` split at its first `#`: a `#` promises a part after it, so an empty one
+/// (`vault:secret/app#`) is a mistake, not "no part".
+fn after_hash<'a>(
+    rest: &'a str,
+    what: &str,
+    example: &str,
+) -> Result<(&'a str, Option<&'a str>), ReferenceError> {
+    match rest.split_once('#') {
+        Some((thing, part)) => Ok((thing, Some(non_empty(part, what, example)?))),
+        None => Ok((rest, None)),
+    }
+}
+
 /// `8-4-4-4-12` hexadecimal digits.
 pub fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
@@ -333,13 +346,8 @@ fn parse_op(text: &str, rest: &str) -> Result<Reference, ReferenceError> {
 }
 
 fn parse_vault(rest: &str) -> Result<Reference, ReferenceError> {
-    let (path, field) = match rest.split_once('#') {
-        Some((p, f)) => (
-            p,
-            non_empty(f, "vault: field after `#`", "vault:secret/app#password")?,
-        ),
-        None => (rest, "value"),
-    };
+    let (path, field) = after_hash(rest, "vault: field after `#`", "vault:secret/app#password")?;
+    let field = field.unwrap_or("value");
     let path = non_empty(path, "vault: path", "vault:secret/app#password")?;
     // `set` hands the CLI `FIELD=-`: a `=` in the name would split it (writing
     // another field and dropping the value), `@` reads a file and `-` is a flag.
@@ -358,17 +366,7 @@ fn parse_vault(rest: &str) -> Result<Reference, ReferenceError> {
 }
 
 fn parse_aws_sm(rest: &str) -> Result<Reference, ReferenceError> {
-    let (id, key) = match rest.split_once('#') {
-        Some((i, k)) => (
-            i,
-            Some(non_empty(
-                k,
-                "aws-sm: JSON key after `#`",
-                "aws-sm:prod/api#key",
-            )?),
-        ),
-        None => (rest, None),
-    };
+    let (id, key) = after_hash(rest, "aws-sm: JSON key after `#`", "aws-sm:prod/api#key")?;
     let id = non_empty(id, "aws-sm: secret id", "aws-sm:prod/api#key")?;
     Ok(Reference::AwsSm {
         secret_id: id.to_string(),
@@ -503,17 +501,11 @@ fn parse_cmd(rest: &str) -> Result<Reference, ReferenceError> {
 }
 
 fn parse_bitwarden(rest: &str) -> Result<Reference, ReferenceError> {
-    let (item, field) = match rest.split_once('#') {
-        Some((i, f)) => (
-            i,
-            Some(non_empty(
-                f,
-                "bitwarden: field after `#`",
-                "bitwarden:github#username",
-            )?),
-        ),
-        None => (rest, None),
-    };
+    let (item, field) = after_hash(
+        rest,
+        "bitwarden: field after `#`",
+        "bitwarden:github#username",
+    )?;
     let item = non_empty(item, "bitwarden: item", "bitwarden:github#password")?;
     Ok(Reference::Bitwarden {
         item: item.to_string(),
