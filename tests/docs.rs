@@ -663,3 +663,20 @@ fn list_json_has_the_keys_list_help_names() {
     );
     assert_eq!(keys(&items[2]), described("lease"));
 }
+
+/// docs/security.md: `allow` (and `list`) show a relative path as the absolute path it will read,
+/// and `~/` as written.
+#[test]
+fn allow_and_list_show_a_relative_file_as_the_path_it_reads() {
+    let sb = Sandbox::requiring_trust();
+    let manifest = sb.manifest("[secrets]\nA = \"file:sub/tok\"\nB = \"file:~/tok\"\n");
+    let dir = manifest.parent().unwrap().canonicalize().unwrap();
+    let absolute = format!("file:{}/sub/tok", dir.display());
+    for args in [&["allow"][..], &["list"]] {
+        let out = sb.jit_m(args);
+        assert_code(&out, 0);
+        let text = stdout(&out);
+        assert!(text.contains(&absolute), "{args:?}: {text}");
+        assert!(text.contains("file:~/tok"), "{args:?}: {text}");
+    }
+}
