@@ -252,6 +252,9 @@ fn shell_command(lang: &str, snippet: &str) -> (String, Vec<String>) {
     (program.to_string(), args)
 }
 
+/// The README's sections that plug it into a shell or a host.
+const PLUG_IN: &[&str] = &["Your shell", "Flox, nix, direnv"];
+
 /// The README's per-shell lines, run in each real shell in a project directory: the secret
 /// arrives, exactly. The Flox `[profile]` lines run the same way, vouched for by Flox.
 #[test]
@@ -259,7 +262,7 @@ fn the_readmes_snippets_load_a_secret_in_their_real_shells() {
     let shells = ["bash", "zsh", "sh", "fish", "tcsh", "nu", "elvish"];
     let plug_in: Vec<Block> = blocks()
         .into_iter()
-        .filter(|b| b.file == "README.md" && b.section == "Plug it in")
+        .filter(|b| b.file == "README.md" && PLUG_IN.contains(&b.section.as_str()))
         .collect();
     let mut ran = Vec::new();
     for block in plug_in.iter().filter(|b| shells.contains(&b.lang.as_str())) {
@@ -679,4 +682,33 @@ fn allow_and_list_show_a_relative_file_as_the_path_it_reads() {
         assert!(text.contains(&absolute), "{args:?}: {text}");
         assert!(text.contains("file:~/tok"), "{args:?}: {text}");
     }
+}
+
+/// The README's command table and `--help` name the same commands: every command `--help`
+/// lists has a place in the table, and every command in the table exists.
+#[test]
+fn the_readmes_command_table_names_every_command_and_no_other() {
+    let readme = readme();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("## Commands"))
+        .skip_while(|l| !l.starts_with("| set up |"))
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    assert_eq!(table.len(), 4, "set up, use, maintain, more: {table:?}");
+    // The first word of each `code` item is a command's name.
+    let mut in_table: Vec<String> = table
+        .iter()
+        .flat_map(|row| row.split('`').skip(1).step_by(2))
+        .map(|item| item.split_whitespace().next().unwrap().to_string())
+        .collect();
+    in_table.sort();
+    in_table.dedup();
+    let cmd = jit_secrets::cli::command();
+    let mut commands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    commands.sort();
+    assert_eq!(in_table, commands, "the README's command table and --help");
 }
