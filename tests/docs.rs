@@ -488,7 +488,10 @@ fn the_man_pages_exit_status_is_the_readmes_table_and_the_code() {
         })
         .collect();
     let man = man_items(&man_section(&man_page(), "EXIT STATUS"));
-    assert_eq!(man, table, "the man page's EXIT STATUS and the README's table");
+    assert_eq!(
+        man, table,
+        "the man page's EXIT STATUS and the README's table"
+    );
     let codes: Vec<String> = [
         EXIT_OK,
         EXIT_SECRET_FAILURE,
@@ -540,7 +543,10 @@ fn the_man_pages_environment_names_every_variable_in_the_code() {
         "JIT_SECRETS_AGE_IDENTITY",
         "JIT_SECRETS_LEASE_HOLDER",
     ] {
-        assert!(in_code.contains(wanted), "{wanted} is not in src/: {in_code:?}");
+        assert!(
+            in_code.contains(wanted),
+            "{wanted} is not in src/: {in_code:?}"
+        );
     }
     let man: std::collections::BTreeSet<String> =
         man_items(&man_section(&man_page(), "ENVIRONMENT"))
@@ -549,7 +555,10 @@ fn the_man_pages_environment_names_every_variable_in_the_code() {
             .map(|(name, _)| name)
             .filter(|name| name.starts_with("JIT_SECRETS_"))
             .collect();
-    assert_eq!(man, in_code, "the man page's ENVIRONMENT and the variables in src/");
+    assert_eq!(
+        man, in_code,
+        "the man page's ENVIRONMENT and the variables in src/"
+    );
 }
 
 /// The man page has the sections a user looks for, and lists no command `--help` does not.
@@ -558,7 +567,9 @@ fn the_man_page_has_files_and_examples_and_only_the_commands_help_lists() {
     let page = man_page();
     let files = man_items(&man_section(&page, "FILES"));
     assert!(
-        files.iter().any(|(path, _)| path.contains("jit-secrets/trusted")),
+        files
+            .iter()
+            .any(|(path, _)| path.contains("jit-secrets/trusted")),
         "{files:?}"
     );
     assert!(man_section(&page, "EXAMPLES")
@@ -572,7 +583,8 @@ fn the_man_page_has_files_and_examples_and_only_the_commands_help_lists() {
     assert!(in_man.len() > 10, "{in_man:?}");
     for command in &in_man {
         assert!(
-            help.lines().any(|l| l.starts_with(&format!("  {command} "))),
+            help.lines()
+                .any(|l| l.starts_with(&format!("  {command} "))),
             "the man page lists `{command}`, which --help does not:\n{help}"
         );
     }
@@ -662,7 +674,11 @@ fn list_json_has_the_keys_list_help_names() {
     assert_eq!(items[1]["exports"], serde_json::Value::Null);
     assert_eq!(
         items[2]["exports"],
-        serde_json::json!(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+        serde_json::json!([
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN"
+        ])
     );
     assert_eq!(keys(&items[2]), described("lease"));
 }

@@ -96,7 +96,11 @@ fn sections() -> String {
     ));
     out.push_str(".SH ENVIRONMENT\n");
     for (name, meaning) in ENVIRONMENT {
-        out.push_str(&format!(".TP\n\\fB{}\\fR\n{}\n", roff_line(name), roff_line(meaning)));
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_line(name),
+            roff_line(meaning)
+        ));
     }
     out.push_str(".SH FILES\n");
     for (path, meaning) in [
@@ -130,7 +134,9 @@ fn sections() -> String {
         out.push_str(".RE\n.fi\n");
     }
     out.push_str(".SH \"SEE ALSO\"\n");
-    out.push_str(&roff_line("README.md and docs/ in the source: https://github.com/jit-secrets/jit-secrets"));
+    out.push_str(&roff_line(
+        "README.md and docs/ in the source: https://github.com/jit-secrets/jit-secrets",
+    ));
     out.push('\n');
     out
 }
@@ -160,7 +166,8 @@ fn once_defined(roff: &str) -> String {
     let mut seen = std::collections::HashSet::new();
     roff.split_inclusive('\n')
         .filter(|line| {
-            let defines_aq = line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq");
+            let defines_aq =
+                line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq");
             !defines_aq || seen.insert(line.to_string())
         })
         .collect()
