@@ -40,7 +40,8 @@ pub struct Global {
     #[arg(long, global = true, hide = true)]
     pub no_prompt: bool,
     /// The host running this already runs the project's own code and vouches for its manifest:
-    /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`.
+    /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`; a
+    /// manifest you denied stays refused.
     #[arg(long, global = true, hide = true, value_enum, value_name = "HOST")]
     pub trusted_by: Option<crate::trust::Host>,
     /// With --trusted-by nix: the SHA-256 of the manifest the hook vouches for (lib.shellHook
