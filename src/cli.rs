@@ -97,7 +97,7 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the snippet that plugs jit-secrets into a tool or shell
     #[command(
-        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook nix        # a standalone devShell file (the flake's lib.shellHook does the same)\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish"
+        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish"
     )]
     Hook(HookArgs),
     /// Print shell completions
@@ -326,6 +326,7 @@ pub enum HookTarget {
     Flox,
     /// The etc/profile.d script of the Flox plugin route
     FloxProfileD,
+    /// A standalone devShell file (shell.nix style); with the flake, its lib.shellHook does the same
     Nix,
     Direnv,
     Bash,
