@@ -10,7 +10,7 @@ use std::path::PathBuf;
     name = "jit-secrets",
     version,
     about = "Fetch secrets from your secret stores at shell activation and export them; nothing is written to disk",
-    after_help = "Examples:\n  jit-secrets allow                               # once: trust this project's manifest\n  source <(jit-secrets activate --shell bash)     # bash (zsh: --shell zsh)\n  jit-secrets activate --shell fish | source      # fish\n  jit-secrets run -- terraform plan               # one command, no shell\n  jit-secrets list                                # what is declared, no store contacted\n\nExit codes: 0 ok, 1 a secret or store failed, 2 usage or manifest error, 3 (verify) stale or overdue."
+    after_help = "Examples:\n  jit-secrets allow                               # once: trust this project's manifest\n  source <(jit-secrets activate --shell bash)     # bash (zsh: --shell zsh)\n  jit-secrets activate --shell fish | source      # fish\n  jit-secrets run -- terraform plan               # one command, no shell\n  jit-secrets list                                # what is declared, no store contacted\n\nExit codes: 0 ok, 1 a secret or store failed, 2 usage or manifest error,\n3 (verify) stale or overdue, 141 the reader of the output went away.\nMore: jit-secrets man | man -l -"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -40,7 +40,8 @@ pub struct Global {
     #[arg(long, global = true, hide = true)]
     pub no_prompt: bool,
     /// The host running this already runs the project's own code and vouches for its manifest:
-    /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`.
+    /// flox (only $FLOX_ENV_PROJECT's manifest) or nix (a devShell's shellHook). Skips `allow`; a
+    /// manifest you denied stays refused.
     #[arg(long, global = true, hide = true, value_enum, value_name = "HOST")]
     pub trusted_by: Option<crate::trust::Host>,
     /// With --trusted-by nix: the SHA-256 of the manifest the hook vouches for (lib.shellHook
@@ -143,7 +144,7 @@ pub enum Command {
     Lease(LeaseCommand),
     /// List the declared secrets and where each comes from (never values; no store is contacted)
     #[command(
-        after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq '.[].name'"
+        after_help = "Examples:\n  jit-secrets list\n  jit-secrets list --json | jq -r '.[] | select(.type == \"secret\") | .name'\n\nA secret with `only` is listed with the commands it is for; each lease with its kind,\nwhen it is revoked and the variables it exports."
     )]
     List(ListArgs),
 }
@@ -247,7 +248,9 @@ pub struct TrustArgs {
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
-    /// Print JSON: [{"name", "from": [..], "stores": [..], "required", "description"}]
+    /// Print JSON: one object per secret {"type": "secret", "name", "from": [..], "stores": [..],
+    /// "required", "description", "only": [..]}, then one per lease {"type": "lease", "name", "kind",
+    /// "required", "revoke", "exports": [..]}
     #[arg(long)]
     pub json: bool,
 }
@@ -275,7 +278,7 @@ pub struct DeleteArgs {
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// Print the report as JSON (schema in the README)
+    /// Print the report as JSON (its schema: docs/commands.md, *Rotation and `verify`*)
     #[arg(long)]
     pub json: bool,
     /// Check only these secrets
@@ -323,6 +326,7 @@ pub enum HookTarget {
     Flox,
     /// The etc/profile.d script of the Flox plugin route
     FloxProfileD,
+    /// A standalone devShell file (shell.nix style); with the flake, its lib.shellHook does the same
     Nix,
     Direnv,
     Bash,
@@ -424,10 +428,15 @@ pub fn command() -> clap::Command {
         }
         grouped.push('\n');
     }
+    let after = cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_default();
     let template = format!(
-        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{}{}\nOptions:\n{{options}}{{after-help}}",
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{}{}\nOptions:\n{{options}}{}",
         grouped.replace('{', "(").replace('}', ")"),
-        globals.replace('{', "(").replace('}', ")")
+        globals.replace('{', "(").replace('}', ")"),
+        verbatim(&after)
     );
     // The stores `rotate` writes to, from the code that decides it.
     let writable = crate::stores::writable_schemes().join(" ");
@@ -440,11 +449,30 @@ pub fn command() -> clap::Command {
     });
     cmd = cmd.help_template(template).mut_subcommands(|sub| {
         let after = sub.get_after_help().map(|h| format!("{h}\n\n")).unwrap_or_default();
-        sub.after_help(format!(
-            "{after}Global options (--manifest, --profile, --no-prompt, --trusted-by, --manifest-sha256): see `jit-secrets --help`."
-        ))
+        let after = format!(
+            "{after}Global options (--manifest, --profile, --no-prompt, --trusted-by,\n--manifest-sha256): see `jit-secrets --help`."
+        );
+        let template = format!(
+            "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{{all-args}}{}",
+            verbatim(&after)
+        );
+        sub.after_help(after).help_template(template)
     });
     cmd
+}
+
+/// The examples after a command's options, as a help template's literal text: clap wraps
+/// `{after-help}` at the terminal's width, which splits an example's `# comment` onto a line a
+/// copy-paste would run as a command. Literal text is printed as written (a long line is left
+/// to the terminal, whose soft wrap copies back as one line). Clap reads `{word}` in a template
+/// as a tag and drops a `{` that is never closed: help texts use neither (a unit test checks
+/// every command's help holds its text exactly).
+fn verbatim(after_help: &str) -> String {
+    if after_help.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n{after_help}")
+    }
 }
 
 /// Parses the process's arguments (see [`command`]).
@@ -511,6 +539,20 @@ mod tests {
         let mut actual: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
         actual.sort();
         assert_eq!(listed, actual);
+    }
+
+    /// The examples are printed exactly as written, whatever the terminal's width (clap would
+    /// wrap them), for the top level and every command.
+    #[test]
+    fn every_commands_examples_are_printed_verbatim_at_any_width() {
+        let mut cmd = command().term_width(24);
+        let top = cmd.get_after_help().unwrap().to_string();
+        assert!(cmd.render_help().to_string().contains(&top));
+        for sub in cmd.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+            let after = sub.get_after_help().unwrap().to_string();
+            let help = sub.render_help().to_string();
+            assert!(help.contains(&after), "{}:\n{help}", sub.get_name());
+        }
     }
 
     #[test]

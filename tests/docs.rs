@@ -252,6 +252,9 @@ fn shell_command(lang: &str, snippet: &str) -> (String, Vec<String>) {
     (program.to_string(), args)
 }
 
+/// The README's sections that plug it into a shell or a host.
+const PLUG_IN: &[&str] = &["Your shell", "Flox, nix, direnv"];
+
 /// The README's per-shell lines, run in each real shell in a project directory: the secret
 /// arrives, exactly. The Flox `[profile]` lines run the same way, vouched for by Flox.
 #[test]
@@ -259,7 +262,7 @@ fn the_readmes_snippets_load_a_secret_in_their_real_shells() {
     let shells = ["bash", "zsh", "sh", "fish", "tcsh", "nu", "elvish"];
     let plug_in: Vec<Block> = blocks()
         .into_iter()
-        .filter(|b| b.file == "README.md" && b.section == "Plug it in")
+        .filter(|b| b.file == "README.md" && PLUG_IN.contains(&b.section.as_str()))
         .collect();
     let mut ran = Vec::new();
     for block in plug_in.iter().filter(|b| shells.contains(&b.lang.as_str())) {
@@ -418,4 +421,310 @@ fn the_readme_is_short_and_for_users() {
             );
         }
     }
+}
+
+/// `jit-secrets man`, as roff.
+fn man_page() -> String {
+    let out = Sandbox::new().jit(&["man"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// The lines of one `.SH` section of the man page.
+fn man_section(page: &str, name: &str) -> Vec<String> {
+    let heading = |l: &str| l.starts_with(".SH ");
+    let wanted = |l: &str| heading(l) && l[4..].trim_matches('"') == name;
+    let lines: Vec<String> = page
+        .lines()
+        .skip_while(|l| !wanted(l))
+        .skip(1)
+        .take_while(|l| !heading(l))
+        .map(String::from)
+        .collect();
+    assert!(!lines.is_empty(), "the man page has no {name} section");
+    lines
+}
+
+/// Roff as a reader sees it: escapes and font changes undone.
+fn unroff(line: &str) -> String {
+    line.replace("\\fB", "")
+        .replace("\\fR", "")
+        .replace("\\fI", "")
+        .replace("\\&", "")
+        .replace("\\-", "-")
+        .replace("\\*(Aq", "'")
+        .replace("\\e", "\\")
+}
+
+/// Each `.TP` item of a section: (its tag, its text).
+fn man_items(section: &[String]) -> Vec<(String, String)> {
+    let mut items = Vec::new();
+    let mut lines = section.iter();
+    while let Some(line) = lines.next() {
+        if line == ".TP" {
+            let tag = unroff(lines.next().expect("a tag after .TP"));
+            let text = unroff(lines.next().expect("a text after the tag"));
+            items.push((tag, text));
+        }
+    }
+    items
+}
+
+/// The exit codes: the man page's EXIT STATUS says what the README's table says, and both hold
+/// exactly the constants the commands exit with.
+#[test]
+fn the_man_pages_exit_status_is_the_readmes_table_and_the_code() {
+    use jit_secrets::commands::*;
+    let readme = readme();
+    let table: Vec<(String, String)> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| exit code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').splitn(2, " | ").collect();
+            let meaning = cells[1].trim().replace('`', "").replace("\\|", "|");
+            (cells[0].trim().to_string(), meaning)
+        })
+        .collect();
+    let man = man_items(&man_section(&man_page(), "EXIT STATUS"));
+    assert_eq!(
+        man, table,
+        "the man page's EXIT STATUS and the README's table"
+    );
+    let codes: Vec<String> = [
+        EXIT_OK,
+        EXIT_SECRET_FAILURE,
+        EXIT_USAGE,
+        EXIT_STALE,
+        EXIT_BROKEN_PIPE,
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    let listed: Vec<String> = man.into_iter().map(|(code, _)| code).collect();
+    assert_eq!(listed, codes);
+}
+
+/// Every `JIT_SECRETS_*` variable named anywhere in src/ (read, or set for a program we start)
+/// is explained in the man page's ENVIRONMENT, and nothing there is a name the code never uses.
+#[test]
+fn the_man_pages_environment_names_every_variable_in_the_code() {
+    fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&repo_root().join("src"), &mut files);
+    let mut in_code = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("JIT_SECRETS_") {
+            let name: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            // A prefix the code builds names from, not a variable (none today).
+            if !name.ends_with('_') {
+                in_code.insert(name);
+            }
+        }
+    }
+    for wanted in [
+        "JIT_SECRETS_MANIFEST",
+        "JIT_SECRETS_TRUST_ALL_MANIFESTS",
+        "JIT_SECRETS_PROFILE",
+        "JIT_SECRETS_AGE_IDENTITY",
+        "JIT_SECRETS_LEASE_HOLDER",
+    ] {
+        assert!(
+            in_code.contains(wanted),
+            "{wanted} is not in src/: {in_code:?}"
+        );
+    }
+    let man: std::collections::BTreeSet<String> =
+        man_items(&man_section(&man_page(), "ENVIRONMENT"))
+            .into_iter()
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(name, _)| name)
+            .filter(|name| name.starts_with("JIT_SECRETS_"))
+            .collect();
+    assert_eq!(
+        man, in_code,
+        "the man page's ENVIRONMENT and the variables in src/"
+    );
+}
+
+/// The man page has the sections a user looks for, and lists no command `--help` does not.
+#[test]
+fn the_man_page_has_files_and_examples_and_only_the_commands_help_lists() {
+    let page = man_page();
+    let files = man_items(&man_section(&page, "FILES"));
+    assert!(
+        files
+            .iter()
+            .any(|(path, _)| path.contains("jit-secrets/trusted")),
+        "{files:?}"
+    );
+    assert!(man_section(&page, "EXAMPLES")
+        .iter()
+        .any(|l| unroff(l).contains("jit-secrets activate --shell bash")));
+    let help = stdout(&Sandbox::new().jit(&["--help"]));
+    let in_man: Vec<String> = man_section(&page, "SUBCOMMANDS")
+        .iter()
+        .filter_map(|l| unroff(l).strip_prefix("jit-secrets ").map(String::from))
+        .collect();
+    assert!(in_man.len() > 10, "{in_man:?}");
+    for command in &in_man {
+        assert!(
+            help.lines()
+                .any(|l| l.starts_with(&format!("  {command} "))),
+            "the man page lists `{command}`, which --help does not:\n{help}"
+        );
+    }
+}
+
+/// Every command's examples print exactly as written on a narrow terminal: clap's wrapping
+/// would put the end of a `# comment` on a line of its own, which a copy-paste runs as a command.
+#[test]
+fn examples_in_help_never_wrap_at_a_narrow_width() {
+    let mut sb = Sandbox::new();
+    sb.set_env("COLUMNS", "30");
+    let cmd = jit_secrets::cli::command();
+    let mut checked = 0;
+    let top = cmd.get_after_help().unwrap().to_string();
+    let help = stdout(&sb.jit(&["--help"]));
+    assert!(help.contains(&top), "--help at 30 columns:\n{help}");
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name();
+        let after = sub.get_after_help().unwrap().to_string();
+        assert!(after.contains("Examples:"), "{name} has no examples");
+        let help = stdout(&sb.jit(&[name, "--help"]));
+        assert!(
+            help.contains(&after),
+            "`{name} --help` at 30 columns:\n{help}"
+        );
+        // And the examples themselves: each line a command, or one with its whole comment.
+        for line in after
+            .lines()
+            .skip_while(|l| *l != "Examples:")
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+        {
+            assert!(line.starts_with("  "), "{name}: {line}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} commands");
+}
+
+/// `list --json` holds what `list --help` says it holds: the keys of each secret and each lease.
+#[test]
+fn list_json_has_the_keys_list_help_names() {
+    let sb = Sandbox::new();
+    sb.manifest(concat!(
+        "[secrets]\nA = { from = \"env:X\", only = [\"gh\"] }\n",
+        "[secrets.leases.db]\nkind = \"vault\"\npath = \"database/creds/ro\"\nrevoke = \"on-exit\"\n",
+        "[secrets.leases.aws]\nkind = \"aws-sts\"\n",
+        "master = { access_key_id = \"env:I\", secret_access_key = \"env:K\" }\n",
+    ));
+    let out = sb.jit_m(&["list", "--json"]);
+    assert_code(&out, 0);
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cmd = jit_secrets::cli::command();
+    let help = cmd
+        .find_subcommand("list")
+        .and_then(|list| list.get_arguments().find(|a| a.get_id() == "json"))
+        .and_then(|json| json.get_help())
+        .expect("list --json has a help text")
+        .to_string();
+    let described = |kind: &str| -> Vec<String> {
+        let from = help
+            .find(&format!("{{\"type\": \"{kind}\""))
+            .unwrap_or_else(|| panic!("list --help describes no {kind}: {help}"));
+        let object = &help[from..from + help[from..].find('}').unwrap()];
+        let mut keys: Vec<String> = object
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|k| *k != kind)
+            .map(String::from)
+            .collect();
+        keys.sort();
+        keys
+    };
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["type"], "secret");
+    assert_eq!(items[0]["only"], serde_json::json!(["gh"]));
+    assert_eq!(keys(&items[0]), described("secret"));
+    assert_eq!(items[1]["type"], "lease");
+    assert_eq!(items[1]["revoke"], "on-exit");
+    assert_eq!(items[1]["exports"], serde_json::Value::Null);
+    assert_eq!(
+        items[2]["exports"],
+        serde_json::json!([
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN"
+        ])
+    );
+    assert_eq!(keys(&items[2]), described("lease"));
+}
+
+/// docs/security.md: `allow` (and `list`) show a relative path as the absolute path it will read,
+/// and `~/` as written.
+#[test]
+fn allow_and_list_show_a_relative_file_as_the_path_it_reads() {
+    let sb = Sandbox::requiring_trust();
+    let manifest = sb.manifest("[secrets]\nA = \"file:sub/tok\"\nB = \"file:~/tok\"\n");
+    let dir = manifest.parent().unwrap().canonicalize().unwrap();
+    let absolute = format!("file:{}/sub/tok", dir.display());
+    for args in [&["allow"][..], &["list"]] {
+        let out = sb.jit_m(args);
+        assert_code(&out, 0);
+        let text = stdout(&out);
+        assert!(text.contains(&absolute), "{args:?}: {text}");
+        assert!(text.contains("file:~/tok"), "{args:?}: {text}");
+    }
+}
+
+/// The README's command table and `--help` name the same commands: every command `--help`
+/// lists has a place in the table, and every command in the table exists.
+#[test]
+fn the_readmes_command_table_names_every_command_and_no_other() {
+    let readme = readme();
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("## Commands"))
+        .skip_while(|l| !l.starts_with("| set up |"))
+        .take_while(|l| l.starts_with("| "))
+        .collect();
+    assert_eq!(table.len(), 4, "set up, use, maintain, more: {table:?}");
+    // The first word of each `code` item is a command's name.
+    let mut in_table: Vec<String> = table
+        .iter()
+        .flat_map(|row| row.split('`').skip(1).step_by(2))
+        .map(|item| item.split_whitespace().next().unwrap().to_string())
+        .collect();
+    in_table.sort();
+    in_table.dedup();
+    let cmd = jit_secrets::cli::command();
+    let mut commands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    commands.sort();
+    assert_eq!(in_table, commands, "the README's command table and --help");
 }

@@ -2,26 +2,38 @@
 
 use super::{load_manifest, EXIT_OK};
 use crate::cli::{Global, ListArgs};
+use crate::manifest::RevokeWhen;
 use std::io::Write;
 
 pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
     let manifest = load_manifest(global)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let items: Vec<serde_json::Value> = manifest
-            .entries
-            .iter()
-            .map(|e| {
-                serde_json::json!({
-                    "name": e.name,
-                    "from": e.from.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
-                    "stores": e.from.iter().map(|r| r.store().name()).collect::<Vec<_>>(),
-                    "required": e.required,
-                    "description": e.description,
-                    "only": e.only,
-                })
+        let secrets = manifest.entries.iter().map(|e| {
+            serde_json::json!({
+                "type": "secret",
+                "name": e.name,
+                "from": e.from.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                "stores": e.from.iter().map(|r| r.store().name()).collect::<Vec<_>>(),
+                "required": e.required,
+                "description": e.description,
+                "only": e.only,
             })
-            .collect();
+        });
+        // Leases after the secrets, so `.[0]` is still the first secret.
+        let leases = manifest.leases.iter().map(|lease| {
+            serde_json::json!({
+                "type": "lease",
+                "name": lease.name,
+                "kind": lease.kind.name(),
+                "required": lease.required,
+                "revoke": revoke_word(lease.revoke),
+                // null: the variables are only known once the lease exists (a command's output,
+                // a vault read's fields).
+                "exports": lease.exports().map(|e| e.into_keys().collect::<Vec<_>>()),
+            })
+        });
+        let items: Vec<serde_json::Value> = secrets.chain(leases).collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
         return Ok(EXIT_OK);
     }
@@ -103,11 +115,19 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
             lease.kind.name(),
             if lease.required { "" } else { ", optional" },
             match lease.revoke {
-                crate::manifest::RevokeWhen::OnExit => "revoked on exit",
-                crate::manifest::RevokeWhen::OnExpiry => "expires",
+                RevokeWhen::OnExit => "revoked on exit",
+                RevokeWhen::OnExpiry => "expires",
             },
             vars
         )?;
     }
     Ok(EXIT_OK)
+}
+
+/// As the manifest spells it (`revoke = "on-exit"`).
+fn revoke_word(when: RevokeWhen) -> &'static str {
+    match when {
+        RevokeWhen::OnExit => "on-exit",
+        RevokeWhen::OnExpiry => "on-expiry",
+    }
 }
