@@ -58,7 +58,7 @@ pub enum Command {
     Activate(ActivateArgs),
     /// Run a command with the secrets in its environment (no shell involved)
     #[command(
-        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
+        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run --no-mask -- psql         # interactive: the program sees the terminal\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nOn a terminal the values the command prints are masked (--no-mask: not).\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
     /// Store a secret's value in its store (any store `jit-secrets` can write), from a hidden prompt or stdin
@@ -164,9 +164,14 @@ pub struct ActivateArgs {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Replace every secret value in the command's stdout and stderr with <NAME> (for CI logs)
-    #[arg(long)]
+    /// Replace every secret value in the command's stdout and stderr with <NAME>, even when
+    /// neither is a terminal (for CI logs). The default when stdout or stderr is a terminal
+    #[arg(long, conflicts_with = "no_mask")]
     pub mask: bool,
+    /// Pass the command's output through as is, even on a terminal (an interactive program: a
+    /// shell, an editor, a pager sees the terminal only without masking)
+    #[arg(long)]
+    pub no_mask: bool,
     /// Do not serve values from the cache; fetch them and refill it
     #[arg(long)]
     pub refresh: bool,
@@ -454,19 +459,15 @@ pub fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches)
 }
 
-/// For a usage error of `activate`: the shell its `--shell` names (`Some(None)`: none we know, or
-/// none given). `None`: the command is not `activate`.
-pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
-    use clap::ValueEnum;
-    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
-    // The subcommand is the first word that is neither an option nor an option's value.
+/// Where the subcommand is in `args` (without the program's name): the first word that is
+/// neither an option nor a global option's value.
+fn subcommand_index(args: &[&str]) -> Option<usize> {
     let takes_value = |a: &str| {
         matches!(
             a,
             "--manifest" | "-m" | "--profile" | "-p" | "--trusted-by" | "--manifest-sha256"
         )
     };
-    let mut command = None;
     let mut i = 0;
     while i < args.len() {
         if takes_value(args[i]) {
@@ -474,12 +475,25 @@ pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
             continue;
         }
         if !args[i].starts_with('-') {
-            command = Some(i);
-            break;
+            return Some(i);
         }
         i += 1;
     }
-    let command = command.filter(|&i| args[i] == "activate")?;
+    None
+}
+
+/// For a usage error: the subcommand the raw arguments name, if any (`set`, `get`, …).
+pub fn subcommand_requested(args: &[OsString]) -> Option<String> {
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    subcommand_index(&args).map(|i| args[i].to_string())
+}
+
+/// For a usage error of `activate`: the shell its `--shell` names (`Some(None)`: none we know, or
+/// none given). `None`: the command is not `activate`.
+pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
+    use clap::ValueEnum;
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let command = subcommand_index(&args).filter(|&i| args[i] == "activate")?;
     let mut named = None;
     for (i, a) in args.iter().enumerate().skip(command + 1) {
         let value = if *a == "--shell" || *a == "-s" {
