@@ -61,6 +61,16 @@ pub enum Command {
         after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run --no-mask -- psql         # interactive: the program sees the terminal\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nOn a terminal the values the command prints are masked (--no-mask: not).\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
+    /// Print one secret's value (for scripts: `$(jit-secrets get DB_URL)`)
+    #[command(
+        after_help = "Examples:\n  jit-secrets get DATABASE_URL                 # the value and a newline\n  psql \"$(jit-secrets get DATABASE_URL)\"\n  jit-secrets get API_KEY -n | pbcopy          # -n: no newline\n\nThe value is printed even on a terminal. Exit codes: 0 printed, 1 the secret could not be\nfetched (or, optional, was not found), 2 no such secret, a scoped one (`only`), or a manifest error."
+    )]
+    Get(GetArgs),
+    /// Move a dotenv file's values into a store and add an entry for each to the manifest
+    #[command(
+        after_help = "Examples:\n  jit-secrets import .env --store keyring        # API_KEY=… becomes keyring:PROJECT/api-key\n  jit-secrets import .env.local --store pass     # pass:PROJECT/api-key\n  jit-secrets import .env --store keyring --replace\n\nThe file is left as it is: delete it yourself once the values are in. A name already in the\nmanifest needs --replace. Nothing is added to the manifest unless every value was stored."
+    )]
+    Import(ImportArgs),
     /// Store a secret's value in its store (any store `jit-secrets` can write), from a hidden prompt or stdin
     #[command(
         after_help = "Examples:\n  jit-secrets set GITHUB_TOKEN                      # hidden prompt on a terminal\n  gh auth token | jit-secrets set GITHUB_TOKEN      # or from stdin (one trailing newline dropped)\n  jit-secrets set X --ref keyring:my-service        # without a manifest entry\n\nThe value is never taken from the command line, where shell history and `ps` would see it."
@@ -267,6 +277,41 @@ pub struct SetArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct GetArgs {
+    /// The secret's name in the manifest
+    pub name: String,
+    /// Do not print a newline after the value
+    #[arg(short = 'n', long = "no-newline")]
+    pub no_newline: bool,
+}
+
+/// The stores `import` writes to: each needs only a name, which `import` derives from the
+/// project and the variable (see `commands::import::reference_for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportStore {
+    Keyring,
+    SecretTool,
+    Pass,
+    AwsSm,
+    AwsSsm,
+    Gcp,
+    Bitwarden,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The dotenv file (KEY=value lines; `export`, quotes and comments as dotenv tools read them)
+    pub file: PathBuf,
+    /// Where to store the values
+    #[arg(long, value_enum)]
+    pub store: ImportStore,
+    /// A name already in the manifest: point its entry at the imported value (other settings and
+    /// comments kept)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct DeleteArgs {
     /// The secret's name in the manifest
     pub name: String,
@@ -371,9 +416,9 @@ pub struct RotateArgs {
 const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Set up",
-        &["init", "add", "allow", "setup", "remove", "deny"],
+        &["init", "add", "import", "allow", "setup", "remove", "deny"],
     ),
-    ("Use", &["activate", "run", "hook"]),
+    ("Use", &["activate", "run", "get", "hook"]),
     (
         "Maintain",
         &[

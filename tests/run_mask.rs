@@ -50,3 +50,35 @@ fn off_by_default_and_signals_become_128_plus_n() {
     let out = sb.jit_m(&["run", "--mask", "--", "no-such-command-jit"]);
     assert_code(&out, 127);
 }
+
+#[test]
+fn on_a_terminal_values_are_masked_by_default_and_no_mask_turns_it_off() {
+    let sb = sandbox();
+    // stdin and stderr on a pseudo-terminal, stdout on a pipe: stderr reaches a person.
+    let script = "printf 'out %s\\n' \"$TOKEN\"; printf 'err %s\\n' \"$TOKEN\" >&2";
+    let shown = on_a_terminal(
+        &sb,
+        serde_json::json!([]),
+        &["run", "--", "sh", "-c", script],
+    );
+    assert_eq!(shown["status"], 0, "{shown}");
+    assert_eq!(shown["stdout"], "out <TOKEN>\n", "{shown}");
+    let terminal = shown["terminal"].as_str().unwrap();
+    assert!(terminal.contains("err <TOKEN>"), "{terminal}");
+    assert!(!terminal.contains("tok-3f9a"), "{terminal}");
+
+    let shown = on_a_terminal(
+        &sb,
+        serde_json::json!([]),
+        &["run", "--no-mask", "--", "sh", "-c", script],
+    );
+    assert_eq!(shown["status"], 0, "{shown}");
+    assert_eq!(shown["stdout"], "out tok-3f9a-secret\n", "{shown}");
+
+    // Off a terminal, the output is the command's own unless --mask; both flags at once are
+    // a usage error.
+    let out = sb.jit_m(&["run", "--", "sh", "-c", script]);
+    assert_eq!(stdout(&out), "out tok-3f9a-secret\n");
+    let out = sb.jit_m(&["run", "--mask", "--no-mask", "--", "true"]);
+    assert_code(&out, 2);
+}

@@ -7,7 +7,9 @@ mod cache;
 mod completions;
 mod delete;
 mod forget;
+mod get;
 mod hook;
+mod import;
 mod init;
 mod lease;
 mod list;
@@ -61,6 +63,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate(args) => rotate::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
+        Command::Get(args) => get::run(&cli.global, args),
+        Command::Import(args) => import::run(&cli.global, args),
         Command::Allow(args) => allow::allow(&cli.global, args),
         Command::Cache(args) => cache::run(&cli.global, args),
         Command::Lease(args) => lease::run(&cli.global, args),
