@@ -91,6 +91,10 @@ fn get_needs_trust_before_any_store_is_contacted() {
     assert_code(&out, 2);
     assert_eq!(stdout(&out), "");
     assert!(!marker.exists(), "nothing ran for an untrusted manifest");
+    sb.write(".env", "X=imported-value\n");
+    let out = sb.jit_m(&["import", ".env", "--store", "pass"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("jit-secrets allow"), "{}", stderr(&out));
     assert_code(&sb.jit_m(&["allow"]), 0);
     let out = sb.jit_m(&["get", "X"]);
     assert_code(&out, 0);
@@ -163,6 +167,12 @@ fn a_vault_read_without_a_token_or_the_cli_asks_for_the_token() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
     assert!(!err.contains("install the Vault CLI"), "{err}");
+    // A token helper is the CLI's business: then it is the CLI that is missing.
+    sb.write("h/.vault", "token_helper = \"/usr/local/bin/helper\"\n");
+    let out = sb.jit_m(&["get", "V"]);
+    assert_code(&out, 1);
+    assert!(stderr(&out).contains("install the Vault CLI"), "{}", stderr(&out));
+    std::fs::remove_file(sb.path().join("h/.vault")).unwrap();
     // With a token file the HTTP route is taken: no word of the CLI or of a missing token.
     sb.write("h/.vault-token", "s.not-a-real-token");
     sb.set_env("VAULT_ADDR", format!("http://127.0.0.1:{}", free_port()));

@@ -21,11 +21,12 @@ const LOGIN: &str = "run `vault login` and check VAULT_ADDR (and VAULT_NAMESPACE
 const NO_TOKEN: &str = "no Vault token: set VAULT_TOKEN, write the token to ~/.vault-token, or run `vault login` (which writes that file); with a token jit-secrets reads Vault over HTTP, without the CLI";
 
 /// Runs the Vault CLI for a read (writes always need it). When it is not installed and the reason we needed it is that no token was
-/// found (not a setting only the CLI honours), the error names the token, not the CLI.
+/// found (not a setting only the CLI honours: `commands`, TLS, a token helper), the error names
+/// the token, not the CLI.
 fn run_vault(child: Child<'_>, ctx: &Context) -> Result<crate::process::Output, StoreError> {
     crate::process::run(child).map_err(|e| {
         let not_installed = matches!(e, crate::process::ProcessError::NotInstalled { .. });
-        let no_token = ctx.command_override("vault").is_none()
+        let no_token = !super::vault_http::cli_required(ctx)
             && super::vault_http::Api::from_environment().is_none();
         let mut error = super::process_error(e, INSTALL);
         if not_installed && no_token {
