@@ -55,13 +55,20 @@ fn get_refuses_an_unknown_or_scoped_name_and_fails_on_a_missing_or_broken_one() 
     assert_eq!(stdout(&out), "");
     let err = stderr(&out);
     assert!(err.contains("no secret named DATABSE_URL"), "{err}");
-    assert!(err.contains("known: DATABASE_URL, GH, MISSING, BROKEN"), "{err}");
+    assert!(
+        err.contains("known: DATABASE_URL, GH, MISSING, BROKEN"),
+        "{err}"
+    );
 
     let out = sb.jit_m(&["get", "GH"]);
     assert_code(&out, 2);
     assert_eq!(stdout(&out), "", "a scoped value is never printed");
     assert!(stderr(&out).contains("scoped to gh"), "{}", stderr(&out));
-    assert!(stderr(&out).contains("jit-secrets run -- gh"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("jit-secrets run -- gh"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = sb.jit_m(&["get", "MISSING"]);
     assert_code(&out, 1);
@@ -94,7 +101,11 @@ fn get_needs_trust_before_any_store_is_contacted() {
     sb.write(".env", "X=imported-value\n");
     let out = sb.jit_m(&["import", ".env", "--store", "pass"]);
     assert_code(&out, 2);
-    assert!(stderr(&out).contains("jit-secrets allow"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("jit-secrets allow"),
+        "{}",
+        stderr(&out)
+    );
     assert_code(&sb.jit_m(&["allow"]), 0);
     let out = sb.jit_m(&["get", "X"]);
     assert_code(&out, 0);
@@ -123,7 +134,11 @@ fn get_uses_the_cache_as_activate_does() {
     if stderr(&sb.jit_m(&["get", "X"])).contains("without the cache") {
         eprintln!("the kernel keyring cannot be used here: the hit is not checked");
     } else {
-        assert_eq!(calls(), 1, "the second and third get were served from the cache");
+        assert_eq!(
+            calls(),
+            1,
+            "the second and third get were served from the cache"
+        );
         let out = sb.jit_m(&["activate", "--shell", "json"]);
         assert!(stdout(&out).contains("cached-v"));
         assert_eq!(calls(), 1, "activate shares get's cache entry");
@@ -171,7 +186,11 @@ fn a_vault_read_without_a_token_or_the_cli_asks_for_the_token() {
     sb.write("h/.vault", "token_helper = \"/usr/local/bin/helper\"\n");
     let out = sb.jit_m(&["get", "V"]);
     assert_code(&out, 1);
-    assert!(stderr(&out).contains("install the Vault CLI"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("install the Vault CLI"),
+        "{}",
+        stderr(&out)
+    );
     std::fs::remove_file(sb.path().join("h/.vault")).unwrap();
     // With a token file the HTTP route is taken: no word of the CLI or of a missing token.
     sb.write("h/.vault-token", "s.not-a-real-token");
@@ -189,7 +208,7 @@ fn import_manifest(sb: &Sandbox) {
     std::fs::create_dir_all(sb.path().join("shop")).unwrap();
     sb.write(
         "shop/manifest.toml",
-        "# our secrets\n[secrets]\nOTHER = \"env:HOME\" # keep me\n",
+        "# our secrets\n[secrets]\nOTHER = \"env:HOME\" # keep me\nCHAINED = { from = [\"env:CI_CHAINED\", \"pass:x\"], description = \"kept\" }\n",
     );
 }
 
@@ -216,11 +235,15 @@ fn import_moves_a_dotenv_file_into_the_keyring_and_the_manifest() {
     for value in ["sk-live-4f2a9c", "p@ss", "hello # kept", "line2"] {
         assert!(!err.contains(value), "no value on stderr: {err}");
     }
-    assert_eq!(std::fs::read_to_string(&env_file).unwrap(), DOTENV, "FILE untouched");
+    assert_eq!(
+        std::fs::read_to_string(&env_file).unwrap(),
+        DOTENV,
+        "FILE untouched"
+    );
     let manifest = std::fs::read_to_string(sb.path().join("shop/manifest.toml")).unwrap();
     assert_eq!(
         manifest,
-        "# our secrets\n[secrets]\nOTHER = \"env:HOME\" # keep me\nAPI_KEY = \"keyring:shop/api-key\"\nDB_PASSWORD = \"keyring:shop/db-password\"\nGREETING = \"keyring:shop/greeting\"\nPEM = \"keyring:shop/pem\"\n"
+        "# our secrets\n[secrets]\nOTHER = \"env:HOME\" # keep me\nCHAINED = { from = [\"env:CI_CHAINED\", \"pass:x\"], description = \"kept\" }\nAPI_KEY = \"keyring:shop/api-key\"\nDB_PASSWORD = \"keyring:shop/db-password\"\nGREETING = \"keyring:shop/greeting\"\nPEM = \"keyring:shop/pem\"\n"
     );
     for (name, value) in [
         ("API_KEY", "sk-live-4f2a9c"),
@@ -238,10 +261,17 @@ fn import_moves_a_dotenv_file_into_the_keyring_and_the_manifest() {
     );
 
     // Again: every name is there now; nothing is written without --replace.
-    sb.write("shop/.env", "API_KEY=second-value\n");
+    sb.write(
+        "shop/.env",
+        "API_KEY=second-value\nGREETING=second-greeting\n",
+    );
     let out = jit_in_shop(&sb, &["import", ".env", "--store", "keyring"]);
     assert_code(&out, 2);
-    assert!(stderr(&out).contains("already in"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("API_KEY, GREETING"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("--replace"), "{}", stderr(&out));
     let out = jit_in_shop(&sb, &["get", "-n", "API_KEY"]);
     assert_eq!(stdout(&out), "sk-live-4f2a9c", "the store was not written");
@@ -251,7 +281,10 @@ fn import_moves_a_dotenv_file_into_the_keyring_and_the_manifest() {
     );
 
     // --replace points an existing entry (with its comment) at the imported value.
-    sb.write("shop/.env", "OTHER=replaced-other\n");
+    sb.write(
+        "shop/.env",
+        "OTHER=replaced-other\nCHAINED=replaced-chain\n",
+    );
     let out = jit_in_shop(&sb, &["import", ".env", "--store", "keyring", "--replace"]);
     assert_code(&out, 0);
     let now = std::fs::read_to_string(sb.path().join("shop/manifest.toml")).unwrap();
@@ -259,7 +292,18 @@ fn import_moves_a_dotenv_file_into_the_keyring_and_the_manifest() {
         now.contains("OTHER = \"keyring:shop/other\" # keep me\n"),
         "{now}"
     );
-    assert_eq!(stdout(&jit_in_shop(&sb, &["get", "-n", "OTHER"])), "replaced-other");
+    assert!(
+        now.contains("CHAINED = { from = \"keyring:shop/chained\", description = \"kept\" }\n"),
+        "{now}"
+    );
+    assert_eq!(
+        stdout(&jit_in_shop(&sb, &["get", "-n", "OTHER"])),
+        "replaced-other"
+    );
+    assert_eq!(
+        stdout(&jit_in_shop(&sb, &["get", "-n", "CHAINED"])),
+        "replaced-chain"
+    );
 }
 
 #[test]
@@ -272,6 +316,7 @@ fn import_refuses_what_it_cannot_store_exactly_before_writing_anything() {
         // dotenv would expand these from our environment: refused, not altered.
         ("A=first\nB=pa$$word-leak\n", "B: a `$`"),
         ("A=first\nB=\"x${HOME}y\"\n", "B: a `$`"),
+        ("A=first\nB=\"x\\$y\"\n", "a `$`"),
         // A line dotenv cannot read: its number, never its text.
         ("A=first\nB=sec ret-value-1\n", "near line 2"),
         ("A=first\nlower_case=x-value\n", "names are upper-case"),
@@ -284,7 +329,14 @@ fn import_refuses_what_it_cannot_store_exactly_before_writing_anything() {
         assert_code(&out, 2);
         let err = stderr(&out);
         assert!(err.contains(needle), "{text:?}: {err}");
-        for secret in ["first", "word-leak", "ret-value", "x-value", "again-value", "evil-value"] {
+        for secret in [
+            "first",
+            "word-leak",
+            "ret-value",
+            "x-value",
+            "again-value",
+            "evil-value",
+        ] {
             assert!(!err.contains(secret), "{text:?} echoed: {err}");
         }
         assert!(
@@ -298,7 +350,10 @@ fn import_refuses_what_it_cannot_store_exactly_before_writing_anything() {
     }
     // Single quotes keep a `$` as written.
     sb.write("shop/.env", "B='pa$$word'\n");
-    assert_code(&jit_in_shop(&sb, &["import", ".env", "--store", "keyring"]), 0);
+    assert_code(
+        &jit_in_shop(&sb, &["import", ".env", "--store", "keyring"]),
+        0,
+    );
     assert_eq!(stdout(&jit_in_shop(&sb, &["get", "-n", "B"])), "pa$$word");
 }
 
@@ -325,14 +380,20 @@ case \"$*\" in insert*three*) if [ -e '{}' ]; then echo 'pass: No space left on 
         wrapper.display()
     );
     sb.write("shop/manifest.toml", &manifest);
-    sb.write("shop/.env", "ONE=value-one-1\nTWO=value-two-2\nTHREE=value-three-3\n");
+    sb.write(
+        "shop/.env",
+        "ONE=value-one-1\nTWO=value-two-2\nTHREE=value-three-3\n",
+    );
     let out = jit_in_shop(&sb, &["import", ".env", "--store", "pass"]);
     assert_code(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("THREE: pass:shop/three"), "{err}");
     assert!(err.contains("No space left"), "{err}");
     assert!(err.contains("the manifest is unchanged"), "{err}");
-    assert!(err.contains("ONE in pass:shop/one") && err.contains("TWO in pass:shop/two"), "{err}");
+    assert!(
+        err.contains("ONE in pass:shop/one") && err.contains("TWO in pass:shop/two"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(sb.path().join("shop/manifest.toml")).unwrap(),
         manifest
@@ -345,7 +406,10 @@ case \"$*\" in insert*three*) if [ -e '{}' ]; then echo 'pass: No space left on 
     std::fs::remove_file(&fail).unwrap();
     let out = jit_in_shop(&sb, &["import", ".env", "--store", "pass"]);
     assert_code(&out, 0);
-    assert_eq!(stdout(&jit_in_shop(&sb, &["get", "THREE"])), "value-three-3\n");
+    assert_eq!(
+        stdout(&jit_in_shop(&sb, &["get", "THREE"])),
+        "value-three-3\n"
+    );
     let text = std::fs::read_to_string(sb.path().join("shop/manifest.toml")).unwrap();
     assert!(text.contains("THREE = \"pass:shop/three\""), "{text}");
     // No value ever reached a command line.

@@ -390,7 +390,9 @@ fn run_gives_a_scoped_value_to_its_command_started_by_what_run_starts() {
     assert!(!o.contains(&format!("GITHUB_TOKEN={GH_VALUE}")), "{o}");
     assert!(o.contains(&format!("PLAIN={PLAIN_VALUE}")), "{o}");
     assert!(
-        o.contains(&format!("glab x GITHUB_TOKEN=<unset> GLAB_TOKEN={GLAB_VALUE}")),
+        o.contains(&format!(
+            "glab x GITHUB_TOKEN=<unset> GLAB_TOKEN={GLAB_VALUE}"
+        )),
         "{o}"
     );
     // Masked, the values scoped to the commands it starts are masked too.

@@ -352,13 +352,23 @@ fn a_value_given_on_the_command_line_is_refused_without_being_echoed() {
         let out = sb.jit_m(&args);
         assert_code(&out, 2);
         let err = stderr(&out);
-        assert!(!err.contains("9c41e0d2"), "{args:?} echoed the value: {err}");
+        assert!(
+            !err.contains("9c41e0d2"),
+            "{args:?} echoed the value: {err}"
+        );
         assert!(err.contains("not shown"), "{args:?}: {err}");
         if args[0] == "set" {
-            assert!(err.contains("hidden prompt") && err.contains("stdin"), "{err}");
+            assert!(
+                err.contains("hidden prompt") && err.contains("stdin"),
+                "{err}"
+            );
         }
     }
-    assert_eq!(pass_show(&sb, "app/api"), b"stored-before", "nothing stored");
+    assert_eq!(
+        pass_show(&sb, "app/api"),
+        b"stored-before",
+        "nothing stored"
+    );
     // An unknown option is still named (it is not a value).
     let out = sb.jit_m(&["set", "API", "--no-such-flag"]);
     assert_code(&out, 2);
@@ -381,7 +391,10 @@ fn set_delete_and_setup_on_a_chain_name_its_writable_member() {
         "{err}"
     );
     // Following the advice stores it where the chain reads it.
-    assert_code(&set(&sb, &["API_KEY", "--ref", "pass:app/api"], b"v1-value"), 0);
+    assert_code(
+        &set(&sb, &["API_KEY", "--ref", "pass:app/api"], b"v1-value"),
+        0,
+    );
     let out = sb.jit_m(&["get", "API_KEY"]);
     assert_eq!(stdout(&out), "v1-value\n");
 

@@ -54,7 +54,10 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
         });
     }
     if imports.is_empty() {
-        return Err(UsageError(format!("{file}: no value to import (no KEY=value line with a value)")).into());
+        return Err(UsageError(format!(
+            "{file}: no value to import (no KEY=value line with a value)"
+        ))
+        .into());
     }
 
     // From the read to the write: another edit of this manifest waits for ours.
@@ -87,7 +90,11 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
         imports.len(),
         if imports.len() == 1 { "" } else { "s" },
         imports[0].reference.store().name(),
-        if imports.len() == 1 { "its entry" } else { "their entries" },
+        if imports.len() == 1 {
+            "its entry"
+        } else {
+            "their entries"
+        },
         manifest.path.display()
     );
     for import in &imports {
@@ -308,7 +315,9 @@ fn parse_dotenv(text: &str, file: &str) -> Result<Vec<(String, SecretValue)>, Us
                 let number = text
                     .find(line.as_str())
                     .map(|at| text[..at].matches('\n').count() + 1);
-                let at = number.map(|n| format!(" near line {n}")).unwrap_or_default();
+                let at = number
+                    .map(|n| format!(" near line {n}"))
+                    .unwrap_or_default();
                 return Err(UsageError(format!(
                     "{file}: cannot parse it{at} (the line is not shown: it may hold a secret); nothing imported\n  fix: write it as KEY=value, quoting a value that holds spaces or `#`"
                 )));
@@ -341,7 +350,7 @@ mod tests {
 
     #[test]
     fn dotenv_quotes_comments_export_and_empty_values_read_as_dotenv_tools_read_them() {
-        let text = "# a comment\nexport A=plain\nB='single # not a comment'\nC=\"double # kept\" # a comment\nD=value # comment\nE=\nF=\"two\nlines\"\nG='it''s'\n";
+        let text = "# a comment\nexport A=plain\nB='single # not a comment'\nC=\"double # kept\" # a comment\nD=value # comment\nE=\nF=\"two\nlines\"\nG='it''s'\nH=\"a\\nb \\\"q\\\"\"\n";
         assert_eq!(
             parsed(text),
             [
@@ -352,6 +361,7 @@ mod tests {
                 ("E", ""),
                 ("F", "two\nlines"),
                 ("G", "its"),
+                ("H", "a\nb \"q\""),
             ]
             .map(|(k, v)| (k.to_string(), v.to_string()))
         );
@@ -376,7 +386,10 @@ mod tests {
             ImportStore::Bitwarden,
         ] {
             let text = reference_for(store, "my-app", "DATABASE_URL");
-            assert!(text.contains("my-app") && text.contains("database-url"), "{text}");
+            assert!(
+                text.contains("my-app") && text.contains("database-url"),
+                "{text}"
+            );
             let reference = Reference::parse(&text).unwrap();
             assert!(super::super::setup::writable(&reference), "{text}");
         }
