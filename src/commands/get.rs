@@ -8,6 +8,7 @@ use crate::resolve::{resolve, Status};
 use std::io::Write;
 
 pub fn run(global: &Global, args: GetArgs) -> anyhow::Result<u8> {
+    super::target::refuse_assignment(&args.name)?;
     let manifest = load_trusted_manifest(global)?;
     let Some(entry) = manifest.entries.iter().find(|e| e.name == args.name) else {
         let known: Vec<&str> = manifest.entries.iter().map(|e| e.name.as_str()).collect();

@@ -28,11 +28,26 @@ pub fn chain_fix(name: &str, member: &Reference) -> String {
     format!("its chain's writable member is {member}: `jit-secrets set {name} --ref {member}`")
 }
 
+/// `set NAME=VALUE` (the shell habit): refused without the part after `=`, which is likely
+/// the value and must not be printed back.
+pub fn refuse_assignment(name: &str) -> Result<(), UsageError> {
+    match name.split_once('=') {
+        Some((before, _)) => Err(UsageError(format!(
+            "`{}=…`: a value is never taken from the command line, where shell history and `ps` see it (the rest is not shown); nothing was done\n  fix: `jit-secrets set {}` and type it at the hidden prompt, or pipe it in: `printf %s \"$VALUE\" | jit-secrets set {}`",
+            crate::printable::escaped(before),
+            crate::printable::escaped(before),
+            crate::printable::escaped(before)
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn resolve_target(
     global: &Global,
     name: &str,
     explicit: Option<&str>,
 ) -> anyhow::Result<Target> {
+    refuse_assignment(name)?;
     // With --ref the manifest is optional: it only contributes options (CLI paths, timeout). A
     // manifest that is there but not trusted is still refused: its `commands` name programs.
     let manifest: Option<Manifest> = match (explicit, load_trusted_manifest(global)) {
