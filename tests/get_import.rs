@@ -420,3 +420,31 @@ case \"$*\" in insert*three*) if [ -e '{}' ]; then echo 'pass: No space left on 
         assert!(!argv.contains("value-"), "on argv: {argv}");
     }
 }
+
+#[test]
+fn import_into_secrets_manager_and_parameter_store_by_name_alone() {
+    let mut sb = Sandbox::new();
+    let _moto = Moto::new(&mut sb);
+    std::fs::create_dir_all(sb.path().join("shop")).unwrap();
+    sb.write("shop/manifest.toml", "[secrets]\n");
+    sb.write("shop/.env", "API_KEY='sm-value \"quoted\"'\n");
+    assert_code(
+        &jit_in_shop(&sb, &["import", ".env", "--store", "aws-sm"]),
+        0,
+    );
+    sb.write("shop/.env", "DB_PASSWORD=ssm-value#not-a-comment\n");
+    assert_code(
+        &jit_in_shop(&sb, &["import", ".env", "--store", "aws-ssm"]),
+        0,
+    );
+    let text = std::fs::read_to_string(sb.path().join("shop/manifest.toml")).unwrap();
+    assert_eq!(
+        text,
+        "[secrets]\nAPI_KEY = \"aws-sm:shop/api-key\"\nDB_PASSWORD = \"aws-ssm:/shop/db-password\"\n"
+    );
+    let out = jit_in_shop(&sb, &["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["API_KEY"], "sm-value \"quoted\"");
+    assert_eq!(v["DB_PASSWORD"], "ssm-value#not-a-comment");
+}

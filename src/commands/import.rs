@@ -104,9 +104,26 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
         eprintln!("  skipped {name}: its value is empty");
     }
     eprintln!(
-        "jit-secrets: {file} is unchanged and still holds the values in clear: once `jit-secrets verify` passes, delete it (`rm {file}`), and take it out of version control if it was ever committed"
+        "jit-secrets: {file} is unchanged and still holds the values in clear: once `jit-secrets verify` passes, delete it (`rm {}`), and take it out of version control if it was ever committed",
+        shell_word(&file)
     );
     Ok(EXIT_OK)
+}
+
+/// `text` as one word for a POSIX shell, for a command the user may paste.
+fn shell_word(text: &str) -> String {
+    // A leading `-` would be read as an option.
+    let text = if text.starts_with('-') {
+        format!("./{text}")
+    } else {
+        text.to_string()
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._/-+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// After a failed write: what is stored already, and that the manifest was not changed.
@@ -365,6 +382,15 @@ mod tests {
             ]
             .map(|(k, v)| (k.to_string(), v.to_string()))
         );
+    }
+
+    #[test]
+    fn the_delete_command_quotes_an_unusual_file_name() {
+        assert_eq!(shell_word(".env"), ".env");
+        assert_eq!(shell_word("my secrets.env"), "'my secrets.env'");
+        assert_eq!(shell_word("it's.env"), "'it'\\''s.env'");
+        assert_eq!(shell_word("-x.env"), "./-x.env");
+        assert_eq!(shell_word("-x y"), "'./-x y'");
     }
 
     #[test]
