@@ -84,7 +84,7 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     if masks(&args) {
         // The values the proxies will fetch for other commands are not in `env`: fetched here
         // too, for the masker alone.
-        let others = scoped_elsewhere(&manifest, &names, &ctx);
+        let others = scoped_elsewhere(&manifest, &names, ctx);
         let mut masked = secrets.clone();
         masked.extend(others.iter().map(|(n, v)| (n.clone(), v.expose())));
         return run_masked(&args.command, &env, &masked);
@@ -147,12 +147,14 @@ fn masks(args: &RunArgs) -> bool {
 }
 
 /// The values of the entries scoped to other commands (not in `in_env`), for masking what those
-/// commands print. One that cannot be fetched here is named, not fatal: its command fetches it
-/// itself, and fails to start if it cannot.
+/// commands print. They are fetched without any prompt (the command may never start them, and
+/// a passphrase asked for a value it does not need would be a surprise): one that cannot be
+/// fetched so is named, not fatal; its command fetches it itself, and fails to start if it
+/// cannot.
 fn scoped_elsewhere(
     manifest: &Manifest,
     in_env: &[String],
-    ctx: &Context,
+    mut ctx: Context,
 ) -> Vec<(String, crate::secret::SecretValue)> {
     let others: Vec<String> = manifest
         .entries
@@ -163,14 +165,16 @@ fn scoped_elsewhere(
     if others.is_empty() {
         return Vec::new();
     }
-    let resolution = resolve(manifest, Some(&others), ctx);
+    ctx.no_prompt = true;
+    process::allow_prompts(false);
+    let resolution = resolve(manifest, Some(&others), &ctx);
     let mut values = Vec::new();
     for r in resolution.results {
         match &r.status {
             Status::Found { value, .. } => values.push((r.entry.name.clone(), value.clone())),
             Status::Missing => {}
             Status::Failed { .. } | Status::Invalid { .. } => eprintln!(
-                "jit-secrets: warning: {} (scoped to {}) could not be fetched to mask it; its command's output is not masked for it",
+                "jit-secrets: warning: {} (scoped to {}) could not be fetched without a prompt to mask it; its command's output is not masked for it",
                 r.entry.name,
                 r.entry.only.join(", ")
             ),
