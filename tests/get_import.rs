@@ -222,9 +222,11 @@ fn jit_in_shop(sb: &Sandbox, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn import_moves_a_dotenv_file_into_the_keyring_and_the_manifest() {
-    let mut sb = Sandbox::new();
+    let mut sb = Sandbox::requiring_trust();
     let ss = SecretService::new(&mut sb);
     import_manifest(&sb);
+    // Allowed once: the manifest import edits stays trusted (the `get`s below need no allow).
+    assert_code(&jit_in_shop(&sb, &["allow"]), 0);
     let env_file = sb.write("shop/.env", DOTENV);
     let out = jit_in_shop(&sb, &["import", ".env", "--store", "keyring"]);
     assert_code(&out, 0);
