@@ -58,17 +58,17 @@ pub enum Command {
     Activate(ActivateArgs),
     /// Run a command with the secrets in its environment (no shell involved)
     #[command(
-        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run --no-mask -- psql         # interactive: the program sees the terminal\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nOn a terminal the values the command prints are masked (--no-mask: not).\nExits with the command's status; the command does not start if a secret fails."
+        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values become <NAME>\n  jit-secrets run --no-mask -- psql         # interactive: sees the terminal\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nOn a terminal the values the command prints are masked (--no-mask: not).\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
     /// Print one secret's value (for scripts: `$(jit-secrets get DB_URL)`)
     #[command(
-        after_help = "Examples:\n  jit-secrets get DATABASE_URL                 # the value and a newline\n  psql \"$(jit-secrets get DATABASE_URL)\"\n  jit-secrets get API_KEY -n | pbcopy          # -n: no newline\n\nThe value is printed even on a terminal. Exit codes: 0 printed, 1 the secret could not be\nfetched (or, optional, was not found), 2 no such secret, a scoped one (`only`), or a manifest error."
+        after_help = "Examples:\n  jit-secrets get DATABASE_URL              # the value and a newline\n  psql \"$(jit-secrets get DATABASE_URL)\"\n  jit-secrets get API_KEY -n | wl-copy      # -n: no newline\n\nThe value is printed even on a terminal. Exit codes: 0 printed; 1 it could\nnot be fetched (or, optional, was not found); 2 no such secret, a scoped\none (`only`), or a manifest error."
     )]
     Get(GetArgs),
     /// Move a dotenv file's values into a store and add an entry for each to the manifest
     #[command(
-        after_help = "Examples:\n  jit-secrets import .env --store keyring        # API_KEY=… becomes keyring:PROJECT/api-key\n  jit-secrets import .env.local --store pass     # pass:PROJECT/api-key\n  jit-secrets import .env --store keyring --replace\n\nThe file is left as it is: delete it yourself once the values are in. A name already in the\nmanifest needs --replace. Nothing is added to the manifest unless every value was stored."
+        after_help = "Examples:\n  jit-secrets import .env --store keyring   # keyring:PROJECT/api-key\n  jit-secrets import .env --store pass      # pass:PROJECT/api-key\n  jit-secrets import .env --store keyring --replace\n\nFILE is left as it is: delete it once the values are in. A name already\nin the manifest needs --replace. Nothing is added to the manifest unless\nevery value was stored."
     )]
     Import(ImportArgs),
     /// Store a secret's value in its store (any store `jit-secrets` can write), from a hidden prompt or stdin
