@@ -323,10 +323,8 @@ fn parse_dotenv(text: &str, file: &str) -> Result<Vec<(String, SecretValue)>, Us
     let mut pairs = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
-            Ok((name, value)) => {
-                let value = Zeroizing::new(value);
-                pairs.push((name, SecretValue::new(value.as_bytes().to_vec())));
-            }
+            // Moved, not copied, into memory that is wiped when dropped.
+            Ok((name, value)) => pairs.push((name, SecretValue::new(value.into_bytes()))),
             Err(dotenvy::Error::LineParse(line, _)) => {
                 let line = Zeroizing::new(line);
                 let number = text
@@ -367,7 +365,7 @@ mod tests {
 
     #[test]
     fn dotenv_quotes_comments_export_and_empty_values_read_as_dotenv_tools_read_them() {
-        let text = "# a comment\nexport A=plain\nB='single # not a comment'\nC=\"double # kept\" # a comment\nD=value # comment\nE=\nF=\"two\nlines\"\nG='it''s'\nH=\"a\\nb \\\"q\\\"\"\n";
+        let text = "# a comment\nexport A=plain\nB='single # not a comment'\nC=\"double # kept\" # a comment\nD=value # comment\nE=\nF=\"two\nlines\"\nG='it''s'\nH=\"a\\nb \\\"q\\\"\"\nI=crlf\r\n";
         assert_eq!(
             parsed(text),
             [
@@ -379,6 +377,7 @@ mod tests {
                 ("F", "two\nlines"),
                 ("G", "its"),
                 ("H", "a\nb \"q\""),
+                ("I", "crlf"),
             ]
             .map(|(k, v)| (k.to_string(), v.to_string()))
         );
