@@ -450,3 +450,41 @@ fn import_into_secrets_manager_and_parameter_store_by_name_alone() {
     assert_eq!(v["API_KEY"], "sm-value \"quoted\"");
     assert_eq!(v["DB_PASSWORD"], "ssm-value#not-a-comment");
 }
+
+#[test]
+fn import_writes_no_file_but_the_manifest() {
+    let mut sb = Sandbox::new();
+    let _ss = SecretService::new(&mut sb);
+    import_manifest(&sb);
+    sb.write("shop/.env", "API_KEY=traced-value-5e1\nDB='traced two'\n");
+    let log = sb.path().join("strace.log");
+    let out = sb
+        .command(require("strace"))
+        .args(["-f", "-qq", "-e", &format!("trace={WRITE_SYSCALLS}"), "-o"])
+        .arg(&log)
+        .arg(BIN)
+        .args(["import", ".env", "--store", "keyring"])
+        .current_dir(sb.path().join("shop"))
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let trace = std::fs::read_to_string(&log).unwrap();
+    assert!(!trace.is_empty(), "strace saw nothing");
+    let shop = sb.path().join("shop");
+    // The trust file (paths and digests) follows the manifest's edit, under XDG_DATA_HOME.
+    let trust_dir = format!(
+        "\"{}/jit-secrets",
+        sb.env["XDG_DATA_HOME"].to_string_lossy()
+    );
+    let writes = find_writes(&trace);
+    assert!(!writes.is_empty(), "the manifest's write was seen");
+    for write in writes {
+        let manifest_edit = write.contains(&format!("\"{}/", shop.display()))
+            && (write.contains("manifest.toml") || write.contains(".jit-secrets-"));
+        assert!(
+            manifest_edit || write.contains(&trust_dir),
+            "a write besides the manifest's and the trust file's: {write}"
+        );
+    }
+    assert!(!trace.contains("traced-value") && !trace.contains("traced two"));
+}
