@@ -59,9 +59,19 @@ pub enum Command {
     Activate(ActivateArgs),
     /// Run a command with the secrets in its environment (no shell involved)
     #[command(
-        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values the script prints become <NAME>\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nExits with the command's status; the command does not start if a secret fails."
+        after_help = "Examples:\n  jit-secrets run -- terraform plan\n  jit-secrets run --mask -- ./deploy.sh     # CI logs: values become <NAME>\n  jit-secrets run --no-mask -- psql         # interactive: sees the terminal\n  jit-secrets run -- sh -c 'curl -H \"Authorization: Bearer $API_TOKEN\" …'\n\nOn a terminal the values the command prints are masked (--no-mask: not).\nExits with the command's status; the command does not start if a secret fails."
     )]
     Run(RunArgs),
+    /// Print one secret's value (for scripts: `$(jit-secrets get DB_URL)`)
+    #[command(
+        after_help = "Examples:\n  jit-secrets get DATABASE_URL              # the value and a newline\n  psql \"$(jit-secrets get DATABASE_URL)\"\n  jit-secrets get API_KEY -n | wl-copy      # -n: no newline\n\nThe value is printed even on a terminal. Exit codes: 0 printed; 1 it could\nnot be fetched (or, optional, was not found); 2 no such secret, a scoped\none (`only`), or a manifest error."
+    )]
+    Get(GetArgs),
+    /// Move a dotenv file's values into a store and add an entry for each to the manifest
+    #[command(
+        after_help = "Examples:\n  jit-secrets import .env --store keyring   # keyring:PROJECT/api-key\n  jit-secrets import .env --store pass      # pass:PROJECT/api-key\n  jit-secrets import .env --store keyring --replace\n\nFILE is left as it is: delete it once the values are in. A name already\nin the manifest needs --replace. Nothing is added to the manifest unless\nevery value was stored."
+    )]
+    Import(ImportArgs),
     /// Store a secret's value in its store (any store `jit-secrets` can write), from a hidden prompt or stdin
     #[command(
         after_help = "Examples:\n  jit-secrets set GITHUB_TOKEN                      # hidden prompt on a terminal\n  gh auth token | jit-secrets set GITHUB_TOKEN      # or from stdin (one trailing newline dropped)\n  jit-secrets set X --ref keyring:my-service        # without a manifest entry\n\nThe value is never taken from the command line, where shell history and `ps` would see it."
@@ -165,9 +175,14 @@ pub struct ActivateArgs {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Replace every secret value in the command's stdout and stderr with <NAME> (for CI logs)
-    #[arg(long)]
+    /// Replace every secret value in the command's stdout and stderr with <NAME>, even when
+    /// neither is a terminal (for CI logs). The default when stdout or stderr is a terminal
+    #[arg(long, conflicts_with = "no_mask")]
     pub mask: bool,
+    /// Pass the command's output through as is, even on a terminal (an interactive program: a
+    /// shell, an editor, a pager sees the terminal only without masking)
+    #[arg(long)]
+    pub no_mask: bool,
     /// Do not serve values from the cache; fetch them and refill it
     #[arg(long)]
     pub refresh: bool,
@@ -262,6 +277,41 @@ pub struct SetArgs {
     /// Where to store it, instead of the entry's first `from` (e.g. keyring:github-token)
     #[arg(long = "ref", value_name = "REFERENCE")]
     pub reference: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GetArgs {
+    /// The secret's name in the manifest
+    pub name: String,
+    /// Do not print a newline after the value
+    #[arg(short = 'n', long = "no-newline")]
+    pub no_newline: bool,
+}
+
+/// The stores `import` writes to: each needs only a name, which `import` derives from the
+/// project and the variable (see `commands::import::reference_for`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportStore {
+    Keyring,
+    SecretTool,
+    Pass,
+    AwsSm,
+    AwsSsm,
+    Gcp,
+    Bitwarden,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The dotenv file (KEY=value lines; `export`, quotes and comments as dotenv tools read them)
+    pub file: PathBuf,
+    /// Where to store the values
+    #[arg(long, value_enum)]
+    pub store: ImportStore,
+    /// A name already in the manifest: point its entry at the imported value (other settings and
+    /// comments kept)
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -370,9 +420,9 @@ pub struct RotateArgs {
 const COMMAND_GROUPS: &[(&str, &[&str])] = &[
     (
         "Set up",
-        &["init", "add", "allow", "setup", "remove", "deny"],
+        &["init", "add", "import", "allow", "setup", "remove", "deny"],
     ),
-    ("Use", &["activate", "run", "hook"]),
+    ("Use", &["activate", "run", "get", "hook"]),
     (
         "Maintain",
         &[
@@ -482,19 +532,15 @@ pub fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches(&matches)
 }
 
-/// For a usage error of `activate`: the shell its `--shell` names (`Some(None)`: none we know, or
-/// none given). `None`: the command is not `activate`.
-pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
-    use clap::ValueEnum;
-    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
-    // The subcommand is the first word that is neither an option nor an option's value.
+/// Where the subcommand is in `args` (without the program's name): the first word that is
+/// neither an option nor a global option's value.
+fn subcommand_index(args: &[&str]) -> Option<usize> {
     let takes_value = |a: &str| {
         matches!(
             a,
             "--manifest" | "-m" | "--profile" | "-p" | "--trusted-by" | "--manifest-sha256"
         )
     };
-    let mut command = None;
     let mut i = 0;
     while i < args.len() {
         if takes_value(args[i]) {
@@ -502,12 +548,25 @@ pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
             continue;
         }
         if !args[i].starts_with('-') {
-            command = Some(i);
-            break;
+            return Some(i);
         }
         i += 1;
     }
-    let command = command.filter(|&i| args[i] == "activate")?;
+    None
+}
+
+/// For a usage error: the subcommand the raw arguments name, if any (`set`, `get`, …).
+pub fn subcommand_requested(args: &[OsString]) -> Option<String> {
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    subcommand_index(&args).map(|i| args[i].to_string())
+}
+
+/// For a usage error of `activate`: the shell its `--shell` names (`Some(None)`: none we know, or
+/// none given). `None`: the command is not `activate`.
+pub fn activate_shell_requested(args: &[OsString]) -> Option<Option<Shell>> {
+    use clap::ValueEnum;
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let command = subcommand_index(&args).filter(|&i| args[i] == "activate")?;
     let mut named = None;
     for (i, a) in args.iter().enumerate().skip(command + 1) {
         let value = if *a == "--shell" || *a == "-s" {

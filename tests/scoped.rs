@@ -365,3 +365,41 @@ fn a_scoped_start_writes_nothing_and_activation_only_the_links() {
         );
     }
 }
+
+#[test]
+fn run_gives_a_scoped_value_to_its_command_started_by_what_run_starts() {
+    let sb = scoped_sandbox(Sandbox::new());
+    for (how, script) in [
+        ("sh", "gh from-sh"),
+        ("script", "./script.sh"),
+        ("make", "make -s"),
+    ] {
+        let out = sb.jit_m(&["run", "--no-mask", "--", "sh", "-c", script]);
+        assert_code(&out, 0);
+        let want = match how {
+            "sh" => gh_line("from-sh"),
+            "script" => gh_line("from-script"),
+            _ => gh_line("from-make"),
+        };
+        assert_eq!(stdout(&out).trim_end(), want, "{how}: {}", stderr(&out));
+    }
+    // The shell `run` started holds no scoped value; its other children neither.
+    let out = sb.jit_m(&["run", "--", "sh", "-c", "env; glab x"]);
+    assert_code(&out, 0);
+    let o = stdout(&out);
+    assert!(!o.contains(&format!("GITHUB_TOKEN={GH_VALUE}")), "{o}");
+    assert!(o.contains(&format!("PLAIN={PLAIN_VALUE}")), "{o}");
+    assert!(
+        o.contains(&format!(
+            "glab x GITHUB_TOKEN=<unset> GLAB_TOKEN={GLAB_VALUE}"
+        )),
+        "{o}"
+    );
+    // Masked, the values scoped to the commands it starts are masked too.
+    let out = sb.jit_m(&["run", "--mask", "--", "sh", "-c", "gh masked; glab m"]);
+    assert_code(&out, 0);
+    let o = stdout(&out);
+    assert!(o.contains("GITHUB_TOKEN=<GITHUB_TOKEN>"), "{o}");
+    assert!(o.contains("GLAB_TOKEN=<GLAB_TOKEN>"), "{o}");
+    assert!(!o.contains(GH_VALUE) && !o.contains(GLAB_VALUE), "{o}");
+}

@@ -200,6 +200,8 @@ const CONTACTING: &[&[&str]] = &[
     &["delete", "AWS_SECRET_ACCESS_KEY", "--yes"],
     &["setup"],
     &["cache", "list"],
+    &["get", "AWS_SECRET_ACCESS_KEY"],
+    &["import", "no-such.env", "--store", "pass"],
 ];
 
 fn run_in(sb: &Sandbox, dir: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -333,3 +333,107 @@ fn a_vault_field_the_cli_would_split_is_refused_before_anything_runs() {
         );
     }
 }
+
+#[test]
+fn a_value_given_on_the_command_line_is_refused_without_being_echoed() {
+    let mut sb = Sandbox::new();
+    let pass = PassStore::new(&mut sb);
+    pass.insert("app/api", b"stored-before");
+    sb.manifest("[secrets]\nAPI = \"pass:app/api\"\n");
+    let value = "sk-live-9c41e0d2";
+    for args in [
+        vec!["set", "API", value],
+        vec!["set", "API", "--", value],
+        vec!["set", "API", "-sk-dash-9c41e0d2"],
+        vec!["rotate", "API", value],
+        vec!["delete", "API", value],
+        vec!["get", "API", value],
+        vec!["set", "API=sk-live-9c41e0d2"],
+        vec!["get", "API=sk-live-9c41e0d2"],
+        vec!["delete", "API=sk-live-9c41e0d2", "--yes"],
+    ] {
+        let out = sb.jit_m(&args);
+        assert_code(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            !err.contains("9c41e0d2"),
+            "{args:?} echoed the value: {err}"
+        );
+        assert!(err.contains("not shown"), "{args:?}: {err}");
+        if args[0] == "set" {
+            assert!(err.contains("hidden prompt"), "{err}");
+        }
+    }
+    assert_eq!(
+        pass_show(&sb, "app/api"),
+        b"stored-before",
+        "nothing stored"
+    );
+    // An unknown option is still named (it is not a value).
+    let out = sb.jit_m(&["set", "API", "--no-such-flag"]);
+    assert_code(&out, 2);
+    let out = sb.jit_m(&["list", "--bogus"]);
+    assert_code(&out, 2);
+    assert!(stderr(&out).contains("--bogus"), "{}", stderr(&out));
+}
+
+#[test]
+fn set_delete_and_setup_on_a_chain_name_its_writable_member() {
+    let mut sb = Sandbox::new();
+    let _pass = PassStore::new(&mut sb);
+    sb.manifest("[secrets]\nAPI_KEY = { from = [\"env:CI_API_KEY\", \"pass:app/api\"] }\n");
+    let out = set(&sb, &["API_KEY"], b"v1-value");
+    assert_code(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("pass:app/api"), "{err}");
+    assert!(
+        err.contains("jit-secrets set API_KEY --ref pass:app/api"),
+        "{err}"
+    );
+    // Following the advice stores it where the chain reads it.
+    assert_code(
+        &set(&sb, &["API_KEY", "--ref", "pass:app/api"], b"v1-value"),
+        0,
+    );
+    let out = sb.jit_m(&["get", "API_KEY"]);
+    assert_eq!(stdout(&out), "v1-value\n");
+
+    let out = sb.jit_m(&["delete", "API_KEY", "--yes"]);
+    assert_code(&out, 2);
+    assert!(
+        stderr(&out).contains("jit-secrets delete API_KEY --ref pass:app/api"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(pass_show(&sb, "app/api"), b"v1-value", "nothing deleted");
+
+    // setup: the missing chained secret is named with the same command.
+    let out = sb.jit_m(&["delete", "API_KEY", "--ref", "pass:app/api", "--yes"]);
+    assert_code(&out, 0);
+    let out = sb.jit_m(&["setup"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("jit-secrets set API_KEY --ref pass:app/api"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn delete_of_a_store_jit_secrets_does_not_delete_from_is_a_usage_error_said_first() {
+    let sb = Sandbox::new();
+    let file = sb.write("secret.txt", "file-value");
+    sb.manifest("[secrets]\nF = \"file:secret.txt\"\nE = \"env:HOME\"\n");
+    for name in ["F", "E"] {
+        let out = sb.jit_m(&["delete", name, "--yes"]);
+        assert_code(&out, 2);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("jit-secrets: error: {name}: ")),
+            "said first: {err}"
+        );
+        assert!(err.contains("cannot delete from"), "{err}");
+        assert!(!err.contains("delete removes"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(file).unwrap(), "file-value");
+}

@@ -1,12 +1,34 @@
 //! `jit-secrets delete NAME [--yes]`: remove the item the entry reads.
 
 use super::target::resolve_target;
-use super::{EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{DeleteArgs, Global};
 use crate::resolve::{removal_preview, remove_value};
 
 pub fn run(global: &Global, args: DeleteArgs) -> anyhow::Result<u8> {
     let target = resolve_target(global, &args.name, args.reference.as_deref())?;
+    // A store we do not delete from (a `file:`, an `env:`, a cloud store) is refused first, as a
+    // usage error: nothing is contacted, and nothing is listed as if it were about to go.
+    if let Some(refusal) = crate::stores::remove_refusal(&target.reference) {
+        let removable_member = target
+            .writable_in_chain
+            .as_ref()
+            .filter(|m| crate::stores::remove_refusal(m).is_none());
+        let fix = match removable_member {
+            Some(member) => Some(format!(
+                "its chain's member {member} can be deleted: `jit-secrets delete {} --ref {member}`",
+                args.name
+            )),
+            None => refusal.fix,
+        }
+        .map(|f| format!("\n  fix: {f}"))
+        .unwrap_or_default();
+        return Err(UsageError(format!(
+            "{}: {}: {}{fix}",
+            args.name, target.reference, refusal.message
+        ))
+        .into());
+    }
     // Say exactly what would go before asking (a keyring lookup names the items it matches).
     let items = match removal_preview(&target.reference, target.timeout, &target.ctx) {
         Ok(items) => items,

@@ -7,7 +7,9 @@ mod cache;
 mod completions;
 mod delete;
 mod forget;
+mod get;
 mod hook;
+mod import;
 mod init;
 mod lease;
 mod list;
@@ -61,6 +63,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Rotate(args) => rotate::run(&cli.global, args),
         Command::Set(args) => set::run(&cli.global, args),
         Command::Delete(args) => delete::run(&cli.global, args),
+        Command::Get(args) => get::run(&cli.global, args),
+        Command::Import(args) => import::run(&cli.global, args),
         Command::Allow(args) => allow::allow(&cli.global, args),
         Command::Cache(args) => cache::run(&cli.global, args),
         Command::Lease(args) => lease::run(&cli.global, args),
@@ -107,6 +111,10 @@ pub fn usage_error(refused: clap::Error) -> u8 {
         _ => {}
     }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let text = match unexpected_value_refusal(&refused, &args) {
+        Some(refusal) => refusal,
+        None => text,
+    };
     if let Some(shell) = crate::cli::activate_shell_requested(&args) {
         let statement = match shell {
             Some(shell) => crate::shell::failure_statement(shell),
@@ -116,6 +124,39 @@ pub fn usage_error(refused: clap::Error) -> u8 {
     }
     eprint!("{}", text.replacen("error:", "jit-secrets: error:", 1));
     EXIT_USAGE
+}
+
+/// An unexpected word on the command line is often a secret typed where it does not belong
+/// (`jit-secrets set API_KEY sk-live-…`): clap's message would print it back, into a terminal's
+/// scrollback or a CI log. Instead: a message that does not contain it, and for `set` (where a
+/// value is the likely extra, whatever it starts with) where the value goes.
+fn unexpected_value_refusal(refused: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if refused.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let command = crate::cli::subcommand_requested(args);
+    let extra = match refused.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let set = command.as_deref() == Some("set");
+    if !set && extra.starts_with('-') {
+        return None;
+    }
+    let usage = refused.render().to_string();
+    let usage = usage
+        .find("Usage:")
+        .map(|at| usage[at..].to_string())
+        .unwrap_or_default();
+    let hint = if set {
+        "\n  fix: `set` takes the value from a hidden prompt (`jit-secrets set NAME` on a terminal) or from stdin (`printf %s \"$VALUE\" | jit-secrets set NAME`), never from the command line, where shell history and `ps` see it; nothing was stored\n  if it was a secret: it is in your shell history now, remove it there"
+    } else {
+        ""
+    };
+    Some(format!(
+        "error: unexpected argument (not shown: it may be a secret value){hint}\n\n{usage}"
+    ))
 }
 
 fn print_stdout(bytes: &[u8]) -> std::io::Result<()> {

@@ -44,6 +44,12 @@ pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
         .collect();
     for r in reported {
         eprint!("{}", super::describe_problem(r, &resolution));
+        // A chain whose first member cannot be written (`env:` before `pass:`): name the one
+        // that can, and the command that stores it there.
+        let member = super::target::writable_member(r.entry).filter(|m| **m != r.entry.from[0]);
+        if let (Status::Missing, Some(member)) = (&r.status, member) {
+            eprintln!("  or: {}", super::target::chain_fix(&r.entry.name, member));
+        }
     }
     let missing: Vec<&Entry> = fillable(&resolution.results).collect();
     if missing.is_empty() {

@@ -13,6 +13,33 @@ pub struct Target {
     pub reference: Reference,
     pub ctx: Context,
     pub timeout: Duration,
+    /// Without `--ref`, when the entry's first `from` is not writable: the first later member
+    /// of its chain that is (`from = ["env:CI_API_KEY", "pass:app/api"]`), for the message.
+    pub writable_in_chain: Option<Reference>,
+}
+
+/// The first member of `entry`'s chain a write could store (`set`, `setup`).
+pub fn writable_member(entry: &crate::manifest::Entry) -> Option<&Reference> {
+    entry.from.iter().find(|r| super::setup::writable(r))
+}
+
+/// The fix for a chain whose first member cannot be written but a later one can.
+pub fn chain_fix(name: &str, member: &Reference) -> String {
+    format!("its chain's writable member is {member}: `jit-secrets set {name} --ref {member}`")
+}
+
+/// `set NAME=VALUE` (the shell habit): refused without the part after `=`, which is likely
+/// the value and must not be printed back.
+pub fn refuse_assignment(name: &str) -> Result<(), UsageError> {
+    match name.split_once('=') {
+        Some((before, _)) => Err(UsageError(format!(
+            "`{}=…`: a value is never taken from the command line, where shell history and `ps` see it (the rest is not shown); nothing was done\n  fix: `jit-secrets set {}` and type it at the hidden prompt, or pipe it in: `printf %s \"$VALUE\" | jit-secrets set {}`",
+            crate::printable::escaped(before),
+            crate::printable::escaped(before),
+            crate::printable::escaped(before)
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub fn resolve_target(
@@ -20,6 +47,7 @@ pub fn resolve_target(
     name: &str,
     explicit: Option<&str>,
 ) -> anyhow::Result<Target> {
+    refuse_assignment(name)?;
     // With --ref the manifest is optional: it only contributes options (CLI paths, timeout). A
     // manifest that is there but not trusted is still refused: its `commands` name programs.
     let manifest: Option<Manifest> = match (explicit, load_trusted_manifest(global)) {
@@ -55,10 +83,15 @@ pub fn resolve_target(
         .and_then(|e| e.timeout)
         .or(manifest.as_ref().map(|m| m.options.timeout))
         .unwrap_or(DEFAULT_TIMEOUT);
+    let writable_in_chain = match (explicit, entry) {
+        (None, Some(e)) => writable_member(e).filter(|r| **r != e.from[0]).cloned(),
+        _ => None,
+    };
     Ok(Target {
         reference,
         ctx,
         timeout,
+        writable_in_chain,
     })
 }
 
@@ -71,10 +104,12 @@ pub fn resolve_write_target(
 ) -> anyhow::Result<Target> {
     let target = resolve_target(global, name, explicit)?;
     if let Some(refusal) = crate::stores::write_refusal(&target.reference) {
-        let fix = refusal
-            .fix
-            .map(|f| format!("\n  fix: {f}"))
-            .unwrap_or_default();
+        let fix = match &target.writable_in_chain {
+            Some(member) => Some(chain_fix(name, member)),
+            None => refusal.fix,
+        }
+        .map(|f| format!("\n  fix: {f}"))
+        .unwrap_or_default();
         return Err(UsageError(format!(
             "{name}: {}: {}{fix}",
             target.reference, refusal.message

@@ -394,6 +394,11 @@ pub trait Store: Sync {
         None
     }
 
+    /// Can [`Store::remove`] delete what a reference reads (`delete`)?
+    fn can_remove(&self) -> bool {
+        false
+    }
+
     /// What [`Store::remove`] would delete, named for the person asked to confirm (the items a
     /// keyring lookup matches, with their labels). By default, the reference itself.
     fn removal_preview(
@@ -429,6 +434,29 @@ pub fn writable_schemes() -> Vec<&'static str> {
 /// value is asked for: a usage error, not a store failure.
 pub fn write_refusal(reference: &Reference) -> Option<StoreError> {
     (!store_for(reference.store()).can_write()).then(|| not_writable(reference))
+}
+
+/// Why `delete` cannot remove what `reference` reads (its store is one jit-secrets does not
+/// delete from), before anything is asked: a usage error, not a store failure.
+pub fn remove_refusal(reference: &Reference) -> Option<StoreError> {
+    if store_for(reference.store()).can_remove() {
+        return None;
+    }
+    let removable: Vec<&str> = StoreKind::ALL
+        .iter()
+        .filter(|k| store_for(**k).can_remove())
+        .map(|k| k.scheme())
+        .collect();
+    Some(
+        StoreError::new(format!(
+            "jit-secrets cannot delete from {} references; nothing deleted",
+            reference.store().name()
+        ))
+        .fix(format!(
+            "delete it with that store's own tool (and `jit-secrets remove` the entry if it is no longer needed); jit-secrets deletes from {}",
+            removable.join(", ")
+        )),
+    )
 }
 
 fn not_writable(reference: &Reference) -> StoreError {

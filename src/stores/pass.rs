@@ -105,6 +105,10 @@ impl Store for Pass {
         true
     }
 
+    fn can_remove(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["PASSWORD_STORE_DIR", "GNUPGHOME"]
     }

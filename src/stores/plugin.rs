@@ -278,6 +278,10 @@ impl Store for Plugin {
         true
     }
 
+    fn can_remove(&self) -> bool {
+        true
+    }
+
     fn write(
         &self,
         reference: &Reference,

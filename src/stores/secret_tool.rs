@@ -18,6 +18,10 @@ impl Store for SecretTool {
         true
     }
 
+    fn can_remove(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["DBUS_SESSION_BUS_ADDRESS"]
     }

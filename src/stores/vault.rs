@@ -16,6 +16,26 @@ pub struct Vault;
 const INSTALL: &str =
     "install the Vault CLI (or OpenBao's `bao`, set as `commands = { vault = \"bao\" }`)";
 const LOGIN: &str = "run `vault login` and check VAULT_ADDR (and VAULT_NAMESPACE)";
+/// No token where jit-secrets reads it itself, and no CLI to sign in with: the token is what is
+/// missing (the CLI is not needed when there is one).
+const NO_TOKEN: &str = "no Vault token: set VAULT_TOKEN, write the token to ~/.vault-token, or run `vault login` (which writes that file); with a token jit-secrets reads Vault over HTTP, without the CLI";
+
+/// Runs the Vault CLI for a read (writes always need it). When it is not installed and the reason we needed it is that no token was
+/// found (not a setting only the CLI honours: `commands`, TLS, a token helper), the error names
+/// the token, not the CLI.
+fn run_vault(child: Child<'_>, ctx: &Context) -> Result<crate::process::Output, StoreError> {
+    crate::process::run(child).map_err(|e| {
+        let not_installed = matches!(e, crate::process::ProcessError::NotInstalled { .. });
+        let no_token = !super::vault_http::cli_required(ctx)
+            && super::vault_http::Api::from_environment().is_none();
+        let mut error = super::process_error(e, INSTALL);
+        if not_installed && no_token {
+            error.message = format!("{}, and no Vault token was found", error.message);
+            error.fix = Some(NO_TOKEN.to_string());
+        }
+        error
+    })
+}
 
 impl Store for Vault {
     fn keeps_history(&self, _reference: &Reference, _ctx: &Context) -> Option<String> {
@@ -72,7 +92,7 @@ impl Store for Vault {
             "-format=json",
             path.as_str(),
         ]);
-        let out = run_cli(child, INSTALL)?;
+        let out = run_vault(child, ctx)?;
         if !out.exit.success() {
             return Err(cli_failed("vault", out, LOGIN));
         }
@@ -143,7 +163,7 @@ impl Store for Vault {
             "-format=json",
             path.as_str(),
         ]);
-        let out = match run_cli(child, INSTALL) {
+        let out = match run_vault(child, ctx) {
             Ok(out) => out,
             Err(e) => return super::fail_batch(refs, e),
         };

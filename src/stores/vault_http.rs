@@ -43,21 +43,23 @@ pub struct Api {
 /// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
 /// Only when the CLI would find its token where we can and connect as we do.
 pub fn applies(ctx: &Context) -> bool {
+    !cli_required(ctx) && Api::from_environment().is_some()
+}
+
+/// Does a setting give the CLI the job whatever the token (a manifest's `commands`, a TLS
+/// setting, a token helper)?
+pub fn cli_required(ctx: &Context) -> bool {
     if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
-        return false;
+        return true;
     }
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     let config = ctx
         .getenv("VAULT_CONFIG_PATH")
         .map(std::path::PathBuf::from)
         .or_else(|| home.as_ref().map(|h| h.join(".vault")));
-    if config
+    config
         .and_then(|c| std::fs::read_to_string(c).ok())
         .is_some_and(|text| text.contains("token_helper"))
-    {
-        return false;
-    }
-    Api::from_environment().is_some()
 }
 
 /// `VAULT_ADDR` (default as the CLI's) and `VAULT_NAMESPACE`.

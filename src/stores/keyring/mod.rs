@@ -115,6 +115,10 @@ impl Store for Keyring {
         true
     }
 
+    fn can_remove(&self) -> bool {
+        true
+    }
+
     fn cache_context(&self) -> &'static [&'static str] {
         &["DBUS_SESSION_BUS_ADDRESS", "USER"]
     }
