@@ -31,6 +31,16 @@ pub struct Grant {
     pub revocation: Revocation,
 }
 
+/// The grant's copy of a revoking token is wiped like the record's (a `Record` wipes its own).
+impl Drop for Grant {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        let r = &mut self.revocation;
+        r.vault_token.iter_mut().for_each(Zeroize::zeroize);
+        r.github_token.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
 /// The life asked for when the manifest gives none.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(3600);
 
@@ -60,6 +70,7 @@ pub fn create(
     let duration = spec.duration.unwrap_or(DEFAULT_DURATION);
     let now = crate::time::now();
     match &spec.kind {
+        LeaseKind::GithubApp(app) => super::github_app::create(app, master, timeout),
         LeaseKind::AwsSts {
             role_arn,
             session_name,
@@ -335,6 +346,10 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
             "address": r.vault_address, "namespace": r.vault_namespace,
         });
         crate::stores::net::lease(timeout, "vault_lease", request)?;
+        return Ok(true);
+    }
+    if let (Some(api_url), Some(token)) = (&r.github_api_url, &r.github_token) {
+        super::github_app::revoke(api_url, token, timeout)?;
         return Ok(true);
     }
     if let Some(argv) = &r.argv {

@@ -67,6 +67,55 @@ pub enum LeaseKind {
         command: Vec<String>,
         revoke_command: Option<Vec<String>>,
     },
+    /// A GitHub App installation token (see `crate::lease::github_app`).
+    GithubApp(GithubApp),
+}
+
+/// A `github-app` lease's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GithubApp {
+    /// The App's ID or client ID: the JWT's `iss`.
+    pub app_id: String,
+    pub installation: Installation,
+    /// Narrowing: repository names, or IDs (empty: every repository the installation has).
+    pub repositories: Vec<String>,
+    pub repository_ids: Vec<u64>,
+    /// Narrowing: permission → `read`/`write`/`admin` (empty: the installation's).
+    pub permissions: BTreeMap<String, String>,
+    /// `https://api.github.com`, or a GitHub Enterprise Server's `https://HOST/api/v3`.
+    pub api_url: String,
+}
+
+/// Which installation of the App the token is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Installation {
+    Id(u64),
+    /// An organization's or user's login: looked up at creation.
+    Owner(String),
+}
+
+pub const GITHUB_API: &str = "https://api.github.com";
+
+/// Is `url` one the token may be sent to: https, or http to a loopback address only (a local
+/// test server; anything else would send the App's JWT and the token in clear)?
+pub fn github_api_url_problem(url: &str) -> Option<String> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return (!url.starts_with("https://") || url.len() == "https://".len())
+            .then(|| format!("`api_url` {url:?} is not an https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!("`api_url` {url:?} is http:// to a host that is not this machine: the App's JWT and the token would cross the network in clear (use https://)")
+    })
 }
 
 impl LeaseKind {
@@ -77,13 +126,14 @@ impl LeaseKind {
             LeaseKind::Gcp { .. } => "gcp",
             LeaseKind::Azure { .. } => "azure",
             LeaseKind::Command { .. } => "command",
+            LeaseKind::GithubApp(_) => "github-app",
         }
     }
 
     /// Can the backend revoke what it issued? STS, GCP and Azure tokens live until they expire.
     pub fn revocable(&self) -> bool {
         match self {
-            LeaseKind::Vault { .. } => true,
+            LeaseKind::Vault { .. } | LeaseKind::GithubApp(_) => true,
             LeaseKind::Command { revoke_command, .. } => revoke_command.is_some(),
             LeaseKind::AwsSts { .. } | LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } => false,
         }
@@ -94,6 +144,7 @@ impl LeaseKind {
         match self {
             LeaseKind::AwsSts { .. } => &["access_key_id", "secret_access_key", "session_token"],
             LeaseKind::Vault { .. } => &["token"],
+            LeaseKind::GithubApp(_) => &["private_key"],
             LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } | LeaseKind::Command { .. } => &[],
         }
     }
@@ -115,6 +166,7 @@ impl LeaseSpec {
             LeaseKind::Vault { path: None, .. } => &[("VAULT_TOKEN", "token")],
             LeaseKind::Gcp { .. } => &[("CLOUDSDK_AUTH_ACCESS_TOKEN", "access_token")],
             LeaseKind::Azure { .. } => &[("AZURE_ACCESS_TOKEN", "access_token")],
+            LeaseKind::GithubApp(_) => &[("GH_TOKEN", "token"), ("GITHUB_TOKEN", "token")],
             LeaseKind::Vault { path: Some(_), .. } | LeaseKind::Command { .. } => return None,
         };
         Some(
@@ -153,6 +205,13 @@ const LEASE_KEYS: &[&str] = &[
     "tenant",
     "command",
     "revoke_command",
+    "app_id",
+    "installation_id",
+    "owner",
+    "repositories",
+    "repository_ids",
+    "permissions",
+    "api_url",
 ];
 
 /// Parses the `leases` table: one sub-table per lease.
@@ -272,7 +331,7 @@ fn parse_lease(
         None => {
             return Err(loc.at(
                 at("kind").or(key.span()),
-                format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\" or \"command\""),
+                format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\", \"github-app\" or \"command\""),
             ))
         }
     };
@@ -338,10 +397,11 @@ fn parse_lease(
             })?,
             revoke_command: program("revoke_command")?,
         },
+        "github-app" => LeaseKind::GithubApp(parse_github_app(loc, name, key, table)?),
         other => {
             return Err(loc.at(
                 at("kind"),
-                format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, command)"),
+                format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, github-app, command)"),
             ))
         }
     };
@@ -358,6 +418,15 @@ fn parse_lease(
         LeaseKind::Gcp { .. } => &["impersonate_service_account", "scopes"],
         LeaseKind::Azure { .. } => &["resource", "tenant"],
         LeaseKind::Command { .. } => &["command", "revoke_command"],
+        LeaseKind::GithubApp(_) => &[
+            "app_id",
+            "installation_id",
+            "owner",
+            "repositories",
+            "repository_ids",
+            "permissions",
+            "api_url",
+        ],
     };
     for k in &LEASE_KEYS[8..] {
         if table.contains_key(k) && !belongs.contains(k) {
@@ -405,6 +474,12 @@ fn parse_lease(
             ));
         }
     }
+    if kind_name == "github-app" && !master.contains_key("private_key") {
+        return Err(loc.at(
+            at("master").or(key.span()),
+            format!("github-app lease `{name}` needs the App's private key: master = {{ private_key = \"keyring:gh-app-key\" }} (any reference)"),
+        ));
+    }
 
     let revoke = match value("revoke").map(|v| (v.as_str(), v)) {
         None => RevokeWhen::OnExpiry,
@@ -450,6 +525,130 @@ fn parse_lease(
         exports,
         renew_before: duration("renew_before")?,
         timeout: duration("timeout")?,
+    })
+}
+
+/// A `github-app` lease's settings (the generic ones are `parse_lease`'s).
+fn parse_github_app(
+    loc: &Locator,
+    name: &str,
+    key: &toml_edit::Key,
+    table: &dyn toml_edit::TableLike,
+) -> Result<GithubApp, ManifestError> {
+    let at = |k: &str| {
+        table
+            .get_key_value(k)
+            .and_then(|(kk, v)| span_of(v).or(kk.span()))
+    };
+    let wrong = |k: &str, shape: &str| loc.at(at(k), format!("`{k}` in lease `{name}` {shape}"));
+    let value = |k: &str| table.get(k).and_then(Item::as_value);
+    // A string, or (for IDs) a whole number: TOML users write both.
+    let text = |k: &str| -> Result<Option<String>, ManifestError> {
+        match value(k) {
+            None if table.contains_key(k) => Err(wrong(k, "must be a string")),
+            None => Ok(None),
+            Some(Value::String(s)) if !s.value().trim().is_empty() => {
+                Ok(Some(s.value().trim().to_string()))
+            }
+            Some(Value::Integer(i)) if *i.value() > 0 => Ok(Some(i.value().to_string())),
+            Some(_) => Err(wrong(k, "must be a non-empty string")),
+        }
+    };
+    let app_id = text("app_id")?.ok_or_else(|| {
+        loc.at(
+            key.span(),
+            format!("github-app lease `{name}` needs `app_id`: the App's ID or client ID (its settings page shows both)"),
+        )
+    })?;
+    let installation = match (text("installation_id")?, text("owner")?) {
+        (Some(_), Some(_)) => {
+            return Err(wrong(
+                "owner",
+                "and `installation_id` name the installation twice: keep one",
+            ))
+        }
+        (Some(id), None) => Installation::Id(
+            id.parse()
+                .map_err(|_| wrong("installation_id", "must be a number, e.g. \"42\""))?,
+        ),
+        // A login goes into the lookup's path: GitHub's are letters, digits and `-`.
+        (None, Some(owner))
+            if owner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') =>
+        {
+            Installation::Owner(owner)
+        }
+        (None, Some(_)) => {
+            return Err(wrong(
+                "owner",
+                "is the login of an organization or user, e.g. \"my-org\"",
+            ))
+        }
+        (None, None) => {
+            return Err(loc.at(
+                key.span(),
+                format!("github-app lease `{name}` needs `installation_id`, or `owner` (the organization or user the App is installed on)"),
+            ))
+        }
+    };
+    let list = |k: &str| -> Result<Vec<&Value>, ManifestError> {
+        match table.get(k) {
+            None => Ok(Vec::new()),
+            Some(v) => match v.as_array() {
+                Some(a) if !a.is_empty() => Ok(a.iter().collect()),
+                _ => Err(wrong(k, "must be a non-empty list")),
+            },
+        }
+    };
+    let repositories = list("repositories")?
+        .into_iter()
+        .map(|v| match v.as_str() {
+            // `owner/name` is not what the API takes: the installation's account is implied.
+            Some(r) if !r.is_empty() && !r.contains('/') => Ok(r.to_string()),
+            _ => Err(wrong(
+                "repositories",
+                "lists repository names without their owner, e.g. [\"app\"]",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let repository_ids = list("repository_ids")?
+        .into_iter()
+        .map(|v| match v {
+            Value::Integer(i) if *i.value() > 0 => Ok(*i.value() as u64),
+            _ => Err(wrong("repository_ids", "lists repository IDs, e.g. [1296269]")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut permissions = BTreeMap::new();
+    if let Some(p) = table.get("permissions") {
+        let shape = "is a table like { contents = \"read\", pull_requests = \"write\" }";
+        let p = p.as_table_like().ok_or_else(|| wrong("permissions", shape))?;
+        for (k, v) in p.iter() {
+            match v.as_str() {
+                Some(level @ ("read" | "write" | "admin")) => {
+                    permissions.insert(k.to_string(), level.to_string());
+                }
+                _ => return Err(wrong("permissions", &format!("{shape}: `{k}` is \"read\", \"write\" or \"admin\""))),
+            }
+        }
+        if permissions.is_empty() {
+            return Err(wrong("permissions", shape));
+        }
+    }
+    let api_url = text("api_url")?
+        .unwrap_or_else(|| GITHUB_API.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    if let Some(problem) = github_api_url_problem(&api_url) {
+        return Err(loc.at(at("api_url"), format!("lease `{name}`: {problem}")));
+    }
+    Ok(GithubApp {
+        app_id,
+        installation,
+        repositories,
+        repository_ids,
+        permissions,
+        api_url,
     })
 }
 
