@@ -362,3 +362,68 @@ fn a_github_enterprise_server_api_url_keeps_its_path_and_http_is_only_for_this_m
         );
     }
 }
+
+/// A CA and a certificate it signed for `host` (the system's roots are replaced by the CA through
+/// SSL_CERT_FILE, which rustls' native roots honour, as OpenSSL does).
+fn certificate_for(sb: &Sandbox, host: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |name: &str| sb.path().join(name);
+    let openssl = |args: &[&str]| {
+        let out = sb.command("openssl").args(args).output().unwrap();
+        assert_code(&out, 0);
+    };
+    let ext = sb.write(
+        "server.ext",
+        format!("subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+    );
+    let (ca, ca_key, cert, key, csr) = (p("ca.pem"), p("ca.key"), p("server.pem"), p("server.key"), p("server.csr"));
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &s(&ca_key), "-out", &s(&ca), "-days", "1", "-subj", "/CN=jit-secrets test CA"]);
+    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &s(&key), "-out", &s(&csr), "-subj", &format!("/CN={host}")]);
+    openssl(&["x509", "-req", "-in", &s(&csr), "-CA", &s(&ca), "-CAkey", &s(&ca_key), "-set_serial", "1", "-days", "1", "-out", &s(&cert), "-extfile", &s(&ext)]);
+    (ca, cert, key)
+}
+
+#[test]
+fn https_goes_through_https_proxy_with_tls_end_to_end() {
+    let mut sb = Sandbox::new();
+    // A name no resolver knows: only the proxy (which sends every CONNECT to 127.0.0.1) reaches it.
+    let host = "api.github.test";
+    let (ca, cert, key) = certificate_for(&sb, host);
+    let api = GithubApi::start(&mut sb, "/api/v3", Some((cert, key)));
+    let proxy_port = free_port();
+    let proxy_log = sb.path().join("proxy.log");
+    let mut cmd = sb.command("python3");
+    cmd.arg(fake_dir().join("connect_proxy.py"))
+        .arg(proxy_port.to_string())
+        .arg(&proxy_log);
+    let _proxy = Daemon::spawn("connect-proxy", cmd, &sb.path().join("connect-proxy.out"));
+    wait_for_port(proxy_port, std::time::Duration::from_secs(20));
+    sb.set_env("HTTPS_PROXY", format!("http://127.0.0.1:{proxy_port}"));
+    sb.set_env("NO_PROXY", "localhost");
+    sb.set_env("SSL_CERT_FILE", &ca);
+    let _cleanup = RevokeOnDrop(&sb);
+    let url = format!("https://{host}:{}/api/v3", api.port);
+    manifest(&sb, &url, "installation_id = 42\nrevoke = \"on-exit\"");
+
+    let token = token_by_run(&sb);
+    assert!(token.starts_with("ghs_"), "{token:?}");
+    assert_eq!(api.calls()[0], "POST /api/v3/app/installations/42/access_tokens");
+    // The keeper deletes it through the proxy too, when `run`'s program has exited.
+    assert!(poll(|| api.deleted(&token)), "{:?}", api.calls());
+    let connects = std::fs::read_to_string(&proxy_log).unwrap();
+    let expected = format!("CONNECT {host}:{} HTTP/1.1\n", api.port);
+    assert_eq!(connects, expected.repeat(2), "one tunnel to mint, one to delete");
+
+    // Without the proxy, the made-up name cannot be reached: the proxy was what carried it.
+    let mut direct = sb.command(BIN);
+    for proxy in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        direct.env_remove(proxy);
+    }
+    let out = direct
+        .arg("--manifest")
+        .arg(sb.path().join("manifest.toml"))
+        .args(["activate", "--shell", "bash"])
+        .output()
+        .unwrap();
+    assert_fails_with(&out, &["cannot reach GitHub at https://api.github.test"]);
+}
