@@ -84,7 +84,13 @@ impl GithubApi {
     fn calls(&self) -> Vec<String> {
         self.requests()
             .iter()
-            .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap(),
+                    r["path"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 
@@ -102,7 +108,14 @@ fn key_pair(sb: &Sandbox, name: &str) -> (PathBuf, PathBuf) {
     let public = sb.path().join(format!("{name}.pub.pem"));
     let genpkey = sb
         .command("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
         .arg(&private)
         .output()
         .unwrap();
@@ -145,7 +158,10 @@ impl Shell {
             .spawn()
             .unwrap();
         let shell = Shell(child, out);
-        assert!(poll(|| shell.1.exists()), "the shell never activated ({name})");
+        assert!(
+            poll(|| shell.1.exists()),
+            "the shell never activated ({name})"
+        );
         shell
     }
 
@@ -206,10 +222,18 @@ fn a_narrowed_token_is_exported_shared_and_deleted_when_the_last_shell_is_killed
     let (gh, github) = first.tokens();
     assert!(gh.starts_with("ghs_"), "{gh:?}");
     assert_eq!(github, gh, "GITHUB_TOKEN and GH_TOKEN are the same token");
-    assert_eq!(second.tokens(), first.tokens(), "the second shell reuses it");
+    assert_eq!(
+        second.tokens(),
+        first.tokens(),
+        "the second shell reuses it"
+    );
 
     let requests = api.requests();
-    assert_eq!(api.calls(), ["POST /app/installations/42/access_tokens"], "one token, for both shells");
+    assert_eq!(
+        api.calls(),
+        ["POST /app/installations/42/access_tokens"],
+        "one token, for both shells"
+    );
     let minted = &requests[0];
     assert_eq!(minted["issued"], gh.as_str());
     assert_eq!(
@@ -223,7 +247,10 @@ fn a_narrowed_token_is_exported_shared_and_deleted_when_the_last_shell_is_killed
     assert!(life <= 600, "the JWT lives {life}s");
 
     let listed = stdout(&sb.jit_m(&["lease", "list"]));
-    assert!(listed.starts_with("gh\tgithub-app\tinstallation 42\t"), "{listed}");
+    assert!(
+        listed.starts_with("gh\tgithub-app\tinstallation 42\t"),
+        "{listed}"
+    );
     assert!(!listed.contains(&gh), "lease list shows no token");
 
     first.kill();
@@ -264,20 +291,37 @@ fn lease_revoke_and_verify_delete_the_token_they_name() {
         .unwrap_or_else(|| panic!("no probe token minted: {probe:?}"))
         .to_string();
     assert!(api.deleted(&issued), "the probe token was not deleted");
-    assert!(stdout(&verified).contains("created and revoked") || stderr(&verified).contains("created and revoked"),
-        "{}{}", stdout(&verified), stderr(&verified));
+    assert!(
+        stdout(&verified).contains("created and revoked")
+            || stderr(&verified).contains("created and revoked"),
+        "{}{}",
+        stdout(&verified),
+        stderr(&verified)
+    );
 }
 
 #[test]
 fn the_installation_is_found_by_owner_an_organization_or_a_user() {
     let mut sb = Sandbox::new();
     let api = GithubApi::start(&mut sb, "", None);
+    // The key as GitHub hands it out: PKCS#1 (`BEGIN RSA PRIVATE KEY`), not genpkey's PKCS#8.
+    let pkcs1 = sb
+        .command("openssl")
+        .args(["rsa", "-traditional", "-in", "app.key.pem"])
+        .output()
+        .unwrap();
+    assert_code(&pkcs1, 0);
+    assert!(stdout(&pkcs1).starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    sb.set_env("GH_APP_KEY", stdout(&pkcs1));
     let _cleanup = RevokeOnDrop(&sb);
     manifest(&sb, &api.url(""), "owner = \"my-org\"");
     assert!(token_by_run(&sb).starts_with("ghs_"));
     assert_eq!(
         api.calls(),
-        ["GET /orgs/my-org/installation", "POST /app/installations/42/access_tokens"]
+        [
+            "GET /orgs/my-org/installation",
+            "POST /app/installations/42/access_tokens"
+        ]
     );
     assert_code(&sb.jit_m(&["lease", "revoke"]), 0);
 
@@ -295,7 +339,14 @@ fn the_installation_is_found_by_owner_an_organization_or_a_user() {
 
     manifest(&sb, &api.url(""), "owner = \"nobody\"");
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
-    assert_fails_with(&out, &["no installation of this App on `nobody`", "check `owner`", "that the App is installed"]);
+    assert_fails_with(
+        &out,
+        &[
+            "no installation of this App on `nobody`",
+            "check `owner`",
+            "that the App is installed",
+        ],
+    );
 }
 
 #[test]
@@ -311,19 +362,57 @@ fn each_refusal_names_its_fix() {
     sb.set_env("GH_APP_KEY", std::fs::read_to_string(other).unwrap());
     manifest(&sb, &url, "installation_id = 42");
     let out = activate(&sb);
-    assert_fails_with(&out, &["GitHub rejected the app's JWT", "check `app_id`", "master.private_key"]);
-    assert!(api.requests()[0]["jwt_refused"].as_str().unwrap().contains("Signature"), "{:?}", api.requests());
+    assert_fails_with(
+        &out,
+        &[
+            "GitHub rejected the app's JWT",
+            "check `app_id`",
+            "master.private_key",
+        ],
+    );
+    assert!(
+        api.requests()[0]["jwt_refused"]
+            .as_str()
+            .unwrap()
+            .contains("Signature"),
+        "{:?}",
+        api.requests()
+    );
     sb.set_env("GH_APP_KEY", app_key);
-    sb.manifest(&std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap().replace("12345", "999"));
-    assert_fails_with(&activate(&sb), &["GitHub rejected the app's JWT", "check `app_id`"]);
+    sb.manifest(
+        &std::fs::read_to_string(sb.path().join("manifest.toml"))
+            .unwrap()
+            .replace("12345", "999"),
+    );
+    assert_fails_with(
+        &activate(&sb),
+        &["GitHub rejected the app's JWT", "check `app_id`"],
+    );
 
     // 404: no such installation.
     manifest(&sb, &url, "installation_id = 99");
-    assert_fails_with(&activate(&sb), &["no installation 99", "check `installation_id` (or `owner`)", "App is installed"]);
+    assert_fails_with(
+        &activate(&sb),
+        &[
+            "no installation 99",
+            "check `installation_id` (or `owner`)",
+            "App is installed",
+        ],
+    );
 
     // 422: a repository, then a permission, the installation does not have: named.
-    manifest(&sb, &url, "installation_id = 42\nrepositories = [\"app\", \"secret-repo\"]");
-    assert_fails_with(&activate(&sb), &["the installation does not have repository `secret-repo`", "Configure"]);
+    manifest(
+        &sb,
+        &url,
+        "installation_id = 42\nrepositories = [\"app\", \"secret-repo\"]",
+    );
+    assert_fails_with(
+        &activate(&sb),
+        &[
+            "the installation does not have repository `secret-repo`",
+            "Configure",
+        ],
+    );
     assert!(!stderr(&activate(&sb)).contains("repository `app`"));
     manifest(&sb, &url, "installation_id = 42\npermissions = { contents = \"read\", pull_requests = \"write\", administration = \"read\" }");
     assert_fails_with(
@@ -332,7 +421,10 @@ fn each_refusal_names_its_fix() {
     );
     // The repository probe's token was deleted.
     for r in api.requests().iter().filter(|r| r["issued"].is_string()) {
-        assert!(api.deleted(r["issued"].as_str().unwrap()), "a probe token was left alive");
+        assert!(
+            api.deleted(r["issued"].as_str().unwrap()),
+            "a probe token was left alive"
+        );
     }
 }
 
@@ -341,12 +433,26 @@ fn a_github_enterprise_server_api_url_keeps_its_path_and_http_is_only_for_this_m
     let mut sb = Sandbox::new();
     let api = GithubApi::start(&mut sb, "/api/v3", None);
     let _cleanup = RevokeOnDrop(&sb);
-    manifest(&sb, &api.url("/api/v3/"), "installation_id = 42\nrevoke = \"on-exit\"");
+    manifest(
+        &sb,
+        &api.url("/api/v3/"),
+        "installation_id = 42\nrevoke = \"on-exit\"",
+    );
     let token = token_by_run(&sb);
     assert!(token.starts_with("ghs_"));
-    assert_eq!(api.calls()[0], "POST /api/v3/app/installations/42/access_tokens");
-    assert!(poll(|| api.deleted(&token)), "run's on-exit lease: {:?}", api.calls());
-    assert_eq!(api.calls().last().unwrap(), "DELETE /api/v3/installation/token");
+    assert_eq!(
+        api.calls()[0],
+        "POST /api/v3/app/installations/42/access_tokens"
+    );
+    assert!(
+        poll(|| api.deleted(&token)),
+        "run's on-exit lease: {:?}",
+        api.calls()
+    );
+    assert_eq!(
+        api.calls().last().unwrap(),
+        "DELETE /api/v3/installation/token"
+    );
 
     // http:// to anything but a loopback address is refused before anything is fetched.
     for url in ["http://github.example.com/api/v3", "http://10.0.0.1/api/v3"] {
@@ -373,13 +479,63 @@ fn certificate_for(sb: &Sandbox, host: &str) -> (PathBuf, PathBuf, PathBuf) {
     };
     let ext = sb.write(
         "server.ext",
-        format!("subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+        format!(
+            "subjectAltName=DNS:{host}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        ),
     );
-    let (ca, ca_key, cert, key, csr) = (p("ca.pem"), p("ca.key"), p("server.pem"), p("server.key"), p("server.csr"));
+    let (ca, ca_key, cert, key, csr) = (
+        p("ca.pem"),
+        p("ca.key"),
+        p("server.pem"),
+        p("server.key"),
+        p("server.csr"),
+    );
     let s = |p: &PathBuf| p.to_str().unwrap().to_string();
-    openssl(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &s(&ca_key), "-out", &s(&ca), "-days", "1", "-subj", "/CN=jit-secrets test CA"]);
-    openssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &s(&key), "-out", &s(&csr), "-subj", &format!("/CN={host}")]);
-    openssl(&["x509", "-req", "-in", &s(&csr), "-CA", &s(&ca), "-CAkey", &s(&ca_key), "-set_serial", "1", "-days", "1", "-out", &s(&cert), "-extfile", &s(&ext)]);
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &s(&ca_key),
+        "-out",
+        &s(&ca),
+        "-days",
+        "1",
+        "-subj",
+        "/CN=jit-secrets test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        &s(&key),
+        "-out",
+        &s(&csr),
+        "-subj",
+        &format!("/CN={host}"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &s(&csr),
+        "-CA",
+        &s(&ca),
+        "-CAkey",
+        &s(&ca_key),
+        "-set_serial",
+        "1",
+        "-days",
+        "1",
+        "-out",
+        &s(&cert),
+        "-extfile",
+        &s(&ext),
+    ]);
     (ca, cert, key)
 }
 
@@ -407,12 +563,19 @@ fn https_goes_through_https_proxy_with_tls_end_to_end() {
 
     let token = token_by_run(&sb);
     assert!(token.starts_with("ghs_"), "{token:?}");
-    assert_eq!(api.calls()[0], "POST /api/v3/app/installations/42/access_tokens");
+    assert_eq!(
+        api.calls()[0],
+        "POST /api/v3/app/installations/42/access_tokens"
+    );
     // The keeper deletes it through the proxy too, when `run`'s program has exited.
     assert!(poll(|| api.deleted(&token)), "{:?}", api.calls());
     let connects = std::fs::read_to_string(&proxy_log).unwrap();
     let expected = format!("CONNECT {host}:{} HTTP/1.1\n", api.port);
-    assert_eq!(connects, expected.repeat(2), "one tunnel to mint, one to delete");
+    assert_eq!(
+        connects,
+        expected.repeat(2),
+        "one tunnel to mint, one to delete"
+    );
 
     // Without the proxy, the made-up name cannot be reached: the proxy was what carried it.
     let mut direct = sb.command(BIN);

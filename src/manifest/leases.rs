@@ -104,7 +104,9 @@ pub fn github_api_url_problem(url: &str) -> Option<String> {
             .then(|| format!("`api_url` {url:?} is not an https:// URL"));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or_default(),
         None => authority.split(':').next().unwrap_or_default(),
@@ -616,19 +618,29 @@ fn parse_github_app(
         .into_iter()
         .map(|v| match v {
             Value::Integer(i) if *i.value() > 0 => Ok(*i.value() as u64),
-            _ => Err(wrong("repository_ids", "lists repository IDs, e.g. [1296269]")),
+            _ => Err(wrong(
+                "repository_ids",
+                "lists repository IDs, e.g. [1296269]",
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut permissions = BTreeMap::new();
     if let Some(p) = table.get("permissions") {
         let shape = "is a table like { contents = \"read\", pull_requests = \"write\" }";
-        let p = p.as_table_like().ok_or_else(|| wrong("permissions", shape))?;
+        let p = p
+            .as_table_like()
+            .ok_or_else(|| wrong("permissions", shape))?;
         for (k, v) in p.iter() {
             match v.as_str() {
                 Some(level @ ("read" | "write" | "admin")) => {
                     permissions.insert(k.to_string(), level.to_string());
                 }
-                _ => return Err(wrong("permissions", &format!("{shape}: `{k}` is \"read\", \"write\" or \"admin\""))),
+                _ => {
+                    return Err(wrong(
+                        "permissions",
+                        &format!("{shape}: `{k}` is \"read\", \"write\" or \"admin\""),
+                    ))
+                }
             }
         }
         if permissions.is_empty() {
@@ -811,6 +823,119 @@ exports = { DB_USERNAME = "username", DB_PASSWORD = "password" }
             1,
             "`leases` is not a secret of the profile"
         );
+    }
+
+    #[test]
+    fn the_github_app_form_parses_with_its_defaults() {
+        let l = leases(
+            r#"[secrets]
+[secrets.leases.gh]
+kind = "github-app"
+app_id = "12345"
+installation_id = "42"
+repositories = ["app"]
+permissions = { contents = "read", pull_requests = "write" }
+master = { private_key = "keyring:gh-app-key" }
+revoke = "on-exit"
+
+[secrets.leases.ghes]
+kind = "github-app"
+app_id = "Iv1.abc"
+owner = "my-org"
+repository_ids = [7]
+master = { private_key = "env:K" }
+api_url = "https://ghe.example.com/api/v3/"
+exports = { GH_ENTERPRISE_TOKEN = "token" }
+"#,
+        )
+        .unwrap();
+        let LeaseKind::GithubApp(app) = &l[0].kind else {
+            panic!("{:?}", l[0].kind)
+        };
+        assert_eq!(app.app_id, "12345");
+        assert_eq!(app.installation, Installation::Id(42));
+        assert_eq!(app.repositories, ["app"]);
+        assert_eq!(app.permissions["pull_requests"], "write");
+        assert_eq!(app.api_url, GITHUB_API);
+        assert!(l[0].kind.revocable());
+        assert_eq!(
+            l[0].exports().unwrap().into_iter().collect::<Vec<_>>(),
+            [
+                ("GH_TOKEN".to_string(), "token".to_string()),
+                ("GITHUB_TOKEN".to_string(), "token".to_string())
+            ]
+        );
+        let LeaseKind::GithubApp(ghes) = &l[1].kind else {
+            panic!()
+        };
+        assert_eq!(ghes.installation, Installation::Owner("my-org".into()));
+        assert_eq!(ghes.repository_ids, [7]);
+        assert_eq!(ghes.api_url, "https://ghe.example.com/api/v3");
+    }
+
+    #[test]
+    fn github_app_mistakes_are_named() {
+        let base = "kind = \"github-app\"\nmaster = { private_key = \"env:K\" }\napp_id = \"1\"\n";
+        let cases = [
+            ("installation_id = \"42\"\nowner = \"o\"", "keep one"),
+            ("", "needs `installation_id`, or `owner`"),
+            ("owner = \"a/b\"", "login of an organization or user"),
+            ("installation_id = \"x\"", "must be a number"),
+            (
+                "installation_id = 1\nrepositories = [\"me/app\"]",
+                "without their owner",
+            ),
+            (
+                "installation_id = 1\npermissions = { contents = \"all\" }",
+                "\"read\", \"write\" or \"admin\"",
+            ),
+            (
+                "installation_id = 1\napi_url = \"http://github.example.com\"",
+                "in clear",
+            ),
+            (
+                "installation_id = 1\napi_url = \"ftp://x\"",
+                "not an https:// URL",
+            ),
+        ];
+        for (body, needle) in cases {
+            let e = leases(&format!("[secrets]\n[secrets.leases.x]\n{base}{body}\n")).unwrap_err();
+            assert!(e.contains(needle), "{body}: {e}");
+        }
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\n").unwrap_err();
+        assert!(e.contains("needs the App's private key"), "{e}");
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\nmaster = { token = \"env:T\" }\n").unwrap_err();
+        assert!(e.contains("github-app leases take private_key"), "{e}");
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"vault\"\napp_id = \"1\"\n")
+            .unwrap_err();
+        assert!(
+            e.contains("`app_id` is not a setting of vault leases"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn http_api_urls_are_for_this_machine_only() {
+        for ok in [
+            "https://api.github.com",
+            "http://127.0.0.1:8080/api/v3",
+            "http://127.8.9.1",
+            "http://localhost:1/x",
+            "http://[::1]:99",
+        ] {
+            assert_eq!(github_api_url_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://github.example.com",
+            "http://10.0.0.1/api/v3",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+            "http://[::2]",
+            "https://",
+            "github.com",
+        ] {
+            assert!(github_api_url_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

@@ -34,9 +34,14 @@ pub fn serve(request: &Value, timeout: Duration) -> Result<Value, StoreError> {
     let api = Api::new(api_url)?;
     let work = async {
         match request["op"].as_str() {
-            Some("revoke") => api.delete_token(request["token"].as_str().unwrap_or("")).await,
+            Some("revoke") => {
+                api.delete_token(request["token"].as_str().unwrap_or(""))
+                    .await
+            }
             Some("create") => create(&api, request).await,
-            _ => Err(StoreError::new("a GitHub request jit-secrets-net does not know")),
+            _ => Err(StoreError::new(
+                "a GitHub request jit-secrets-net does not know",
+            )),
         }
     };
     match super::runtime::block_on(timeout, work)? {
@@ -123,8 +128,9 @@ fn private_key(pem: &str) -> Result<rsa::RsaPrivateKey, StoreError> {
     use rsa::pkcs1::DecodeRsaPrivateKey;
     use rsa::pkcs8::DecodePrivateKey;
     let unreadable = || {
-        StoreError::new("master.private_key is not an RSA private key in PEM form")
-            .fix("store the .pem file GitHub gave for the App (-----BEGIN RSA PRIVATE KEY-----…), whole")
+        StoreError::new("master.private_key is not an RSA private key in PEM form").fix(
+            "store the .pem file GitHub gave for the App (-----BEGIN RSA PRIVATE KEY-----…), whole",
+        )
     };
     let pem = pem.trim();
     let label = pem
@@ -310,7 +316,8 @@ impl Api {
         }
         let installation = parse_json(&body, "GitHub")?;
         let mut lacking = missing_permissions(&asked["permissions"], &installation["permissions"]);
-        if !lacking.is_empty() || asked["repositories"].is_null() && asked["repository_ids"].is_null()
+        if !lacking.is_empty()
+            || asked["repositories"].is_null() && asked["repository_ids"].is_null()
         {
             return Ok(lacking);
         }
@@ -486,6 +493,32 @@ mod tests {
             ]
         );
         assert!(missing_permissions(&Value::Null, &granted).is_empty());
+    }
+
+    #[test]
+    fn the_jwt_is_rs256_signed_with_githubs_claims() {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 1024).unwrap();
+        let jwt = app_jwt("Iv1.abc", &key, 1_000_000).unwrap();
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let part =
+            |i: usize| -> Value { serde_json::from_slice(&b64.decode(parts[i]).unwrap()).unwrap() };
+        assert_eq!(part(0), json!({"alg": "RS256", "typ": "JWT"}));
+        assert_eq!(
+            part(1),
+            json!({"iat": 1_000_000 - 60, "exp": 1_000_000 + 540, "iss": "Iv1.abc"})
+        );
+        let signed = format!("{}.{}", parts[0], parts[1]);
+        key.to_public_key()
+            .verify(
+                rsa::Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(signed.as_bytes()),
+                &b64.decode(parts[2]).unwrap(),
+            )
+            .expect("a valid RS256 signature");
     }
 
     #[test]
