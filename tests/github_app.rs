@@ -278,7 +278,34 @@ fn lease_revoke_and_verify_delete_the_token_they_name() {
     let revoked = sb.jit_m(&["lease", "revoke", "gh"]);
     assert_code(&revoked, 0);
     assert!(api.deleted(&token), "{:?}", api.calls());
-    assert_ne!(token_by_run(&sb), token, "a new one after revocation");
+    let token = token_by_run(&sb);
+    assert!(!api.deleted(&token), "a new one after revocation");
+
+    // A token GitHub no longer accepts (deleted behind our back): revoking it succeeds and
+    // forgets it (GitHub answers 401: there is nothing left to delete).
+    let gone = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "DELETE",
+        ])
+        .args([
+            "-H",
+            "Accept: application/vnd.github+json",
+            "-H",
+            "X-GitHub-Api-Version: 2022-11-28",
+        ])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(format!("{}/installation/token", api.url("")))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&gone), "204");
+    assert_code(&sb.jit_m(&["lease", "revoke", "gh"]), 0);
+    assert!(stderr(&sb.jit_m(&["lease", "list"])).contains("no live lease"));
 
     // verify --leases: a probe token is minted and deleted at once.
     let before = api.requests().len();
@@ -589,4 +616,15 @@ fn https_goes_through_https_proxy_with_tls_end_to_end() {
         .output()
         .unwrap();
     assert_fails_with(&out, &["cannot reach GitHub at https://api.github.test"]);
+
+    // A proxy jit-secrets cannot tunnel through is refused, not bypassed.
+    let out = sb
+        .command(BIN)
+        .env("HTTPS_PROXY", "socks5://127.0.0.1:1")
+        .arg("--manifest")
+        .arg(sb.path().join("manifest.toml"))
+        .args(["activate", "--shell", "bash"])
+        .output()
+        .unwrap();
+    assert_fails_with(&out, &["through http:// proxies only", "HTTPS_PROXY"]);
 }
