@@ -628,3 +628,72 @@ fn https_goes_through_https_proxy_with_tls_end_to_end() {
         .unwrap();
     assert_fails_with(&out, &["through http:// proxies only", "HTTPS_PROXY"]);
 }
+
+#[test]
+fn the_key_the_jwt_and_the_token_never_reach_the_disk_argv_or_a_message() {
+    let mut sb = Sandbox::new();
+    let api = GithubApi::start(&mut sb, "", None);
+    // on-expiry: an on-exit lease's keeper would be traced too, and outlive the command.
+    manifest(&sb, &api.url(""), "installation_id = 42");
+    let _cleanup = RevokeOnDrop(&sb);
+    let key = sb.env["GH_APP_KEY"].to_string_lossy().into_owned();
+    let key_line = key.lines().nth(5).unwrap().to_string();
+    // Every RS256 JWT begins with this header.
+    let jwt_header = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
+    let log = sb.path().join("strace.log");
+    // Each starts the helper: mint, delete, mint again.
+    for args in [
+        &["run", "--", "true"][..],
+        &["lease", "revoke"],
+        &["activate", "--shell", "bash"],
+    ] {
+        let out = sb
+            .command(require("strace"))
+            .args(["-f", "-qq", "-s", "4096", "-e", "signal=none", "-o"])
+            .arg(&log)
+            .args(["-e", &format!("trace={WRITE_SYSCALLS},execve")])
+            .arg(BIN)
+            .args(["--manifest", "manifest.toml"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let trace = std::fs::read_to_string(&log).unwrap();
+        std::fs::remove_file(&log).unwrap();
+        assert!(
+            trace.contains("jit-secrets-net"),
+            "{args:?}: the helper was not started"
+        );
+        let writes = find_writes(&trace);
+        assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
+        let tokens: Vec<String> = api
+            .requests()
+            .iter()
+            .filter_map(|r| r["issued"].as_str().map(str::to_string))
+            .collect();
+        assert!(!tokens.is_empty());
+        for secret in tokens
+            .iter()
+            .map(String::as_str)
+            .chain([key_line.as_str(), jwt_header])
+        {
+            assert!(!trace.contains(secret), "{args:?}: in argv or a path");
+            assert!(!stderr(&out).contains(secret), "{args:?}: in a message");
+        }
+    }
+    for args in [
+        &["lease", "list", "--all"][..],
+        &["verify"],
+        &["verify", "--json"],
+    ] {
+        let out = sb.jit_m(args);
+        for r in api.requests() {
+            if let Some(token) = r["issued"].as_str() {
+                assert!(
+                    !stdout(&out).contains(token) && !stderr(&out).contains(token),
+                    "{args:?}"
+                );
+            }
+        }
+    }
+}
