@@ -252,6 +252,11 @@ fn a_narrowed_token_is_exported_shared_and_deleted_when_the_last_shell_is_killed
         "{listed}"
     );
     assert!(!listed.contains(&gh), "lease list shows no token");
+    let expiry = format!("\texpires {} (", minted["expires_at"].as_str().unwrap());
+    assert!(
+        listed.contains(&expiry),
+        "the expiry is GitHub's expires_at: {listed}"
+    );
 
     first.kill();
     std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -463,10 +468,23 @@ fn a_github_enterprise_server_api_url_keeps_its_path_and_http_is_only_for_this_m
     manifest(
         &sb,
         &api.url("/api/v3/"),
-        "installation_id = 42\nrevoke = \"on-exit\"",
+        "installation_id = 42\nrevoke = \"on-exit\"\nexports = { GH_ENTERPRISE_TOKEN = \"token\" }",
     );
-    let token = token_by_run(&sb);
-    assert!(token.starts_with("ghs_"));
+    // `exports` replaces the default names (the caller's own GH_TOKEN is not passed in).
+    let out = sb
+        .command(BIN)
+        .env_remove("GH_TOKEN")
+        .args(["--manifest", "manifest.toml", "run", "--", "sh", "-c"])
+        .arg("printf '%s %s' \"$GH_ENTERPRISE_TOKEN\" \"${GH_TOKEN-unset}\"")
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let (token, gh) = stdout(&out)
+        .split_once(' ')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    assert!(token.starts_with("ghs_"), "{token:?}");
+    assert_eq!(gh, "unset");
     assert_eq!(
         api.calls()[0],
         "POST /api/v3/app/installations/42/access_tokens"

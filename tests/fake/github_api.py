@@ -148,7 +148,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         token = "ghs_" + secrets.token_hex(18)
         live[token] = {"installation": iid, "repositories": repos, "permissions": permissions}
         entry["issued"] = token
-        answer = {"token": token, "expires_at": iso(time.time() + 3600),
+        # Not on the hour, so a client that assumed an hour would be seen.
+        entry["expires_at"] = iso(time.time() + 3517)
+        answer = {"token": token, "expires_at": entry["expires_at"],
                   "permissions": permissions, "repository_selection": "selected"}
         if "repositories" in body or "repository_ids" in body:
             answer["repositories"] = repos
