@@ -556,6 +556,12 @@ fn parse_github_app(
             Some(_) => Err(wrong(k, "must be a non-empty string")),
         }
     };
+    if table.contains_key("duration") {
+        return Err(wrong(
+            "duration",
+            "cannot be honoured: GitHub makes every installation token live one hour (revoke = \"on-exit\" deletes it sooner)",
+        ));
+    }
     let app_id = text("app_id")?.ok_or_else(|| {
         loc.at(
             key.span(),
@@ -897,6 +903,7 @@ exports = { GH_ENTERPRISE_TOKEN = "token" }
                 "installation_id = 1\napi_url = \"ftp://x\"",
                 "not an https:// URL",
             ),
+            ("installation_id = 1\nduration = \"15m\"", "live one hour"),
         ];
         for (body, needle) in cases {
             let e = leases(&format!("[secrets]\n[secrets.leases.x]\n{base}{body}\n")).unwrap_err();
