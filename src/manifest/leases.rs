@@ -207,6 +207,7 @@ const LEASE_KEYS: &[&str] = &[
     "tenant",
     "command",
     "revoke_command",
+    // github-app's: the last seven.
     "app_id",
     "installation_id",
     "owner",
@@ -420,15 +421,7 @@ fn parse_lease(
         LeaseKind::Gcp { .. } => &["impersonate_service_account", "scopes"],
         LeaseKind::Azure { .. } => &["resource", "tenant"],
         LeaseKind::Command { .. } => &["command", "revoke_command"],
-        LeaseKind::GithubApp(_) => &[
-            "app_id",
-            "installation_id",
-            "owner",
-            "repositories",
-            "repository_ids",
-            "permissions",
-            "api_url",
-        ],
+        LeaseKind::GithubApp(_) => &LEASE_KEYS[LEASE_KEYS.len() - 7..],
     };
     for k in &LEASE_KEYS[8..] {
         if table.contains_key(k) && !belongs.contains(k) {
@@ -475,12 +468,6 @@ fn parse_lease(
                 ),
             ));
         }
-    }
-    if kind_name == "github-app" && !master.contains_key("private_key") {
-        return Err(loc.at(
-            at("master").or(key.span()),
-            format!("github-app lease `{name}` needs the App's private key: master = {{ private_key = \"keyring:gh-app-key\" }} (any reference)"),
-        ));
     }
 
     let revoke = match value("revoke").map(|v| (v.as_str(), v)) {
@@ -537,112 +524,160 @@ fn parse_github_app(
     key: &toml_edit::Key,
     table: &dyn toml_edit::TableLike,
 ) -> Result<GithubApp, ManifestError> {
-    let at = |k: &str| {
-        table
-            .get_key_value(k)
-            .and_then(|(kk, v)| span_of(v).or(kk.span()))
-    };
-    let wrong = |k: &str, shape: &str| loc.at(at(k), format!("`{k}` in lease `{name}` {shape}"));
-    let value = |k: &str| table.get(k).and_then(Item::as_value);
-    // A string, or (for IDs) a whole number: TOML users write both.
-    let text = |k: &str| -> Result<Option<String>, ManifestError> {
-        match value(k) {
-            None if table.contains_key(k) => Err(wrong(k, "must be a string")),
-            None => Ok(None),
-            Some(Value::String(s)) if !s.value().trim().is_empty() => {
-                Ok(Some(s.value().trim().to_string()))
-            }
-            Some(Value::Integer(i)) if *i.value() > 0 => Ok(Some(i.value().to_string())),
-            Some(_) => Err(wrong(k, "must be a non-empty string")),
-        }
-    };
+    let s = Settings { loc, name, table };
     if table.contains_key("duration") {
-        return Err(wrong(
+        return Err(s.wrong(
             "duration",
             "cannot be honoured: GitHub makes every installation token live one hour (revoke = \"on-exit\" deletes it sooner)",
         ));
     }
-    let app_id = text("app_id")?.ok_or_else(|| {
+    let needs = |what: &str| {
         loc.at(
             key.span(),
-            format!("github-app lease `{name}` needs `app_id`: the App's ID or client ID (its settings page shows both)"),
+            format!("github-app lease `{name}` needs {what}"),
         )
-    })?;
-    let installation = match (text("installation_id")?, text("owner")?) {
-        (Some(_), Some(_)) => {
-            return Err(wrong(
-                "owner",
-                "and `installation_id` name the installation twice: keep one",
-            ))
-        }
-        (Some(id), None) => Installation::Id(
-            id.parse()
-                .map_err(|_| wrong("installation_id", "must be a number, e.g. \"42\""))?,
-        ),
-        // A login goes into the lookup's path: GitHub's are letters, digits and `-`.
-        (None, Some(owner))
-            if owner
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') =>
-        {
-            Installation::Owner(owner)
-        }
-        (None, Some(_)) => {
-            return Err(wrong(
-                "owner",
-                "is the login of an organization or user, e.g. \"my-org\"",
-            ))
-        }
-        (None, None) => {
-            return Err(loc.at(
-                key.span(),
-                format!("github-app lease `{name}` needs `installation_id`, or `owner` (the organization or user the App is installed on)"),
-            ))
-        }
     };
-    let list = |k: &str| -> Result<Vec<&Value>, ManifestError> {
-        match table.get(k) {
+    let has_key = table
+        .get("master")
+        .and_then(Item::as_table_like)
+        .is_some_and(|m| m.contains_key("private_key"));
+    if !has_key {
+        return Err(needs("the App's private key: master = { private_key = \"keyring:gh-app-key\" } (any reference)"));
+    }
+    let app_id = s.text("app_id")?.ok_or_else(|| {
+        needs("`app_id`: the App's ID or client ID (its settings page shows both)")
+    })?;
+    let installation =
+        match (s.text("installation_id")?, s.text("owner")?) {
+            (Some(_), Some(_)) => {
+                return Err(s.wrong(
+                    "owner",
+                    "and `installation_id` name the installation twice: keep one",
+                ))
+            }
+            (Some(id), None) => Installation::Id(
+                id.parse()
+                    .map_err(|_| s.wrong("installation_id", "must be a number, e.g. \"42\""))?,
+            ),
+            // A login goes into the lookup's path: GitHub's are letters, digits and `-`.
+            (None, Some(owner))
+                if owner
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') =>
+            {
+                Installation::Owner(owner)
+            }
+            (None, Some(_)) => {
+                return Err(s.wrong(
+                    "owner",
+                    "is the login of an organization or user, e.g. \"my-org\"",
+                ))
+            }
+            (None, None) => return Err(needs(
+                "`installation_id`, or `owner` (the organization or user the App is installed on)",
+            )),
+        };
+    let api_url = s
+        .text("api_url")?
+        .unwrap_or_else(|| GITHUB_API.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    if let Some(problem) = github_api_url_problem(&api_url) {
+        return Err(loc.at(s.at("api_url"), format!("lease `{name}`: {problem}")));
+    }
+    Ok(GithubApp {
+        app_id,
+        installation,
+        repositories: s.repositories()?,
+        repository_ids: s.repository_ids()?,
+        permissions: s.permissions()?,
+        api_url,
+    })
+}
+
+/// One lease's table, for the settings of a kind: where a key is, and what is wrong with it.
+struct Settings<'a> {
+    loc: &'a Locator<'a>,
+    name: &'a str,
+    table: &'a dyn toml_edit::TableLike,
+}
+
+impl Settings<'_> {
+    fn at(&self, k: &str) -> Option<std::ops::Range<usize>> {
+        self.table
+            .get_key_value(k)
+            .and_then(|(kk, v)| span_of(v).or(kk.span()))
+    }
+
+    fn wrong(&self, k: &str, shape: &str) -> ManifestError {
+        self.loc.at(
+            self.at(k),
+            format!("`{k}` in lease `{}` {shape}", self.name),
+        )
+    }
+
+    /// A string, or (for IDs) a whole number: TOML users write both.
+    fn text(&self, k: &str) -> Result<Option<String>, ManifestError> {
+        match self.table.get(k).map(Item::as_value) {
+            None => Ok(None),
+            Some(Some(Value::String(s))) if !s.value().trim().is_empty() => {
+                Ok(Some(s.value().trim().to_string()))
+            }
+            Some(Some(Value::Integer(i))) if *i.value() > 0 => Ok(Some(i.value().to_string())),
+            Some(_) => Err(self.wrong(k, "must be a non-empty string")),
+        }
+    }
+
+    fn list(&self, k: &str) -> Result<Vec<&Value>, ManifestError> {
+        match self.table.get(k) {
             None => Ok(Vec::new()),
             Some(v) => match v.as_array() {
                 Some(a) if !a.is_empty() => Ok(a.iter().collect()),
-                _ => Err(wrong(k, "must be a non-empty list")),
+                _ => Err(self.wrong(k, "must be a non-empty list")),
             },
         }
-    };
-    let repositories = list("repositories")?
-        .into_iter()
-        .map(|v| match v.as_str() {
-            // `owner/name` is not what the API takes: the installation's account is implied.
-            Some(r) if !r.is_empty() && !r.contains('/') => Ok(r.to_string()),
-            _ => Err(wrong(
-                "repositories",
-                "lists repository names without their owner, e.g. [\"app\"]",
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let repository_ids = list("repository_ids")?
-        .into_iter()
-        .map(|v| match v {
-            Value::Integer(i) if *i.value() > 0 => Ok(*i.value() as u64),
-            _ => Err(wrong(
-                "repository_ids",
-                "lists repository IDs, e.g. [1296269]",
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut permissions = BTreeMap::new();
-    if let Some(p) = table.get("permissions") {
+    }
+
+    fn repositories(&self) -> Result<Vec<String>, ManifestError> {
+        self.list("repositories")?
+            .into_iter()
+            .map(|v| match v.as_str() {
+                // `owner/name` is not what the API takes: the installation's account is implied.
+                Some(r) if !r.is_empty() && !r.contains('/') => Ok(r.to_string()),
+                _ => Err(self.wrong(
+                    "repositories",
+                    "lists repository names without their owner, e.g. [\"app\"]",
+                )),
+            })
+            .collect()
+    }
+
+    fn repository_ids(&self) -> Result<Vec<u64>, ManifestError> {
+        self.list("repository_ids")?
+            .into_iter()
+            .map(|v| match v {
+                Value::Integer(i) if *i.value() > 0 => Ok(*i.value() as u64),
+                _ => Err(self.wrong("repository_ids", "lists repository IDs, e.g. [1296269]")),
+            })
+            .collect()
+    }
+
+    fn permissions(&self) -> Result<BTreeMap<String, String>, ManifestError> {
+        let mut permissions = BTreeMap::new();
+        let Some(p) = self.table.get("permissions") else {
+            return Ok(permissions);
+        };
         let shape = "is a table like { contents = \"read\", pull_requests = \"write\" }";
         let p = p
             .as_table_like()
-            .ok_or_else(|| wrong("permissions", shape))?;
+            .ok_or_else(|| self.wrong("permissions", shape))?;
         for (k, v) in p.iter() {
             match v.as_str() {
                 Some(level @ ("read" | "write" | "admin")) => {
                     permissions.insert(k.to_string(), level.to_string());
                 }
                 _ => {
-                    return Err(wrong(
+                    return Err(self.wrong(
                         "permissions",
                         &format!("{shape}: `{k}` is \"read\", \"write\" or \"admin\""),
                     ))
@@ -650,24 +685,10 @@ fn parse_github_app(
             }
         }
         if permissions.is_empty() {
-            return Err(wrong("permissions", shape));
+            return Err(self.wrong("permissions", shape));
         }
+        Ok(permissions)
     }
-    let api_url = text("api_url")?
-        .unwrap_or_else(|| GITHUB_API.to_string())
-        .trim_end_matches('/')
-        .to_string();
-    if let Some(problem) = github_api_url_problem(&api_url) {
-        return Err(loc.at(at("api_url"), format!("lease `{name}`: {problem}")));
-    }
-    Ok(GithubApp {
-        app_id,
-        installation,
-        repositories,
-        repository_ids,
-        permissions,
-        api_url,
-    })
 }
 
 /// A variable is set by one thing: a secret, or one lease. Two setting it would make the last
@@ -911,7 +932,7 @@ exports = { GH_ENTERPRISE_TOKEN = "token" }
         }
         let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\n").unwrap_err();
         assert!(e.contains("needs the App's private key"), "{e}");
-        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\nmaster = { token = \"env:T\" }\n").unwrap_err();
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\nmaster = { private_key = \"env:K\", token = \"env:T\" }\n").unwrap_err();
         assert!(e.contains("github-app leases take private_key"), "{e}");
         let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"vault\"\napp_id = \"1\"\n")
             .unwrap_err();
