@@ -1,7 +1,8 @@
 //! Creating and revoking a lease, per kind: one backend call each.
 //!
 //! - `aws-sts` and `vault` go through `jit-secrets-net` (the AWS SDK, Vault's HTTP API), like the
-//!   stores: no Python `aws`, no Go `vault` start-up per lease.
+//!   stores: no Python `aws`, no Go `vault` start-up per lease; `github-app` too (its own file,
+//!   `github_app.rs`).
 //! - `gcp` and `azure` ask their CLIs, which hold the signed-in account.
 //! - `command` runs the manifest's program; its revocation runs the manifest's `revoke_command`
 //!   (recorded at creation, never taken from the program's output).
