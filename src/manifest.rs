@@ -13,7 +13,9 @@ use std::time::Duration;
 use toml_edit::{Item, Value};
 
 mod leases;
-pub use leases::{LeaseKind, LeaseSpec, RevokeWhen};
+pub use leases::{
+    github_api_url_problem, GithubApp, Installation, LeaseKind, LeaseSpec, RevokeWhen, GITHUB_API,
+};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Store calls mostly wait on a network or on another process, so they are cheap to overlap: 64

@@ -1,4 +1,4 @@
-//! jit-secrets-net: the AWS SDK and Vault's HTTP API for `jit-secrets`, which starts it with one
+//! jit-secrets-net: the AWS SDK and the Vault and GitHub HTTP APIs for `jit-secrets`, which starts it with one
 //! request on stdin (see `src/stores/net.rs` for why this is a helper of its own).
 
 fn main() -> std::process::ExitCode {

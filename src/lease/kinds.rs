@@ -1,7 +1,8 @@
 //! Creating and revoking a lease, per kind: one backend call each.
 //!
 //! - `aws-sts` and `vault` go through `jit-secrets-net` (the AWS SDK, Vault's HTTP API), like the
-//!   stores: no Python `aws`, no Go `vault` start-up per lease.
+//!   stores: no Python `aws`, no Go `vault` start-up per lease; `github-app` too (its own file,
+//!   `github_app.rs`).
 //! - `gcp` and `azure` ask their CLIs, which hold the signed-in account.
 //! - `command` runs the manifest's program; its revocation runs the manifest's `revoke_command`
 //!   (recorded at creation, never taken from the program's output).
@@ -29,6 +30,16 @@ pub struct Grant {
     /// Unix seconds.
     pub expires: i64,
     pub revocation: Revocation,
+}
+
+/// The grant's copy of a revoking token is wiped like the record's (a `Record` wipes its own).
+impl Drop for Grant {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        let r = &mut self.revocation;
+        r.vault_token.iter_mut().for_each(Zeroize::zeroize);
+        r.github_token.iter_mut().for_each(Zeroize::zeroize);
+    }
 }
 
 /// The life asked for when the manifest gives none.
@@ -60,6 +71,7 @@ pub fn create(
     let duration = spec.duration.unwrap_or(DEFAULT_DURATION);
     let now = crate::time::now();
     match &spec.kind {
+        LeaseKind::GithubApp(app) => super::github_app::create(app, master, timeout),
         LeaseKind::AwsSts {
             role_arn,
             session_name,
@@ -335,6 +347,10 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
             "address": r.vault_address, "namespace": r.vault_namespace,
         });
         crate::stores::net::lease(timeout, "vault_lease", request)?;
+        return Ok(true);
+    }
+    if let (Some(api_url), Some(token)) = (&r.github_api_url, &r.github_token) {
+        super::github_app::revoke(api_url, token, timeout)?;
         return Ok(true);
     }
     if let Some(argv) = &r.argv {

@@ -11,6 +11,7 @@
 //! file (the cache takes its turns on the directory, so the two never wait for each other):
 //! fifty shells opened at once create one lease, and the other forty-nine reuse it.
 
+mod github_app;
 pub mod keeper;
 mod kinds;
 pub mod record;
@@ -164,7 +165,8 @@ fn environment_of(kind: &LeaseKind, has_master: bool) -> &'static [&'static str]
             "CLOUDSDK_CORE_PROJECT",
         ],
         LeaseKind::Azure { .. } => &["AZURE_CONFIG_DIR"],
-        LeaseKind::Command { .. } => &[],
+        // `api_url` is a setting; the proxy variables change the route, not what is issued.
+        LeaseKind::Command { .. } | LeaseKind::GithubApp(_) => &[],
     }
 }
 

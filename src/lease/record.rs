@@ -74,6 +74,11 @@ pub struct Revocation {
     pub argv: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
+    /// `github-app`: the REST API's address and the installation token, which deletes itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_api_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_token: Option<String>,
 }
 
 /// A clone is wiped on drop like the original (a holder joining rewrites a copy).
@@ -102,6 +107,9 @@ impl Drop for Record {
             v.zeroize();
         }
         if let Some(t) = self.revocation.vault_token.as_mut() {
+            t.zeroize();
+        }
+        if let Some(t) = self.revocation.github_token.as_mut() {
             t.zeroize();
         }
     }

@@ -67,6 +67,57 @@ pub enum LeaseKind {
         command: Vec<String>,
         revoke_command: Option<Vec<String>>,
     },
+    /// A GitHub App installation token (see `crate::lease::github_app`).
+    GithubApp(GithubApp),
+}
+
+/// A `github-app` lease's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GithubApp {
+    /// The App's ID or client ID: the JWT's `iss`.
+    pub app_id: String,
+    pub installation: Installation,
+    /// Narrowing: repository names, or IDs (empty: every repository the installation has).
+    pub repositories: Vec<String>,
+    pub repository_ids: Vec<u64>,
+    /// Narrowing: permission → `read`/`write`/`admin` (empty: the installation's).
+    pub permissions: BTreeMap<String, String>,
+    /// `https://api.github.com`, or a GitHub Enterprise Server's `https://HOST/api/v3`.
+    pub api_url: String,
+}
+
+/// Which installation of the App the token is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Installation {
+    Id(u64),
+    /// An organization's or user's login: looked up at creation.
+    Owner(String),
+}
+
+pub const GITHUB_API: &str = "https://api.github.com";
+
+/// Is `url` one the token may be sent to: https, or http to a loopback address only (a local
+/// test server; anything else would send the App's JWT and the token in clear)?
+pub fn github_api_url_problem(url: &str) -> Option<String> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return (!url.starts_with("https://") || url.len() == "https://".len())
+            .then(|| format!("`api_url` {url:?} is not an https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!("`api_url` {url:?} is http:// to a host that is not this machine: the App's JWT and the token would cross the network in clear (use https://)")
+    })
 }
 
 impl LeaseKind {
@@ -77,13 +128,14 @@ impl LeaseKind {
             LeaseKind::Gcp { .. } => "gcp",
             LeaseKind::Azure { .. } => "azure",
             LeaseKind::Command { .. } => "command",
+            LeaseKind::GithubApp(_) => "github-app",
         }
     }
 
     /// Can the backend revoke what it issued? STS, GCP and Azure tokens live until they expire.
     pub fn revocable(&self) -> bool {
         match self {
-            LeaseKind::Vault { .. } => true,
+            LeaseKind::Vault { .. } | LeaseKind::GithubApp(_) => true,
             LeaseKind::Command { revoke_command, .. } => revoke_command.is_some(),
             LeaseKind::AwsSts { .. } | LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } => false,
         }
@@ -94,6 +146,7 @@ impl LeaseKind {
         match self {
             LeaseKind::AwsSts { .. } => &["access_key_id", "secret_access_key", "session_token"],
             LeaseKind::Vault { .. } => &["token"],
+            LeaseKind::GithubApp(_) => &["private_key"],
             LeaseKind::Gcp { .. } | LeaseKind::Azure { .. } | LeaseKind::Command { .. } => &[],
         }
     }
@@ -115,6 +168,7 @@ impl LeaseSpec {
             LeaseKind::Vault { path: None, .. } => &[("VAULT_TOKEN", "token")],
             LeaseKind::Gcp { .. } => &[("CLOUDSDK_AUTH_ACCESS_TOKEN", "access_token")],
             LeaseKind::Azure { .. } => &[("AZURE_ACCESS_TOKEN", "access_token")],
+            LeaseKind::GithubApp(_) => &[("GH_TOKEN", "token"), ("GITHUB_TOKEN", "token")],
             LeaseKind::Vault { path: Some(_), .. } | LeaseKind::Command { .. } => return None,
         };
         Some(
@@ -153,6 +207,14 @@ const LEASE_KEYS: &[&str] = &[
     "tenant",
     "command",
     "revoke_command",
+    // github-app's: the last seven.
+    "app_id",
+    "installation_id",
+    "owner",
+    "repositories",
+    "repository_ids",
+    "permissions",
+    "api_url",
 ];
 
 /// Parses the `leases` table: one sub-table per lease.
@@ -272,7 +334,7 @@ fn parse_lease(
         None => {
             return Err(loc.at(
                 at("kind").or(key.span()),
-                format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\" or \"command\""),
+                format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\", \"github-app\" or \"command\""),
             ))
         }
     };
@@ -338,10 +400,11 @@ fn parse_lease(
             })?,
             revoke_command: program("revoke_command")?,
         },
+        "github-app" => LeaseKind::GithubApp(parse_github_app(loc, name, key, table)?),
         other => {
             return Err(loc.at(
                 at("kind"),
-                format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, command)"),
+                format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, github-app, command)"),
             ))
         }
     };
@@ -358,6 +421,7 @@ fn parse_lease(
         LeaseKind::Gcp { .. } => &["impersonate_service_account", "scopes"],
         LeaseKind::Azure { .. } => &["resource", "tenant"],
         LeaseKind::Command { .. } => &["command", "revoke_command"],
+        LeaseKind::GithubApp(_) => &LEASE_KEYS[LEASE_KEYS.len() - 7..],
     };
     for k in &LEASE_KEYS[8..] {
         if table.contains_key(k) && !belongs.contains(k) {
@@ -451,6 +515,180 @@ fn parse_lease(
         renew_before: duration("renew_before")?,
         timeout: duration("timeout")?,
     })
+}
+
+/// A `github-app` lease's settings (the generic ones are `parse_lease`'s).
+fn parse_github_app(
+    loc: &Locator,
+    name: &str,
+    key: &toml_edit::Key,
+    table: &dyn toml_edit::TableLike,
+) -> Result<GithubApp, ManifestError> {
+    let s = Settings { loc, name, table };
+    if table.contains_key("duration") {
+        return Err(s.wrong(
+            "duration",
+            "cannot be honoured: GitHub makes every installation token live one hour (revoke = \"on-exit\" deletes it sooner)",
+        ));
+    }
+    let needs = |what: &str| {
+        loc.at(
+            key.span(),
+            format!("github-app lease `{name}` needs {what}"),
+        )
+    };
+    let has_key = table
+        .get("master")
+        .and_then(Item::as_table_like)
+        .is_some_and(|m| m.contains_key("private_key"));
+    if !has_key {
+        return Err(needs("the App's private key: master = { private_key = \"keyring:gh-app-key\" } (any reference)"));
+    }
+    let app_id = s.text("app_id")?.ok_or_else(|| {
+        needs("`app_id`: the App's ID or client ID (its settings page shows both)")
+    })?;
+    let installation =
+        match (s.text("installation_id")?, s.text("owner")?) {
+            (Some(_), Some(_)) => {
+                return Err(s.wrong(
+                    "owner",
+                    "and `installation_id` name the installation twice: keep one",
+                ))
+            }
+            (Some(id), None) => Installation::Id(
+                id.parse()
+                    .map_err(|_| s.wrong("installation_id", "must be a number, e.g. \"42\""))?,
+            ),
+            // A login goes into the lookup's path: GitHub's are letters, digits and `-`.
+            (None, Some(owner))
+                if owner
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') =>
+            {
+                Installation::Owner(owner)
+            }
+            (None, Some(_)) => {
+                return Err(s.wrong(
+                    "owner",
+                    "is the login of an organization or user, e.g. \"my-org\"",
+                ))
+            }
+            (None, None) => return Err(needs(
+                "`installation_id`, or `owner` (the organization or user the App is installed on)",
+            )),
+        };
+    let api_url = s
+        .text("api_url")?
+        .unwrap_or_else(|| GITHUB_API.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    if let Some(problem) = github_api_url_problem(&api_url) {
+        return Err(loc.at(s.at("api_url"), format!("lease `{name}`: {problem}")));
+    }
+    Ok(GithubApp {
+        app_id,
+        installation,
+        repositories: s.repositories()?,
+        repository_ids: s.repository_ids()?,
+        permissions: s.permissions()?,
+        api_url,
+    })
+}
+
+/// One lease's table, for the settings of a kind: where a key is, and what is wrong with it.
+struct Settings<'a> {
+    loc: &'a Locator<'a>,
+    name: &'a str,
+    table: &'a dyn toml_edit::TableLike,
+}
+
+impl Settings<'_> {
+    fn at(&self, k: &str) -> Option<std::ops::Range<usize>> {
+        self.table
+            .get_key_value(k)
+            .and_then(|(kk, v)| span_of(v).or(kk.span()))
+    }
+
+    fn wrong(&self, k: &str, shape: &str) -> ManifestError {
+        self.loc.at(
+            self.at(k),
+            format!("`{k}` in lease `{}` {shape}", self.name),
+        )
+    }
+
+    /// A string, or (for IDs) a whole number: TOML users write both.
+    fn text(&self, k: &str) -> Result<Option<String>, ManifestError> {
+        match self.table.get(k).map(Item::as_value) {
+            None => Ok(None),
+            Some(Some(Value::String(s))) if !s.value().trim().is_empty() => {
+                Ok(Some(s.value().trim().to_string()))
+            }
+            Some(Some(Value::Integer(i))) if *i.value() > 0 => Ok(Some(i.value().to_string())),
+            Some(_) => Err(self.wrong(k, "must be a non-empty string")),
+        }
+    }
+
+    fn list(&self, k: &str) -> Result<Vec<&Value>, ManifestError> {
+        match self.table.get(k) {
+            None => Ok(Vec::new()),
+            Some(v) => match v.as_array() {
+                Some(a) if !a.is_empty() => Ok(a.iter().collect()),
+                _ => Err(self.wrong(k, "must be a non-empty list")),
+            },
+        }
+    }
+
+    fn repositories(&self) -> Result<Vec<String>, ManifestError> {
+        self.list("repositories")?
+            .into_iter()
+            .map(|v| match v.as_str() {
+                // `owner/name` is not what the API takes: the installation's account is implied.
+                Some(r) if !r.is_empty() && !r.contains('/') => Ok(r.to_string()),
+                _ => Err(self.wrong(
+                    "repositories",
+                    "lists repository names without their owner, e.g. [\"app\"]",
+                )),
+            })
+            .collect()
+    }
+
+    fn repository_ids(&self) -> Result<Vec<u64>, ManifestError> {
+        self.list("repository_ids")?
+            .into_iter()
+            .map(|v| match v {
+                Value::Integer(i) if *i.value() > 0 => Ok(*i.value() as u64),
+                _ => Err(self.wrong("repository_ids", "lists repository IDs, e.g. [1296269]")),
+            })
+            .collect()
+    }
+
+    fn permissions(&self) -> Result<BTreeMap<String, String>, ManifestError> {
+        let mut permissions = BTreeMap::new();
+        let Some(p) = self.table.get("permissions") else {
+            return Ok(permissions);
+        };
+        let shape = "is a table like { contents = \"read\", pull_requests = \"write\" }";
+        let p = p
+            .as_table_like()
+            .ok_or_else(|| self.wrong("permissions", shape))?;
+        for (k, v) in p.iter() {
+            match v.as_str() {
+                Some(level @ ("read" | "write" | "admin")) => {
+                    permissions.insert(k.to_string(), level.to_string());
+                }
+                _ => {
+                    return Err(self.wrong(
+                        "permissions",
+                        &format!("{shape}: `{k}` is \"read\", \"write\" or \"admin\""),
+                    ))
+                }
+            }
+        }
+        if permissions.is_empty() {
+            return Err(self.wrong("permissions", shape));
+        }
+        Ok(permissions)
+    }
 }
 
 /// A variable is set by one thing: a secret, or one lease. Two setting it would make the last
@@ -612,6 +850,120 @@ exports = { DB_USERNAME = "username", DB_PASSWORD = "password" }
             1,
             "`leases` is not a secret of the profile"
         );
+    }
+
+    #[test]
+    fn the_github_app_form_parses_with_its_defaults() {
+        let l = leases(
+            r#"[secrets]
+[secrets.leases.gh]
+kind = "github-app"
+app_id = "12345"
+installation_id = "42"
+repositories = ["app"]
+permissions = { contents = "read", pull_requests = "write" }
+master = { private_key = "keyring:gh-app-key" }
+revoke = "on-exit"
+
+[secrets.leases.ghes]
+kind = "github-app"
+app_id = "Iv1.abc"
+owner = "my-org"
+repository_ids = [7]
+master = { private_key = "env:K" }
+api_url = "https://ghe.example.com/api/v3/"
+exports = { GH_ENTERPRISE_TOKEN = "token" }
+"#,
+        )
+        .unwrap();
+        let LeaseKind::GithubApp(app) = &l[0].kind else {
+            panic!("{:?}", l[0].kind)
+        };
+        assert_eq!(app.app_id, "12345");
+        assert_eq!(app.installation, Installation::Id(42));
+        assert_eq!(app.repositories, ["app"]);
+        assert_eq!(app.permissions["pull_requests"], "write");
+        assert_eq!(app.api_url, GITHUB_API);
+        assert!(l[0].kind.revocable());
+        assert_eq!(
+            l[0].exports().unwrap().into_iter().collect::<Vec<_>>(),
+            [
+                ("GH_TOKEN".to_string(), "token".to_string()),
+                ("GITHUB_TOKEN".to_string(), "token".to_string())
+            ]
+        );
+        let LeaseKind::GithubApp(ghes) = &l[1].kind else {
+            panic!()
+        };
+        assert_eq!(ghes.installation, Installation::Owner("my-org".into()));
+        assert_eq!(ghes.repository_ids, [7]);
+        assert_eq!(ghes.api_url, "https://ghe.example.com/api/v3");
+    }
+
+    #[test]
+    fn github_app_mistakes_are_named() {
+        let base = "kind = \"github-app\"\nmaster = { private_key = \"env:K\" }\napp_id = \"1\"\n";
+        let cases = [
+            ("installation_id = \"42\"\nowner = \"o\"", "keep one"),
+            ("", "needs `installation_id`, or `owner`"),
+            ("owner = \"a/b\"", "login of an organization or user"),
+            ("installation_id = \"x\"", "must be a number"),
+            (
+                "installation_id = 1\nrepositories = [\"me/app\"]",
+                "without their owner",
+            ),
+            (
+                "installation_id = 1\npermissions = { contents = \"all\" }",
+                "\"read\", \"write\" or \"admin\"",
+            ),
+            (
+                "installation_id = 1\napi_url = \"http://github.example.com\"",
+                "in clear",
+            ),
+            (
+                "installation_id = 1\napi_url = \"ftp://x\"",
+                "not an https:// URL",
+            ),
+            ("installation_id = 1\nduration = \"15m\"", "live one hour"),
+        ];
+        for (body, needle) in cases {
+            let e = leases(&format!("[secrets]\n[secrets.leases.x]\n{base}{body}\n")).unwrap_err();
+            assert!(e.contains(needle), "{body}: {e}");
+        }
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\n").unwrap_err();
+        assert!(e.contains("needs the App's private key"), "{e}");
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"github-app\"\napp_id = \"1\"\ninstallation_id = 1\nmaster = { private_key = \"env:K\", token = \"env:T\" }\n").unwrap_err();
+        assert!(e.contains("github-app leases take private_key"), "{e}");
+        let e = leases("[secrets]\n[secrets.leases.x]\nkind = \"vault\"\napp_id = \"1\"\n")
+            .unwrap_err();
+        assert!(
+            e.contains("`app_id` is not a setting of vault leases"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn http_api_urls_are_for_this_machine_only() {
+        for ok in [
+            "https://api.github.com",
+            "http://127.0.0.1:8080/api/v3",
+            "http://127.8.9.1",
+            "http://localhost:1/x",
+            "http://[::1]:99",
+        ] {
+            assert_eq!(github_api_url_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "http://github.example.com",
+            "http://10.0.0.1/api/v3",
+            "http://127.0.0.1.evil.com",
+            "http://localhost.evil.com",
+            "http://[::2]",
+            "https://",
+            "github.com",
+        ] {
+            assert!(github_api_url_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod doppler;
 mod env;
 mod file;
 mod gcp;
+#[cfg(feature = "net")]
+mod github_http;
 mod keepassxc;
 pub use keepassxc::KeepassxcOptions;
 pub mod keyring;

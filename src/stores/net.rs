@@ -1,4 +1,4 @@
-//! `jit-secrets-net`: the AWS SDK and Vault's HTTP API, in a helper executable of our own.
+//! `jit-secrets-net`: the AWS SDK, Vault's and GitHub's HTTP APIs, in a helper executable of our own.
 //!
 //! Why not inside `jit-secrets`: linking the SDK made the binary 14 MB with 42,000 relocations,
 //! which the loader applies at every start — 1.7 ms more for *every* activation, cache hits and
@@ -86,7 +86,7 @@ pub fn vault(timeout: Duration, op: &str, path: &str) -> Result<Read, StoreError
     }
 }
 
-/// A lease's backend call through the helper (`route`: `sts` or `vault_lease`; see
+/// A lease's backend call through the helper (`route`: `sts`, `vault_lease` or `github_app`; see
 /// `crate::lease`): the request's fields as the route takes them, the answer's as it gives them.
 pub fn lease(timeout: Duration, route: &str, mut request: Value) -> Result<Value, StoreError> {
     request["route"] = json!(route);
@@ -154,6 +154,7 @@ pub fn serve() -> u8 {
         Some("vault") => serve_vault(&request, timeout),
         Some("vault_lease") => serve_vault_lease(&request, timeout).map_err(Into::into),
         Some("sts") => super::aws_sdk::sts(timeout, &request),
+        Some("github_app") => super::github_http::serve(&request, timeout).map_err(Into::into),
         _ => Err(StoreError::new("a request jit-secrets-net does not know").into()),
     };
     wipe_json(request);
