@@ -11,6 +11,7 @@ pub mod lease;
 pub mod manifest;
 pub mod manifest_edit;
 pub mod mask;
+pub mod net;
 pub mod printable;
 pub mod process;
 pub mod reference;

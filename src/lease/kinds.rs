@@ -83,7 +83,7 @@ pub fn create(
                     "session_token": master_text("session_token")?,
                 });
             }
-            let answer = crate::stores::net::lease(timeout, "sts", request)?;
+            let answer = crate::net::lease(timeout, "sts", request)?;
             let mut fields = BTreeMap::new();
             for f in ["access_key_id", "secret_access_key", "session_token"] {
                 fields.insert(f.to_string(), text(&answer[f]));
@@ -114,7 +114,7 @@ pub fn create(
                 "display_name": format!("jit-secrets-{}", spec.name),
                 "token": master_text("token")?,
             });
-            let answer = crate::stores::net::lease(timeout, "vault_lease", request)?;
+            let answer = crate::net::lease(timeout, "vault_lease", request)?;
             let mut fields = BTreeMap::new();
             if path.is_some() {
                 if let Some(data) = answer["data"].as_object() {
@@ -334,7 +334,7 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
             "op": "revoke_self", "token": token,
             "address": r.vault_address, "namespace": r.vault_namespace,
         });
-        crate::stores::net::lease(timeout, "vault_lease", request)?;
+        crate::net::lease(timeout, "vault_lease", request)?;
         return Ok(true);
     }
     if let Some(argv) = &r.argv {

@@ -135,7 +135,7 @@ pub fn call(
     if ctx.command_override("aws").is_some() {
         call_cli(ctx, timeout, &call)
     } else {
-        super::net::aws(timeout, &call)
+        crate::net::aws(timeout, &call)
     }
 }
 

@@ -10,9 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod age;
-mod aws_common;
-#[cfg(feature = "net")]
-pub mod aws_sdk;
+pub(crate) mod aws_common;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;
@@ -31,13 +29,9 @@ mod op;
 mod pass;
 mod plugin;
 pub use plugin::executable_path as plugin_executable;
-pub mod net;
-#[cfg(feature = "net")]
-mod runtime;
 mod secret_tool;
 mod sops;
 mod vault;
-mod vault_http;
 
 /// What one reference came to.
 #[derive(Debug)]

@@ -54,13 +54,13 @@ impl Store for Vault {
         let Reference::Vault { path, .. } = reference else {
             unreachable!("vault store got {reference}")
         };
-        if super::vault_http::applies(ctx) {
-            return match super::net::vault(timeout, "kv_metadata", path)? {
-                super::vault_http::Read::Found(doc) => {
+        if crate::net::vault_http::applies(ctx) {
+            return match crate::net::vault(timeout, "kv_metadata", path)? {
+                crate::net::vault_http::Read::Found(doc) => {
                     let when = crate::time::from_json(&doc["data"]["updated_time"]);
                     Ok(when)
                 }
-                super::vault_http::Read::Missing => {
+                crate::net::vault_http::Read::Missing => {
                     Err(StoreError::new(format!("no secret at {path}")))
                 }
             };
@@ -128,10 +128,10 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
-        if super::vault_http::applies(ctx) {
-            return match super::net::vault(timeout, "kv_get", path) {
-                Ok(super::vault_http::Read::Found(doc)) => fields_of(doc, refs),
-                Ok(super::vault_http::Read::Missing) => {
+        if crate::net::vault_http::applies(ctx) {
+            return match crate::net::vault(timeout, "kv_get", path) {
+                Ok(crate::net::vault_http::Read::Found(doc)) => fields_of(doc, refs),
+                Ok(crate::net::vault_http::Read::Missing) => {
                     refs.iter().map(|_| Outcome::NotFound).collect()
                 }
                 Err(e) => super::fail_batch(refs, e),

@@ -13,9 +13,9 @@
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
-use super::Context;
+use crate::stores::Context;
 #[cfg(feature = "net")]
-use super::{parse_json, StoreError};
+use crate::stores::{parse_json, StoreError};
 #[cfg(feature = "net")]
 use http_body_util::BodyExt;
 #[cfg(feature = "net")]
@@ -196,7 +196,7 @@ impl Api {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns.as_str());
         }
-        let body = body.map(super::json_to_wiping);
+        let body = body.map(crate::stores::json_to_wiping);
         let request = request
             .body(http_body_util::Full::new(bytes::Bytes::from(
                 body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),

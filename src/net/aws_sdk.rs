@@ -11,8 +11,8 @@
 //! end of the call. On writes, the request input and its serialized body are the SDK's, also
 //! freed unwiped when the call returns.
 
-use super::aws_common::{fix_for, AwsFailure, Call};
-use super::StoreError;
+use crate::stores::aws_common::{fix_for, AwsFailure, Call};
+use crate::stores::StoreError;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
