@@ -15,7 +15,7 @@
 //! (credentials, endpoints, tokens), which it inherits.
 
 use super::vault_http::Read;
-use crate::stores::aws_common::{AwsFailure, Call};
+use super::aws::{AwsFailure, Call};
 use crate::stores::{parse_json, run_cli, wipe_json, StoreError};
 use crate::process::Child;
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Vault/OpenBao read over its HTTP API, by `jit-secrets-net` (see `super::net`): a `vault kv get`
+//! Vault/OpenBao read over its HTTP API, by `jit-secrets-net` (see `super::helper`): a `vault kv get`
 //! costs ~100 ms of CLI start (measured against OpenBao's dev server; the two HTTP requests it
 //! makes take ~2 ms).
 //!

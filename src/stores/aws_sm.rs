@@ -3,7 +3,8 @@
 //! less). If the batch call is refused (an older CLI, or no `BatchGetSecretValue` permission), each
 //! id is fetched on its own.
 
-use super::aws_common::{call, fix_for, AwsFailure, Call};
+use super::aws_common::call;
+use crate::net::aws::{fix_for, AwsFailure, Call};
 use super::{wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;

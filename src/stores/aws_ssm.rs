@@ -1,7 +1,8 @@
 //! `aws-ssm:NAME` — SSM Parameter Store, decrypted; up to 10 names in one `get-parameters` call
 //! (missing ones come back under `InvalidParameters`).
 
-use super::aws_common::{call, Call};
+use super::aws_common::call;
+use crate::net::aws::Call;
 use super::{wipe_json, Context, Outcome, Store, StoreError};
 use crate::reference::Reference;
 use crate::secret::SecretValue;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod age;
-pub(crate) mod aws_common;
+mod aws_common;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;
