@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod scoped;
 pub mod secret;
 pub mod shell;
+pub mod store_error;
 pub mod stores;
 pub mod time;
 pub mod trust;

@@ -10,7 +10,8 @@
 use crate::manifest::{Entry, Manifest};
 use crate::reference::{Reference, StoreKind};
 use crate::secret::{Scrubber, SecretValue};
-use crate::stores::{store_for, Context, Outcome, StoreError};
+use crate::store_error::StoreError;
+use crate::stores::{store_for, Context, Outcome};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;

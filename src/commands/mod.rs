@@ -24,7 +24,8 @@ use crate::cli::{Cli, Command, Global};
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::resolve::{EntryResult, Resolution, Status};
 use crate::secret::Scrubber;
-use crate::stores::{Context, StoreError};
+use crate::store_error::StoreError;
+use crate::stores::Context;
 use std::io::Write;
 
 pub const EXIT_OK: u8 = 0;

@@ -133,9 +133,9 @@ struct LeaseRow {
     name: String,
     kind: &'static str,
     required: bool,
-    master: Result<(), crate::stores::StoreError>,
+    master: Result<(), crate::store_error::StoreError>,
     seconds_left: Option<i64>,
-    probe: Option<Result<String, crate::stores::StoreError>>,
+    probe: Option<Result<String, crate::store_error::StoreError>>,
 }
 
 impl LeaseRow {

@@ -17,7 +17,8 @@ pub mod record;
 
 use crate::manifest::{LeaseKind, LeaseSpec, RevokeWhen};
 use crate::secret::SecretValue;
-use crate::stores::{Context, StoreError};
+use crate::store_error::StoreError;
+use crate::stores::Context;
 pub use kinds::DEFAULT_DURATION;
 use record::{Holder, Record, Stored};
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@
 //! (`crate::stores::aws_common`: which route a call takes, and the CLI route) and the helper's
 //! side (`super::aws_sdk`) both take these from here, so neither imports the other.
 
-use crate::stores::StoreError;
+use crate::store_error::StoreError;
 
 /// One AWS API call the stores make. Values to write are borrowed and go to AWS on stdin (CLI)
 /// or in the request body (SDK), never on argv.

@@ -12,7 +12,7 @@
 //! freed unwiped when the call returns.
 
 use super::aws::{fix_for, AwsFailure, Call};
-use crate::stores::StoreError;
+use crate::store_error::StoreError;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
 use std::time::Duration;

@@ -14,10 +14,11 @@
 //! `{"code", "message", "fix"}`. The helper reads the same environment `jit-secrets` has
 //! (credentials, endpoints, tokens), which it inherits.
 
-use super::vault_http::Read;
 use super::aws::{AwsFailure, Call};
-use crate::stores::{parse_json, run_cli, wipe_json, StoreError};
+use super::vault_http::Read;
 use crate::process::Child;
+use crate::store_error::StoreError;
+use crate::stores::{parse_json, run_cli, wipe_json};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -51,7 +52,9 @@ fn ask(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
     let mut answer = match parse_json(out.stdout.expose(), HELPER) {
         Ok(answer) => answer,
         Err(e) => {
-            return Err(crate::stores::cli_failed(HELPER, out, e.fix.as_deref().unwrap_or("")).into());
+            return Err(
+                crate::stores::cli_failed(HELPER, out, e.fix.as_deref().unwrap_or("")).into(),
+            );
         }
     };
     if let Some(ok) = answer.get_mut("ok").map(Value::take) {

@@ -13,9 +13,11 @@
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
-use crate::stores::Context;
 #[cfg(feature = "net")]
-use crate::stores::{parse_json, StoreError};
+use crate::store_error::StoreError;
+#[cfg(feature = "net")]
+use crate::stores::parse_json;
+use crate::stores::Context;
 #[cfg(feature = "net")]
 use http_body_util::BodyExt;
 #[cfg(feature = "net")]

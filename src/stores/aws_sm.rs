@@ -4,8 +4,8 @@
 //! id is fetched on its own.
 
 use super::aws_common::call;
-use crate::net::aws::{fix_for, AwsFailure, Call};
 use super::{wipe_json, Context, Outcome, Store, StoreError};
+use crate::net::aws::{fix_for, AwsFailure, Call};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! (missing ones come back under `InvalidParameters`).
 
 use super::aws_common::call;
-use crate::net::aws::Call;
 use super::{wipe_json, Context, Outcome, Store, StoreError};
+use crate::net::aws::Call;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;

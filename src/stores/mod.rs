@@ -3,7 +3,8 @@
 
 use crate::process::{self, Child, ProcessError};
 use crate::reference::{Reference, StoreKind};
-use crate::secret::{SecretValue, Tainted};
+use crate::secret::SecretValue;
+pub use crate::store_error::StoreError;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -41,37 +42,6 @@ pub enum Outcome {
     NotFound,
     /// Anything else: stops the entry, never silently skipped.
     Failed(StoreError),
-}
-
-/// A store failure: our words (never a value), the child's stderr (shown only scrubbed), and
-/// what the user can do about it.
-#[derive(Debug, Clone)]
-pub struct StoreError {
-    pub message: String,
-    pub stderr: Option<Tainted>,
-    pub fix: Option<String>,
-}
-
-impl StoreError {
-    pub fn new(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            stderr: None,
-            fix: None,
-        }
-    }
-
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = Some(fix.into());
-        self
-    }
-
-    pub fn with_stderr(mut self, stderr: Tainted) -> Self {
-        if !stderr.is_blank() {
-            self.stderr = Some(stderr);
-        }
-        self
-    }
 }
 
 /// Variables that differ between shells of one user without changing what a program prints:
