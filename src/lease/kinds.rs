@@ -12,10 +12,12 @@
 
 use super::record::{Record, Revocation};
 use crate::manifest::{LeaseKind, LeaseSpec};
+use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::process::Child;
+use crate::secret::wipe_json;
 use crate::secret::SecretValue;
 use crate::store_error::StoreError;
-use crate::stores::{parse_json, run_cli, wipe_json, Context};
+use crate::stores::Context;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -175,7 +177,7 @@ pub fn create(
                 "install the Google Cloud CLI and run `gcloud auth login`",
             )?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
+                return Err(cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
             }
             let token = Zeroizing::new(
                 String::from_utf8_lossy(out.stdout.expose())
@@ -208,7 +210,7 @@ pub fn create(
             }
             let out = run_cli(child, "install the Azure CLI and run `az login`")?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed(
+                return Err(cli_failed(
                     "az",
                     out,
                     "run `az login` (and check the lease's resource and tenant)",
@@ -248,7 +250,7 @@ pub fn create(
                 .env("JIT_SECRETS_LEASE_DURATION", duration.as_secs().to_string());
             let out = run_cli(child, "check the lease's `command`")?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed(
+                return Err(cli_failed(
                     &command[0],
                     out,
                     "make the lease's `command` print one JSON object and exit 0",
@@ -348,7 +350,7 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
         }
         let out = run_cli(child, "check the lease's `revoke_command`")?;
         if !out.exit.success() {
-            return Err(crate::stores::cli_failed(
+            return Err(cli_failed(
                 &argv[0],
                 out,
                 "make the lease's `revoke_command` exit 0 once the lease is revoked",

@@ -14,9 +14,9 @@
 //! and the collected body, freed at the end of the call (docs/security.md).
 
 #[cfg(feature = "net")]
-use crate::store_error::StoreError;
+use crate::process::cli::parse_json;
 #[cfg(feature = "net")]
-use crate::stores::parse_json;
+use crate::store_error::StoreError;
 use crate::stores::Context;
 #[cfg(feature = "net")]
 use http_body_util::BodyExt;
@@ -198,7 +198,7 @@ impl Api {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns.as_str());
         }
-        let body = body.map(crate::stores::json_to_wiping);
+        let body = body.map(crate::secret::json_to_wiping);
         let request = request
             .body(http_body_util::Full::new(bytes::Bytes::from(
                 body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),

@@ -1,8 +1,10 @@
 //! One file per store, all behind [`Store`]. Stores know nothing of shells, manifests or each
 //! other; only the resolver calls them.
 
-use crate::process::{self, Child, ProcessError};
+use crate::process;
+pub(crate) use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::reference::{Reference, StoreKind};
+pub(crate) use crate::secret::wipe_json;
 use crate::secret::SecretValue;
 pub use crate::store_error::StoreError;
 use std::collections::BTreeMap;
@@ -441,37 +443,6 @@ pub(crate) fn fail_batch(refs: &[&Reference], error: StoreError) -> Vec<Outcome>
         .collect()
 }
 
-/// Turns a failure to run a CLI into a store error with the right fix.
-pub(crate) fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
-    let fix = match &e {
-        ProcessError::NotInstalled { .. } => install_hint.to_string(),
-        ProcessError::TimedOut { .. } => {
-            "raise `timeout` on the entry or in [secrets.options], or check the store is reachable"
-                .to_string()
-        }
-        ProcessError::OutputTooLarge { .. } => {
-            "check the reference points at a secret, not a large file".into()
-        }
-        ProcessError::Spawn { .. } => "check the program's permissions".into(),
-        ProcessError::WantsTerminal { .. } => {
-            "run it where a person can answer (in the foreground, without --no-prompt), or store the secret where no prompt is needed".into()
-        }
-    };
-    StoreError::new(e.to_string()).fix(fix)
-}
-
-/// Runs a CLI; a failure to run becomes [`Outcome::Failed`] via `Err`.
-pub(crate) fn run_cli(child: Child<'_>, install_hint: &str) -> Result<process::Output, StoreError> {
-    process::run(child).map_err(|e| process_error(e, install_hint))
-}
-
-/// The error for a CLI that ran and failed.
-pub(crate) fn cli_failed(program: &str, out: process::Output, fix: &str) -> StoreError {
-    StoreError::new(format!("`{program}` failed ({})", out.exit))
-        .with_stderr(out.stderr)
-        .fix(fix)
-}
-
 /// A raw-value CLI that exits 0 having printed nothing (or having closed its stdout early) gave
 /// no secret: an empty token is almost always a broken store, not a value.
 pub(crate) fn found_unless_empty(
@@ -510,34 +481,6 @@ pub(crate) fn json_field_value(v: &serde_json::Value) -> SecretValue {
         serde_json::Value::String(s) => SecretValue::from_str_value(s),
         other => SecretValue::new(other.to_string().into_bytes()),
     }
-}
-
-/// Parses a CLI's JSON output without copying the text into a message on failure.
-pub(crate) fn parse_json(bytes: &[u8], program: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        StoreError::new(format!(
-            "`{program}` printed output that is not the JSON expected (at line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-        .fix(format!(
-            "check your `{program}` version; run the command by hand to see"
-        ))
-    })
-}
-
-/// Erase a parsed JSON document's strings before dropping it (serde_json does not zeroize).
-pub(crate) fn wipe_json(mut v: serde_json::Value) {
-    use zeroize::Zeroize;
-    fn walk(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::String(s) => s.zeroize(),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
 }
 
 /// Decodes base64 as cloud CLIs print it (standard or URL-safe alphabet, padded or not) straight
