@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod cli;
 pub mod commands;
+pub mod context;
 pub mod file_lock;
 pub mod generate;
 pub mod kernel_keyring;

@@ -3,8 +3,8 @@
 
 use super::{load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
+use crate::context::Context;
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
-use crate::stores::Context;
 use crate::time;
 use serde_json::json;
 use std::io::{IsTerminal, Write};

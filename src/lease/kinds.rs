@@ -11,13 +11,13 @@
 //! secret's lease too — the keeper can revoke without ever holding the master credential.
 
 use super::record::{Record, Revocation};
+use crate::context::Context;
 use crate::manifest::{LeaseKind, LeaseSpec};
 use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::process::Child;
 use crate::secret::wipe_json;
 use crate::secret::SecretValue;
 use crate::store_error::StoreError;
-use crate::stores::Context;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;

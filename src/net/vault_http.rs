@@ -13,11 +13,11 @@
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
+use crate::context::Context;
 #[cfg(feature = "net")]
 use crate::process::cli::parse_json;
 #[cfg(feature = "net")]
 use crate::store_error::StoreError;
-use crate::stores::Context;
 #[cfg(feature = "net")]
 use http_body_util::BodyExt;
 #[cfg(feature = "net")]

@@ -7,7 +7,8 @@
 //! the CLI route instead. Both routes answer with the JSON the CLI prints (the fields the stores
 //! read), or an [`AwsFailure`] carrying AWS's error code, so the stores have one code path.
 
-use super::{parse_json, run_cli, Context, StoreError};
+use super::{parse_json, run_cli, StoreError};
+use crate::context::Context;
 use crate::net::aws::{fix_for, AwsFailure, Call};
 use crate::process::{Child, Output};
 use std::time::Duration;

@@ -4,7 +4,8 @@
 //! id is fetched on its own.
 
 use super::aws_common::call;
-use super::{wipe_json, Context, Outcome, Store, StoreError};
+use super::{wipe_json, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::net::aws::{fix_for, AwsFailure, Call};
 use crate::reference::Reference;
 use crate::secret::SecretValue;

@@ -2,7 +2,8 @@
 //! (missing ones come back under `InvalidParameters`).
 
 use super::aws_common::call;
-use super::{wipe_json, Context, Outcome, Store, StoreError};
+use super::{wipe_json, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::net::aws::Call;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

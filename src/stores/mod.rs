@@ -1,15 +1,13 @@
 //! One file per store, all behind [`Store`]. Stores know nothing of shells, manifests or each
 //! other; only the resolver calls them.
 
+use crate::context::Context;
 use crate::process;
 pub(crate) use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::reference::{Reference, StoreKind};
 pub(crate) use crate::secret::wipe_json;
 use crate::secret::SecretValue;
 pub use crate::store_error::StoreError;
-use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
 
 mod age;
@@ -25,7 +23,6 @@ mod env;
 mod file;
 mod gcp;
 mod keepassxc;
-pub use keepassxc::KeepassxcOptions;
 pub mod keyring;
 mod oci_vault;
 mod op;
@@ -92,179 +89,67 @@ pub const VARIES_PER_SHELL: &[&str] = &[
     "DIRENV_WATCHES",
 ];
 
-/// What a store may consult besides the references: CLI overrides and the environment.
-pub struct Context {
-    commands: BTreeMap<String, PathBuf>,
-    pub no_prompt: bool,
-    /// `identity` from `[secrets.options]`, for `age:`.
-    pub age_identity: Option<PathBuf>,
-    /// The memory-only cache, when the command uses it.
-    pub cache: Option<crate::cache::Cache>,
-    /// `keyring_scope = "project"`: the canonical path of the manifest's directory.
-    pub keyring_project: Option<String>,
-    /// `[secrets.options] keepassxc`: how KeePassXC databases are unlocked.
-    pub keepassxc: Option<KeepassxcOptions>,
-    /// The manifest's directory (as reached): `cmd:` programs run there, so every relative word
-    /// of their command line means what it meant when the manifest was allowed.
-    pub manifest_dir: Option<PathBuf>,
-    /// The names the manifest exports: never part of a cache key.
-    pub outputs: Vec<String>,
-    /// Things a store wants said once on stderr that are not failures.
-    notes: std::sync::Mutex<Vec<String>>,
+/// What, besides the reference, decides the value a store returns for it: the store's own
+/// environment variables and any CLI override. Part of the cache key, so changing any of them
+/// misses the cache instead of serving another account's value.
+/// `cache_env`: the variables the entry says its `cmd:`/`plugin:` answer depends on.
+pub fn cache_context(ctx: &Context, reference: &Reference, cache_env: Option<&[String]>) -> String {
+    let kind = reference.store();
+    let mut context = String::new();
+    // A program's answer may depend on anything it inherits (`cmd:sh -c "printf tok-$STAGE"`):
+    // its context is the environment, less what varies per shell and the manifest's own
+    // outputs, or just the variables `cache_env` names.
+    if matches!(kind, StoreKind::Cmd | StoreKind::Plugin) {
+        context.push_str(&program_environment(ctx, cache_env));
+    }
+    for name in store_for(kind).cache_context() {
+        context.push_str(name);
+        context.push('=');
+        if let Some(v) = ctx.getenv(name) {
+            context.push_str(&v.to_string_lossy());
+        }
+        context.push('\n');
+    }
+    for (program, path) in ctx.command_overrides() {
+        context.push_str(&format!("command {program}={}\n", path.display()));
+    }
+    // A project-scoped keyring item is another item than the global one of the same name.
+    if kind == StoreKind::Keyring {
+        if let Some(project) = &ctx.keyring_project {
+            context.push_str(&format!("keyring project={project}\n"));
+        }
+    }
+    context
 }
 
-impl Context {
-    pub fn new(commands: BTreeMap<String, PathBuf>, no_prompt: bool) -> Self {
-        Context {
-            commands,
-            no_prompt,
-            age_identity: None,
-            cache: None,
-            keyring_project: None,
-            keepassxc: None,
-            manifest_dir: None,
-            outputs: Vec::new(),
-            notes: std::sync::Mutex::new(Vec::new()),
-        }
+/// The environment a `cmd:` or `plugin:` program inherits, as part of the cache key: every
+/// variable but the ones that vary per shell or terminal ([`VARIES_PER_SHELL`]) and the
+/// manifest's own secrets (outputs, not inputs: with them in the key, a nested shell would
+/// never hit), unless `cache_env` lists the ones that matter.
+fn program_environment(ctx: &Context, cache_env: Option<&[String]>) -> String {
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .filter(|(k, _)| match cache_env {
+            Some(listed) => listed.iter().any(|l| l == k),
+            None => !VARIES_PER_SHELL.contains(&k.as_str()) && !ctx.outputs.contains(k),
+        })
+        .collect();
+    vars.sort();
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (k, v) in &vars {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
     }
-
-    /// Says `note` once on stderr (the resolver hands notes to the command that prints).
-    pub fn note(&self, note: String) {
-        let mut notes = self.notes.lock().expect("notes lock");
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
-    }
-
-    /// May a person be asked on the terminal (/dev/tty) in this run? Not with `--no-prompt`, and
-    /// not without a terminal.
-    pub fn may_ask_on_terminal(&self) -> bool {
-        !self.no_prompt && crate::tty::available()
-    }
-
-    /// The notes so far, taken.
-    pub fn take_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.lock().expect("notes lock"))
-    }
-
-    pub fn with_cache(mut self, cache: Option<crate::cache::Cache>) -> Self {
-        self.cache = cache;
-        self
-    }
-
-    /// What, besides the reference, decides the value a store returns for it: the store's own
-    /// environment variables and any CLI override. Part of the cache key, so changing any of them
-    /// misses the cache instead of serving another account's value.
-    /// `cache_env`: the variables the entry says its `cmd:`/`plugin:` answer depends on.
-    pub fn cache_context(&self, reference: &Reference, cache_env: Option<&[String]>) -> String {
-        let kind = reference.store();
-        let mut context = String::new();
-        // A program's answer may depend on anything it inherits (`cmd:sh -c "printf tok-$STAGE"`):
-        // its context is the environment, less what varies per shell and the manifest's own
-        // outputs, or just the variables `cache_env` names.
-        if matches!(kind, StoreKind::Cmd | StoreKind::Plugin) {
-            context.push_str(&self.program_environment(cache_env));
-        }
-        for name in store_for(kind).cache_context() {
-            context.push_str(name);
-            context.push('=');
-            if let Some(v) = self.getenv(name) {
-                context.push_str(&v.to_string_lossy());
-            }
-            context.push('\n');
-        }
-        for (program, path) in &self.commands {
-            context.push_str(&format!("command {program}={}\n", path.display()));
-        }
-        // A project-scoped keyring item is another item than the global one of the same name.
-        if kind == StoreKind::Keyring {
-            if let Some(project) = &self.keyring_project {
-                context.push_str(&format!("keyring project={project}\n"));
-            }
-        }
-        context
-    }
-
-    /// The environment a `cmd:` or `plugin:` program inherits, as part of the cache key: every
-    /// variable but the ones that vary per shell or terminal ([`VARIES_PER_SHELL`]) and the
-    /// manifest's own secrets (outputs, not inputs: with them in the key, a nested shell would
-    /// never hit), unless `cache_env` lists the ones that matter.
-    fn program_environment(&self, cache_env: Option<&[String]>) -> String {
-        let mut vars: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.to_string_lossy().into_owned(),
-                )
-            })
-            .filter(|(k, _)| match cache_env {
-                Some(listed) => listed.iter().any(|l| l == k),
-                None => !VARIES_PER_SHELL.contains(&k.as_str()) && !self.outputs.contains(k),
-            })
-            .collect();
-        vars.sort();
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        for (k, v) in &vars {
-            h.update((k.len() as u64).to_le_bytes());
-            h.update(k.as_bytes());
-            h.update((v.len() as u64).to_le_bytes());
-            h.update(v.as_bytes());
-        }
-        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        format!("environment={digest}\n")
-    }
-
-    pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
-        self.age_identity = identity;
-        self
-    }
-
-    /// The manifest's `[secrets.options] commands` entry for `program`, if any.
-    pub fn command_override(&self, program: &str) -> Option<&std::path::Path> {
-        self.commands.get(program).map(PathBuf::as_path)
-    }
-
-    /// The CLI to run for `program`: the manifest's `[secrets.options] commands` override, else
-    /// the name, looked up on `$PATH` when spawned.
-    pub fn command(&self, program: &str) -> PathBuf {
-        self.commands
-            .get(program)
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(program))
-    }
-
-    pub fn getenv(&self, name: &str) -> Option<OsString> {
-        std::env::var_os(name)
-    }
-
-    /// The login name: `$USER`, else the passwd entry of our uid (`$USER` is unset under some
-    /// service managers and container shells).
-    pub fn user(&self) -> Option<String> {
-        if let Some(u) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
-            return Some(u);
-        }
-        login_name()
-    }
-}
-
-fn login_name() -> Option<String> {
-    // SAFETY: getpwuid_r writes into our buffer; we read the name only on success.
-    unsafe {
-        let uid = libc::getuid();
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 4096];
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr(pwd.pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    }
+    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("environment={digest}\n")
 }
 
 /// A store. Most answer one reference at a time; stores whose CLI can answer many references

@@ -3,9 +3,9 @@
 //! in `VAULT_TOKEN` or `~/.vault-token` (`super::vault_http`), else `vault kv get -format=json`.
 
 use super::{
-    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-    StoreError,
+    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
