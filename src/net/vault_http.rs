@@ -2,7 +2,7 @@
 //! costs ~100 ms of CLI start (measured against OpenBao's dev server; the two HTTP requests it
 //! makes take ~2 ms).
 //!
-//! Taken when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
+//! Taken (`crate::stores::vault` decides) when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
 //! `~/.vault-token`. The CLI stays in charge when anything else decides how it signs in or
 //! connects — a manifest's `commands = { vault = … }`, a token helper in `~/.vault` (or
 //! `VAULT_CONFIG_PATH`), or a TLS setting (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
@@ -13,7 +13,6 @@
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
-use crate::context::Context;
 #[cfg(feature = "net")]
 use crate::process::cli::parse_json;
 #[cfg(feature = "net")]
@@ -24,42 +23,12 @@ use http_body_util::BodyExt;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// Settings that make the CLI connect or sign in in ways we do not reproduce.
-const CLI_ONLY: &[&str] = &[
-    "VAULT_CACERT",
-    "VAULT_CAPATH",
-    "VAULT_CLIENT_CERT",
-    "VAULT_CLIENT_KEY",
-    "VAULT_SKIP_VERIFY",
-    "VAULT_TLS_SERVER_NAME",
-];
-
 /// Where to reach Vault and with what token, when the HTTP route applies.
 #[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub struct Api {
     address: String,
     token: Zeroizing<String>,
     namespace: Option<String>,
-}
-
-/// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
-/// Only when the CLI would find its token where we can and connect as we do.
-pub fn applies(ctx: &Context) -> bool {
-    if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
-        return false;
-    }
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let config = ctx
-        .getenv("VAULT_CONFIG_PATH")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".vault")));
-    if config
-        .and_then(|c| std::fs::read_to_string(c).ok())
-        .is_some_and(|text| text.contains("token_helper"))
-    {
-        return false;
-    }
-    Api::from_environment().is_some()
 }
 
 /// `VAULT_ADDR` (default as the CLI's) and `VAULT_NAMESPACE`.

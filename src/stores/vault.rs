@@ -1,6 +1,7 @@
 //! `vault:PATH#FIELD` — one read of PATH per distinct path, every field taken from that one
-//! answer (KV v2 `.data.data`, KV v1 `.data`): over Vault's HTTP API in-process when the token is
-//! in `VAULT_TOKEN` or `~/.vault-token` (`super::vault_http`), else `vault kv get -format=json`.
+//! answer (KV v2 `.data.data`, KV v1 `.data`): over Vault's HTTP API through `jit-secrets-net`
+//! (`crate::net::vault_http`) when the token is in `VAULT_TOKEN` or `~/.vault-token` and nothing
+//! else decides how the CLI connects (`http_route_applies`), else `vault kv get -format=json`.
 
 use super::{
     cli_failed, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
@@ -10,6 +11,36 @@ use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;
+
+/// Settings that make the CLI connect or sign in in ways we do not reproduce.
+const CLI_ONLY: &[&str] = &[
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_TLS_SERVER_NAME",
+];
+
+/// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
+/// Only when the CLI would find its token where we can and connect as we do.
+fn http_route_applies(ctx: &Context) -> bool {
+    if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
+        return false;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let config = ctx
+        .getenv("VAULT_CONFIG_PATH")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".vault")));
+    if config
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .is_some_and(|text| text.contains("token_helper"))
+    {
+        return false;
+    }
+    crate::net::vault_http::Api::from_environment().is_some()
+}
 
 pub struct Vault;
 
@@ -54,7 +85,7 @@ impl Store for Vault {
         let Reference::Vault { path, .. } = reference else {
             unreachable!("vault store got {reference}")
         };
-        if crate::net::vault_http::applies(ctx) {
+        if http_route_applies(ctx) {
             return match crate::net::vault(timeout, "kv_metadata", path)? {
                 crate::net::vault_http::Read::Found(doc) => {
                     let when = crate::time::from_json(&doc["data"]["updated_time"]);
@@ -128,7 +159,7 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
-        if crate::net::vault_http::applies(ctx) {
+        if http_route_applies(ctx) {
             return match crate::net::vault(timeout, "kv_get", path) {
                 Ok(crate::net::vault_http::Read::Found(doc)) => fields_of(doc, refs),
                 Ok(crate::net::vault_http::Read::Missing) => {
