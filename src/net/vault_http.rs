@@ -2,8 +2,8 @@
 //! costs ~100 ms of CLI start (measured against OpenBao's dev server; the two HTTP requests it
 //! makes take ~2 ms).
 //!
-//! Taken (`crate::stores::vault` decides) when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
-//! `~/.vault-token`. The CLI stays in charge when anything else decides how it signs in or
+//! Taken when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
+//! `~/.vault-token` (`crate::stores::vault` decides). The CLI stays in charge when anything else decides how it signs in or
 //! connects — a manifest's `commands = { vault = … }`, a token helper in `~/.vault` (or
 //! `VAULT_CONFIG_PATH`), or a TLS setting (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
 //! `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`) — and for writes, which go
