@@ -3,11 +3,11 @@
 //! makes take ~2 ms).
 //!
 //! Taken when the CLI would find a token the same way we can: `VAULT_TOKEN`, else
-//! `~/.vault-token` (`crate::stores::vault` decides). The CLI stays in charge when anything else decides how it signs in or
+//! `~/.vault-token`. The CLI stays in charge when anything else decides how it signs in or
 //! connects — a manifest's `commands = { vault = … }`, a token helper in `~/.vault` (or
 //! `VAULT_CONFIG_PATH`), or a TLS setting (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
 //! `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`) — and for writes, which go
-//! through `vault kv patch` with the value on stdin.
+//! through `vault kv patch` with the value on stdin. `crate::stores::vault` decides.
 //!
 //! The answers are the CLI's JSON (the API's response, which `vault kv get -format=json` prints),
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
