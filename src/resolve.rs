@@ -7,10 +7,12 @@
 //! pool. When a call answers "not found" for an entry, that entry's next reference is queued at
 //! once: a fallback waits only for its own previous step, never for other stores.
 
+use crate::context::Context;
 use crate::manifest::{Entry, Manifest};
 use crate::reference::{Reference, StoreKind};
 use crate::secret::{Scrubber, SecretValue};
-use crate::stores::{store_for, Context, Outcome, StoreError};
+use crate::store_error::StoreError;
+use crate::stores::{store_for, Outcome};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -131,7 +133,7 @@ impl<'m> Progress<'m> {
                     slot.0 = slot.0.min(ttl);
                     if !self.answered.contains_key(r) && !self.asked.contains(r) {
                         if let Some(cache) = &ctx.cache {
-                            let context = ctx.cache_context(r, slot.2.as_deref());
+                            let context = crate::stores::cache_context(ctx, r, slot.2.as_deref());
                             if let Some(v) = cache.get(r, &context, slot.0) {
                                 self.answered.insert(r.clone(), Outcome::Found(v));
                             }
@@ -207,7 +209,7 @@ impl<'m> Progress<'m> {
             self.asked.remove(&r);
             if let (Some(cache), Some((ttl, entry, cache_env))) = (&ctx.cache, self.cached.get(&r))
             {
-                let context = ctx.cache_context(&r, cache_env.as_deref());
+                let context = crate::stores::cache_context(ctx, &r, cache_env.as_deref());
                 match &outcome {
                     Outcome::Found(v) if cache.mode == crate::cache::Mode::Verify => {
                         cache.drop_if_stale(&r, &context, *ttl, v)

@@ -8,6 +8,20 @@
 use std::fmt;
 use zeroize::{Zeroize, Zeroizing};
 
+/// Erase a parsed JSON document's strings before dropping it (serde_json does not zeroize).
+pub fn wipe_json(mut v: serde_json::Value) {
+    use zeroize::Zeroize;
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => s.zeroize(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+}
+
 /// `value` as JSON, in a buffer that grows by moving into a new wiped one (never by `realloc`,
 /// which would free unwiped copies of what was written so far).
 pub fn json_to_wiping<T: serde::Serialize + ?Sized>(value: &T) -> Zeroizing<Vec<u8>> {

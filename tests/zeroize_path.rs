@@ -170,9 +170,9 @@ exports = {{ LEASED = "v" }}
     let before = FREED_WITH_CANARY.load(Ordering::SeqCst);
     {
         let m = jit_secrets::manifest::load(&manifest).unwrap();
-        let mut ctx = jit_secrets::stores::Context::new(m.options.commands.clone(), true)
+        let mut ctx = jit_secrets::context::Context::new(m.options.commands.clone(), true)
             .with_age_identity(Some(key.clone()));
-        ctx.keepassxc = Some(jit_secrets::stores::KeepassxcOptions {
+        ctx.keepassxc = Some(jit_secrets::context::KeepassxcOptions {
             password_from: None,
             keyfile: m.options.keepassxc_keyfile.clone(),
         });

@@ -125,7 +125,7 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
 
 /// One reference as `allow` shows it: the reference as written, the store, and for programs the
 /// path that will run.
-fn describe(r: &Reference, ctx: &crate::stores::Context) -> String {
+fn describe(r: &Reference, ctx: &crate::context::Context) -> String {
     let written = escaped(&r.to_string()).into_owned();
     match r {
         Reference::Cmd { argv, .. } => {

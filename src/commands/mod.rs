@@ -23,10 +23,11 @@ mod target;
 mod verify;
 
 use crate::cli::{Cli, Command, Global};
+use crate::context::Context;
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::resolve::{EntryResult, Resolution, Status};
 use crate::secret::Scrubber;
-use crate::stores::{Context, StoreError};
+use crate::store_error::StoreError;
 use std::io::Write;
 
 pub const EXIT_OK: u8 = 0;
@@ -272,7 +273,7 @@ pub fn context(global: &Global, manifest: &Manifest) -> Context {
     if manifest.options.keepassxc_password_from.is_some()
         || manifest.options.keepassxc_keyfile.is_some()
     {
-        ctx.keepassxc = Some(crate::stores::KeepassxcOptions {
+        ctx.keepassxc = Some(crate::context::KeepassxcOptions {
             password_from: manifest.options.keepassxc_password_from.clone(),
             keyfile: manifest.options.keepassxc_keyfile.clone(),
         });

@@ -10,7 +10,7 @@ use crate::manifest::Manifest;
 use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
 use crate::resolve::{resolve, resolve_with_leases, Status};
-use crate::stores::Context;
+use crate::context::Context;
 use std::ffi::OsString;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {

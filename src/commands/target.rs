@@ -2,11 +2,11 @@
 
 use super::{context, load_trusted_manifest, UsageError};
 use crate::cli::Global;
+use crate::context::Context;
 use crate::manifest::{Manifest, ManifestError, DEFAULT_TIMEOUT};
 use crate::reference::Reference;
 use crate::resolve::write_value;
 use crate::secret::{Scrubber, SecretValue};
-use crate::stores::Context;
 use std::time::Duration;
 
 pub struct Target {

@@ -3,8 +3,8 @@
 
 use super::{load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
+use crate::context::Context;
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
-use crate::stores::Context;
 use crate::time;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -133,9 +133,9 @@ struct LeaseRow {
     name: String,
     kind: &'static str,
     required: bool,
-    master: Result<(), crate::stores::StoreError>,
+    master: Result<(), crate::store_error::StoreError>,
     seconds_left: Option<i64>,
-    probe: Option<Result<String, crate::stores::StoreError>>,
+    probe: Option<Result<String, crate::store_error::StoreError>>,
 }
 
 impl LeaseRow {

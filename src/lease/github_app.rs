@@ -1,7 +1,7 @@
 //! `github-app` leases: a GitHub App installation token (one hour), minted with the App's JWT and
 //! deleted with the token itself.
 //!
-//! Both calls go through `jit-secrets-net` (route `github_app`, `crate::stores::github_http`):
+//! Both calls go through `jit-secrets-net` (route `github_app`, `crate::net::github_http`):
 //! the App's private key travels to it on its stdin pipe, is used there to sign the JWT, and is
 //! wiped with the JWT once the token is minted. Revocation (`DELETE /installation/token`) needs
 //! only the token and the API's address, so the keeper never holds the private key.
@@ -10,7 +10,7 @@ use super::kinds::Grant;
 use super::record::Revocation;
 use crate::manifest::{GithubApp, Installation};
 use crate::secret::SecretValue;
-use crate::stores::StoreError;
+use crate::store_error::StoreError;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -51,11 +51,11 @@ pub fn create(
     if !app.permissions.is_empty() {
         request["permissions"] = json!(app.permissions);
     }
-    let answer = crate::stores::net::lease(timeout, "github_app", request)?;
+    let answer = crate::net::lease(timeout, "github_app", request)?;
     let token = Zeroizing::new(answer["token"].as_str().unwrap_or_default().to_string());
     let expires = crate::time::from_json(&answer["expires_at"]);
     let installation = answer["installation_id"].as_u64();
-    crate::stores::wipe_json(answer);
+    crate::secret::wipe_json(answer);
     let (false, Some(expires), Some(installation)) = (token.is_empty(), expires, installation)
     else {
         return Err(StoreError::new(
@@ -79,6 +79,6 @@ pub fn create(
 /// authenticated by the token itself).
 pub fn revoke(api_url: &str, token: &str, timeout: Duration) -> Result<(), StoreError> {
     let request = json!({ "op": "revoke", "api_url": api_url, "token": token });
-    crate::stores::net::lease(timeout, "github_app", request)?;
+    crate::net::lease(timeout, "github_app", request)?;
     Ok(())
 }

@@ -12,10 +12,13 @@
 //! secret's lease too — the keeper can revoke without ever holding the master credential.
 
 use super::record::{Record, Revocation};
+use crate::context::Context;
 use crate::manifest::{LeaseKind, LeaseSpec};
+use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::process::Child;
+use crate::secret::wipe_json;
 use crate::secret::SecretValue;
-use crate::stores::{parse_json, run_cli, wipe_json, Context, StoreError};
+use crate::store_error::StoreError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -95,7 +98,7 @@ pub fn create(
                     "session_token": master_text("session_token")?,
                 });
             }
-            let answer = crate::stores::net::lease(timeout, "sts", request)?;
+            let answer = crate::net::lease(timeout, "sts", request)?;
             let mut fields = BTreeMap::new();
             for f in ["access_key_id", "secret_access_key", "session_token"] {
                 fields.insert(f.to_string(), text(&answer[f]));
@@ -126,7 +129,7 @@ pub fn create(
                 "display_name": format!("jit-secrets-{}", spec.name),
                 "token": master_text("token")?,
             });
-            let answer = crate::stores::net::lease(timeout, "vault_lease", request)?;
+            let answer = crate::net::lease(timeout, "vault_lease", request)?;
             let mut fields = BTreeMap::new();
             if path.is_some() {
                 if let Some(data) = answer["data"].as_object() {
@@ -186,7 +189,7 @@ pub fn create(
                 "install the Google Cloud CLI and run `gcloud auth login`",
             )?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
+                return Err(cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
             }
             let token = Zeroizing::new(
                 String::from_utf8_lossy(out.stdout.expose())
@@ -219,7 +222,7 @@ pub fn create(
             }
             let out = run_cli(child, "install the Azure CLI and run `az login`")?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed(
+                return Err(cli_failed(
                     "az",
                     out,
                     "run `az login` (and check the lease's resource and tenant)",
@@ -259,7 +262,7 @@ pub fn create(
                 .env("JIT_SECRETS_LEASE_DURATION", duration.as_secs().to_string());
             let out = run_cli(child, "check the lease's `command`")?;
             if !out.exit.success() {
-                return Err(crate::stores::cli_failed(
+                return Err(cli_failed(
                     &command[0],
                     out,
                     "make the lease's `command` print one JSON object and exit 0",
@@ -346,7 +349,7 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
             "op": "revoke_self", "token": token,
             "address": r.vault_address, "namespace": r.vault_namespace,
         });
-        crate::stores::net::lease(timeout, "vault_lease", request)?;
+        crate::net::lease(timeout, "vault_lease", request)?;
         return Ok(true);
     }
     if let (Some(api_url), Some(token)) = (&r.github_api_url, &r.github_token) {
@@ -363,7 +366,7 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
         }
         let out = run_cli(child, "check the lease's `revoke_command`")?;
         if !out.exit.success() {
-            return Err(crate::stores::cli_failed(
+            return Err(cli_failed(
                 &argv[0],
                 out,
                 "make the lease's `revoke_command` exit 0 once the lease is revoked",

@@ -16,9 +16,10 @@ pub mod keeper;
 mod kinds;
 pub mod record;
 
+use crate::context::Context;
 use crate::manifest::{LeaseKind, LeaseSpec, RevokeWhen};
 use crate::secret::SecretValue;
-use crate::stores::{Context, StoreError};
+use crate::store_error::StoreError;
 pub use kinds::DEFAULT_DURATION;
 use record::{Holder, Record, Stored};
 use sha2::{Digest, Sha256};

@@ -5,8 +5,10 @@
 //! (SIGTERM, then SIGKILL): killing only the direct child would leave a grandchild holding the
 //! stdout pipe open, and our read would then block until it, not the timeout, decided to exit.
 //! `guard` makes sure no group outlives us when we are interrupted or killed; `terminal` lends
-//! the terminal to a child that stops to ask the person something.
+//! the terminal to a child that stops to ask the person something; `cli` turns a CLI's run into
+//! its output or a [`crate::store_error::StoreError`] with the fix.
 
+pub mod cli;
 mod detached;
 mod guard;
 mod terminal;

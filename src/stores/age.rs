@@ -7,7 +7,8 @@
 //! that exists. A passphrase-protected (scrypt) file is asked for on the terminal only, never
 //! with `--no-prompt` or without one; wrong passphrases back off exponentially.
 
-use super::{Context, Outcome, Store, StoreError};
+use super::{Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::io::{BufReader, Read};

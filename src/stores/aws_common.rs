@@ -1,13 +1,15 @@
-//! What the two AWS stores share: the calls they make, and the two routes a call can take.
+//! What the two AWS stores share: the two routes a call ([`Call`], in `crate::net::aws`) can take.
 //!
-//! By default a call goes to AWS through the official AWS SDK for Rust ([`super::aws_sdk`]), run
-//! by our own helper `jit-secrets-net` ([`super::net`], which says why it is a helper): no 0.6 s
+//! By default a call goes to AWS through the official AWS SDK for Rust (`crate::net::aws_sdk`), run
+//! by our own helper `jit-secrets-net` (`crate::net`, which says why it is a helper): no 0.6 s
 //! Python start per call. A manifest that names the CLI
 //! (`[secrets.options] commands = { aws = "…" }`, for a wrapper such as `aws-vault exec`) takes
 //! the CLI route instead. Both routes answer with the JSON the CLI prints (the fields the stores
 //! read), or an [`AwsFailure`] carrying AWS's error code, so the stores have one code path.
 
-use super::{parse_json, run_cli, Context, StoreError};
+use super::{parse_json, run_cli, StoreError};
+use crate::context::Context;
+use crate::net::aws::{fix_for, AwsFailure, Call};
 use crate::process::{Child, Output};
 use std::time::Duration;
 
@@ -24,107 +26,6 @@ pub const CONTEXT: &[&str] = &[
 
 pub const INSTALL: &str = "install the AWS CLI (https://docs.aws.amazon.com/cli/)";
 
-/// One AWS API call the stores make. Values to write are borrowed and go to AWS on stdin (CLI)
-/// or in the request body (SDK), never on argv.
-pub enum Call<'a> {
-    GetSecretValue {
-        secret_id: &'a str,
-        version_id: Option<&'a str>,
-    },
-    BatchGetSecretValue {
-        secret_ids: &'a [&'a str],
-    },
-    DescribeSecret {
-        secret_id: &'a str,
-    },
-    PutSecretValue {
-        secret_id: &'a str,
-        string: &'a [u8],
-    },
-    CreateSecret {
-        name: &'a str,
-        string: &'a [u8],
-    },
-    /// Decrypted.
-    GetParameters {
-        names: &'a [&'a str],
-    },
-    /// Metadata only (not decrypted).
-    GetParameter {
-        name: &'a str,
-    },
-    DescribeParameter {
-        name: &'a str,
-    },
-    PutParameter {
-        name: &'a str,
-        kind: &'a str,
-        overwrite: bool,
-        key_id: Option<&'a str>,
-        value: &'a [u8],
-    },
-}
-
-impl Call<'_> {
-    /// The API operation, as IAM and AWS's errors name it.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Call::GetSecretValue { .. } => "secretsmanager:GetSecretValue",
-            Call::BatchGetSecretValue { .. } => "secretsmanager:BatchGetSecretValue",
-            Call::DescribeSecret { .. } => "secretsmanager:DescribeSecret",
-            Call::PutSecretValue { .. } => "secretsmanager:PutSecretValue",
-            Call::CreateSecret { .. } => "secretsmanager:CreateSecret",
-            Call::GetParameters { .. } => "ssm:GetParameters",
-            Call::GetParameter { .. } => "ssm:GetParameter",
-            Call::DescribeParameter { .. } => "ssm:DescribeParameters",
-            Call::PutParameter { .. } => "ssm:PutParameter",
-        }
-    }
-
-    /// What the call is about, for an access-denied message.
-    pub fn resource(&self) -> String {
-        match self {
-            Call::GetSecretValue { secret_id, .. }
-            | Call::DescribeSecret { secret_id }
-            | Call::PutSecretValue { secret_id, .. } => (*secret_id).to_string(),
-            Call::CreateSecret { name, .. }
-            | Call::GetParameter { name }
-            | Call::DescribeParameter { name }
-            | Call::PutParameter { name, .. } => (*name).to_string(),
-            Call::BatchGetSecretValue { secret_ids } => secret_ids.join(", "),
-            Call::GetParameters { names } => names.join(", "),
-        }
-    }
-}
-
-/// A call AWS (or the route to it) refused: AWS's error code when there is one
-/// (`ResourceNotFoundException`, `AccessDeniedException`, …; `InvalidChoice` when an old CLI
-/// lacks the command), and the error to show.
-#[derive(Debug)]
-pub struct AwsFailure {
-    pub code: String,
-    pub error: StoreError,
-}
-
-impl AwsFailure {
-    pub fn is(&self, code: &str) -> bool {
-        self.code == code
-    }
-
-    pub fn access_denied(&self) -> bool {
-        self.code.starts_with("AccessDenied")
-    }
-}
-
-impl From<StoreError> for AwsFailure {
-    fn from(error: StoreError) -> Self {
-        AwsFailure {
-            code: String::new(),
-            error,
-        }
-    }
-}
-
 /// Makes `call` through the SDK, or through the `aws` CLI when the manifest names one.
 /// Ok: the answer as the CLI's JSON (the caller wipes it with `wipe_json`).
 pub fn call(
@@ -135,37 +36,7 @@ pub fn call(
     if ctx.command_override("aws").is_some() {
         call_cli(ctx, timeout, &call)
     } else {
-        super::net::aws(timeout, &call)
-    }
-}
-
-/// The fix for a refusal, from AWS's error code or the text around it.
-pub fn fix_for(code_or_text: &str) -> String {
-    let text = code_or_text;
-    if text.contains("sso") || text.contains("SSO") {
-        if text.contains("expired") || text.contains("Expired") {
-            let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
-            return format!(
-                "your SSO sign-in has expired: run `aws sso login --profile {profile}`"
-            );
-        }
-        return "sign in: `aws sso login` (and check AWS_PROFILE)".to_string();
-    }
-    if text.contains("Unable to locate credentials")
-        || text.contains("no credentials")
-        || text.contains("CredentialsNotLoaded")
-        || text.contains("ExpiredToken")
-        || text.contains("token has expired")
-        || text.contains("UnrecognizedClient")
-        || text.contains("InvalidClientTokenId")
-    {
-        "sign in: `aws sso login` (or `aws configure`), and check AWS_PROFILE".to_string()
-    } else if text.contains("AccessDenied") {
-        "your AWS identity lacks permission for this secret: check the IAM policy".to_string()
-    } else if text.contains("region") {
-        "set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)".to_string()
-    } else {
-        "check AWS_PROFILE, AWS_REGION and your network (for the CLI's view: the same `aws` command by hand)".to_string()
+        crate::net::aws(timeout, &call)
     }
 }
 
@@ -329,12 +200,5 @@ mod tests {
             "AccessDeniedException"
         );
         assert_eq!(cli_error_code("Unable to locate credentials"), "");
-    }
-
-    #[test]
-    fn an_expired_sso_session_names_the_profile_to_sign_in_with() {
-        assert!(fix_for("the SSO session has expired").contains("aws sso login --profile"));
-        assert!(fix_for("CredentialsNotLoaded").contains("aws configure"));
-        assert!(fix_for("AccessDeniedException").contains("IAM"));
     }
 }

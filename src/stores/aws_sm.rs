@@ -3,8 +3,10 @@
 //! less). If the batch call is refused (an older CLI, or no `BatchGetSecretValue` permission), each
 //! id is fetched on its own.
 
-use super::aws_common::{call, fix_for, AwsFailure, Call};
-use super::{wipe_json, Context, Outcome, Store, StoreError};
+use super::aws_common::call;
+use super::{wipe_json, Outcome, Store, StoreError};
+use crate::context::Context;
+use crate::net::aws::{fix_for, AwsFailure, Call};
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;

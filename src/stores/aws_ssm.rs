@@ -1,8 +1,10 @@
 //! `aws-ssm:NAME` — SSM Parameter Store, decrypted; up to 10 names in one `get-parameters` call
 //! (missing ones come back under `InvalidParameters`).
 
-use super::aws_common::{call, Call};
-use super::{wipe_json, Context, Outcome, Store, StoreError};
+use super::aws_common::call;
+use super::{wipe_json, Outcome, Store, StoreError};
+use crate::context::Context;
+use crate::net::aws::Call;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;

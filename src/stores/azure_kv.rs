@@ -3,9 +3,9 @@
 //! (Key Vault reads one secret per request), all in parallel.
 
 use super::{
-    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-    StoreError,
+    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

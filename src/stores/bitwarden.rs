@@ -10,9 +10,10 @@
 //! match), which is not a reference.
 
 use super::{
-    cli_failed, decode_json_items, json_field_value, parse_json, run_cli, wipe_json, Context,
-    Outcome, Store, StoreError,
+    cli_failed, decode_json_items, json_field_value, parse_json, run_cli, wipe_json, Outcome,
+    Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::{is_uuid, Reference};
 use crate::secret::SecretValue;

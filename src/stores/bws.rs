@@ -7,9 +7,10 @@
 //! process on the machine could read it.
 
 use super::{
-    cli_failed, decode_json_items, json_field_value, parse_json, run_cli, wipe_json, Context,
-    Outcome, Store, StoreError,
+    cli_failed, decode_json_items, json_field_value, parse_json, run_cli, wipe_json, Outcome,
+    Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use serde_json::Value;

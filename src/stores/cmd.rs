@@ -1,6 +1,7 @@
 //! `cmd:PROGRAM ARGS…` — any program, no shell; its stdout is the value, a non-zero exit an error.
 
-use super::{cli_failed, run_cli, Context, Outcome, Store};
+use super::{cli_failed, run_cli, Outcome, Store};
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use std::time::Duration;

@@ -2,9 +2,8 @@
 //! per project/config for all its names, keeping only the declared names. `--no-fallback`:
 //! otherwise the CLI writes an encrypted fallback copy of every secret to disk.
 
-use super::{
-    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-};
+use super::{cli_failed, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store};
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! `env:VAR` — another environment variable (CI-native secrets).
 
-use super::{Context, Outcome, Store};
+use super::{Outcome, Store};
+use crate::context::Context;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! `file:PATH` — read a file (agenix/sops-nix paths like `/run/agenix/db`).
 
-use super::{Context, Outcome, Store, StoreError};
+use super::{Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::path::PathBuf;

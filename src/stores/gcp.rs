@@ -6,8 +6,9 @@
 //! Secret Manager has no call that reads several secrets, so each is one call, all in parallel.
 
 use super::{
-    cli_failed, decode_base64, parse_json, run_cli, wipe_json, Context, Outcome, Store, StoreError,
+    cli_failed, decode_base64, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

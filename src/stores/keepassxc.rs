@@ -11,7 +11,8 @@
 //! reference, resolved first), else a hidden prompt on the terminal, else none when a `keyfile`
 //! alone unlocks it. It reaches `keepassxc-cli` on stdin, never argv.
 
-use super::{cli_failed, run_cli, store_for, Context, Outcome, Store, StoreError};
+use super::{cli_failed, run_cli, store_for, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
@@ -24,13 +25,6 @@ pub struct Keepassxc;
 
 const INSTALL: &str =
     "install KeePassXC's CLI (`apt install keepassxc`; on macOS it ships in KeePassXC.app)";
-
-/// `[secrets.options] keepassxc = { password_from = "REF", keyfile = "PATH" }`.
-#[derive(Debug, Clone, Default)]
-pub struct KeepassxcOptions {
-    pub password_from: Option<Reference>,
-    pub keyfile: Option<PathBuf>,
-}
 
 fn parts(reference: &Reference) -> (&Path, &str, &str) {
     match reference {

@@ -1,18 +1,17 @@
 //! One file per store, all behind [`Store`]. Stores know nothing of shells, manifests or each
 //! other; only the resolver calls them.
 
-use crate::process::{self, Child, ProcessError};
+use crate::context::Context;
+use crate::process;
+pub(crate) use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::reference::{Reference, StoreKind};
-use crate::secret::{SecretValue, Tainted};
-use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::path::PathBuf;
+pub(crate) use crate::secret::wipe_json;
+use crate::secret::SecretValue;
+pub use crate::store_error::StoreError;
 use std::time::Duration;
 
 mod age;
 mod aws_common;
-#[cfg(feature = "net")]
-pub mod aws_sdk;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;
@@ -23,23 +22,16 @@ mod doppler;
 mod env;
 mod file;
 mod gcp;
-#[cfg(feature = "net")]
-mod github_http;
 mod keepassxc;
-pub use keepassxc::KeepassxcOptions;
 pub mod keyring;
 mod oci_vault;
 mod op;
 mod pass;
 mod plugin;
 pub use plugin::executable_path as plugin_executable;
-pub mod net;
-#[cfg(feature = "net")]
-mod runtime;
 mod secret_tool;
 mod sops;
 mod vault;
-mod vault_http;
 
 /// What one reference came to.
 #[derive(Debug)]
@@ -49,37 +41,6 @@ pub enum Outcome {
     NotFound,
     /// Anything else: stops the entry, never silently skipped.
     Failed(StoreError),
-}
-
-/// A store failure: our words (never a value), the child's stderr (shown only scrubbed), and
-/// what the user can do about it.
-#[derive(Debug, Clone)]
-pub struct StoreError {
-    pub message: String,
-    pub stderr: Option<Tainted>,
-    pub fix: Option<String>,
-}
-
-impl StoreError {
-    pub fn new(message: impl Into<String>) -> Self {
-        StoreError {
-            message: message.into(),
-            stderr: None,
-            fix: None,
-        }
-    }
-
-    pub fn fix(mut self, fix: impl Into<String>) -> Self {
-        self.fix = Some(fix.into());
-        self
-    }
-
-    pub fn with_stderr(mut self, stderr: Tainted) -> Self {
-        if !stderr.is_blank() {
-            self.stderr = Some(stderr);
-        }
-        self
-    }
 }
 
 /// Variables that differ between shells of one user without changing what a program prints:
@@ -128,179 +89,67 @@ pub const VARIES_PER_SHELL: &[&str] = &[
     "DIRENV_WATCHES",
 ];
 
-/// What a store may consult besides the references: CLI overrides and the environment.
-pub struct Context {
-    commands: BTreeMap<String, PathBuf>,
-    pub no_prompt: bool,
-    /// `identity` from `[secrets.options]`, for `age:`.
-    pub age_identity: Option<PathBuf>,
-    /// The memory-only cache, when the command uses it.
-    pub cache: Option<crate::cache::Cache>,
-    /// `keyring_scope = "project"`: the canonical path of the manifest's directory.
-    pub keyring_project: Option<String>,
-    /// `[secrets.options] keepassxc`: how KeePassXC databases are unlocked.
-    pub keepassxc: Option<KeepassxcOptions>,
-    /// The manifest's directory (as reached): `cmd:` programs run there, so every relative word
-    /// of their command line means what it meant when the manifest was allowed.
-    pub manifest_dir: Option<PathBuf>,
-    /// The names the manifest exports: never part of a cache key.
-    pub outputs: Vec<String>,
-    /// Things a store wants said once on stderr that are not failures.
-    notes: std::sync::Mutex<Vec<String>>,
+/// What, besides the reference, decides the value a store returns for it: the store's own
+/// environment variables and any CLI override. Part of the cache key, so changing any of them
+/// misses the cache instead of serving another account's value.
+/// `cache_env`: the variables the entry says its `cmd:`/`plugin:` answer depends on.
+pub fn cache_context(ctx: &Context, reference: &Reference, cache_env: Option<&[String]>) -> String {
+    let kind = reference.store();
+    let mut context = String::new();
+    // A program's answer may depend on anything it inherits (`cmd:sh -c "printf tok-$STAGE"`):
+    // its context is the environment, less what varies per shell and the manifest's own
+    // outputs, or just the variables `cache_env` names.
+    if matches!(kind, StoreKind::Cmd | StoreKind::Plugin) {
+        context.push_str(&program_environment(ctx, cache_env));
+    }
+    for name in store_for(kind).cache_context() {
+        context.push_str(name);
+        context.push('=');
+        if let Some(v) = ctx.getenv(name) {
+            context.push_str(&v.to_string_lossy());
+        }
+        context.push('\n');
+    }
+    for (program, path) in ctx.command_overrides() {
+        context.push_str(&format!("command {program}={}\n", path.display()));
+    }
+    // A project-scoped keyring item is another item than the global one of the same name.
+    if kind == StoreKind::Keyring {
+        if let Some(project) = &ctx.keyring_project {
+            context.push_str(&format!("keyring project={project}\n"));
+        }
+    }
+    context
 }
 
-impl Context {
-    pub fn new(commands: BTreeMap<String, PathBuf>, no_prompt: bool) -> Self {
-        Context {
-            commands,
-            no_prompt,
-            age_identity: None,
-            cache: None,
-            keyring_project: None,
-            keepassxc: None,
-            manifest_dir: None,
-            outputs: Vec::new(),
-            notes: std::sync::Mutex::new(Vec::new()),
-        }
+/// The environment a `cmd:` or `plugin:` program inherits, as part of the cache key: every
+/// variable but the ones that vary per shell or terminal ([`VARIES_PER_SHELL`]) and the
+/// manifest's own secrets (outputs, not inputs: with them in the key, a nested shell would
+/// never hit), unless `cache_env` lists the ones that matter.
+fn program_environment(ctx: &Context, cache_env: Option<&[String]>) -> String {
+    let mut vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .filter(|(k, _)| match cache_env {
+            Some(listed) => listed.iter().any(|l| l == k),
+            None => !VARIES_PER_SHELL.contains(&k.as_str()) && !ctx.outputs.contains(k),
+        })
+        .collect();
+    vars.sort();
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (k, v) in &vars {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
     }
-
-    /// Says `note` once on stderr (the resolver hands notes to the command that prints).
-    pub fn note(&self, note: String) {
-        let mut notes = self.notes.lock().expect("notes lock");
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
-    }
-
-    /// May a person be asked on the terminal (/dev/tty) in this run? Not with `--no-prompt`, and
-    /// not without a terminal.
-    pub fn may_ask_on_terminal(&self) -> bool {
-        !self.no_prompt && crate::tty::available()
-    }
-
-    /// The notes so far, taken.
-    pub fn take_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.lock().expect("notes lock"))
-    }
-
-    pub fn with_cache(mut self, cache: Option<crate::cache::Cache>) -> Self {
-        self.cache = cache;
-        self
-    }
-
-    /// What, besides the reference, decides the value a store returns for it: the store's own
-    /// environment variables and any CLI override. Part of the cache key, so changing any of them
-    /// misses the cache instead of serving another account's value.
-    /// `cache_env`: the variables the entry says its `cmd:`/`plugin:` answer depends on.
-    pub fn cache_context(&self, reference: &Reference, cache_env: Option<&[String]>) -> String {
-        let kind = reference.store();
-        let mut context = String::new();
-        // A program's answer may depend on anything it inherits (`cmd:sh -c "printf tok-$STAGE"`):
-        // its context is the environment, less what varies per shell and the manifest's own
-        // outputs, or just the variables `cache_env` names.
-        if matches!(kind, StoreKind::Cmd | StoreKind::Plugin) {
-            context.push_str(&self.program_environment(cache_env));
-        }
-        for name in store_for(kind).cache_context() {
-            context.push_str(name);
-            context.push('=');
-            if let Some(v) = self.getenv(name) {
-                context.push_str(&v.to_string_lossy());
-            }
-            context.push('\n');
-        }
-        for (program, path) in &self.commands {
-            context.push_str(&format!("command {program}={}\n", path.display()));
-        }
-        // A project-scoped keyring item is another item than the global one of the same name.
-        if kind == StoreKind::Keyring {
-            if let Some(project) = &self.keyring_project {
-                context.push_str(&format!("keyring project={project}\n"));
-            }
-        }
-        context
-    }
-
-    /// The environment a `cmd:` or `plugin:` program inherits, as part of the cache key: every
-    /// variable but the ones that vary per shell or terminal ([`VARIES_PER_SHELL`]) and the
-    /// manifest's own secrets (outputs, not inputs: with them in the key, a nested shell would
-    /// never hit), unless `cache_env` lists the ones that matter.
-    fn program_environment(&self, cache_env: Option<&[String]>) -> String {
-        let mut vars: Vec<(String, String)> = std::env::vars_os()
-            .map(|(k, v)| {
-                (
-                    k.to_string_lossy().into_owned(),
-                    v.to_string_lossy().into_owned(),
-                )
-            })
-            .filter(|(k, _)| match cache_env {
-                Some(listed) => listed.iter().any(|l| l == k),
-                None => !VARIES_PER_SHELL.contains(&k.as_str()) && !self.outputs.contains(k),
-            })
-            .collect();
-        vars.sort();
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        for (k, v) in &vars {
-            h.update((k.len() as u64).to_le_bytes());
-            h.update(k.as_bytes());
-            h.update((v.len() as u64).to_le_bytes());
-            h.update(v.as_bytes());
-        }
-        let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        format!("environment={digest}\n")
-    }
-
-    pub fn with_age_identity(mut self, identity: Option<PathBuf>) -> Self {
-        self.age_identity = identity;
-        self
-    }
-
-    /// The manifest's `[secrets.options] commands` entry for `program`, if any.
-    pub fn command_override(&self, program: &str) -> Option<&std::path::Path> {
-        self.commands.get(program).map(PathBuf::as_path)
-    }
-
-    /// The CLI to run for `program`: the manifest's `[secrets.options] commands` override, else
-    /// the name, looked up on `$PATH` when spawned.
-    pub fn command(&self, program: &str) -> PathBuf {
-        self.commands
-            .get(program)
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(program))
-    }
-
-    pub fn getenv(&self, name: &str) -> Option<OsString> {
-        std::env::var_os(name)
-    }
-
-    /// The login name: `$USER`, else the passwd entry of our uid (`$USER` is unset under some
-    /// service managers and container shells).
-    pub fn user(&self) -> Option<String> {
-        if let Some(u) = std::env::var("USER").ok().filter(|u| !u.is_empty()) {
-            return Some(u);
-        }
-        login_name()
-    }
-}
-
-fn login_name() -> Option<String> {
-    // SAFETY: getpwuid_r writes into our buffer; we read the name only on success.
-    unsafe {
-        let uid = libc::getuid();
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 4096];
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result);
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr(pwd.pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
-    }
+    let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("environment={digest}\n")
 }
 
 /// A store. Most answer one reference at a time; stores whose CLI can answer many references
@@ -507,37 +356,6 @@ pub(crate) fn fail_batch(refs: &[&Reference], error: StoreError) -> Vec<Outcome>
         .collect()
 }
 
-/// Turns a failure to run a CLI into a store error with the right fix.
-pub(crate) fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
-    let fix = match &e {
-        ProcessError::NotInstalled { .. } => install_hint.to_string(),
-        ProcessError::TimedOut { .. } => {
-            "raise `timeout` on the entry or in [secrets.options], or check the store is reachable"
-                .to_string()
-        }
-        ProcessError::OutputTooLarge { .. } => {
-            "check the reference points at a secret, not a large file".into()
-        }
-        ProcessError::Spawn { .. } => "check the program's permissions".into(),
-        ProcessError::WantsTerminal { .. } => {
-            "run it where a person can answer (in the foreground, without --no-prompt), or store the secret where no prompt is needed".into()
-        }
-    };
-    StoreError::new(e.to_string()).fix(fix)
-}
-
-/// Runs a CLI; a failure to run becomes [`Outcome::Failed`] via `Err`.
-pub(crate) fn run_cli(child: Child<'_>, install_hint: &str) -> Result<process::Output, StoreError> {
-    process::run(child).map_err(|e| process_error(e, install_hint))
-}
-
-/// The error for a CLI that ran and failed.
-pub(crate) fn cli_failed(program: &str, out: process::Output, fix: &str) -> StoreError {
-    StoreError::new(format!("`{program}` failed ({})", out.exit))
-        .with_stderr(out.stderr)
-        .fix(fix)
-}
-
 /// A raw-value CLI that exits 0 having printed nothing (or having closed its stdout early) gave
 /// no secret: an empty token is almost always a broken store, not a value.
 pub(crate) fn found_unless_empty(
@@ -576,34 +394,6 @@ pub(crate) fn json_field_value(v: &serde_json::Value) -> SecretValue {
         serde_json::Value::String(s) => SecretValue::from_str_value(s),
         other => SecretValue::new(other.to_string().into_bytes()),
     }
-}
-
-/// Parses a CLI's JSON output without copying the text into a message on failure.
-pub(crate) fn parse_json(bytes: &[u8], program: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        StoreError::new(format!(
-            "`{program}` printed output that is not the JSON expected (at line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-        .fix(format!(
-            "check your `{program}` version; run the command by hand to see"
-        ))
-    })
-}
-
-/// Erase a parsed JSON document's strings before dropping it (serde_json does not zeroize).
-pub(crate) fn wipe_json(mut v: serde_json::Value) {
-    use zeroize::Zeroize;
-    fn walk(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::String(s) => s.zeroize(),
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            serde_json::Value::Object(o) => o.values_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut v);
 }
 
 /// Decodes base64 as cloud CLIs print it (standard or URL-safe alphabet, padded or not) straight

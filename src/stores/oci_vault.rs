@@ -7,8 +7,9 @@
 //! secret" from "not yours", so neither do we: the fix says both).
 
 use super::{
-    cli_failed, decode_base64, parse_json, run_cli, wipe_json, Context, Outcome, Store, StoreError,
+    cli_failed, decode_base64, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

@@ -6,7 +6,8 @@
 //! If the batch fails because a reference is missing, each is read on its own to learn which, so
 //! "not found" still moves that entry along its fallback chain.
 
-use super::{cli_failed, run_cli, Context, Outcome, Store, StoreError};
+use super::{cli_failed, run_cli, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

@@ -1,6 +1,7 @@
 //! `pass:PATH[#all]` — `pass show PATH`; the first line (the password) or the whole entry.
 
-use super::{cli_failed, run_cli, Context, Outcome, Store, StoreError};
+use super::{cli_failed, run_cli, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;

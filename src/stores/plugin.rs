@@ -18,7 +18,8 @@
 //! `{"values": {K: V}, "missing": [K2], "errors": {K3: E}}`. A plugin that does not answer
 //! `capabilities` is driven one key per run (the runs in parallel).
 
-use super::{parse_json, run_cli, wipe_json, Context, Outcome, Store, StoreError};
+use super::{parse_json, run_cli, wipe_json, Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::process::{Child, Output};
 use crate::reference::Reference;
 use crate::secret::{SecretValue, Tainted};

@@ -1,7 +1,8 @@
 //! `secret-tool:ATTR=VAL&…` — `secret-tool lookup ATTR VAL …` (libsecret's CLI).
 
 use super::StoreError;
-use super::{cli_failed, run_cli, Context, Outcome, Store};
+use super::{cli_failed, run_cli, Outcome, Store};
+use crate::context::Context;
 use crate::process::{Child, Exit};
 use crate::reference::Reference;
 use crate::secret::SecretValue;

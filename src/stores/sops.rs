@@ -3,9 +3,10 @@
 //! key itself (age, PGP, cloud KMS), as it does on the command line.
 
 use super::{
-    cli_failed, fail_batch, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome,
-    Store, StoreError,
+    cli_failed, fail_batch, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store,
+    StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use std::time::Duration;

@@ -1,15 +1,48 @@
 //! `vault:PATH#FIELD` — one read of PATH per distinct path, every field taken from that one
-//! answer (KV v2 `.data.data`, KV v1 `.data`): over Vault's HTTP API in-process when the token is
-//! in `VAULT_TOKEN` or `~/.vault-token` (`super::vault_http`), else `vault kv get -format=json`.
+//! answer (KV v2 `.data.data`, KV v1 `.data`): over Vault's HTTP API through `jit-secrets-net`
+//! (`crate::net::vault_http`) when the token is in `VAULT_TOKEN` or `~/.vault-token` and nothing
+//! else decides how the CLI connects (`http_route_applies`), else `vault kv get -format=json`.
 
 use super::{
-    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Context, Outcome, Store,
-    StoreError,
+    cli_failed, json_field_value, parse_json, run_cli, wipe_json, Outcome, Store, StoreError,
 };
+use crate::context::Context;
 use crate::process::Child;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::time::Duration;
+
+/// Settings that make the CLI connect or sign in in ways we do not reproduce.
+const CLI_ONLY: &[&str] = &[
+    "VAULT_CACERT",
+    "VAULT_CAPATH",
+    "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY",
+    "VAULT_SKIP_VERIFY",
+    "VAULT_TLS_SERVER_NAME",
+];
+
+/// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
+/// Only when the CLI would find its token where we can and connect as we do.
+fn http_route_applies(ctx: &Context) -> bool {
+    !cli_required(ctx) && crate::net::vault_http::Api::from_environment().is_some()
+}
+
+/// Does a setting give the CLI the job whatever the token (a manifest's `commands`, a TLS
+/// setting, a token helper)?
+fn cli_required(ctx: &Context) -> bool {
+    if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
+        return true;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let config = ctx
+        .getenv("VAULT_CONFIG_PATH")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".vault")));
+    config
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .is_some_and(|text| text.contains("token_helper"))
+}
 
 pub struct Vault;
 
@@ -26,9 +59,9 @@ const NO_TOKEN: &str = "no Vault token: set VAULT_TOKEN, write the token to ~/.v
 fn run_vault(child: Child<'_>, ctx: &Context) -> Result<crate::process::Output, StoreError> {
     crate::process::run(child).map_err(|e| {
         let not_installed = matches!(e, crate::process::ProcessError::NotInstalled { .. });
-        let no_token = !super::vault_http::cli_required(ctx)
-            && super::vault_http::Api::from_environment().is_none();
-        let mut error = super::process_error(e, INSTALL);
+        let no_token = !cli_required(ctx)
+            && crate::net::vault_http::Api::from_environment().is_none();
+        let mut error = crate::process::cli::process_error(e, INSTALL);
         if not_installed && no_token {
             error.message = format!("{}, and no Vault token was found", error.message);
             error.fix = Some(NO_TOKEN.to_string());
@@ -74,13 +107,13 @@ impl Store for Vault {
         let Reference::Vault { path, .. } = reference else {
             unreachable!("vault store got {reference}")
         };
-        if super::vault_http::applies(ctx) {
-            return match super::net::vault(timeout, "kv_metadata", path)? {
-                super::vault_http::Read::Found(doc) => {
+        if http_route_applies(ctx) {
+            return match crate::net::vault(timeout, "kv_metadata", path)? {
+                crate::net::vault_http::Read::Found(doc) => {
                     let when = crate::time::from_json(&doc["data"]["updated_time"]);
                     Ok(when)
                 }
-                super::vault_http::Read::Missing => {
+                crate::net::vault_http::Read::Missing => {
                     Err(StoreError::new(format!("no secret at {path}")))
                 }
             };
@@ -148,10 +181,10 @@ impl Store for Vault {
         let Some(Reference::Vault { path, .. }) = refs.first() else {
             return Vec::new();
         };
-        if super::vault_http::applies(ctx) {
-            return match super::net::vault(timeout, "kv_get", path) {
-                Ok(super::vault_http::Read::Found(doc)) => fields_of(doc, refs),
-                Ok(super::vault_http::Read::Missing) => {
+        if http_route_applies(ctx) {
+            return match crate::net::vault(timeout, "kv_get", path) {
+                Ok(crate::net::vault_http::Read::Found(doc)) => fields_of(doc, refs),
+                Ok(crate::net::vault_http::Read::Missing) => {
                     refs.iter().map(|_| Outcome::NotFound).collect()
                 }
                 Err(e) => super::fail_batch(refs, e),

@@ -6,7 +6,8 @@
 //!   then the `keyring` crate's `{service, username}`;
 //! - macOS: `security find-generic-password -s SERVICE -a NAME -w`.
 
-use super::{Context, Outcome, Store, StoreError};
+use super::{Outcome, Store, StoreError};
+use crate::context::Context;
 use crate::reference::Reference;
 use crate::secret::SecretValue;
 use std::io::IsTerminal;

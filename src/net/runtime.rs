@@ -1,7 +1,7 @@
 //! The async runtime of `jit-secrets-net` (the AWS SDK, Vault's HTTP API): one worker thread,
 //! started for the helper's one call; `jit-secrets` itself never starts it.
 
-use super::StoreError;
+use crate::store_error::StoreError;
 use std::sync::OnceLock;
 use std::time::Duration;
 

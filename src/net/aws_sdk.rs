@@ -1,6 +1,6 @@
 //! AWS through the official AWS SDK for Rust (`aws-config`'s credential chain,
 //! `aws-sdk-secretsmanager`, `aws-sdk-ssm`), answering a [`Call`] with the JSON the CLI would
-//! print. It runs in `jit-secrets-net` (see `super::net`), one call per helper process: the
+//! print. It runs in `jit-secrets-net` (see `super::helper`), one call per helper process: the
 //! runtime (`super::runtime`), the configuration (environment, `~/.aws/config` and `credentials`,
 //! SSO token cache, `credential_process`, web identity, container and instance metadata,
 //! `AWS_ENDPOINT_URL` and its per-service variants) and the one client it needs are built for it.
@@ -11,8 +11,8 @@
 //! end of the call. On writes, the request input and its serialized body are the SDK's, also
 //! freed unwiped when the call returns.
 
-use super::aws_common::{fix_for, AwsFailure, Call};
-use super::StoreError;
+use super::aws::{fix_for, AwsFailure, Call};
+use crate::store_error::StoreError;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{json, Map, Value};
 use std::time::Duration;

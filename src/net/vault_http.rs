@@ -1,4 +1,4 @@
-//! Vault/OpenBao read over its HTTP API, by `jit-secrets-net` (see `super::net`): a `vault kv get`
+//! Vault/OpenBao read over its HTTP API, by `jit-secrets-net` (see `super::helper`): a `vault kv get`
 //! costs ~100 ms of CLI start (measured against OpenBao's dev server; the two HTTP requests it
 //! makes take ~2 ms).
 //!
@@ -7,30 +7,21 @@
 //! connects — a manifest's `commands = { vault = … }`, a token helper in `~/.vault` (or
 //! `VAULT_CONFIG_PATH`), or a TLS setting (`VAULT_CACERT`, `VAULT_CAPATH`, `VAULT_CLIENT_CERT`,
 //! `VAULT_CLIENT_KEY`, `VAULT_SKIP_VERIFY`, `VAULT_TLS_SERVER_NAME`) — and for writes, which go
-//! through `vault kv patch` with the value on stdin.
+//! through `vault kv patch` with the value on stdin. `crate::stores::vault` decides.
 //!
 //! The answers are the CLI's JSON (the API's response, which `vault kv get -format=json` prints),
 //! so the store parses one shape. Where a value lives that we cannot wipe: hyper's read buffers
 //! and the collected body, freed at the end of the call (docs/security.md).
 
-use super::Context;
 #[cfg(feature = "net")]
-use super::{parse_json, StoreError};
+use crate::process::cli::parse_json;
+#[cfg(feature = "net")]
+use crate::store_error::StoreError;
 #[cfg(feature = "net")]
 use http_body_util::BodyExt;
 #[cfg(feature = "net")]
 use std::time::Duration;
 use zeroize::Zeroizing;
-
-/// Settings that make the CLI connect or sign in in ways we do not reproduce.
-const CLI_ONLY: &[&str] = &[
-    "VAULT_CACERT",
-    "VAULT_CAPATH",
-    "VAULT_CLIENT_CERT",
-    "VAULT_CLIENT_KEY",
-    "VAULT_SKIP_VERIFY",
-    "VAULT_TLS_SERVER_NAME",
-];
 
 /// Where to reach Vault and with what token, when the HTTP route applies.
 #[cfg_attr(not(feature = "net"), allow(dead_code))]
@@ -38,28 +29,6 @@ pub struct Api {
     address: String,
     token: Zeroizing<String>,
     namespace: Option<String>,
-}
-
-/// Does this run read Vault over HTTP (through `jit-secrets-net`) rather than with the CLI?
-/// Only when the CLI would find its token where we can and connect as we do.
-pub fn applies(ctx: &Context) -> bool {
-    !cli_required(ctx) && Api::from_environment().is_some()
-}
-
-/// Does a setting give the CLI the job whatever the token (a manifest's `commands`, a TLS
-/// setting, a token helper)?
-pub fn cli_required(ctx: &Context) -> bool {
-    if ctx.command_override("vault").is_some() || CLI_ONLY.iter().any(|v| ctx.getenv(v).is_some()) {
-        return true;
-    }
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let config = ctx
-        .getenv("VAULT_CONFIG_PATH")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".vault")));
-    config
-        .and_then(|c| std::fs::read_to_string(c).ok())
-        .is_some_and(|text| text.contains("token_helper"))
 }
 
 /// `VAULT_ADDR` (default as the CLI's) and `VAULT_NAMESPACE`.
@@ -198,7 +167,7 @@ impl Api {
         if let Some(ns) = &self.namespace {
             request = request.header("X-Vault-Namespace", ns.as_str());
         }
-        let body = body.map(super::json_to_wiping);
+        let body = body.map(crate::secret::json_to_wiping);
         let request = request
             .body(http_body_util::Full::new(bytes::Bytes::from(
                 body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),

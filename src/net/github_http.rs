@@ -13,7 +13,8 @@
 //! API: an `http://` proxy is asked to `CONNECT`, and TLS runs end to end through it. An http://
 //! API is only ever a loopback address (`github_api_url_problem`), never proxied.
 
-use super::{parse_json, StoreError};
+use crate::process::cli::parse_json;
+use crate::store_error::StoreError;
 use crate::manifest::github_api_url_problem;
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
@@ -86,7 +87,7 @@ async fn create(api: &Api, request: &Value) -> Result<Value, StoreError> {
         let mut answer = parse_json(&body, "GitHub")?;
         let token = answer["token"].take();
         let expires_at = answer["expires_at"].take();
-        super::wipe_json(answer);
+        crate::secret::wipe_json(answer);
         return Ok(json!({ "token": token, "expires_at": expires_at, "installation_id": id }));
     }
     let said = message_of(&body);
@@ -329,7 +330,7 @@ impl Api {
         }
         let mut answer = parse_json(&body, "GitHub")?;
         let token = Zeroizing::new(answer["token"].as_str().unwrap_or_default().to_string());
-        super::wipe_json(answer.take());
+        crate::secret::wipe_json(answer.take());
         let listed = self.repositories(&token).await;
         let _ = self.delete_token(&token).await;
         let (names, ids) = listed?;

@@ -14,10 +14,12 @@
 //! `{"code", "message", "fix"}`. The helper reads the same environment `jit-secrets` has
 //! (credentials, endpoints, tokens), which it inherits.
 
-use super::aws_common::{AwsFailure, Call};
+use super::aws::{AwsFailure, Call};
 use super::vault_http::Read;
-use super::{parse_json, run_cli, wipe_json, StoreError};
+use crate::process::cli::{cli_failed, parse_json, run_cli};
 use crate::process::Child;
+use crate::secret::wipe_json;
+use crate::store_error::StoreError;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -41,7 +43,7 @@ fn helper_path() -> Result<std::path::PathBuf, StoreError> {
 
 /// Sends `request` to the helper and returns its answer: `Ok` the `ok` JSON, `Err` its failure.
 fn ask(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
-    let body = super::json_to_wiping(request);
+    let body = crate::secret::json_to_wiping(request);
     // The helper has the whole timeout for its call; we give it a moment more to answer.
     let child = Child::new(helper_path()?, timeout + Duration::from_secs(2)).stdin(&body);
     let out = run_cli(
@@ -51,7 +53,7 @@ fn ask(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
     let mut answer = match parse_json(out.stdout.expose(), HELPER) {
         Ok(answer) => answer,
         Err(e) => {
-            return Err(super::cli_failed(HELPER, out, e.fix.as_deref().unwrap_or("")).into());
+            return Err(cli_failed(HELPER, out, e.fix.as_deref().unwrap_or("")).into());
         }
     };
     if let Some(ok) = answer.get_mut("ok").map(Value::take) {
@@ -162,7 +164,7 @@ pub fn serve() -> u8 {
         Ok(ok) => json!({ "ok": ok }),
         Err(f) => json!({ "code": f.code, "message": f.error.message, "fix": f.error.fix }),
     };
-    let bytes = super::json_to_wiping(&answer);
+    let bytes = crate::secret::json_to_wiping(&answer);
     wipe_json(answer);
     let mut out = std::io::stdout().lock();
     if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
