@@ -10,6 +10,11 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     let shell = args.shell.unwrap_or_else(detect_shell);
     // Interrupted from here on (Ctrl-C, a closed terminal): the shell gets only this.
     crate::process::on_interrupt_print(shell::failure_statement(shell));
+    if args.auto {
+        if let Some(code) = super::deactivate::auto_step(global, &args, shell)? {
+            return Ok(code);
+        }
+    }
     let manifest = match load_trusted_manifest(global) {
         Ok(m) => m,
         Err(e) => {
@@ -141,7 +146,21 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_SECRET_FAILURE);
         }
     }
-    let code = match shell::render(shell, &found) {
+    let digest = crate::trust::digest(&std::fs::read(&manifest.path).unwrap_or_default());
+    let scope_dir = (!scoped_commands.is_empty()).then(|| crate::scoped::dir_for(&manifest.path));
+    let activation = shell::Activation {
+        manifest: manifest.path.as_os_str().as_encoded_bytes(),
+        digest: &digest,
+        scope: scope_dir.as_ref().map(|d| d.as_os_str().as_encoded_bytes()),
+        on_exit_leases: manifest
+            .leases
+            .iter()
+            .any(|l| l.revoke == crate::manifest::RevokeWhen::OnExit),
+    };
+    if args.auto {
+        stdout.write_all(shell::forget_refusal(shell).as_bytes())?;
+    }
+    let code = match shell::render_activation(shell, &found, &activation) {
         Ok(code) => code,
         Err(e) => {
             stdout.write_all(shell::failure_statement(shell).as_bytes())?;
@@ -162,7 +181,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
 /// (a bash script run by a fish user would get fish code). When the parent is not a shell we know
 /// (a script's interpreter we cannot read, python, make), we print POSIX code, whose quoting is
 /// exact in every POSIX shell and inert in every other (see `shell/posix.rs`), and say so.
-fn detect_shell() -> Shell {
+pub(super) fn detect_shell() -> Shell {
     match parent_program() {
         Some(program) => match Shell::from_program_name(&program) {
             Some(shell) => shell,
