@@ -10,9 +10,13 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     let shell = args.shell.unwrap_or_else(detect_shell);
     // Interrupted from here on (Ctrl-C, a closed terminal): the shell gets only this.
     crate::process::on_interrupt_print(shell::failure_statement(shell));
+    let mut auto_unload = (false, false);
     if args.auto {
-        if let Some(code) = super::deactivate::auto_step(global, &args, shell)? {
-            return Ok(code);
+        match super::deactivate::auto_step(global, &args, shell)? {
+            super::deactivate::AutoStep::Done(code) => return Ok(code),
+            super::deactivate::AutoStep::Load { unload, release } => {
+                auto_unload = (unload, release)
+            }
         }
     }
     let manifest = match load_trusted_manifest(global) {
@@ -157,10 +161,14 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             .iter()
             .any(|l| l.revoke == crate::manifest::RevokeWhen::OnExit),
     };
-    if args.auto {
-        stdout.write_all(shell::forget_refusal(shell).as_bytes())?;
-    }
-    let code = match shell::render_activation(shell, &found, &activation) {
+    let rendered = if args.auto && !shell::records(shell) {
+        // nushell and elvish: the hook reads a record and keeps the state itself.
+        let (unload, release) = auto_unload;
+        shell::render_load_document(shell, &found, &activation, unload, release)
+    } else {
+        shell::render_activation(shell, &found, &activation)
+    };
+    let code = match rendered {
         Ok(code) => code,
         Err(e) => {
             stdout.write_all(shell::failure_statement(shell).as_bytes())?;

@@ -46,18 +46,22 @@ pub fn run(args: DeactivateArgs) -> anyhow::Result<u8> {
     }
 }
 
+/// What the `--auto` hook does next, once `auto_step` has looked.
+pub enum AutoStep {
+    /// Done (nothing to load): exit with this status.
+    Done(u8),
+    /// Load the manifest found here. For nushell and elvish, whose hooks keep the record
+    /// themselves (they cannot evaluate our code), whether to unload the loaded project first
+    /// and release its leases; the other shells already got that code.
+    Load { unload: bool, release: bool },
+}
+
 /// `activate --auto`, run by the hook when the directory changed. Trust comes before any fetch:
-/// a manifest not allowed is said once (one line) and nothing is loaded. `Some(status)`: done
-/// (nothing to load); `None`: go on and activate the manifest found here (the unload of another
-/// project, if one was loaded, already printed).
-pub fn auto_step(
-    global: &Global,
-    args: &ActivateArgs,
-    shell: Shell,
-) -> anyhow::Result<Option<u8>> {
-    if !shell::records(shell) {
+/// a manifest not allowed is said once (one line) and nothing is loaded.
+pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::Result<AutoStep> {
+    if matches!(shell, Shell::Json | Shell::Posix) {
         return Err(super::UsageError(format!(
-            "activate --auto is for the --auto hooks of bash, zsh, fish and tcsh, not --shell {shell}"
+            "activate --auto is for the --auto hooks of bash, zsh, fish, tcsh, nu and elvish, not --shell {shell}"
         ))
         .into());
     }
@@ -67,40 +71,69 @@ pub fn auto_step(
         .as_deref()
         .filter(|p| !p.is_empty())
         .map(Path::new);
-    let unload = shell::deactivate_code(shell).unwrap_or_default();
     let found = super::manifest_path(global)
         .ok()
         .and_then(|p| std::fs::read(&p).ok().map(|bytes| (p, bytes)));
     let Some((path, bytes)) = found else {
         // No project here: what was loaded leaves.
-        if loaded.is_some() {
-            stdout.write_all(unload.as_bytes())?;
-        }
-        stdout.write_all(shell::forget_refusal(shell).as_bytes())?;
-        stdout.flush()?;
-        return Ok(Some(EXIT_OK));
+        write_step(&mut stdout, shell, loaded.is_some(), true, None)?;
+        return Ok(AutoStep::Done(EXIT_OK));
     };
     let digest = crate::trust::digest(&bytes);
     let same_project = loaded == Some(path.as_path());
     if same_project && args.loaded_digest.as_deref() == Some(digest.as_str()) {
-        return Ok(Some(EXIT_OK));
+        if !shell::records(shell) {
+            let refused = args.refused.as_deref().filter(|r| !r.is_empty());
+            write_step(&mut stdout, shell, false, false, refused.map(|r| r.as_encoded_bytes()))?;
+        }
+        return Ok(AutoStep::Done(EXIT_OK));
     }
-    if loaded.is_some() && !same_project {
-        // Another project: the old one's variables and leases go before anything of the new.
-        stdout.write_all(unload.as_bytes())?;
-    }
+    // Another project: the old one's variables and leases go before anything of the new.
+    let unload = loaded.is_some() && !same_project;
     if let Err(e) = super::load_trusted_manifest(global) {
         if args.refused.as_deref() != Some(path.as_os_str()) {
             say_refused(&path, &e);
         }
-        let mut out = shell::Out::with_capacity(256);
-        shell::remember_refusal_into(&mut out, shell, path.as_os_str().as_encoded_bytes());
-        stdout.write_all(out.as_bytes())?;
-        stdout.flush()?;
-        return Ok(Some(EXIT_OK));
+        let refused = path.as_os_str().as_encoded_bytes();
+        write_step(&mut stdout, shell, loaded.is_some(), true, Some(refused))?;
+        return Ok(AutoStep::Done(EXIT_OK));
     }
-    stdout.flush()?;
-    Ok(None)
+    if shell::records(shell) {
+        if unload {
+            stdout.write_all(shell::deactivate_code(shell).unwrap_or_default().as_bytes())?;
+        }
+        stdout.write_all(shell::forget_refusal(shell).as_bytes())?;
+        stdout.flush()?;
+    }
+    Ok(AutoStep::Load {
+        unload: loaded.is_some(),
+        release: unload,
+    })
+}
+
+/// A step that loads nothing: unload the loaded project (releasing its leases), and remember or
+/// forget a refusal. Code for the shells that evaluate it, a JSON record for nushell and elvish.
+fn write_step(
+    stdout: &mut impl Write,
+    shell: Shell,
+    unload: bool,
+    release: bool,
+    refused: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let mut out = shell::Out::with_capacity(512);
+    if shell::records(shell) {
+        if unload {
+            out.extend(shell::deactivate_code(shell).unwrap_or_default().as_bytes());
+        }
+        match refused {
+            Some(path) => shell::remember_refusal_into(&mut out, shell, path),
+            None => out.extend(shell::forget_refusal(shell).as_bytes()),
+        }
+    } else {
+        shell::step_document_into(&mut out, unload, release, refused, None);
+    }
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()
 }
 
 /// One line: which manifest, and what to do.

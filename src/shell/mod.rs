@@ -9,7 +9,9 @@ mod posix;
 mod session;
 mod tcsh;
 
-pub use session::{deactivate_code, forget_refusal, records, remember_refusal_into, Activation};
+pub use session::{
+    deactivate_code, forget_refusal, records, remember_refusal_into, step_document_into, Activation,
+};
 
 use crate::secret::extend_wiping;
 use std::fmt;
@@ -180,6 +182,22 @@ pub fn render_activation(
     session::prologue_into(&mut out, shell, &names, activation);
     out.extend(&exports);
     session::epilogue_into(&mut out, shell, &names, activation);
+    Ok(out.into_zeroizing())
+}
+
+/// The `--auto` step that loads a project, for nushell and elvish (see
+/// `session::step_document_into`): the variables as `render` writes them for nushell (`PATH` a
+/// list), for elvish as JSON (`from-json` reads it; `PATH` a string).
+pub fn render_load_document(
+    shell: Shell,
+    pairs: &[(&str, &[u8])],
+    activation: &Activation,
+    unload: bool,
+    release: bool,
+) -> Result<Zeroizing<Vec<u8>>, RenderError> {
+    let vars = render(if shell == Shell::Nu { Shell::Nu } else { Shell::Json }, pairs)?;
+    let mut out = Out::with_capacity(vars.len() + 4096);
+    session::step_document_into(&mut out, unload, release, None, Some((&vars, activation)));
     Ok(out.into_zeroizing())
 }
 

@@ -233,3 +233,49 @@ pub fn forget_refusal(shell: Shell) -> &'static str {
         _ => "unset _jit_secrets_refused\n",
     }
 }
+
+/// The `--auto` step for nushell and elvish, whose hooks keep the record themselves:
+/// `{"unload":…,"release":…,"refused":PATH|null,"load":null|{…}}`. `load` carries the variables
+/// (`vars`, as `render` writes them for the shell) and what the record needs.
+pub fn step_document_into(
+    out: &mut Out,
+    unload: bool,
+    release: bool,
+    refused: Option<&[u8]>,
+    load: Option<(&[u8], &Activation)>,
+) {
+    let flag = |b: bool| if b { &b"true"[..] } else { &b"false"[..] };
+    let string = |out: &mut Out, bytes: &[u8]| {
+        super::json::push_string(out, &String::from_utf8_lossy(bytes))
+    };
+    out.extend(b"{\"unload\":");
+    out.extend(flag(unload));
+    out.extend(b",\"release\":");
+    out.extend(flag(release));
+    out.extend(b",\"refused\":");
+    match refused {
+        Some(path) => string(out, path),
+        None => out.extend(b"null"),
+    }
+    out.extend(b",\"load\":");
+    match load {
+        None => out.extend(b"null"),
+        Some((vars, activation)) => {
+            out.extend(b"{\"vars\":");
+            out.extend(vars.strip_suffix(b"\n").unwrap_or(vars));
+            out.extend(b",\"manifest\":");
+            string(out, activation.manifest);
+            out.extend(b",\"digest\":");
+            string(out, activation.digest.as_bytes());
+            out.extend(b",\"scope\":");
+            match activation.scope {
+                Some(dir) => string(out, dir),
+                None => out.extend(b"null"),
+            }
+            out.extend(b",\"leases\":");
+            out.extend(flag(activation.on_exit_leases));
+            out.push(b'}');
+        }
+    }
+    out.extend(b"}\n");
+}
