@@ -8,7 +8,7 @@ _jit_secrets_auto() {
   local status=$?
   if [ "${_jit_secrets_pwd-}" != "$PWD" ]; then
     _jit_secrets_pwd=$PWD
-    eval "$(command jit-secrets activate --shell bash --auto --loaded "${_jit_secrets_manifest-}" --loaded-digest "${_jit_secrets_digest-}" --refused "${_jit_secrets_refused-}")"
+    eval "$(JIT_SECRETS_LEASE_HOLDER=$$ command jit-secrets activate --shell bash --auto --loaded "${_jit_secrets_manifest-}" --loaded-digest "${_jit_secrets_digest-}" --refused "${_jit_secrets_refused-}")"
   fi
   return "$status"
 }

@@ -26,7 +26,7 @@ fn _jit_secrets_auto {
   }
   var step = [&unload=$true &release=$true &refused=$nil &load=$nil]
   try {
-    set step = (jit-secrets activate --shell elvish --auto --loaded $manifest --loaded-digest $digest --refused $_jit_secrets_refused | from-json)
+    set step = (env JIT_SECRETS_LEASE_HOLDER=$pid jit-secrets activate --shell elvish --auto --loaded $manifest --loaded-digest $digest --refused $_jit_secrets_refused | from-json)
   } catch { }
   if $step[unload] { jit-secrets-unload &keep-leases=(not $step[release]) }
   if (eq $step[refused] $nil) { set _jit_secrets_refused = '' } else { set _jit_secrets_refused = $step[refused] }

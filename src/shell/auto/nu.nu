@@ -26,7 +26,9 @@ def --env _jit_secrets_auto [] {
     let state = ($env.__jit_secrets? | default {manifest: "", digest: ""})
     let refused = ($env.__jit_secrets_refused?.path? | default "")
     let step = try {
-        ^jit-secrets activate --shell nu --auto --loaded $state.manifest --loaded-digest $state.digest --refused $refused | from json
+        with-env {JIT_SECRETS_LEASE_HOLDER: ($nu.pid | into string)} {
+            ^jit-secrets activate --shell nu --auto --loaded $state.manifest --loaded-digest $state.digest --refused $refused
+        } | from json
     } catch {
         {unload: true, release: true, refused: null, load: null}
     }

@@ -4,7 +4,7 @@
 # jit-secrets. `secrets` reloads by hand (after editing the manifest);
 # eval "$(jit-secrets deactivate --shell zsh)" unloads by hand.
 _jit_secrets_auto() {
-  eval "$(command jit-secrets activate --shell zsh --auto --loaded "${_jit_secrets_manifest-}" --loaded-digest "${_jit_secrets_digest-}" --refused "${_jit_secrets_refused-}")"
+  eval "$(JIT_SECRETS_LEASE_HOLDER=$$ command jit-secrets activate --shell zsh --auto --loaded "${_jit_secrets_manifest-}" --loaded-digest "${_jit_secrets_digest-}" --refused "${_jit_secrets_refused-}")"
 }
 secrets() { source <(jit-secrets activate --shell zsh "$@"); }
 autoload -Uz add-zsh-hook
