@@ -84,65 +84,71 @@ pub fn prologue_into(out: &mut Out, shell: Shell, names: &[&str], activation: &A
             }
         }
         _ => {
-            // A directive before the first command covers the file: the variables are read by
-            // code in another variable, which shellcheck cannot see.
-            out.extend(b"# shellcheck disable=SC2034\n[ \"${_jit_secrets_manifest-}\" = ");
-            posix::quote_into(out, activation.manifest);
-            out.extend(b" ] || eval \"${_jit_secrets_release-}\"\neval \"${_jit_secrets_undo-}\"\n");
+            let mut code = Out::with_capacity(256 + 160 * names.len());
+            code.extend(b"[ \"${_jit_secrets_manifest-}\" = ");
+            posix::quote_into(&mut code, activation.manifest);
+            code.extend(b" ] || eval \"${_jit_secrets_release-}\"; eval \"${_jit_secrets_undo-}\"");
             for n in names.iter().map(|n| n.as_bytes()) {
-                out.extend(b"if [ \"${");
-                out.extend(n);
-                out.extend(b"+x}\" = x ]; then _jit_secrets_was_");
-                out.extend(n);
-                out.extend(b"=$");
-                out.extend(n);
-                out.extend(b"; else unset _jit_secrets_was_");
-                out.extend(n);
-                out.extend(b"; fi\n");
+                code.extend(b"; if [ \"${");
+                code.extend(n);
+                code.extend(b"+x}\" = x ]; then _jit_secrets_was_");
+                code.extend(n);
+                code.extend(b"=$");
+                code.extend(n);
+                code.extend(b"; else unset _jit_secrets_was_");
+                code.extend(n);
+                code.extend(b"; fi");
             }
+            posix_guarded_into(out, code.as_bytes());
         }
     }
 }
 
+/// `command -v eval >/dev/null && eval '…'` on one line: POSIX shells run the code; fish, which can read the
+/// exports of POSIX output (it has an `export` function), parses this line too and skips it
+/// (its `command -v` finds no program named `eval`), where the code's `${…}` would stop it
+/// from running any of the file. The code is quoted as values are (see `posix.rs`).
+fn posix_guarded_into(out: &mut Out, code: &[u8]) {
+    out.extend(b"command -v eval >/dev/null && eval ");
+    posix::quote_into(out, code);
+    out.push(b'\n');
+}
+
 /// The lines after the exports: the undo code and the record of what was loaded.
 pub fn epilogue_into(out: &mut Out, shell: Shell, names: &[&str], activation: &Activation) {
+    let posix = !matches!(shell, Shell::Fish | Shell::Tcsh | Shell::Csh);
+    let mut record = Out::with_capacity(1024 + 400 * names.len());
     let undo = undo_code(shell, names, activation.scope.is_some());
-    let (set, end): (&[u8], &[u8]) = match shell {
-        Shell::Fish => (b"set --global ", b"\n"),
-        Shell::Tcsh | Shell::Csh => (b"set ", b";\n"),
-        _ => (b"", b"\n"),
-    };
-    let assign = |out: &mut Out, name: &[u8]| {
-        out.extend(set);
-        out.extend(name);
-        out.extend(match shell {
-            Shell::Fish => b" ",
-            Shell::Tcsh | Shell::Csh => b" = ",
-            _ => b"=",
+    let mut assign = |name: &str, value: &[u8]| {
+        match shell {
+            Shell::Fish => record.extend(format!("set --global {name} ").as_bytes()),
+            Shell::Tcsh | Shell::Csh => record.extend(format!("set {name} = ").as_bytes()),
+            _ => record.extend(format!("{name}=").as_bytes()),
+        }
+        match shell {
+            Shell::Tcsh | Shell::Csh => super::tcsh::quote_word_into(&mut record, value),
+            _ => posix::quote_into(&mut record, value),
+        }
+        // POSIX: one line (see `posix_guarded_into`), so each statement of ours is one line.
+        record.extend(match shell {
+            Shell::Tcsh | Shell::Csh => &b";\n"[..],
+            Shell::Fish => b"\n",
+            _ => b"; ",
         });
     };
-    let quote = |out: &mut Out, value: &[u8]| match shell {
-        Shell::Tcsh | Shell::Csh => super::tcsh::quote_word_into(out, value),
-        _ => posix::quote_into(out, value),
-    };
-    assign(out, b"_jit_secrets_undo");
-    quote(out, undo.as_bytes());
-    out.extend(end);
-    assign(out, b"_jit_secrets_manifest");
-    quote(out, activation.manifest);
-    out.extend(end);
-    assign(out, b"_jit_secrets_digest");
-    quote(out, activation.digest.as_bytes());
-    out.extend(end);
+    assign("_jit_secrets_undo", undo.as_bytes());
+    assign("_jit_secrets_manifest", activation.manifest);
+    assign("_jit_secrets_digest", activation.digest.as_bytes());
     if let Some(scope) = activation.scope {
-        assign(out, b"_jit_secrets_scope");
-        quote(out, scope);
-        out.extend(end);
+        assign("_jit_secrets_scope", scope);
     }
     if activation.on_exit_leases {
-        assign(out, b"_jit_secrets_release");
-        quote(out, release_code(shell).as_bytes());
-        out.extend(end);
+        assign("_jit_secrets_release", release_code(shell).as_bytes());
+    }
+    if posix {
+        posix_guarded_into(out, record.as_bytes());
+    } else {
+        out.extend(record.as_bytes());
     }
 }
 
