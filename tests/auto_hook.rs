@@ -309,3 +309,121 @@ fn nushell_loads_swaps_and_unloads_on_cd() {
 fn elvish_loads_swaps_and_unloads_on_cd() {
     check_tour("elvish");
 }
+
+/// Prints SHARED, ONLY and PATH from the environment, each followed by NUL.
+const PRINT: &str = "import os,sys; sys.stdout.buffer.write(b''.join(os.environb.get(n, b'<unset>') + b'\\0' for n in [b'SHARED', b'ONLY', b'PATH']))";
+
+#[test]
+fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
+    let mut sb = Sandbox::new();
+    sb.write("shared", "loaded 'shared'");
+    sb.write("only", "only");
+    sb.write("gh", "scoped");
+    sb.manifest("[secrets]\nSHARED = { from = \"file:shared\", trim = false }\nONLY = \"file:only\"\nGH_TOKEN = { from = \"file:gh\", only = [\"gh\"] }\n");
+    sb.set_env("SHARED", <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(PRIOR.to_vec()));
+    sb.set_env("PRINT", PRINT);
+    let print = "python3 -c \"$PRINT\"";
+    let cases: &[(&str, &[&str], String)] = &[
+        ("bash", &["-c"], format!("{print}; eval \"$($JIT activate --shell bash)\"; {print}; eval \"$($JIT deactivate --shell bash)\"; {print}")),
+        ("zsh", &["-f", "-c"], format!("{print}; source <($JIT activate --shell zsh); {print}; eval \"$($JIT deactivate --shell zsh)\"; {print}")),
+        ("dash", &["-c"], format!("{print}; eval \"$($JIT activate --shell posix)\"; {print}; eval \"$($JIT deactivate --shell posix)\"; {print}")),
+        ("fish", &["--no-config", "-c"], format!("{print}; $JIT activate --shell fish | source; {print}; $JIT deactivate --shell fish | source; {print}")),
+        ("tcsh", &["-f", "-c"], format!("{print}; eval \"`$JIT activate --shell tcsh`\"; {print}; eval \"`$JIT deactivate --shell tcsh`\"; {print}")),
+    ];
+    for (shell, flags, script) in cases {
+        let out = sb
+            .command(require(shell))
+            .args(*flags)
+            .arg(script)
+            .env("JIT", BIN)
+            .env("JIT_SECRETS_MANIFEST", sb.path().join("manifest.toml"))
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
+        assert_eq!(parts.len(), 10, "{shell}: {}", String::from_utf8_lossy(&out.stdout));
+        let (before, loaded, after) = (&parts[0..3], &parts[3..6], &parts[6..9]);
+        assert_eq!(before[0], PRIOR, "{shell}");
+        assert_eq!(loaded[0], b"loaded 'shared'", "{shell}");
+        assert_eq!(loaded[1], b"only", "{shell}");
+        assert!(
+            loaded[2].starts_with(b"/") && loaded[2] != before[2],
+            "{shell}: the scoped proxy directory is first on PATH"
+        );
+        assert_eq!(after, before, "{shell}: SHARED back byte for byte, ONLY unset, PATH as it was");
+    }
+}
+
+#[test]
+fn secrets_in_a_then_in_b_leaves_nothing_of_a() {
+    let sb = projects();
+    let a = sb.path().join("A");
+    let out = sb
+        .command(require("bash"))
+        .arg("-c")
+        .arg(format!(
+            "secrets() {{ source <(jit-secrets activate --shell bash \"$@\"); }}; cd A && secrets && cd ../B && secrets && python3 -c \"$PRINT\"; printf '%s\\0' \"${{ONLY_A-<unset>}}\" \"${{ONLY_B-<unset>}}\""
+        ))
+        .env("PRINT", PRINT)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
+    assert_eq!(parts[0], b"b-shared");
+    assert_eq!(parts[3], b"<unset>", "A's ONLY_A is gone");
+    assert_eq!(parts[4], b"b-only");
+    // A's lease was released on leaving A (B is another manifest): revoked while bash lived on
+    // is the tour's business; here, no shell holds it any more.
+    let _cleanup = RevokeAll(&sb);
+    assert!(
+        poll(|| a.join("revoked").exists()),
+        "A's on-exit lease is revoked once bash moved to B and exited"
+    );
+}
+
+#[test]
+fn deactivate_for_json_and_nushell_is_a_usage_error_that_says_why() {
+    let sb = Sandbox::new();
+    for (shell, why) in [("json", "not a shell"), ("nu", "jit-secrets-unload")] {
+        let out = sb.jit(&["deactivate", "--shell", shell]);
+        assert_code(&out, 2);
+        assert_eq!(stdout(&out), "", "{shell}: the failure statement only");
+        assert!(stderr(&out).contains(why), "{shell}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn hook_posix_and_csh_print_the_secrets_function_and_posix_has_no_auto() {
+    let sb = Sandbox::new();
+    for target in ["posix", "sh", "dash", "ksh", "mksh"] {
+        let out = sb.jit(&["hook", target]);
+        assert_code(&out, 0);
+        assert!(stdout(&out).contains("secrets() { eval \"$(jit-secrets activate --shell posix \"$@\")\"; }"));
+    }
+    let csh = sb.jit(&["hook", "csh"]);
+    assert_code(&csh, 0);
+    assert_eq!(stdout(&csh), stdout(&sb.jit(&["hook", "tcsh"])));
+    let auto = sb.jit(&["hook", "posix", "--auto"]);
+    assert_code(&auto, 2);
+    assert!(stderr(&auto).contains("no prompt or directory hook"), "{}", stderr(&auto));
+    // dash runs the function it printed.
+    sb.write("v", "it's");
+    sb.manifest("[secrets]\nV = \"file:v\"\n");
+    std::fs::create_dir_all(sb.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(BIN, sb.path().join("bin/jit-secrets")).unwrap();
+    let rc = sb.write("rc.sh", sb.jit(&["hook", "dash"]).stdout);
+    let path = format!(
+        "{}:{}",
+        sb.path().join("bin").display(),
+        sb.env["PATH"].to_string_lossy()
+    );
+    let out = sb
+        .command(require("dash"))
+        .arg("-c")
+        .arg(format!(". {}; secrets && printf '%s' \"$V\"", rc.display()))
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "it's");
+}
