@@ -352,6 +352,16 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
         );
         assert_eq!(after, before, "{shell}: SHARED back byte for byte, ONLY unset, PATH as it was");
     }
+    // A directory added to PATH in between stays: only ours leaves.
+    let out = sb
+        .command(require("bash"))
+        .arg("-c")
+        .arg("before=$PATH; eval \"$($JIT activate --shell bash)\"; PATH=$PATH:/added; eval \"$($JIT deactivate --shell bash)\"; [ \"$PATH\" = \"$before:/added\" ] && echo kept")
+        .env("JIT", BIN)
+        .env("JIT_SECRETS_MANIFEST", sb.path().join("manifest.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "kept\n", "{}", stderr(&out));
 }
 
 #[test]
@@ -426,4 +436,40 @@ fn hook_posix_and_csh_print_the_secrets_function_and_posix_has_no_auto() {
         .unwrap();
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "it's");
+}
+
+#[test]
+fn a_manifest_edit_is_picked_up_at_the_next_cd_and_a_refusal_is_said_again_after_leaving() {
+    let sb = projects();
+    std::fs::create_dir_all(sb.path().join("A/sub")).unwrap();
+    let hook = sb.write("hook.bash", sb.jit(&["hook", "bash", "--auto"]).stdout);
+    let a = sb.path().join("A/manifest.toml");
+    // The edit is allowed by the test's own `allow` (an edited manifest is refused until then).
+    let script = format!(
+        "source {hook}; cd A; _jit_secrets_auto; printf '%s\\0' \"$ONLY_A\"
+         sed -i 's/file:only/file:shared/' {a}; jit-secrets allow {a} >/dev/null 2>&1
+         _jit_secrets_auto; printf '%s\\0' \"$ONLY_A\"
+         cd sub; _jit_secrets_auto; printf '%s\\0' \"$ONLY_A\"
+         cd ../../C; _jit_secrets_auto; cd sub; _jit_secrets_auto; cd ../..; _jit_secrets_auto; cd C; _jit_secrets_auto",
+        hook = hook.display(),
+        a = a.display()
+    );
+    let out = sb
+        .command(require("bash"))
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
+    assert_eq!(parts[0], b"a-only");
+    assert_eq!(parts[1], b"a-only", "no cd, no reload: a prompt starts nothing");
+    assert_eq!(parts[2], b"a-shared", "the edit is loaded at the next cd");
+    assert_eq!(
+        stderr(&out).matches("is not allowed").count(),
+        2,
+        "once on entering C, not again in C/sub, once more on coming back: {}",
+        stderr(&out)
+    );
+    let _cleanup = RevokeAll(&sb);
 }
