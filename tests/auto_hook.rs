@@ -52,7 +52,10 @@ fn projects() -> Sandbox {
         "A/mint.sh",
         "#!/bin/sh\nprintf '{\"variables\": {\"TOKEN\": \"tok-a\"}, \"id\": \"lease-a\", \"expires_in\": 3600}'\n",
     );
-    sb.write_executable("A/revoke.sh", "#!/bin/sh\necho \"$JIT_SECRETS_LEASE_ID\" >> revoked\n");
+    sb.write_executable(
+        "A/revoke.sh",
+        "#!/bin/sh\necho \"$JIT_SECRETS_LEASE_ID\" >> revoked\n",
+    );
     sb.write(
         "A/manifest.toml",
         "[secrets]\nSHARED = { from = \"file:shared\", trim = false }\nONLY_A = { from = \"file:only\", trim = false }\n\n[secrets.leases.tok]\nkind = \"command\"\ncommand = \"./mint.sh\"\nrevoke_command = \"./revoke.sh\"\nrevoke = \"on-exit\"\n",
@@ -73,7 +76,10 @@ fn projects() -> Sandbox {
     let log = sb.path().join("starts");
     sb.write_executable(
         "bin/jit-secrets",
-        format!("#!/bin/sh\necho start >> '{}'\nexec '{BIN}' \"$@\"\n", log.display()),
+        format!(
+            "#!/bin/sh\necho start >> '{}'\nexec '{BIN}' \"$@\"\n",
+            log.display()
+        ),
     );
     sb.write_executable("bin/dump", DUMP);
     sb.write_executable("bin/await-revoked", AWAIT_REVOKED);
@@ -101,12 +107,24 @@ fn start_command(sb: &Sandbox, shell: &str) -> Vec<String> {
         p.to_string_lossy().into_owned()
     };
     match shell {
-        "bash" => vec![program, "--noprofile".into(), "--rcfile".into(), file("rc/bashrc"), "-i".into()],
+        "bash" => vec![
+            program,
+            "--noprofile".into(),
+            "--rcfile".into(),
+            file("rc/bashrc"),
+            "-i".into(),
+        ],
         "zsh" => {
             file("rc/.zshrc");
             vec![program, "-i".into()]
         }
-        "fish" => vec![program, "--no-config".into(), "-i".into(), "-C".into(), format!("source {}", file("rc/auto.fish"))],
+        "fish" => vec![
+            program,
+            "--no-config".into(),
+            "-i".into(),
+            "-C".into(),
+            format!("source {}", file("rc/auto.fish")),
+        ],
         "tcsh" => {
             std::fs::write(home.join(".tcshrc"), &hook.stdout).unwrap();
             vec![program, "-i".into()]
@@ -116,11 +134,17 @@ fn start_command(sb: &Sandbox, shell: &str) -> Vec<String> {
             let env = sb.write("rc/env.nu", "");
             let mut config = hook.stdout.clone();
             config.extend_from_slice(b"\n$env.PROMPTS = 0\n$env.config.hooks.pre_prompt = [{|| $env.PROMPTS = $env.PROMPTS + 1 }]\n$env.PROMPT_COMMAND = {|| $\"<<($env.PROMPTS)>>\" }\n$env.PROMPT_COMMAND_RIGHT = \"\"\n$env.config.show_banner = false\n");
-            let config = sb.write("rc/config.nu", config).to_string_lossy().into_owned();
+            let config = sb
+                .write("rc/config.nu", config)
+                .to_string_lossy()
+                .into_owned();
             vec![
                 "sh".into(),
                 "-c".into(),
-                format!("exec '{program}' --config '{config}' --env-config '{}' > /dev/tty", env.display()),
+                format!(
+                    "exec '{program}' --config '{config}' --env-config '{}' > /dev/tty",
+                    env.display()
+                ),
             ]
         }
         "elvish" => vec![program, "-rc".into(), file("rc/rc.elv")],
@@ -179,8 +203,8 @@ fn tour(sb: &Sandbox, shell: &str) -> String {
         .env("TERM", "dumb")
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{shell}: {}", stdout(&out)));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{shell}: {}", stdout(&out)));
     let terminal = report["terminal"].as_str().unwrap_or_default().to_string();
     assert!(
         report.get("error").is_none(),
@@ -195,7 +219,10 @@ fn read(sb: &Sandbox, name: &str) -> Vec<u8> {
 }
 
 fn values(parts: &[&[u8]]) -> Vec<u8> {
-    parts.iter().flat_map(|p| p.iter().copied().chain([0])).collect()
+    parts
+        .iter()
+        .flat_map(|p| p.iter().copied().chain([0]))
+        .collect()
 }
 
 fn check_tour(shell: &str) {
@@ -320,7 +347,10 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
     sb.write("only", "only");
     sb.write("gh", "scoped");
     sb.manifest("[secrets]\nSHARED = { from = \"file:shared\", trim = false }\nONLY = \"file:only\"\nGH_TOKEN = { from = \"file:gh\", only = [\"gh\"] }\n");
-    sb.set_env("SHARED", <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(PRIOR.to_vec()));
+    sb.set_env(
+        "SHARED",
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(PRIOR.to_vec()),
+    );
     sb.set_env("PRINT", PRINT);
     let print = "python3 -c \"$PRINT\"";
     let cases: &[(&str, &[&str], String)] = &[
@@ -341,7 +371,12 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
             .unwrap();
         assert_code(&out, 0);
         let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
-        assert_eq!(parts.len(), 10, "{shell}: {}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            parts.len(),
+            10,
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let (before, loaded, after) = (&parts[0..3], &parts[3..6], &parts[6..9]);
         assert_eq!(before[0], PRIOR, "{shell}");
         assert_eq!(loaded[0], b"loaded 'shared'", "{shell}");
@@ -350,7 +385,10 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
             loaded[2].starts_with(b"/") && loaded[2] != before[2],
             "{shell}: the scoped proxy directory is first on PATH"
         );
-        assert_eq!(after, before, "{shell}: SHARED back byte for byte, ONLY unset, PATH as it was");
+        assert_eq!(
+            after, before,
+            "{shell}: SHARED back byte for byte, ONLY unset, PATH as it was"
+        );
     }
     // A directory added to PATH in between stays: only ours leaves.
     let out = sb
@@ -371,9 +409,7 @@ fn secrets_in_a_then_in_b_leaves_nothing_of_a() {
     let out = sb
         .command(require("bash"))
         .arg("-c")
-        .arg(format!(
-            "secrets() {{ source <(jit-secrets activate --shell bash \"$@\"); }}; cd A && secrets && cd ../B && secrets && python3 -c \"$PRINT\"; printf '%s\\0' \"${{ONLY_A-<unset>}}\" \"${{ONLY_B-<unset>}}\""
-        ))
+        .arg("secrets() { source <(jit-secrets activate --shell bash \"$@\"); }; cd A && secrets && cd ../B && secrets && python3 -c \"$PRINT\"; printf '%s\\0' \"${ONLY_A-<unset>}\" \"${ONLY_B-<unset>}\"")
         .env("PRINT", PRINT)
         .output()
         .unwrap();
@@ -408,14 +444,19 @@ fn hook_posix_and_csh_print_the_secrets_function_and_posix_has_no_auto() {
     for target in ["posix", "sh", "dash", "ksh", "mksh"] {
         let out = sb.jit(&["hook", target]);
         assert_code(&out, 0);
-        assert!(stdout(&out).contains("secrets() { eval \"$(jit-secrets activate --shell posix \"$@\")\"; }"));
+        assert!(stdout(&out)
+            .contains("secrets() { eval \"$(jit-secrets activate --shell posix \"$@\")\"; }"));
     }
     let csh = sb.jit(&["hook", "csh"]);
     assert_code(&csh, 0);
     assert_eq!(stdout(&csh), stdout(&sb.jit(&["hook", "tcsh"])));
     let auto = sb.jit(&["hook", "posix", "--auto"]);
     assert_code(&auto, 2);
-    assert!(stderr(&auto).contains("no prompt or directory hook"), "{}", stderr(&auto));
+    assert!(
+        stderr(&auto).contains("no prompt or directory hook"),
+        "{}",
+        stderr(&auto)
+    );
     // dash runs the function it printed.
     sb.write("v", "it's");
     sb.manifest("[secrets]\nV = \"file:v\"\n");
@@ -463,7 +504,10 @@ fn a_manifest_edit_is_picked_up_at_the_next_cd_and_a_refusal_is_said_again_after
     assert_code(&out, 0);
     let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
     assert_eq!(parts[0], b"a-only");
-    assert_eq!(parts[1], b"a-only", "no cd, no reload: a prompt starts nothing");
+    assert_eq!(
+        parts[1], b"a-only",
+        "no cd, no reload: a prompt starts nothing"
+    );
     assert_eq!(parts[2], b"a-shared", "the edit is loaded at the next cd");
     assert_eq!(
         stderr(&out).matches("is not allowed").count(),

@@ -84,7 +84,13 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
     if same_project && args.loaded_digest.as_deref() == Some(digest.as_str()) {
         if !shell::records(shell) {
             let refused = args.refused.as_deref().filter(|r| !r.is_empty());
-            write_step(&mut stdout, shell, false, false, refused.map(|r| r.as_encoded_bytes()))?;
+            write_step(
+                &mut stdout,
+                shell,
+                false,
+                false,
+                refused.map(|r| r.as_encoded_bytes()),
+            )?;
         }
         return Ok(AutoStep::Done(EXIT_OK));
     }

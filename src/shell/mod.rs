@@ -195,7 +195,14 @@ pub fn render_load_document(
     unload: bool,
     release: bool,
 ) -> Result<Zeroizing<Vec<u8>>, RenderError> {
-    let vars = render(if shell == Shell::Nu { Shell::Nu } else { Shell::Json }, pairs)?;
+    let vars = render(
+        if shell == Shell::Nu {
+            Shell::Nu
+        } else {
+            Shell::Json
+        },
+        pairs,
+    )?;
     let mut out = Out::with_capacity(vars.len() + 4096);
     session::step_document_into(&mut out, unload, release, None, Some((&vars, activation)));
     Ok(out.into_zeroizing())
