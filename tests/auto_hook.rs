@@ -26,6 +26,9 @@ except FileNotFoundError:
     starts = 0
 open(os.path.join(root, "starts-" + tag), "w").write(str(starts))
 revoked = os.path.exists(os.path.join(root, "A", "revoked"))
+# The record is the shell's own: no variable of ours reaches a program the shell starts.
+leaked = sorted(n for n in os.environ if "jit_secrets" in n.lower() and n != "JIT_SECRETS_LEASE_HOLDER")
+open(os.path.join(root, "leaked-" + tag), "w").write(" ".join(leaked))
 open(os.path.join(root, "revoked-" + tag), "w").write("yes" if revoked else "no")
 print("DONE" + "-" + tag, file=sys.stderr)
 "#;
@@ -255,6 +258,13 @@ fn check_tour(shell: &str) {
         "{shell}: out of every project, SHARED is back byte for byte: {}",
         show("out-3")
     );
+    for tag in ["1", "2", "4"] {
+        assert_eq!(
+            String::from_utf8_lossy(&read(&sb, &format!("leaked-{tag}"))),
+            "",
+            "{shell}: the record reached a child's environment"
+        );
+    }
     assert_eq!(
         read(&sb, "revoked-1"),
         b"no",
@@ -516,4 +526,48 @@ fn a_manifest_edit_is_picked_up_at_the_next_cd_and_a_refusal_is_said_again_after
         stderr(&out)
     );
     let _cleanup = RevokeAll(&sb);
+}
+
+#[test]
+fn the_hooks_lint_clean_in_their_shells() {
+    let sb = Sandbox::new();
+    let hook = |target: &str, auto: bool| {
+        let mut args = vec!["hook", target];
+        if auto {
+            args.push("--auto");
+        }
+        let out = sb.jit(&args);
+        assert_code(&out, 0);
+        sb.write(&format!("{target}-{auto}"), &out.stdout)
+    };
+    let shellcheck = require("shellcheck");
+    for (target, auto, dialect) in [("bash", true, "bash"), ("posix", false, "sh")] {
+        let out = std::process::Command::new(&shellcheck)
+            .args(["-s", dialect])
+            .arg(hook(target, auto))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{target}: {}", stdout(&out));
+    }
+    let checks: [(&str, &[&str], &str); 4] = [
+        ("zsh", &["-n"], "zsh"),
+        ("fish", &["--no-execute"], "fish"),
+        ("elvish", &["-norc", "-compileonly"], "elvish"),
+        ("tcsh", &["-n", "-f"], "tcsh"),
+    ];
+    for (program, flags, target) in checks {
+        let out = std::process::Command::new(require(program))
+            .args(flags)
+            .arg(hook(target, true))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{target}: {}", stderr(&out));
+    }
+    let nu = sb
+        .command(require("nu"))
+        .args(["--no-config-file", "-c"])
+        .arg(format!("nu-check {}", hook("nu", true).display()))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&nu).trim(), "true", "nu: {}", stderr(&nu));
 }
