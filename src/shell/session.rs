@@ -285,3 +285,62 @@ pub fn step_document_into(
     }
     out.extend(b"}\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activation() -> Activation<'static> {
+        Activation {
+            manifest: b"/p/it's/manifest.toml",
+            digest: "sha256:00",
+            scope: Some(b"/run/scope"),
+            on_exit_leases: true,
+        }
+    }
+
+    #[test]
+    fn posix_records_on_guarded_single_lines_with_names_only() {
+        let mut o = Out::with_capacity(0);
+        prologue_into(&mut o, Shell::Bash, &["A"], &activation());
+        epilogue_into(&mut o, Shell::Bash, &["A"], &activation());
+        let text = String::from_utf8(o.into_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with("command -v eval >/dev/null && eval '")));
+        assert!(lines[0].contains("_jit_secrets_was_A=$A"), "{text}");
+        assert!(
+            lines[1].contains("PATH=${PATH#"),
+            "the scope leaves PATH: {text}"
+        );
+        assert!(lines[1].contains("deactivate --release"), "{text}");
+    }
+
+    #[test]
+    fn without_scope_or_leases_nothing_is_kept_for_them() {
+        let plain = Activation {
+            scope: None,
+            on_exit_leases: false,
+            ..activation()
+        };
+        for shell in [Shell::Bash, Shell::Fish, Shell::Tcsh] {
+            let mut o = Out::with_capacity(0);
+            epilogue_into(&mut o, shell, &["A"], &plain);
+            let text = String::from_utf8(o.into_vec()).unwrap();
+            assert!(!text.contains("_jit_secrets_release ="), "{shell}: {text}");
+            assert!(!text.contains("_jit_secrets_scope '"), "{shell}: {text}");
+            assert!(!text.contains("--release"), "{shell}: {text}");
+        }
+    }
+
+    #[test]
+    fn only_shells_that_evaluate_code_get_deactivate_code() {
+        assert!(deactivate_code(Shell::Nu).is_none());
+        assert!(deactivate_code(Shell::Json).is_none());
+        assert!(deactivate_code(Shell::Tcsh)
+            .unwrap()
+            .contains("eval \"$_jit_secrets_undo\""));
+    }
+}
