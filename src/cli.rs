@@ -96,7 +96,7 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the snippet that plugs jit-secrets into a tool or shell
     #[command(
-        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish\n  jit-secrets hook bash --auto >> ~/.bashrc   # load on cd, unload on leaving (bash zsh fish tcsh nu elvish)"
+        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish\n  jit-secrets hook bash --auto >> ~/.bashrc   # load on cd, unload on leaving"
     )]
     Hook(HookArgs),
     /// Print shell code that undoes the last activation in this shell (restore, unset, PATH, leases)
@@ -408,7 +408,7 @@ const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Set up",
         &["init", "add", "allow", "setup", "remove", "deny"],
     ),
-    ("Use", &["activate", "run", "hook"]),
+    ("Use", &["activate", "deactivate", "run", "hook"]),
     (
         "Maintain",
         &[
