@@ -2,9 +2,9 @@
 //! project A loads its secrets, entering B swaps them (nothing of A is left), leaving unloads
 //! them (a variable that had a value before gets it back, byte for byte), a prompt in an
 //! unchanged directory starts no jit-secrets, a project not allowed is said once and loads
-//! nothing, and leaving releases the shell's hold on A's `on-exit` lease, which is then revoked
-//! while the shell lives on. Also `jit-secrets deactivate` after `secrets`.
-
+//! nothing, a project whose secret fails still unloads the one left, and leaving releases the
+//! shell's hold on A's `on-exit` lease, which is then revoked while the shell lives on. Also
+//! `jit-secrets deactivate` after `activate`, and the hooks linted.
 mod support;
 use support::*;
 
@@ -72,7 +72,8 @@ fn projects() -> Sandbox {
     sb.write("C/secret", "c-secret");
     sb.write("C/manifest.toml", "[secrets]\nSHARED = \"file:secret\"\n");
     std::fs::create_dir_all(sb.path().join("C/sub")).unwrap();
-    for project in ["A", "B"] {
+    sb.write("F/manifest.toml", "[secrets]\nSHARED = \"file:missing\"\n");
+    for project in ["A", "B", "F"] {
         let m = sb.path().join(project).join("manifest.toml");
         assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
     }
@@ -195,6 +196,9 @@ fn tour(sb: &Sandbox, shell: &str) -> String {
     run(&mut steps, "dump 6", "DONE-6");
     run(&mut steps, "cd sub", "");
     run(&mut steps, "dump 7", "DONE-7");
+    run(&mut steps, "cd ../../A", "");
+    run(&mut steps, "cd ../F", "");
+    run(&mut steps, "dump 8", "DONE-8");
     run(&mut steps, "exit", "");
     let out = sb
         .command("python3")
@@ -293,6 +297,12 @@ fn check_tour(shell: &str) {
         show("out-6")
     );
     assert_eq!(read(&sb, "out-7"), read(&sb, "out-6"), "{shell}: C/sub");
+    assert_eq!(
+        read(&sb, "out-8"),
+        values(&[PRIOR, unset, unset, unset]),
+        "{shell}: F's secret fails: A still leaves, nothing of F: {}",
+        show("out-8")
+    );
     assert_eq!(
         terminal.matches("is not allowed").count(),
         1,

@@ -25,13 +25,15 @@ def --env jit-secrets-unload [--keep-leases] {
 def --env _jit_secrets_auto [] {
     let state = ($env.__jit_secrets? | default {manifest: "", digest: ""})
     let refused = ($env.__jit_secrets_refused?.path? | default "")
-    let step = try {
+    # On a failure jit-secrets prints nothing: unload what was loaded (the errors are on stderr).
+    let fallback = {unload: true, release: true, refused: null, load: null}
+    let step = (try {
         with-env {JIT_SECRETS_LEASE_HOLDER: ($nu.pid | into string)} {
             ^jit-secrets activate --shell nu --auto --loaded $state.manifest --loaded-digest $state.digest --refused $refused
         } | from json
     } catch {
-        {unload: true, release: true, refused: null, load: null}
-    }
+        $fallback
+    } | default $fallback)
     if $step.unload {
         if $step.release { jit-secrets-unload } else { jit-secrets-unload --keep-leases }
     }
