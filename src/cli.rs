@@ -107,9 +107,14 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Print the snippet that plugs jit-secrets into a tool or shell
     #[command(
-        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish"
+        after_help = "Examples:\n  jit-secrets hook flox       # [profile] / [hook] snippets for .flox/env/manifest.toml\n  jit-secrets hook direnv >> ~/.config/direnv/direnvrc\n  jit-secrets hook fish >> ~/.config/fish/config.fish\n  jit-secrets hook bash --auto >> ~/.bashrc   # load on cd, unload on leaving"
     )]
     Hook(HookArgs),
+    /// Print shell code that undoes the last activation in this shell (restore, unset, PATH, leases)
+    #[command(
+        after_help = "Examples:\n  eval \"$(jit-secrets deactivate --shell bash)\"        # bash, zsh, sh (posix)\n  jit-secrets deactivate --shell fish | source\n  eval \"`jit-secrets deactivate --shell tcsh`\"\n  eval (jit-secrets deactivate --shell elvish | slurp)   # after `hook elvish --auto`\n\nThe code reads only what the activation left in the shell's own unexported variables:\nevery variable it set is unset, a variable that had a value gets it back. nushell cannot\nevaluate printed code: its `--auto` hook defines `jit-secrets-unload`."
+    )]
+    Deactivate(DeactivateArgs),
     /// Print shell completions
     #[command(
         after_help = "Examples:\n  jit-secrets completions bash > ~/.local/share/bash-completion/completions/jit-secrets\n  jit-secrets completions zsh > ~/.zfunc/_jit-secrets\n  jit-secrets completions fish > ~/.config/fish/completions/jit-secrets.fish"
@@ -168,6 +173,18 @@ pub struct ActivateArgs {
     /// Print the real values even when stdout is a terminal
     #[arg(long)]
     pub reveal: bool,
+    /// For the `--auto` hook, at a directory change: load, swap or unload the project found here
+    #[arg(long, hide = true)]
+    pub auto: bool,
+    /// With --auto: the manifest this shell has loaded ($_jit_secrets_manifest)
+    #[arg(long, hide = true, value_name = "PATH", requires = "auto")]
+    pub loaded: Option<OsString>,
+    /// With --auto: the SHA-256 of the loaded manifest when it was loaded
+    #[arg(long, hide = true, value_name = "DIGEST", requires = "auto")]
+    pub loaded_digest: Option<String>,
+    /// With --auto: the manifest already refused in this shell (said once, not at every cd)
+    #[arg(long, hide = true, value_name = "PATH", requires = "auto")]
+    pub refused: Option<OsString>,
     /// Do not serve values from the cache; fetch them and refill it
     #[arg(long)]
     pub refresh: bool,
@@ -384,6 +401,11 @@ pub enum HookTarget {
     Fish,
     /// tcsh and csh (~/.tcshrc)
     Tcsh,
+    /// csh: the same as tcsh
+    Csh,
+    /// sh, dash, ksh, mksh: the `secrets` function in POSIX sh
+    #[value(alias = "sh", alias = "dash", alias = "ksh", alias = "mksh")]
+    Posix,
     /// nushell (config.nu)
     Nu,
     Elvish,
@@ -393,6 +415,24 @@ pub enum HookTarget {
 pub struct HookArgs {
     #[arg(value_enum)]
     pub target: HookTarget,
+    /// The shell's hook that loads a project's secrets on entering it, swaps them on entering
+    /// another and unloads them on leaving (bash, zsh, fish, tcsh, nu, elvish)
+    #[arg(long)]
+    pub auto: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DeactivateArgs {
+    /// The shell that will evaluate the output (default: the parent process, as for activate)
+    #[arg(long, short = 's', value_enum)]
+    pub shell: Option<Shell>,
+    /// Print nothing: release holder PID's hold on this manifest's on-exit leases (the printed
+    /// code calls this on leaving a project)
+    #[arg(long, hide = true, value_name = "MANIFEST", requires = "holder")]
+    pub release: Option<PathBuf>,
+    /// With --release: the shell's pid
+    #[arg(long, hide = true, value_name = "PID")]
+    pub holder: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -422,7 +462,7 @@ const COMMAND_GROUPS: &[(&str, &[&str])] = &[
         "Set up",
         &["init", "add", "import", "allow", "setup", "remove", "deny"],
     ),
-    ("Use", &["activate", "run", "get", "hook"]),
+    ("Use", &["activate", "deactivate", "run", "get", "hook"]),
     (
         "Maintain",
         &[

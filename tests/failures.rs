@@ -34,7 +34,7 @@ fn optional_missing_secret_is_a_warning_and_left_unset() {
     );
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
     assert_code(&out, 0);
-    assert_eq!(stdout(&out), "export OK='v'\n");
+    assert_eq!(exports(&out), "export OK='v'\n");
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(stderr(&out).contains("warning: MAYBE"));
 }
@@ -277,7 +277,7 @@ fn same_reference_is_fetched_once() {
         std::fs::read_to_string(&counter).unwrap().lines().count(),
         1
     );
-    assert_eq!(stdout(&out), "export A='v'\nexport B='v'\nexport C='v'\n");
+    assert_eq!(exports(&out), "export A='v'\nexport B='v'\nexport C='v'\n");
 }
 
 /// Runs `activate` under `strace -f` and returns (output, trace).
@@ -310,7 +310,7 @@ fn activate_writes_no_file() {
     let (out, trace) = traced_activate(&sb);
     assert_code(&out, 0);
     assert_eq!(
-        stdout(&out),
+        exports(&out),
         "export A='from-env'\nexport B='from-file'\nexport C='from-cmd'\n"
     );
     let writes = find_writes(&trace);

@@ -202,7 +202,8 @@ fn invalid_utf8_passes_through_raw_stores_exactly_and_fails_json_stores_clearly(
             // Bytes are the value; the shells carry them exactly (tests/shells.rs).
             assert_code(&out, 0);
             assert_eq!(
-                out.stdout, b"export SECRET='bad \xff\xfe\x80 utf8'\n",
+                posix_exports(&out.stdout),
+                b"export SECRET='bad \xff\xfe\x80 utf8'\n",
                 "{reference}"
             );
         } else {

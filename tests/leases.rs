@@ -288,7 +288,7 @@ fn a_lease_that_cannot_be_created_fails_activation_and_an_optional_one_warns() {
     sb.manifest(&format!("{manifest}required = false\n"));
     let out = sb.jit_m(&["activate", "--shell", "bash"]);
     assert_code(&out, 0);
-    assert_eq!(stdout(&out), "export PLAIN='plain'\n");
+    assert_eq!(exports(&out), "export PLAIN='plain'\n");
     assert!(
         stderr(&out).contains("warning: lease tok (command) not created (optional, skipped)"),
         "{}",

@@ -132,7 +132,7 @@ fn a_usage_error_of_activate_fails_the_evaluation_in_every_shell() {
         let out = sb.jit_m(&["activate", "--shell", guess]);
         assert_code(&out, 0);
         assert!(
-            stdout(&out).starts_with("export V='"),
+            exports(&out).starts_with("export V='"),
             "{guess}: {}",
             stdout(&out)
         );

@@ -32,12 +32,12 @@ fn a_profile_overrides_in_place_and_adds_on_every_command() {
     let sb = sandbox();
     let base = sb.jit_m(&["activate", "--shell", "bash"]);
     assert_eq!(
-        stdout(&base),
+        exports(&base),
         "export DATABASE_URL='dev-db'\nexport TOKEN='tok'\n"
     );
     let prod = sb.jit_m(&["--profile", "prod", "activate", "--shell", "bash"]);
     assert_eq!(
-        stdout(&prod),
+        exports(&prod),
         "export DATABASE_URL='prod-db'\nexport TOKEN='tok'\nexport AUDIT_KEY='audit'\n"
     );
     // The environment variable does the same, for every command.

@@ -255,7 +255,7 @@ fn default_shell_never_comes_from_dollar_shell() {
     for shell in ["/usr/bin/fish", "/bin/zsh", "/usr/bin/nushell-or-so"] {
         let out = run(shell);
         assert!(
-            stdout(&out).starts_with("export V="),
+            exports(&out).starts_with("export V="),
             "{shell}: {}",
             stdout(&out)
         );

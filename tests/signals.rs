@@ -248,7 +248,8 @@ fn a_store_cli_that_asks_on_the_terminal_gets_it() {
     );
     assert_eq!(r["status"], 0, "{r}");
     assert_eq!(
-        r["stdout"], "export ASKED='typed answer'\nexport QUIET='quiet-value'\n",
+        posix_exports(r["stdout"].as_str().unwrap_or_default().as_bytes()),
+        b"export ASKED='typed answer'\nexport QUIET='quiet-value'\n",
         "{r}"
     );
 

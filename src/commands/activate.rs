@@ -10,6 +10,15 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     let shell = args.shell.unwrap_or_else(detect_shell);
     // Interrupted from here on (Ctrl-C, a closed terminal): the shell gets only this.
     crate::process::on_interrupt_print(shell::failure_statement(shell));
+    let mut auto_unload = (false, false);
+    if args.auto {
+        match super::deactivate::auto_step(global, &args, shell)? {
+            super::deactivate::AutoStep::Done(code) => return Ok(code),
+            super::deactivate::AutoStep::Load { unload, release } => {
+                auto_unload = (unload, release)
+            }
+        }
+    }
     let manifest = match load_trusted_manifest(global) {
         Ok(m) => m,
         Err(e) => {
@@ -76,55 +85,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     found.extend(resolution.lease_values());
 
     if stdout.is_terminal() && !args.reveal {
-        // A person is looking: show what would be exported and where from, not the values.
-        let mut view = shell::comment(shell, "values masked: stdout is a terminal");
-        for e in manifest.entries.iter().filter(|e| !e.is_unscoped()) {
-            view.push_str(&shell::comment(
-                shell,
-                &format!("{} not exported: only for {}", e.name, e.only.join(", ")),
-            ));
-        }
-        for r in &resolution.results {
-            if let Status::Found { value, source } = &r.status {
-                let mask = format!("<{} bytes>", value.len());
-                let line = shell::render(shell, &[(r.entry.name.as_str(), mask.as_bytes())])?;
-                view.push_str(&shell::comment(
-                    shell,
-                    &format!("{} from {}", r.entry.name, r.entry.from[*source]),
-                ));
-                view.push_str(&String::from_utf8_lossy(&line));
-            }
-        }
-        for lease in &resolution.leases {
-            if let Ok(granted) = &lease.outcome {
-                view.push_str(&shell::comment(
-                    shell,
-                    &format!(
-                        "lease {} ({}, {}, {} left): {}",
-                        lease.spec.name,
-                        lease.spec.kind.name(),
-                        if granted.reused { "reused" } else { "new" },
-                        crate::time::human(granted.expires - crate::time::now()),
-                        granted
-                            .vars
-                            .iter()
-                            .map(|(k, v)| format!("{k}=<{} bytes>", v.len()))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                ));
-            }
-        }
-        stdout.write_all(view.as_bytes())?;
-        let hint = match shell {
-            Shell::Fish => "jit-secrets activate --shell fish | source",
-            Shell::Json => "jit-secrets activate --shell json | your-program",
-            Shell::Tcsh | Shell::Csh => "eval \"`jit-secrets activate --shell tcsh`\"",
-            Shell::Nu => "jit-secrets activate --shell nu | from json | load-env",
-            Shell::Elvish => "eval (jit-secrets activate --shell elvish | slurp)",
-            _ => "source <(jit-secrets activate)   # or: eval \"$(jit-secrets activate)\"",
-        };
-        eprintln!("jit-secrets: to load these into your shell run:  {hint}   (--reveal prints the values)");
+        show_masked(&mut stdout, shell, &manifest, &resolution)?;
         return Ok(EXIT_OK);
     }
     // A value the shell could not hold would break every later command in it: refuse it here,
@@ -141,7 +102,9 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_SECRET_FAILURE);
         }
     }
-    let code = match shell::render(shell, &found) {
+    let auto = args.auto.then_some(auto_unload);
+    let rendered = render_recorded(shell, &found, &manifest, !scoped_commands.is_empty(), auto);
+    let code = match rendered {
         Ok(code) => code,
         Err(e) => {
             stdout.write_all(shell::failure_statement(shell).as_bytes())?;
@@ -154,6 +117,96 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// The exports with the record `deactivate` reads (see `shell/session.rs`); under `--auto` for
+/// nushell and elvish (`auto`: whether to unload first, and release), the step their hooks read.
+fn render_recorded(
+    shell: Shell,
+    found: &[(&str, &[u8])],
+    manifest: &crate::manifest::Manifest,
+    scoped: bool,
+    auto: Option<(bool, bool)>,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, shell::RenderError> {
+    let digest = crate::trust::digest(&std::fs::read(&manifest.path).unwrap_or_default());
+    let scope_dir = scoped.then(|| crate::scoped::dir_for(&manifest.path));
+    let activation = shell::Activation {
+        manifest: manifest.path.as_os_str().as_encoded_bytes(),
+        digest: &digest,
+        scope: scope_dir.as_ref().map(|d| d.as_os_str().as_encoded_bytes()),
+        on_exit_leases: manifest
+            .leases
+            .iter()
+            .any(|l| l.revoke == crate::manifest::RevokeWhen::OnExit),
+    };
+    match auto {
+        Some((unload, release)) if !shell::records(shell) => {
+            shell::render_load_document(shell, found, &activation, unload, release)
+        }
+        _ => shell::render_activation(shell, found, &activation),
+    }
+}
+
+/// A person is looking (stdout is a terminal, no `--reveal`): what would be exported and where
+/// from, never the values, and how to load them.
+fn show_masked(
+    stdout: &mut impl Write,
+    shell: Shell,
+    manifest: &crate::manifest::Manifest,
+    resolution: &crate::resolve::Resolution,
+) -> anyhow::Result<()> {
+    // A person is looking: show what would be exported and where from, not the values.
+    let mut view = shell::comment(shell, "values masked: stdout is a terminal");
+    for e in manifest.entries.iter().filter(|e| !e.is_unscoped()) {
+        view.push_str(&shell::comment(
+            shell,
+            &format!("{} not exported: only for {}", e.name, e.only.join(", ")),
+        ));
+    }
+    for r in &resolution.results {
+        if let Status::Found { value, source } = &r.status {
+            let mask = format!("<{} bytes>", value.len());
+            let line = shell::render(shell, &[(r.entry.name.as_str(), mask.as_bytes())])?;
+            view.push_str(&shell::comment(
+                shell,
+                &format!("{} from {}", r.entry.name, r.entry.from[*source]),
+            ));
+            view.push_str(&String::from_utf8_lossy(&line));
+        }
+    }
+    for lease in &resolution.leases {
+        if let Ok(granted) = &lease.outcome {
+            view.push_str(&shell::comment(
+                shell,
+                &format!(
+                    "lease {} ({}, {}, {} left): {}",
+                    lease.spec.name,
+                    lease.spec.kind.name(),
+                    if granted.reused { "reused" } else { "new" },
+                    crate::time::human(granted.expires - crate::time::now()),
+                    granted
+                        .vars
+                        .iter()
+                        .map(|(k, v)| format!("{k}=<{} bytes>", v.len()))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            ));
+        }
+    }
+    stdout.write_all(view.as_bytes())?;
+    let hint = match shell {
+        Shell::Fish => "jit-secrets activate --shell fish | source",
+        Shell::Json => "jit-secrets activate --shell json | your-program",
+        Shell::Tcsh | Shell::Csh => "eval \"`jit-secrets activate --shell tcsh`\"",
+        Shell::Nu => "jit-secrets activate --shell nu | from json | load-env",
+        Shell::Elvish => "eval (jit-secrets activate --shell elvish | slurp)",
+        _ => "source <(jit-secrets activate)   # or: eval \"$(jit-secrets activate)\"",
+    };
+    eprintln!(
+        "jit-secrets: to load these into your shell run:  {hint}   (--reveal prints the values)"
+    );
+    Ok(())
+}
+
 /// The shell that will evaluate our output: our parent process, when its executable is a shell
 /// we know (the shell running `eval "$(…)"`, `source <(…)` or `… | source`). Inside Flox's
 /// `on-activate` hook that is bash even for a fish user, which is what must be printed there.
@@ -162,7 +215,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
 /// (a bash script run by a fish user would get fish code). When the parent is not a shell we know
 /// (a script's interpreter we cannot read, python, make), we print POSIX code, whose quoting is
 /// exact in every POSIX shell and inert in every other (see `shell/posix.rs`), and say so.
-fn detect_shell() -> Shell {
+pub(super) fn detect_shell() -> Shell {
     match parent_program() {
         Some(program) => match Shell::from_program_name(&program) {
             Some(shell) => shell,

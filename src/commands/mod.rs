@@ -5,6 +5,7 @@ mod add;
 mod allow;
 mod cache;
 mod completions;
+mod deactivate;
 mod delete;
 mod forget;
 mod get;
@@ -58,6 +59,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Add(args) => add::run(&cli.global, args),
         Command::Remove(args) => remove::run(&cli.global, args),
         Command::Hook(args) => hook::run(args),
+        Command::Deactivate(args) => deactivate::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
         Command::Verify(args) => verify::run(&cli.global, args),

@@ -511,6 +511,25 @@ pub fn list(manifest: Option<&Path>) -> Result<Vec<Stored>, String> {
     Ok(found)
 }
 
+/// Drops holder `pid` from every `on-exit` lease of this manifest (current and retired): the
+/// shell left the project. A lease left with no live holder is revoked by its keeper, which
+/// looks again within a second. Returns how many leases it held.
+pub fn release(manifest: &Path, pid: u32) -> Result<usize, String> {
+    let _turn = turn(manifest, Duration::from_secs(35));
+    let mut released = 0;
+    for stored in list(Some(manifest))? {
+        let r = &stored.record;
+        if !r.on_exit || !r.holders.iter().any(|h| h.pid == pid) {
+            continue;
+        }
+        let mut updated = r.clone();
+        updated.holders.retain(|h| h.pid != pid && h.is_alive());
+        record::save(&stored.description, &updated)?;
+        released += 1;
+    }
+    Ok(released)
+}
+
 /// Revokes one stored lease (when its kind can be) and forgets it. `Ok(false)`: forgotten only,
 /// its credentials live until they expire.
 pub fn revoke(stored: Stored, timeout: Duration) -> Result<bool, StoreError> {

@@ -6,7 +6,12 @@ mod fish;
 mod json;
 mod nu;
 mod posix;
+mod session;
 mod tcsh;
+
+pub use session::{
+    deactivate_code, forget_refusal, records, remember_refusal_into, step_document_into, Activation,
+};
 
 use crate::secret::extend_wiping;
 use std::fmt;
@@ -153,6 +158,68 @@ pub fn render(shell: Shell, pairs: &[(&str, &[u8])]) -> Result<Zeroizing<Vec<u8>
         Shell::Elvish => elvish::render_into(&mut out, pairs),
     }
     Ok(out.into_zeroizing())
+}
+
+/// The code that exports every pair and, for a shell that keeps one (see `session`), records the
+/// activation so it can be undone: the previous activation undone first, the prior value of
+/// every name saved, the exports, then the undo code. `PATH` (scoped secrets) is not saved: the
+/// undo takes the proxy directory off its front, keeping what the user added since.
+pub fn render_activation(
+    shell: Shell,
+    pairs: &[(&str, &[u8])],
+    activation: &Activation,
+) -> Result<Zeroizing<Vec<u8>>, RenderError> {
+    if !session::records(shell) {
+        return render(shell, pairs);
+    }
+    let exports = render(shell, pairs)?;
+    let names: Vec<&str> = pairs
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "PATH")
+        .collect();
+    let mut out = Out::with_capacity(exports.len() + 1024 + 512 * names.len());
+    session::prologue_into(&mut out, shell, &names, activation);
+    out.extend(&exports);
+    session::epilogue_into(&mut out, shell, &names, activation);
+    Ok(out.into_zeroizing())
+}
+
+/// The `--auto` step that loads a project, for nushell and elvish (see
+/// `session::step_document_into`): the variables as `render` writes them for nushell (`PATH` a
+/// list), for elvish as JSON (`from-json` reads it; `PATH` a string).
+pub fn render_load_document(
+    shell: Shell,
+    pairs: &[(&str, &[u8])],
+    activation: &Activation,
+    unload: bool,
+    release: bool,
+) -> Result<Zeroizing<Vec<u8>>, RenderError> {
+    let vars = render(
+        if shell == Shell::Nu {
+            Shell::Nu
+        } else {
+            Shell::Json
+        },
+        pairs,
+    )?;
+    let mut out = Out::with_capacity(vars.len() + 4096);
+    session::step_document_into(&mut out, unload, release, None, Some((&vars, activation)));
+    Ok(out.into_zeroizing())
+}
+
+/// The `--auto` hook for `shell` (load on entering a project, swap, unload on leaving): one
+/// template per shell, in `shell/auto/`.
+pub fn auto_hook(shell: Shell) -> Option<&'static str> {
+    match shell {
+        Shell::Bash => Some(include_str!("auto/bash.sh")),
+        Shell::Zsh => Some(include_str!("auto/zsh.zsh")),
+        Shell::Fish => Some(include_str!("auto/fish.fish")),
+        Shell::Tcsh | Shell::Csh => Some(include_str!("auto/tcsh.csh")),
+        Shell::Nu => Some(include_str!("auto/nu.nu")),
+        Shell::Elvish => Some(include_str!("auto/elvish.elv")),
+        Shell::Posix | Shell::Json => None,
+    }
 }
 
 /// What `activate` prints when it cannot tell which shell will read it (an unknown `--shell`):

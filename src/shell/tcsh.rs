@@ -15,7 +15,7 @@
 
 use super::{Out, RenderError};
 
-fn quote_into(out: &mut Out, value: &[u8]) {
+pub(super) fn quote_word_into(out: &mut Out, value: &[u8]) {
     if value.is_empty() {
         out.extend(b"''");
         return;
@@ -58,7 +58,7 @@ pub fn render_into(out: &mut Out, pairs: &[(&str, &[u8])]) -> Result<(), RenderE
         out.extend(b"setenv ");
         out.extend(name.as_bytes());
         out.push(b' ');
-        quote_into(out, value);
+        quote_word_into(out, value);
         out.extend(b";\n");
     }
     Ok(())

@@ -484,3 +484,18 @@ pub fn base64(bytes: &[u8]) -> String {
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
 }
+
+/// The export lines of `activate`'s POSIX output, without the lines that record the activation
+/// for `deactivate` (each is one line starting `command -v eval `: see src/shell/session.rs).
+pub fn posix_exports(code: &[u8]) -> Vec<u8> {
+    code.split_inclusive(|&b| b == b'\n')
+        .filter(|line| !line.starts_with(b"command -v eval "))
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// [`posix_exports`] of a command's stdout, as text.
+pub fn exports(o: &Output) -> String {
+    String::from_utf8_lossy(&posix_exports(&o.stdout)).into_owned()
+}

@@ -28,9 +28,13 @@ def read_some(timeout):
     r, _, _ = select.select([master], [], [], timeout)
     if r:
         try:
-            seen += os.read(master, 4096)
+            chunk = os.read(master, 4096)
         except OSError:
-            pass
+            return
+        seen += chunk
+        # Answer cursor-position queries as a terminal would (nushell's line editor waits for one).
+        for _ in range(chunk.count(b"\x1b[6n")):
+            os.write(master, b"\x1b[1;1R")
 
 for step in script:
     if "expect" in step:

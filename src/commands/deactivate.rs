@@ -1,0 +1,157 @@
+//! `jit-secrets deactivate`: print the code that undoes this shell's last activation, and the
+//! `--auto` hook's decision at a directory change (load, swap, unload, or nothing).
+//!
+//! Nothing here knows what was loaded: that lives in the shell's own unexported variables (see
+//! `shell/session.rs`), which the printed code reads. The only state that crosses into this
+//! process is non-secret: the loaded manifest's path and digest, on the hook's command line.
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::cli::{ActivateArgs, DeactivateArgs, Global};
+use crate::shell::{self, Shell};
+use std::io::Write;
+use std::path::Path;
+
+pub fn run(args: DeactivateArgs) -> anyhow::Result<u8> {
+    if let Some(manifest) = args.release {
+        // The printed code, leaving a project: drop the shell's hold on its on-exit leases.
+        let pid = args
+            .holder
+            .unwrap_or_else(std::os::unix::process::parent_id);
+        if let Err(why) = crate::lease::release(&crate::trust::as_reached(&manifest), pid) {
+            eprintln!(
+                "jit-secrets: warning: cannot release the leases of {}: {why}; they are revoked when this shell exits",
+                manifest.display()
+            );
+        }
+        return Ok(EXIT_OK);
+    }
+    let shell = args.shell.unwrap_or_else(super::activate::detect_shell);
+    let mut stdout = std::io::stdout().lock();
+    match shell::deactivate_code(shell) {
+        Some(code) => {
+            stdout.write_all(code.as_bytes())?;
+            stdout.flush()?;
+            Ok(EXIT_OK)
+        }
+        None => {
+            stdout.write_all(shell::failure_statement(shell).as_bytes())?;
+            stdout.flush()?;
+            let why = match shell {
+                Shell::Nu => "nushell cannot evaluate printed code: `jit-secrets hook nu --auto` defines `jit-secrets-unload`, which does this",
+                _ => "json is not a shell: a program that read the values keeps its own environment",
+            };
+            eprintln!("jit-secrets: error: deactivate --shell {shell}: {why}");
+            Ok(EXIT_USAGE)
+        }
+    }
+}
+
+/// What the `--auto` hook does next, once `auto_step` has looked.
+pub enum AutoStep {
+    /// Done (nothing to load): exit with this status.
+    Done(u8),
+    /// Load the manifest found here. For nushell and elvish, whose hooks keep the record
+    /// themselves (they cannot evaluate our code), whether to unload the loaded project first
+    /// and release its leases; the other shells already got that code.
+    Load { unload: bool, release: bool },
+}
+
+/// `activate --auto`, run by the hook when the directory changed. Trust comes before any fetch:
+/// a manifest not allowed is said once (one line) and nothing is loaded.
+pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::Result<AutoStep> {
+    if matches!(shell, Shell::Json | Shell::Posix) {
+        return Err(super::UsageError(format!(
+            "activate --auto is for the --auto hooks of bash, zsh, fish, tcsh, nu and elvish, not --shell {shell}"
+        ))
+        .into());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let loaded = args
+        .loaded
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .map(Path::new);
+    let found = super::manifest_path(global)
+        .ok()
+        .and_then(|p| std::fs::read(&p).ok().map(|bytes| (p, bytes)));
+    let Some((path, bytes)) = found else {
+        // No project here: what was loaded leaves.
+        write_step(&mut stdout, shell, loaded.is_some(), true, None)?;
+        return Ok(AutoStep::Done(EXIT_OK));
+    };
+    let digest = crate::trust::digest(&bytes);
+    let same_project = loaded == Some(path.as_path());
+    if same_project && args.loaded_digest.as_deref() == Some(digest.as_str()) {
+        if !shell::records(shell) {
+            let refused = args.refused.as_deref().filter(|r| !r.is_empty());
+            write_step(
+                &mut stdout,
+                shell,
+                false,
+                false,
+                refused.map(|r| r.as_encoded_bytes()),
+            )?;
+        }
+        return Ok(AutoStep::Done(EXIT_OK));
+    }
+    // Another project: the old one's variables and leases go before anything of the new.
+    let unload = loaded.is_some() && !same_project;
+    if let Err(e) = super::load_trusted_manifest(global) {
+        if args.refused.as_deref() != Some(path.as_os_str()) {
+            say_refused(&path, &e);
+        }
+        let refused = path.as_os_str().as_encoded_bytes();
+        write_step(&mut stdout, shell, loaded.is_some(), true, Some(refused))?;
+        return Ok(AutoStep::Done(EXIT_OK));
+    }
+    if shell::records(shell) {
+        if unload {
+            stdout.write_all(shell::deactivate_code(shell).unwrap_or_default().as_bytes())?;
+        }
+        stdout.write_all(shell::forget_refusal(shell).as_bytes())?;
+        stdout.flush()?;
+    }
+    Ok(AutoStep::Load {
+        unload: loaded.is_some(),
+        release: unload,
+    })
+}
+
+/// A step that loads nothing: unload the loaded project (releasing its leases), and remember or
+/// forget a refusal. Code for the shells that evaluate it, a JSON record for nushell and elvish.
+fn write_step(
+    stdout: &mut impl Write,
+    shell: Shell,
+    unload: bool,
+    release: bool,
+    refused: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let mut out = shell::Out::with_capacity(512);
+    if shell::records(shell) {
+        if unload {
+            out.extend(shell::deactivate_code(shell).unwrap_or_default().as_bytes());
+        }
+        match refused {
+            Some(path) => shell::remember_refusal_into(&mut out, shell, path),
+            None => out.extend(shell::forget_refusal(shell).as_bytes()),
+        }
+    } else {
+        shell::step_document_into(&mut out, unload, release, refused, None);
+    }
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()
+}
+
+/// One line: which manifest, and what to do.
+fn say_refused(path: &Path, e: &anyhow::Error) {
+    if e.downcast_ref::<crate::trust::TrustError>().is_some() {
+        eprintln!(
+            "jit-secrets: {} is not allowed (new, or changed since it was): nothing loaded; to load it: jit-secrets allow {0}, then `secrets` or cd here again",
+            path.display()
+        );
+    } else {
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or_default();
+        eprintln!("jit-secrets: {}: nothing loaded: {first}", path.display());
+    }
+}
