@@ -92,8 +92,14 @@ impl Api {
     /// Address, token and namespace from the environment, as the CLI finds them: `None`
     /// without a token.
     pub fn from_environment() -> Option<Api> {
+        Api::from_environment_but(false)
+    }
+
+    /// [`Api::from_environment`], skipping `VAULT_TOKEN` when `skip_env_token` (it is a lease's
+    /// own token, not a master credential): `~/.vault-token` only.
+    pub fn from_environment_but(skip_env_token: bool) -> Option<Api> {
         let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        let token = match env("VAULT_TOKEN") {
+        let token = match env("VAULT_TOKEN").filter(|_| !skip_env_token) {
             Some(t) => Zeroizing::new(t.into_string().ok()?),
             None => {
                 let home = std::path::PathBuf::from(env("HOME")?);
