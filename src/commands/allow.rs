@@ -234,7 +234,11 @@ fn lease_lines(
         }
     }
     for (part, reference) in &lease.master {
-        out.push(format!("    master.{}: {}", e(part), describe(reference, ctx)));
+        out.push(format!(
+            "    master.{}: {}",
+            e(part),
+            describe(reference, ctx)
+        ));
     }
     if lease.master.is_empty() && !matches!(lease.kind, LeaseKind::Command { .. }) {
         out.push("    master: the CLI's signed-in account / the environment's credentials".into());

@@ -2,9 +2,9 @@
 //! renewing one.
 
 use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_USAGE};
-use crate::printable::escaped;
 use crate::cli::{Global, LeaseCommand};
 use crate::lease::{self, record::Stored};
+use crate::printable::escaped;
 use std::io::Write;
 use std::time::Duration;
 
@@ -114,7 +114,10 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
         .unwrap_or(Duration::from_secs(30));
     let mut code = EXIT_OK;
     for s in found {
-        let (name, kind) = (escaped(&s.record.name).into_owned(), escaped(&s.record.kind).into_owned());
+        let (name, kind) = (
+            escaped(&s.record.name).into_owned(),
+            escaped(&s.record.kind).into_owned(),
+        );
         // Not approved as it is now: not run, and a usage problem (exit 2) — the user's fix.
         let changed = s.record.revocable && s.record.revocation.changed_program().is_some();
         match lease::revoke(s, timeout) {

@@ -41,7 +41,11 @@ fn is_fork_of(child: u32, parent: u32) -> Result<bool, String> {
     match (exe(child), exe(parent)) {
         (Some(a), Some(b)) if a == b => {}
         (Some(_), Some(_)) => return Ok(false),
-        _ => return Err(format!("cannot read which program process {child} or its parent runs")),
+        _ => {
+            return Err(format!(
+                "cannot read which program process {child} or its parent runs"
+            ))
+        }
     }
     if cmdline(child) != cmdline(parent) {
         return Ok(false);
@@ -127,6 +131,9 @@ mod tests {
         let _ = other.kill();
         let _ = other.wait();
         assert_eq!(told, Ok(false));
-        assert_eq!(field(me, 4).unwrap().parse::<u32>().unwrap(), std::os::unix::process::parent_id());
+        assert_eq!(
+            field(me, 4).unwrap().parse::<u32>().unwrap(),
+            std::os::unix::process::parent_id()
+        );
     }
 }

@@ -326,7 +326,8 @@ mod tests {
         let env = |record: &Record| -> Vec<String> {
             environment_for(
                 record,
-                ours.iter().map(|(k, v)| (OsString::from(k), OsString::from(v))),
+                ours.iter()
+                    .map(|(k, v)| (OsString::from(k), OsString::from(v))),
             )
             .into_iter()
             .map(|(k, _)| k.into_string().unwrap())
@@ -346,10 +347,7 @@ mod tests {
         );
         let mut command = Record::default();
         command.kind = "command".into();
-        assert_eq!(
-            env(&command),
-            ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR"]
-        );
+        assert_eq!(env(&command), ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR"]);
         command.revocation.env = vec!["API_URL".into()];
         assert_eq!(
             env(&command),

@@ -643,7 +643,11 @@ mod tests {
         assert_eq!(renew_before(&default, 3600), 360);
         assert_eq!(renew_before(&default, 7200), 720);
         assert_eq!(renew_before(&default, 300), 60);
-        assert_eq!(renew_before(&default, 50), 25, "a 50-s lease is shared for 25 s");
+        assert_eq!(
+            renew_before(&default, 50),
+            25,
+            "a 50-s lease is shared for 25 s"
+        );
         assert_eq!(renew_before(&default, 120), 60);
         let given = spec("kind = \"vault\"\nrenew_before = \"2h\"");
         assert_eq!(renew_before(&given, 3600), 7200);

@@ -653,8 +653,12 @@ exports = { DB_USERNAME = "username", DB_PASSWORD = "password" }
     fn revoke_env_names_variables_of_command_leases_only() {
         let l = leases("[secrets]\n[secrets.leases.c]\nkind = \"command\"\ncommand = \"x\"\nrevoke_env = [\"API_URL\", \"API_ADMIN_TOKEN\"]\n").unwrap();
         assert_eq!(l[0].revoke_env, ["API_URL", "API_ADMIN_TOKEN"]);
-        let e = leases("[secrets]\n[secrets.leases.c]\nkind = \"vault\"\nrevoke_env = [\"A\"]\n").unwrap_err();
-        assert!(e.contains("`revoke_env` is not a setting of vault leases"), "{e}");
+        let e = leases("[secrets]\n[secrets.leases.c]\nkind = \"vault\"\nrevoke_env = [\"A\"]\n")
+            .unwrap_err();
+        assert!(
+            e.contains("`revoke_env` is not a setting of vault leases"),
+            "{e}"
+        );
         let e = leases("[secrets]\n[secrets.leases.c]\nkind = \"command\"\ncommand = \"x\"\nrevoke_env = [\"LD_PRELOAD\"]\n").unwrap_err();
         assert!(e.contains("not a variable the keeper may pass on"), "{e}");
     }
