@@ -141,10 +141,27 @@ pub fn serve() -> u8 {
     if std::io::stdin().read_to_end(&mut input).is_err() {
         return 2;
     }
-    let Ok(request) = serde_json::from_slice::<Value>(&input) else {
+    let Some(bytes) = answer(&input) else {
         eprintln!("{HELPER}: the request is not JSON (this program is started by jit-secrets)");
         return 2;
     };
+    // Straight to the descriptor: std's stdout buffers small writes in a block that is never
+    // wiped.
+    // SAFETY: fd 1 is ours for the process's life; ManuallyDrop keeps it open.
+    let mut out = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(1)
+    });
+    if out.write_all(&bytes).is_err() {
+        return 1;
+    }
+    0
+}
+
+/// The answer to one request (`None`: not JSON), in a buffer wiped on drop. Every copy of a value
+/// made on the way is wiped too (`tests/zeroize_path.rs` counts them).
+#[cfg(feature = "net")]
+pub fn answer(input: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let request = serde_json::from_slice::<Value>(input).ok()?;
     let timeout = Duration::from_millis(request["timeout_ms"].as_u64().unwrap_or(30_000));
     let result: Result<Value, AwsFailure> = match request["route"].as_str() {
         Some("aws") => with_call(&request["call"], |call| super::aws_sdk::call(timeout, call))
@@ -164,16 +181,7 @@ pub fn serve() -> u8 {
     };
     let bytes = super::json_to_wiping(&answer);
     wipe_json(answer);
-    // Straight to the descriptor: std's stdout buffers small writes in a block that is never
-    // wiped.
-    // SAFETY: fd 1 is ours for the process's life; ManuallyDrop keeps it open.
-    let mut out = std::mem::ManuallyDrop::new(unsafe {
-        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(1)
-    });
-    if out.write_all(&bytes).is_err() {
-        return 1;
-    }
-    0
+    Some(bytes)
 }
 
 #[cfg(feature = "net")]
