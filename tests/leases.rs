@@ -668,6 +668,19 @@ fn aws_sts_assumes_the_role_with_the_master_credential_and_reuses_it() {
         "{}",
         stderr(&revoke)
     );
+
+    // revoke = "on-exit" cannot be kept for STS: said when the lease is made. (Failed before:
+    // silence.)
+    sb.manifest(&format!("{manifest}revoke = \"on-exit\"\n"));
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains(
+            "lease `aws-dev`: revoke = \"on-exit\" cannot be kept: aws-sts credentials cannot be revoked (they expire at "
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
