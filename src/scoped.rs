@@ -71,7 +71,7 @@ pub fn dir_for(manifest_path: &Path) -> PathBuf {
 /// Creates `dir` and any missing parent from the base's parent on, each 0700, and checks each is
 /// a real directory (not a symlink) owned by us and closed to others: another user who could
 /// write there could put their own `gh` first on our `PATH`.
-fn private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
     let uid = unsafe { libc::getuid() };
     let base = base_dir();
     let top = base.parent().unwrap_or(&base).to_path_buf();

@@ -22,13 +22,23 @@ struct Shell {
 
 impl Shell {
     fn start(sb: &Sandbox, name: &str, vars: &[&str]) -> Shell {
+        Shell::start_with(
+            sb,
+            name,
+            vars,
+            "eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\"",
+        )
+    }
+
+    /// [`Shell::start`], activating with `activation` (a line of bash).
+    fn start_with(sb: &Sandbox, name: &str, vars: &[&str], activation: &str) -> Shell {
         let out = sb.path().join(format!("{name}.out"));
         let print: String = vars
             .iter()
             .map(|v| format!("printf '%s\\n' \"${v}\" >> {name}.tmp; "))
             .collect();
         let script = format!(
-            "eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\" || {{ echo failed > {name}.out; exit 9; }}\n{print}mv {name}.tmp {name}.out\nexec sleep 4711"
+            "{activation} || {{ echo failed > {name}.out; exit 9; }}\n{print}mv {name}.tmp {name}.out\nexec sleep 4711"
         );
         let child = sb
             .command("bash")
@@ -223,18 +233,22 @@ fn a_live_lease_is_reused_renewed_inside_renew_before_and_on_demand() {
         stderr(&unknown)
     );
 
-    // 50 s left of a lease is inside the default renew_before (10%, at least a minute): every
-    // activation renews. An explicit renew_before longer than the lease does the same.
-    for (expires_in, extra) in [(50, "timeout = \"20s\""), (3600, "renew_before = \"2h\"")] {
-        std::fs::remove_file(sb.path().join("count")).ok();
-        command_lease(&sb, expires_in, extra);
-        assert_eq!(token(&sb), "tok-1-canary-7c1e");
-        assert_eq!(
-            token(&sb),
-            "tok-2-canary-7c1e",
-            "{expires_in} {extra}: renewed"
-        );
-    }
+    // An explicit renew_before longer than the lease: every activation renews.
+    std::fs::remove_file(sb.path().join("count")).ok();
+    command_lease(&sb, 3600, "renew_before = \"2h\"");
+    assert_eq!(token(&sb), "tok-1-canary-7c1e");
+    assert_eq!(
+        token(&sb),
+        "tok-2-canary-7c1e",
+        "renew_before = 2h: renewed"
+    );
+    // A short lease is shared: the default renew_before is at most half its life (a 50-s lease
+    // is renewed in its last 25 s, not by every activation). (Failed before: minted twice.)
+    std::fs::remove_file(sb.path().join("count")).ok();
+    command_lease(&sb, 50, "timeout = \"20s\"");
+    assert_eq!(token(&sb), "tok-1-canary-7c1e");
+    assert_eq!(token(&sb), "tok-1-canary-7c1e", "a 50-s lease is shared");
+    assert_eq!(read(&sb, "count").trim(), "1");
     // Changing the lease's settings is another lease.
     command_lease(&sb, 3600, "duration = \"30m\"");
     std::fs::remove_file(sb.path().join("count")).ok();
@@ -244,8 +258,9 @@ fn a_live_lease_is_reused_renewed_inside_renew_before_and_on_demand() {
     // revokes one.
     let verify = sb.jit_m(&["verify"]);
     assert_code(&verify, 0);
+    // "ok" only after a probe made a lease with it. (Failed before: "ok" unprobed.)
     assert!(
-        stdout(&verify).contains("lease tok (command): master credential ok; live, "),
+        stdout(&verify).contains("lease tok (command): master credential not checked (`verify --leases` makes and revokes a lease with it); live, "),
         "{}",
         stdout(&verify)
     );
@@ -254,6 +269,12 @@ fn a_live_lease_is_reused_renewed_inside_renew_before_and_on_demand() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&probe)).unwrap();
     assert_eq!(report["leases"][0]["probe"]["note"], "created and revoked");
     assert_eq!(read(&sb, "revoked"), "tok lease-2\n");
+    let probe = sb.jit_m(&["verify", "--leases"]);
+    assert!(
+        stdout(&probe).contains("lease tok (command): master credential ok; live, "),
+        "{}",
+        stdout(&probe)
+    );
     assert!(!stdout(&probe).contains("canary"));
 }
 
@@ -647,6 +668,19 @@ fn aws_sts_assumes_the_role_with_the_master_credential_and_reuses_it() {
         "{}",
         stderr(&revoke)
     );
+
+    // revoke = "on-exit" cannot be kept for STS: said when the lease is made. (Failed before:
+    // silence.)
+    sb.manifest(&format!("{manifest}revoke = \"on-exit\"\n"));
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains(
+            "lease `aws-dev`: revoke = \"on-exit\" cannot be kept: aws-sts credentials cannot be revoked (they expire at "
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -783,6 +817,11 @@ fn a_lease_value_never_reaches_the_disk_argv_or_a_message() {
             .into_iter()
             // The test's mint script keeps its own count: the test's file, not ours.
             .filter(|w| !w.contains("\"count\""))
+            // The lease's turn: an empty lock file in the user's 0700 lease directory.
+            .filter(|w| {
+                !(w.contains("/leases/")
+                    && w.contains(".lock\", O_WRONLY|O_CREAT|O_CLOEXEC, 0600)"))
+            })
             .collect();
         assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
         assert!(trace.contains("execve("), "strace saw nothing");
@@ -868,7 +907,10 @@ fn a_renewed_on_exit_lease_keeps_the_old_one_until_its_shells_exit() {
         "{:?}",
         read(&sb, "revoked")
     );
-    assert!(!stdout(&sb.jit_m(&["lease", "list"])).contains("replaced"));
+    // (The keeper forgets the record once the revoke program has exited: polled.)
+    assert!(poll(
+        || !stdout(&sb.jit_m(&["lease", "list"])).contains("replaced")
+    ));
 }
 
 #[test]
@@ -931,4 +973,403 @@ fn a_lease_too_large_for_one_kernel_key_is_used_unshared_and_said_so() {
         stderr(&out)
     );
     assert_eq!(stdout(&sb.jit_m(&["lease", "list"])), "");
+}
+
+// ---- Issue 35: leases that cannot be turned against the user. Each test below failed on the
+// code before it (said per test).
+
+/// `allow` shows every lease: name, kind, each program with every argument and its path, the
+/// master's references, the settings that choose what is minted, profile leases under their
+/// profile, `revoke_env`; everything escaped. (Failed before: "nothing (no entries)".)
+#[test]
+fn allow_shows_every_lease_and_what_it_runs() {
+    let sb = Sandbox::requiring_trust();
+    sb.write_executable("revoke.sh", "#!/bin/sh\nexit 0\n");
+    sb.manifest(
+        "[secrets]\n\
+         [secrets.leases.tok]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"echo hidden \\u001b[2J\"]\nrevoke_command = \"./revoke.sh --id x\"\nrevoke_env = [\"API_URL\"]\nrevoke = \"on-exit\"\n\
+         [secrets.leases.db]\nkind = \"vault\"\npath = \"database/creds/ro\"\nmaster = { token = \"env:VAULT_MASTER\" }\n\
+         [secrets.leases.aws]\nkind = \"aws-sts\"\nrole_arn = \"arn:aws:iam::123456789012:role/dev\"\n\
+         [secrets.profiles.prod.leases.azure]\nkind = \"azure\"\nresource = \"https://management.azure.com/\"\n",
+    );
+    let out = sb.jit_m(&["allow"]);
+    assert_code(&out, 0);
+    let text = stdout(&out);
+    assert!(!text.contains("nothing (no entries)"), "{text}");
+    for needle in [
+        "lease tok: mint a command credential, revoked when the last shell that received it exits",
+        "command: run `sh -c 'echo hidden \\e[2J'` (program: /",
+        &format!(
+            "revoke_command: run `{}/revoke.sh --id x` (program: {}/revoke.sh)",
+            sb.path().display(),
+            sb.path().display()
+        ),
+        "revoke_env: API_URL",
+        "lease db: mint a vault credential",
+        "path: database/creds/ro",
+        "master.token: copy env:VAULT_MASTER",
+        "lease aws: mint a aws-sts credential, left to expire",
+        "role_arn: arn:aws:iam::123456789012:role/dev",
+        "lease azure (profile prod): mint a azure credential",
+        "resource: https://management.azure.com/",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert!(!text.contains('\u{1b}'), "an escape reached the terminal");
+}
+
+/// A `command` lease whose revoke program was edited after the lease was made: the keeper does
+/// not run it, the record stays (and expires), `lease list` says so, `lease revoke` exits 2 naming
+/// the file and the fix; restored, it runs. (Failed before: the edited program ran.)
+#[test]
+fn an_edited_revoke_program_is_not_run_by_the_keeper_or_lease_revoke() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
+    let original = read(&sb, "revoke.sh");
+    sb.write_executable("revoke.sh", "#!/bin/sh\necho ran > evil\n");
+    shell.kill();
+    assert!(
+        poll(|| stdout(&sb.jit_m(&["lease", "list"])).contains("holders: none")),
+        "the shell's death was not seen"
+    );
+    // Two keeper passes and more: it must not run the edited program.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(!sb.path().join("evil").exists(), "the edited program ran");
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(
+        listed.contains("revoke program changed since allow"),
+        "{listed}"
+    );
+    let revoke = sb.jit_m(&["lease", "revoke"]);
+    assert_code(&revoke, 2);
+    let err = stderr(&revoke);
+    assert!(err.contains("revoke.sh"), "{err}");
+    assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    assert!(!sb.path().join("evil").exists(), "lease revoke ran it");
+    assert!(stdout(&sb.jit_m(&["lease", "list"])).starts_with("tok\t"));
+    // Restored as it was allowed: the keeper revokes.
+    sb.write_executable("revoke.sh", &original);
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1\n"),
+        "not revoked once restored"
+    );
+    assert!(poll(|| keepers(&sb).is_empty()));
+}
+
+fn environ_of(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap_or_default()
+        .split(|&b| b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// The keeper holds no credential: its environment is the allowlist, its kind's configuration
+/// and `revoke_env`, without the shell's VAULT_TOKEN or other variables. (Failed before: the
+/// keeper inherited the activating environment whole.)
+#[test]
+fn the_keeper_starts_with_the_allowlist_and_revoke_env_only() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    sb.set_env("VAULT_TOKEN", "master-credential-canary");
+    sb.set_env("SOME_SHELL_VARIABLE", "x");
+    sb.set_env("API_URL", "http://api.example");
+    command_lease(
+        &sb,
+        3600,
+        "revoke = \"on-exit\"\nrevoke_env = [\"API_URL\"]",
+    );
+    std::fs::write(
+        sb.path().join("revoke.sh"),
+        "#!/bin/sh\necho \"$JIT_SECRETS_LEASE $JIT_SECRETS_LEASE_ID $API_URL\" >> revoked\n",
+    )
+    .unwrap();
+    let _cleanup = RevokeOnDrop(&sb);
+    let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
+    assert!(poll(|| keepers(&sb).len() == 1));
+    let env = environ_of(keepers(&sb)[0]);
+    let names: Vec<&str> = env.iter().filter_map(|v| v.split('=').next()).collect();
+    assert!(!names.contains(&"VAULT_TOKEN"), "{names:?}");
+    assert!(!names.contains(&"SOME_SHELL_VARIABLE"), "{names:?}");
+    assert!(!names.contains(&"PLAIN_SRC"), "{names:?}");
+    assert!(!env.iter().any(|v| v.contains("canary")), "{env:?}");
+    assert!(
+        env.contains(&"API_URL=http://api.example".to_string()),
+        "{env:?}"
+    );
+    for name in &names {
+        assert!(
+            ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "API_URL"].contains(name)
+                || name.starts_with("LC_")
+                || name.starts_with("XDG_"),
+            "{name} in the keeper's environment"
+        );
+    }
+    shell.kill();
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1 http://api.example\n"),
+        "revoke_command did not get revoke_env: {:?}",
+        read(&sb, "revoked")
+    );
+}
+
+/// SIGTERM: the keeper revokes its on-exit lease (held or not) and exits. SIGKILL: its lease is
+/// orphaned; `lease list` says so and starts a keeper while a holder lives, and an activation
+/// after the last holder died revokes it instead of handing it to a new shell. (Failed before:
+/// SIGTERM killed it silently; nothing noticed the orphan.)
+#[test]
+fn a_terminated_keeper_revokes_and_a_killed_ones_lease_is_orphaned_and_tended() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
+    assert!(poll(|| keepers(&sb).len() == 1));
+    kill(keepers(&sb)[0], "TERM");
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1\n"),
+        "SIGTERM did not revoke"
+    );
+    assert!(poll(|| keepers(&sb).is_empty()));
+    shell.kill();
+
+    // SIGKILL while a shell holds it: orphaned, then watched again.
+    let mut shell = Shell::start(&sb, "b", &["TOKEN"]);
+    assert_eq!(shell.lines(), ["tok-2-canary-7c1e"]);
+    assert!(poll(|| keepers(&sb).len() == 1));
+    kill(keepers(&sb)[0], "KILL");
+    assert!(poll(|| keepers(&sb).is_empty()));
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(listed.contains("orphaned"), "{listed}");
+    assert!(poll(|| keepers(&sb).len() == 1), "no keeper restarted");
+
+    // SIGKILL, then the last holder dies: the next activation revokes it, and mints anew.
+    kill(keepers(&sb)[0], "KILL");
+    assert!(poll(|| keepers(&sb).is_empty()));
+    shell.kill();
+    let out = sb.jit_m(&["run", "--", "sh", "-c", "printf %s \"$TOKEN\""]);
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "tok-3-canary-7c1e",
+        "the orphan was handed out"
+    );
+    assert!(
+        poll(|| read(&sb, "revoked") == "tok lease-1\ntok lease-2\ntok lease-3\n"),
+        "{:?}",
+        read(&sb, "revoked")
+    );
+}
+
+fn kill(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Another user can neither switch the keeper off (binding the abstract socket name the old
+/// keeper used, which `ps` showed) nor stall activation (an `flock` of the readable manifest).
+/// (Failed before: no keeper could start, and activation waited 65 s.)
+#[test]
+fn another_user_can_neither_squat_the_keeper_nor_stall_activation() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    // Readable by the other user, as a manifest in a shared checkout is.
+    for p in [sb.path().to_path_buf(), sb.path().join("manifest.toml")] {
+        let mode = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
+    let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
+    assert!(poll(|| keepers(&sb).len() == 1));
+    let keeper = keepers(&sb)[0];
+    let cmdline = std::fs::read(format!("/proc/{keeper}/cmdline")).unwrap();
+    let digest = String::from_utf8_lossy(&cmdline)
+        .rsplit("jit-secrets-lease:")
+        .next()
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_string();
+    assert_eq!(digest.len(), 32, "{digest}");
+    // The other user squats the name and locks the manifest, then the keeper dies (SIGKILL) and
+    // the shell with it: the next shell must get a lease and a keeper that revokes it.
+    let squat = format!(
+        "import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(b'\\0jit-secrets-keeper-0-{digest}')\ns.listen(1)\ntime.sleep(600)\n"
+    );
+    let mut squatter = as_nobody(sb.path(), &["/usr/bin/python3", "-c", &squat]);
+    let mut locker = as_nobody(sb.path(), &["flock", "-x", "manifest.toml", "sleep", "600"]);
+    // Both in place before the keeper dies (their own processes say so).
+    let squatted = || {
+        std::fs::read_to_string("/proc/net/unix")
+            .unwrap_or_default()
+            .contains(&format!("@jit-secrets-keeper-0-{digest}"))
+    };
+    assert!(poll(squatted), "the squatter did not bind");
+    let locked = || {
+        Command::new("flock")
+            .args(["-n", "-s", "manifest.toml", "true"])
+            .current_dir(sb.path())
+            .status()
+            .is_ok_and(|s| !s.success())
+    };
+    assert!(poll(locked), "the other user did not lock the manifest");
+    kill(keeper, "KILL");
+    shell.kill();
+    let mut shell = Shell::start(&sb, "b", &["TOKEN"]);
+    assert_eq!(shell.lines(), ["tok-2-canary-7c1e"]);
+    assert!(
+        poll(|| keepers(&sb).len() == 1),
+        "the keeper was switched off"
+    );
+    shell.kill();
+    assert!(
+        poll(|| read(&sb, "revoked").contains("tok lease-2\n")),
+        "not revoked: {:?}",
+        read(&sb, "revoked")
+    );
+    for c in [&mut squatter, &mut locker] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> Child {
+    Command::new(require("setpriv"))
+        .current_dir(dir)
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "--",
+        ])
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Two leases of one activation are minted side by side: each program waits for the other's
+/// marker. (Failed before: one after the other, so the first waited in vain.)
+#[test]
+fn the_leases_of_one_activation_are_minted_side_by_side() {
+    let sb = Sandbox::new();
+    for (me, other) in [("a", "b"), ("b", "a")] {
+        sb.write_executable(
+            &format!("mint-{me}.sh"),
+            format!(
+                "#!/bin/sh\ntouch started-{me}\nn=0\nwhile [ ! -e started-{other} ]; do n=$((n+1)); [ $n -gt 300 ] && exit 3; sleep 0.1; done\nprintf '{{\"variables\": {{\"TOKEN_{me}\": \"v\"}}, \"id\": \"{me}\", \"expires_in\": 3600}}'\n"
+            ),
+        );
+    }
+    sb.manifest(
+        "[secrets]\n[secrets.leases.a]\nkind = \"command\"\ncommand = \"./mint-a.sh\"\ntimeout = \"60s\"\n[secrets.leases.b]\nkind = \"command\"\ncommand = \"./mint-b.sh\"\ntimeout = \"60s\"\n",
+    );
+    let _cleanup = RevokeOnDrop(&sb);
+    let out = sb.jit_m(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        "printf %s%s \"$TOKEN_A\" \"$TOKEN_B\"",
+    ]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "vv");
+}
+
+/// The holder is the evaluating shell also when the activation is wrapped (bash forks a
+/// subshell that starts us). (Failed before: the subshell was the holder, and the lease was
+/// revoked as soon as it exited.)
+#[test]
+fn the_holder_is_the_evaluating_shell_when_the_activation_is_wrapped() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let act = "\"$JIT\" --manifest manifest.toml activate --shell bash";
+    let forms = [
+        format!("eval \"$({act} 2>/dev/null)\""),
+        format!("source <({act} || echo false)"),
+        format!("eval \"$({act} | tee /dev/null)\""),
+        format!("f() {{ eval \"$({act} 2>/dev/null)\"; }}; f"),
+    ];
+    let mut shells = Vec::new();
+    for (i, form) in forms.iter().enumerate() {
+        let shell = Shell::start_with(&sb, &format!("s{i}"), &["TOKEN"], form);
+        assert_eq!(shell.lines(), ["tok-1-canary-7c1e"], "{form}");
+        shells.push(shell);
+    }
+    // Two keeper passes and more: nothing may be revoked while these shells live.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(read(&sb, "revoked"), "", "revoked under a live shell");
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    let pids: Vec<String> = shells.iter().map(|s| s.pid().to_string()).collect();
+    assert!(
+        listed.contains(&format!("holders: {}", pids.join(","))),
+        "{listed}"
+    );
+    for mut s in shells {
+        s.kill();
+    }
+    assert!(poll(|| read(&sb, "revoked") == "tok lease-1\n"));
+}
+
+/// A vault token lease's own VAULT_TOKEN is not taken for the master: `lease renew` from the
+/// shell that holds it uses ~/.vault-token, and without one says exactly that. (Failed before:
+/// the lease's token was used as the master.)
+#[test]
+fn a_vault_token_leases_own_token_is_not_used_as_the_master() {
+    let mut sb = Sandbox::new();
+    let bao = Bao::new(&mut sb);
+    sb.manifest("[secrets]\n[secrets.leases.v]\nkind = \"vault\"\ntoken = { policies = [\"default\"], ttl = \"15m\" }\n");
+    let _cleanup = RevokeOnDrop(&sb);
+    let shell = Shell::start(&sb, "a", &["VAULT_TOKEN"]);
+    let child = shell.lines()[0].clone();
+    assert!(vault_token_works(&bao, &child));
+    let renew = |sb: &Sandbox| {
+        sb.command(BIN)
+            .args(["--manifest", "manifest.toml", "lease", "renew", "v"])
+            .env("VAULT_TOKEN", &child)
+            .output()
+            .unwrap()
+    };
+    let out = renew(&sb);
+    assert_code(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "VAULT_TOKEN in this environment is the token of lease `v`, not a master credential"
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("fix:").count(), 1, "{err}");
+    let master = sb.env["VAULT_TOKEN"].clone();
+    std::fs::write(sb.path().join("h/.vault-token"), master.as_encoded_bytes()).unwrap();
+    let out = renew(&sb);
+    assert_code(&out, 0);
+    assert!(stderr(&out).contains("lease v renewed"), "{}", stderr(&out));
+}
+
+/// `lease list` escapes what a lease's program printed as its id. (Failed before: printed raw.)
+#[test]
+fn lease_list_escapes_ids() {
+    let sb = Sandbox::new();
+    sb.write_executable(
+        "mint.sh",
+        "#!/bin/sh\nprintf '{\"variables\": {\"TOKEN\": \"v\"}, \"id\": \"id\\\\u001b[2J\", \"expires_in\": 3600}'\n",
+    );
+    sb.manifest("[secrets]\n[secrets.leases.tok]\nkind = \"command\"\ncommand = \"./mint.sh\"\n");
+    let _cleanup = RevokeOnDrop(&sb);
+    assert_code(&sb.jit_m(&["run", "--", "true"]), 0);
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(listed.starts_with("tok\tcommand\tid\\e[2J\t"), "{listed:?}");
 }

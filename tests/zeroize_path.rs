@@ -241,4 +241,33 @@ exports = {{ LEASED = "v" }}
     }
     drop(ss);
     assert_eq!(after - before, 0, "freed blocks that still held a value");
+    the_net_helpers_answer_is_wiped(&mut sb, &canary_file);
+}
+
+/// `jit-secrets-net`'s side (the helper's `answer`, in this process so the allocator sees it): a
+/// Vault KV read of the canary from a real OpenBao, the answer moved into `{"ok": …}` and
+/// serialized into a wiped buffer. (Failed before: `json!({"ok": ok})` left the deep-copied
+/// answer's original in a freed block.) The window covers the whole request: the HTTP read, the
+/// parse, the answer.
+fn the_net_helpers_answer_is_wiped(sb: &mut support::Sandbox, canary_file: &std::path::Path) {
+    let bao = support::stores::Bao::new(sb);
+    let value = Zeroizing::new(std::fs::read(canary_file).unwrap());
+    bao.put("secret/zcanary", "v", &value);
+    drop(value);
+    for k in ["VAULT_ADDR", "VAULT_TOKEN"] {
+        std::env::set_var(k, &sb.env[k]);
+    }
+    let request =
+        br#"{"route": "vault", "op": "kv_get", "path": "secret/zcanary", "timeout_ms": 10000}"#;
+    let before = FREED_WITH_CANARY.load(Ordering::SeqCst);
+    let answer = jit_secrets::stores::net::answer(request).expect("an answer");
+    let held = answer.windows(CANARY.len()).any(|w| w == CANARY);
+    drop(answer);
+    let after = FREED_WITH_CANARY.load(Ordering::SeqCst);
+    assert!(held, "the answer holds the value");
+    assert_eq!(
+        after - before,
+        0,
+        "the helper freed blocks that still held the value"
+    );
 }

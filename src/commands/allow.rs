@@ -6,7 +6,7 @@
 
 use super::{context, manifest_path, EXIT_OK};
 use crate::cli::{Global, TrustArgs};
-use crate::manifest::{self, Entry, Manifest};
+use crate::manifest::{self, Entry, LeaseKind, LeaseSpec, Manifest, RevokeWhen};
 use crate::printable::{escaped, path as shown};
 use crate::reference::{Reference, StoreKind};
 use std::io::Write;
@@ -64,7 +64,18 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
         .map(|e| (None, e))
         .chain(profiles)
         .collect();
-    if all.is_empty() {
+    let leases: Vec<(Option<&String>, &LeaseSpec)> = parsed
+        .leases
+        .iter()
+        .map(|l| (None, l))
+        .chain(
+            parsed
+                .profile_leases
+                .iter()
+                .flat_map(|(p, ls)| ls.iter().map(move |l| (Some(p), l))),
+        )
+        .collect();
+    if all.is_empty() && leases.is_empty() {
         line("  nothing (no entries)".into());
     }
     for (profile, entry) in all {
@@ -80,6 +91,11 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
                 "    only for: {} (given to these commands when they start, never exported to the shell)",
                 only.join(", ")
             ));
+        }
+    }
+    for (profile, lease) in leases {
+        for text in lease_lines(profile, lease, &ctx) {
+            line(text);
         }
     }
     let options = &parsed.options;
@@ -121,6 +137,153 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
         }
     }
     s
+}
+
+/// One lease as `allow` shows it: what it mints (the settings that choose it), with which master
+/// credential, what runs (every program with every argument and the path it resolves to), what
+/// the keeper passes on. Every manifest string is escaped.
+fn lease_lines(
+    profile: Option<&String>,
+    lease: &LeaseSpec,
+    ctx: &crate::context::Context,
+) -> Vec<String> {
+    let e = |t: &str| escaped(t).into_owned();
+    let whose = match profile {
+        Some(p) => format!(" (profile {})", e(p)),
+        None => String::new(),
+    };
+    let revoke = match lease.revoke {
+        RevokeWhen::OnExit => "revoked when the last shell that received it exits",
+        RevokeWhen::OnExpiry => "left to expire",
+    };
+    let mut out = vec![format!(
+        "  lease {}{whose}: mint a {} credential, {revoke}",
+        e(&lease.name),
+        lease.kind.name()
+    )];
+    let mut setting = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            out.push(format!("    {k}: {}", e(v)));
+        }
+    };
+    match &lease.kind {
+        LeaseKind::AwsSts {
+            role_arn,
+            session_name,
+            external_id,
+            mfa_serial,
+            region,
+        } => {
+            if role_arn.is_none() {
+                setting("role_arn", &Some("none (GetSessionToken)".into()));
+            }
+            setting("role_arn", role_arn);
+            setting("session_name", session_name);
+            setting("external_id", external_id);
+            setting("mfa_serial", mfa_serial);
+            setting("region", region);
+        }
+        LeaseKind::Vault {
+            path,
+            policies,
+            ttl,
+        } => {
+            setting("path", path);
+            if path.is_none() {
+                let policies: Vec<String> = policies.iter().map(|p| e(p)).collect();
+                setting(
+                    "token",
+                    &Some(format!(
+                        "a child token, policies [{}], ttl {}",
+                        policies.join(", "),
+                        ttl.map(|t| crate::time::human(t.as_secs() as i64))
+                            .unwrap_or_else(|| "as the lease's duration".into())
+                    )),
+                );
+            }
+        }
+        LeaseKind::Gcp {
+            impersonate,
+            scopes,
+        } => {
+            setting("impersonate_service_account", impersonate);
+            if !scopes.is_empty() {
+                let scopes: Vec<String> = scopes.iter().map(|s| e(s)).collect();
+                setting("scopes", &Some(scopes.join(", ")));
+            }
+        }
+        LeaseKind::Azure { resource, tenant } => {
+            setting("resource", &Some(resource.clone()));
+            setting("tenant", tenant);
+        }
+        LeaseKind::GithubApp(app) => {
+            setting("app_id", &Some(app.app_id.clone()));
+            match &app.installation {
+                crate::manifest::Installation::Id(id) => {
+                    setting("installation_id", &Some(id.to_string()))
+                }
+                crate::manifest::Installation::Owner(owner) => {
+                    setting("owner", &Some(owner.clone()))
+                }
+            }
+            if !app.repositories.is_empty() {
+                setting("repositories", &Some(app.repositories.join(", ")));
+            }
+            if !app.repository_ids.is_empty() {
+                let ids: Vec<String> = app.repository_ids.iter().map(u64::to_string).collect();
+                setting("repository_ids", &Some(ids.join(", ")));
+            }
+            if !app.permissions.is_empty() {
+                let permissions: Vec<String> = app
+                    .permissions
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                setting("permissions", &Some(permissions.join(", ")));
+            }
+            setting("api_url", &Some(app.api_url.clone()));
+        }
+        LeaseKind::Command {
+            command,
+            revoke_command,
+        } => {
+            out.push(format!("    command: {}", program_line(command)));
+            if let Some(revoke) = revoke_command {
+                out.push(format!("    revoke_command: {}", program_line(revoke)));
+            }
+            if !lease.revoke_env.is_empty() {
+                let names: Vec<String> = lease.revoke_env.iter().map(|n| e(n)).collect();
+                out.push(format!(
+                    "    revoke_env: {} (passed from the activating shell to the keeper, for revoke_command)",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    for (part, reference) in &lease.master {
+        out.push(format!(
+            "    master.{}: {}",
+            e(part),
+            describe(reference, ctx)
+        ));
+    }
+    if lease.master.is_empty() && !matches!(lease.kind, LeaseKind::Command { .. }) {
+        out.push("    master: the CLI's signed-in account / the environment's credentials".into());
+    }
+    out
+}
+
+/// A lease's program: every argument, escaped, and the path it resolves to.
+fn program_line(argv: &[String]) -> String {
+    let words: Vec<String> = argv
+        .iter()
+        .map(|w| escaped(&shell_words::quote(w)).into_owned())
+        .collect();
+    format!(
+        "run `{}` (program: {})",
+        words.join(" "),
+        resolved(std::path::Path::new(&argv[0]))
+    )
 }
 
 /// One reference as `allow` shows it: the reference as written, the store, and for programs the

@@ -1,9 +1,10 @@
 //! `jit-secrets lease list|revoke|renew`: the live leases (never a value), revoking them now,
 //! renewing one.
 
-use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_USAGE};
 use crate::cli::{Global, LeaseCommand};
 use crate::lease::{self, record::Stored};
+use crate::printable::escaped;
 use std::io::Write;
 use std::time::Duration;
 
@@ -44,11 +45,27 @@ fn list(global: &Global, all: bool) -> anyhow::Result<u8> {
         } else {
             ""
         };
-        let revocation = match (r.revocable, r.on_exit) {
-            (false, _) => "cannot be revoked: expires",
-            (true, true) => "revoked on exit",
-            (true, false) => "revoked at expiry",
+        let mut revocation = match (r.revocable, r.on_exit) {
+            (false, _) => "cannot be revoked: expires".to_string(),
+            (true, true) => "revoked on exit".to_string(),
+            (true, false) => "revoked at expiry".to_string(),
         };
+        if r.revocable && r.revocation.changed_program().is_some() {
+            revocation = "revoke program changed since allow: not run, expires".to_string();
+        }
+        // A keeper killed with SIGKILL: said, then mended (a new keeper, or revoked now).
+        match lease::tend_orphan(s) {
+            None => {}
+            Some(lease::Orphan::KeeperStarted) => {
+                revocation.push_str(" (orphaned: its keeper was gone; a new one watches it)")
+            }
+            Some(lease::Orphan::Revoked) => {
+                revocation = "orphaned: its keeper was gone and no holder lives; revoked now".into()
+            }
+            Some(lease::Orphan::NotRevoked(why)) => {
+                revocation = format!("orphaned: its keeper was gone and no holder lives; {why}")
+            }
+        }
         let holders = if r.on_exit {
             let live: Vec<String> = r.live_holders().iter().map(|h| h.pid.to_string()).collect();
             if live.is_empty() {
@@ -62,14 +79,14 @@ fn list(global: &Global, all: bool) -> anyhow::Result<u8> {
         write!(
             out,
             "{}{retired}\t{}\t{}\texpires {} ({} left)\t{revocation}\t{holders}",
-            r.name,
-            r.kind,
-            r.id,
+            escaped(&r.name),
+            escaped(&r.kind),
+            escaped(&r.id),
             crate::time::format_rfc3339(r.expires),
             crate::time::human(r.seconds_left()),
         )?;
         if all {
-            write!(out, "\t{}", r.manifest)?;
+            write!(out, "\t{}", escaped(&r.manifest))?;
         }
         writeln!(out)?;
     }
@@ -95,16 +112,21 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
         .as_ref()
         .map(|m| m.options.timeout)
         .unwrap_or(Duration::from_secs(30));
-    let mut failed = false;
+    let mut code = EXIT_OK;
     for s in found {
-        let (name, kind) = (s.record.name.clone(), s.record.kind.clone());
+        let (name, kind) = (
+            escaped(&s.record.name).into_owned(),
+            escaped(&s.record.kind).into_owned(),
+        );
+        // Not approved as it is now: not run, and a usage problem (exit 2) — the user's fix.
+        let changed = s.record.revocable && s.record.revocation.changed_program().is_some();
         match lease::revoke(s, timeout) {
             Ok(true) => eprintln!("jit-secrets: lease {name} ({kind}) revoked"),
             Ok(false) => eprintln!(
                 "jit-secrets: lease {name} ({kind}) forgotten: {kind} credentials cannot be revoked, so they stay valid until they expire (shells that hold them keep them)"
             ),
             Err(e) => {
-                failed = true;
+                code = code.max(if changed { EXIT_USAGE } else { EXIT_SECRET_FAILURE });
                 eprintln!("jit-secrets: error: lease {name} ({kind}): cannot revoke: {}", e.message);
                 if let Some(fix) = &e.fix {
                     eprintln!("  fix: {fix}");
@@ -112,7 +134,7 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
             }
         }
     }
-    Ok(if failed { EXIT_SECRET_FAILURE } else { EXIT_OK })
+    Ok(code)
 }
 
 fn renew(global: &Global, name: &str) -> anyhow::Result<u8> {

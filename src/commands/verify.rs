@@ -136,6 +136,8 @@ struct LeaseRow {
     master: Result<(), crate::store_error::StoreError>,
     seconds_left: Option<i64>,
     probe: Option<Result<String, crate::store_error::StoreError>>,
+    /// Its on-exit lease was orphaned (its keeper killed), and what was done about it.
+    orphan: Option<String>,
 }
 
 impl LeaseRow {
@@ -145,13 +147,18 @@ impl LeaseRow {
 
     fn line(&self) -> String {
         let mut s = format!("lease {} ({}): ", self.name, self.kind);
-        match &self.master {
-            Ok(()) => s.push_str("master credential ok"),
-            Err(e) => s.push_str(&format!("master credential: {}", e.message)),
+        // "ok" only once a lease was made with it: reading its references proves nothing more.
+        match (&self.master, &self.probe) {
+            (Err(e), _) => s.push_str(&format!("master credential: {}", e.message)),
+            (Ok(()), Some(Ok(_))) => s.push_str("master credential ok"),
+            (Ok(()), _) => s.push_str("master credential not checked (`verify --leases` makes and revokes a lease with it)"),
         }
         match self.seconds_left {
             Some(left) => s.push_str(&format!("; live, {} left", time::human(left))),
             None => s.push_str("; no live lease"),
+        }
+        if let Some(orphan) = &self.orphan {
+            s.push_str(&format!("; {orphan}"));
         }
         match &self.probe {
             Some(Ok(note)) => s.push_str(&format!("; probe: {note}")),
@@ -222,6 +229,21 @@ fn check_leases(
                 .iter()
                 .find(|s| s.record.name == spec.name && !s.description.contains('~'))
                 .map(|s| s.record.seconds_left()),
+            orphan: live
+                .iter()
+                .filter(|s| s.record.name == spec.name)
+                .find_map(crate::lease::tend_orphan)
+                .map(|o| match o {
+                    crate::lease::Orphan::KeeperStarted => {
+                        "orphaned (its keeper was gone): a new keeper watches it".to_string()
+                    }
+                    crate::lease::Orphan::Revoked => {
+                        "orphaned (its keeper was gone, no holder lives): revoked now".to_string()
+                    }
+                    crate::lease::Orphan::NotRevoked(why) => {
+                        format!("orphaned (its keeper was gone, no holder lives): {why}")
+                    }
+                }),
             probe: probes
                 .iter()
                 .position(|(n, _)| n == &spec.name)

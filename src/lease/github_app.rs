@@ -63,14 +63,14 @@ pub fn create(
         )
         .fix("check `api_url`: it must be GitHub's REST API (https://HOST/api/v3 on GitHub Enterprise Server)"));
     };
+    // Revocation wipes its token on drop, so it is filled in place (no struct update from a default).
+    let mut revocation = Revocation::default();
+    revocation.github_api_url = Some(app.api_url.clone());
+    revocation.github_token = Some(token.to_string());
     Ok(Grant {
         id: format!("installation {installation}"),
         expires,
-        revocation: Revocation {
-            github_api_url: Some(app.api_url.clone()),
-            github_token: Some(token.to_string()),
-            ..Revocation::default()
-        },
+        revocation,
         fields: BTreeMap::from([("token".to_string(), token)]),
     })
 }

@@ -123,12 +123,17 @@ pub fn create(
             ttl,
         } => {
             let life = ttl.or(spec.duration).unwrap_or(DEFAULT_DURATION);
-            let request = json!({
+            let mut request = json!({
                 "op": if path.is_some() { "read" } else { "token" },
                 "path": path, "policies": policies, "ttl_secs": life.as_secs(),
                 "display_name": format!("jit-secrets-{}", spec.name),
                 "token": master_text("token")?,
             });
+            if !master.contains_key("token") {
+                if let Some(lease) = lease_owning_environment_token() {
+                    request["env_token_is_lease"] = json!(lease);
+                }
+            }
             let answer = crate::net::lease(timeout, "vault_lease", request)?;
             let mut fields = BTreeMap::new();
             if path.is_some() {
@@ -156,11 +161,12 @@ pub fn create(
                         .as_i64()
                         .unwrap_or(life.as_secs() as i64),
                 fields,
-                revocation: Revocation {
-                    vault_address: answer["address"].as_str().map(str::to_string),
-                    vault_namespace: answer["namespace"].as_str().map(str::to_string),
-                    vault_token: answer["token"].as_str().map(str::to_string),
-                    ..Revocation::default()
+                revocation: {
+                    let mut r = Revocation::default();
+                    r.vault_address = answer["address"].as_str().map(str::to_string);
+                    r.vault_namespace = answer["namespace"].as_str().map(str::to_string);
+                    r.vault_token = answer["token"].as_str().map(str::to_string);
+                    r
                 },
             };
             wipe_json(answer);
@@ -306,18 +312,37 @@ pub fn create(
                 ))
                 .fix(shape));
             }
+            let mut revocation = Revocation::default();
+            if let Some(argv) = revoke_command {
+                // The manifest was allowed with these files as they are now (activation checked):
+                // what the keeper may run later is exactly this.
+                revocation.programs = Revocation::digests_of(argv, dir);
+            }
+            revocation.argv = revoke_command.clone();
+            revocation.dir = Some(dir.to_string_lossy().into_owned());
+            revocation.env = spec.revoke_env.clone();
             Ok(Grant {
                 fields,
                 id,
                 expires,
-                revocation: Revocation {
-                    argv: revoke_command.clone(),
-                    dir: Some(dir.to_string_lossy().into_owned()),
-                    ..Revocation::default()
-                },
+                revocation,
             })
         }
     }
+}
+
+/// The lease whose own child token is this environment's `VAULT_TOKEN` (a shell that received a
+/// vault token lease): that token is not a master credential.
+fn lease_owning_environment_token() -> Option<String> {
+    let token = Zeroizing::new(std::env::var("VAULT_TOKEN").ok()?);
+    if token.is_empty() {
+        return None;
+    }
+    let found = super::record::scan(super::record::PREFIX).ok()?;
+    found
+        .iter()
+        .find(|s| s.record.revocation.vault_token.as_deref() == Some(token.as_str()))
+        .map(|s| s.record.name.clone())
 }
 
 /// The MFA code for `serial`, asked on the terminal (stdout may be the shell's pipe).
@@ -335,6 +360,19 @@ fn ask_mfa_code(serial: &str, ctx: &Context) -> Result<String, StoreError> {
         return Err(StoreError::new("no MFA code was given"));
     }
     Ok(code)
+}
+
+/// The revoke command of `record` names `file`, which is no longer what was allowed.
+pub fn program_changed(record: &Record, file: &str) -> StoreError {
+    StoreError::new(format!(
+        "revoke program changed since allow: {} is not what it was when the lease was made, so it is not run",
+        crate::printable::escaped(file)
+    ))
+    .fix(format!(
+        "restore it as it was (`git diff`, `git checkout`), then `jit-secrets lease revoke {}`; or leave the lease to expire at {}",
+        record.name,
+        crate::time::format_rfc3339(record.expires)
+    ))
 }
 
 /// Revokes what `record` holds. A kind whose credentials cannot be revoked answers `Ok(false)`:
@@ -357,6 +395,9 @@ pub fn revoke(record: &Record, timeout: Duration) -> Result<bool, StoreError> {
         return Ok(true);
     }
     if let Some(argv) = &r.argv {
+        if let Some(file) = r.changed_program() {
+            return Err(program_changed(record, file));
+        }
         let mut child = Child::new(&argv[0], timeout)
             .args(&argv[1..])
             .env("JIT_SECRETS_LEASE", &record.name)

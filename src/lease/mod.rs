@@ -7,11 +7,14 @@
 //! one backend call), keeps it in the keyring until it expires, and hands revocation to a
 //! `keeper` process that watches the holders.
 //!
-//! Create, reuse and renew of one manifest's leases take turns on an `flock` of the manifest
-//! file (the cache takes its turns on the directory, so the two never wait for each other):
-//! fifty shells opened at once create one lease, and the other forty-nine reuse it.
+//! Create, reuse and renew of one lease take turns on an `flock` of a file of its own in the
+//! user's lease directory (`$XDG_RUNTIME_DIR/jit-secrets/leases`, 0700 and ours, checked like the
+//! scoped directory: nobody else can open it, so nobody else can stall us): fifty shells opened
+//! at once create one lease, and the other forty-nine reuse it; two leases of one activation are
+//! made side by side.
 
 mod github_app;
+mod holder;
 pub mod keeper;
 mod kinds;
 pub mod record;
@@ -24,6 +27,7 @@ pub use kinds::DEFAULT_DURATION;
 use record::{Holder, Record, Stored};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -75,15 +79,30 @@ pub fn activation_holder() -> Option<Holder> {
     let under_direnv = std::env::var_os("DIRENV_IN_ENVRC").is_some();
     let pid = match choice.as_str() {
         "session" => session_leader(),
-        "parent" => std::os::unix::process::parent_id(),
         "" if under_direnv => session_leader(),
-        "" => std::os::unix::process::parent_id(),
-        other => other
-            .parse()
-            .unwrap_or_else(|_| std::os::unix::process::parent_id()),
+        "parent" | "" => match holder::evaluating_shell(std::os::unix::process::parent_id()) {
+            Ok(pid) => pid,
+            Err(why) => {
+                let _ = HOLDER_UNKNOWN.set(why);
+                return None;
+            }
+        },
+        other => match other.parse() {
+            Ok(pid) => pid,
+            Err(_) => {
+                let _ = HOLDER_UNKNOWN.set(format!(
+                    "JIT_SECRETS_LEASE_HOLDER={} is not `parent`, `session` or a pid",
+                    crate::printable::escaped(other)
+                ));
+                return None;
+            }
+        },
     };
     Holder::of(pid)
 }
+
+/// Why [`activation_holder`] found none, for the line that says the lease will expire instead.
+static HOLDER_UNKNOWN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// `run`: the program runs as us (exec keeps the pid).
 pub fn own_holder() -> Option<Holder> {
@@ -247,30 +266,67 @@ fn try_reuse(spec: &LeaseSpec, leases: &Leases) -> Option<Result<Granted, StoreE
     if !stored.record.on_exit {
         return Some(reuse(spec, leases, &stored));
     }
-    // Joining an on-exit lease: on the manifest's turn, so its keeper cannot revoke it between
-    // our read and our registration.
+    // An orphan (its keeper was killed) that nobody holds is revoked, not handed to this shell.
+    if let Some(Orphan::Revoked | Orphan::NotRevoked(_)) = tend_orphan(&stored) {
+        return None;
+    }
+    // Joining an on-exit lease: on its turn, so its keeper cannot revoke it between our read
+    // and our registration.
     let _turn = turn(
-        &leases.manifest,
+        &description,
         spec.timeout.unwrap_or(Duration::from_secs(30)),
     );
     let stored = record::load(&description).filter(live)?;
     Some(reuse(spec, leases, &stored))
 }
 
-/// The manifest's turn for leases: an `flock` of the manifest file (nothing is written). `None`
-/// after `patience` (or for a file that cannot be opened): go ahead alone.
-pub(crate) fn turn(manifest: &Path, patience: Duration) -> Option<crate::file_lock::FileLock> {
-    crate::file_lock::FileLock::exclusive_dir_within(manifest, patience)
+/// The user's own directory of lease locks: `leases` beside the scoped directory, created 0700
+/// and checked (ours, not a symlink, closed to others) at every use.
+pub(crate) fn lease_dir() -> std::io::Result<PathBuf> {
+    let base = crate::scoped::base_dir();
+    let dir = base.parent().unwrap_or(&base).join("leases");
+    crate::scoped::private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// The lease a (possibly retired, `…~N`) description belongs to: its keeper and its turn.
+pub(crate) fn base_description(description: &str) -> &str {
+    description.split('~').next().unwrap_or(description)
+}
+
+/// The digest part of a description (a file name: hex only).
+pub(crate) fn digest_of(description: &str) -> String {
+    base_description(description)
+        .trim_start_matches(record::PREFIX)
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect()
+}
+
+/// The lease's turn: an `flock` of its file in [`lease_dir`]. `None` after `patience` (or when
+/// the directory is not ours alone): go ahead alone.
+pub(crate) fn turn(description: &str, patience: Duration) -> Option<crate::file_lock::FileLock> {
+    let path = lease_dir()
+        .ok()?
+        .join(format!("{}.lock", digest_of(description)));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
+        .ok()?;
+    crate::file_lock::FileLock::exclusive_dir_within(&path, patience)
         .ok()
         .and_then(|(turn, _)| turn)
 }
 
 /// Renew once less than this is left: the manifest's `renew_before`, else 10% of the lease's
-/// life, at least a minute.
+/// life, at least a minute — and never more than half its life, so a short lease is shared too.
 pub fn renew_before(spec: &LeaseSpec, life: i64) -> i64 {
     match spec.renew_before {
         Some(d) => d.as_secs() as i64,
-        None => (life / 10).max(60),
+        None => (life / 10).max(60).min(life / 2),
     }
 }
 
@@ -320,7 +376,7 @@ fn acquire(
         });
     }
     // One shell at a time creates; the others then find its lease.
-    let _turn = turn(&leases.manifest, timeout * 2 + Duration::from_secs(5));
+    let _turn = turn(&description, timeout * 2 + Duration::from_secs(5));
     let old = record::load(&description);
     if let (Mode::Use, Some(stored)) = (leases.mode, &old) {
         let r = &stored.record;
@@ -339,9 +395,21 @@ fn acquire(
     };
     let mut record = record_of(spec, leases, &grant, leases.holder, &vars);
     let mut note = None;
+    if record.on_exit && !record.revocable {
+        note = Some(format!(
+            "lease `{}`: revoke = \"on-exit\" cannot be kept: {} credentials cannot be revoked (they expire at {})",
+            spec.name,
+            spec.kind.name(),
+            crate::time::format_rfc3339(record.expires)
+        ));
+    }
     if record.on_exit && record.holders.is_empty() {
         record.on_exit = false;
-        note = Some("cannot tell which process receives it (see JIT_SECRETS_LEASE_HOLDER in docs/leases.md): it will expire instead of being revoked on exit".to_string());
+        let why = HOLDER_UNKNOWN
+            .get()
+            .map(|w| format!("{w}; "))
+            .unwrap_or_default();
+        note = Some(format!("lease `{}`: cannot tell which process receives it ({why}see JIT_SECRETS_LEASE_HOLDER in docs/leases.md): it will expire instead of being revoked on exit", spec.name));
     }
     if let Some(old) = old {
         note = retire(old, timeout).or(note);
@@ -352,7 +420,7 @@ fn acquire(
             spec.name
         ));
     } else if record.on_exit {
-        keeper::ensure(&description);
+        keeper::ensure(&description, &record);
     }
     Ok(Granted {
         vars,
@@ -380,7 +448,7 @@ fn reuse(spec: &LeaseSpec, leases: &Leases, stored: &Stored) -> Result<Granted, 
                 })?;
             }
         }
-        keeper::ensure(&stored.description);
+        keeper::ensure(&stored.description, r);
     }
     let vars = r
         .vars
@@ -404,7 +472,7 @@ fn retire(old: Stored, timeout: Duration) -> Option<String> {
     if r.on_exit && !r.live_holders().is_empty() {
         let retired = format!("{}~{}", old.description, old.serial);
         if record::save(&retired, r).is_ok() {
-            keeper::ensure(&old.description);
+            keeper::ensure(&old.description, r);
         }
     } else if r.on_exit {
         if let Err(e) = kinds::revoke(r, timeout) {
@@ -515,14 +583,19 @@ pub fn list(manifest: Option<&Path>) -> Result<Vec<Stored>, String> {
 /// shell left the project. A lease left with no live holder is revoked by its keeper, which
 /// looks again within a second. Returns how many leases it held.
 pub fn release(manifest: &Path, pid: u32) -> Result<usize, String> {
-    let _turn = turn(manifest, Duration::from_secs(35));
     let mut released = 0;
     for stored in list(Some(manifest))? {
         let r = &stored.record;
         if !r.on_exit || !r.holders.iter().any(|h| h.pid == pid) {
             continue;
         }
-        let mut updated = r.clone();
+        // Under the lease's turn, from the record as it is now: a shell joining meanwhile is not
+        // lost by this rewrite.
+        let _turn = turn(&stored.description, Duration::from_secs(35));
+        let Some(current) = record::load(&stored.description) else {
+            continue;
+        };
+        let mut updated = current.record.clone();
         updated.holders.retain(|h| h.pid != pid && h.is_alive());
         record::save(&stored.description, &updated)?;
         released += 1;
@@ -533,13 +606,49 @@ pub fn release(manifest: &Path, pid: u32) -> Result<usize, String> {
 /// Revokes one stored lease (when its kind can be) and forgets it. `Ok(false)`: forgotten only,
 /// its credentials live until they expire.
 pub fn revoke(stored: Stored, timeout: Duration) -> Result<bool, StoreError> {
-    let _turn = turn(
-        Path::new(&stored.record.manifest),
-        timeout + Duration::from_secs(5),
-    );
+    let _turn = turn(&stored.description, timeout + Duration::from_secs(5));
     let revoked = kinds::revoke(&stored.record, timeout)?;
     record::remove(stored.serial);
     Ok(revoked)
+}
+
+/// An on-exit lease whose keeper is gone (killed with SIGKILL, say) is *orphaned*: nothing
+/// watches its holders. What [`tend_orphan`] did about it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Orphan {
+    /// A holder lives: a new keeper watches it again.
+    KeeperStarted,
+    /// No holder lives: revoked (or, for a kind that cannot be revoked, forgotten) now.
+    Revoked,
+    /// No holder lives, and revoking failed (the reason): it stays until it expires or a later
+    /// command revokes it.
+    NotRevoked(String),
+}
+
+/// Is `stored` an orphaned on-exit lease (see [`Orphan`])?
+pub fn is_orphaned(stored: &Stored) -> bool {
+    stored.record.on_exit && !keeper::is_running(base_description(&stored.description))
+}
+
+/// Every command that reads lease records calls this for each: an orphan gets a keeper again,
+/// or is revoked at once when none of its holders lives. `None`: not an orphan.
+pub fn tend_orphan(stored: &Stored) -> Option<Orphan> {
+    if !is_orphaned(stored) {
+        return None;
+    }
+    if !stored.record.live_holders().is_empty() {
+        keeper::ensure(&stored.description, &stored.record);
+        return Some(Orphan::KeeperStarted);
+    }
+    Some(if keeper::revoke_if_unheld(&stored.description, false) {
+        Orphan::Revoked
+    } else {
+        let why = match stored.record.revocation.changed_program() {
+            Some(file) => kinds::program_changed(&stored.record, file).message,
+            None => "its revocation failed".to_string(),
+        };
+        Orphan::NotRevoked(why)
+    })
 }
 
 #[cfg(test)]
@@ -556,11 +665,17 @@ mod tests {
     }
 
     #[test]
-    fn renew_before_is_a_tenth_of_the_life_at_least_a_minute_unless_given() {
+    fn renew_before_is_a_tenth_of_the_life_at_least_a_minute_at_most_half_unless_given() {
         let default = spec("kind = \"vault\"");
         assert_eq!(renew_before(&default, 3600), 360);
         assert_eq!(renew_before(&default, 7200), 720);
         assert_eq!(renew_before(&default, 300), 60);
+        assert_eq!(
+            renew_before(&default, 50),
+            25,
+            "a 50-s lease is shared for 25 s"
+        );
+        assert_eq!(renew_before(&default, 120), 60);
         let given = spec("kind = \"vault\"\nrenew_before = \"2h\"");
         assert_eq!(renew_before(&given, 3600), 7200);
     }

@@ -79,6 +79,62 @@ pub struct Revocation {
     pub github_api_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_token: Option<String>,
+    /// `command`: each file the revoke command names (its program, a script it is given) and its
+    /// SHA-256 when the lease was made, from an allowed manifest. Checked again right before
+    /// the command runs: an edited script is not run (see [`Revocation::changed_program`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<(String, String)>,
+    /// `command`: the manifest's `revoke_env`, the variables the keeper passes to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+}
+
+/// The child token is a credential: wiped however the revocation is dropped (a clone too).
+impl Drop for Revocation {
+    fn drop(&mut self) {
+        if let Some(t) = self.vault_token.as_mut() {
+            t.zeroize();
+        }
+        if let Some(t) = self.github_token.as_mut() {
+            t.zeroize();
+        }
+    }
+}
+
+impl Revocation {
+    /// The files `argv` names (as run from `dir`) with their SHA-256 now.
+    pub fn digests_of(argv: &[String], dir: &std::path::Path) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = argv
+            .iter()
+            .map(|w| dir.join(w))
+            .filter(|p| p.is_file())
+            .filter_map(|p| Some((p.to_string_lossy().into_owned(), digest_of_file(&p)?)))
+            .collect();
+        found.dedup();
+        found
+    }
+
+    /// The first recorded program that is no longer what it was when the lease was made (edited,
+    /// replaced or gone): the revoke command must not run.
+    pub fn changed_program(&self) -> Option<&str> {
+        self.programs
+            .iter()
+            .find(|(path, digest)| {
+                digest_of_file(std::path::Path::new(path)).as_deref() != Some(digest.as_str())
+            })
+            .map(|(path, _)| path.as_str())
+    }
+}
+
+fn digest_of_file(path: &std::path::Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 /// A clone is wiped on drop like the original (a holder joining rewrites a copy).
@@ -105,12 +161,6 @@ impl Drop for Record {
     fn drop(&mut self) {
         for v in self.vars.values_mut() {
             v.zeroize();
-        }
-        if let Some(t) = self.revocation.vault_token.as_mut() {
-            t.zeroize();
-        }
-        if let Some(t) = self.revocation.github_token.as_mut() {
-            t.zeroize();
         }
     }
 }
@@ -152,6 +202,53 @@ fn read_serial(serial: i32) -> Option<Record> {
     serde_json::from_slice(&payload).ok()
 }
 
+/// A record without its values: what the keeper reads (it revokes, it hands nothing out, so the
+/// credentials the shells receive are never decoded in it).
+#[derive(Deserialize)]
+struct WithoutValues {
+    manifest: String,
+    profile: String,
+    name: String,
+    kind: String,
+    id: String,
+    created: i64,
+    expires: i64,
+    on_exit: bool,
+    revocable: bool,
+    revocation: Revocation,
+    holders: Vec<Holder>,
+}
+
+fn read_serial_without_values(serial: i32) -> Option<Record> {
+    let payload = keyring::read(serial)?;
+    let r: WithoutValues = serde_json::from_slice(&payload).ok()?;
+    Some(Record {
+        manifest: r.manifest,
+        profile: r.profile,
+        name: r.name,
+        kind: r.kind,
+        id: r.id,
+        created: r.created,
+        expires: r.expires,
+        on_exit: r.on_exit,
+        revocable: r.revocable,
+        vars: BTreeMap::new(),
+        revocation: r.revocation,
+        holders: r.holders,
+    })
+}
+
+/// [`load`], without the values (see [`WithoutValues`]).
+pub fn load_without_values(description: &str) -> Option<Stored> {
+    let serial = keyring::search(description)?;
+    let record = read_serial_without_values(serial)?;
+    Some(Stored {
+        serial,
+        description: description.to_string(),
+        record,
+    })
+}
+
 /// Writes `record` under `description`, replacing what was there, for as long as it lives.
 pub fn save(description: &str, record: &Record) -> Result<(), String> {
     let left = record.seconds_left();
@@ -171,6 +268,15 @@ pub fn remove(serial: i32) {
 
 /// Every lease record of ours whose description starts with `prefix` (all: [`PREFIX`]).
 pub fn scan(prefix: &str) -> Result<Vec<Stored>, String> {
+    scan_with(prefix, read_serial)
+}
+
+/// [`scan`], without the values (the keeper's).
+pub fn scan_without_values(prefix: &str) -> Result<Vec<Stored>, String> {
+    scan_with(prefix, read_serial_without_values)
+}
+
+fn scan_with(prefix: &str, read: fn(i32) -> Option<Record>) -> Result<Vec<Stored>, String> {
     let mut found = Vec::new();
     for serial in keyring::user_keys()? {
         let Some(description) = keyring::describe(serial) else {
@@ -184,7 +290,7 @@ pub fn scan(prefix: &str) -> Result<Vec<Stored>, String> {
         if !name.starts_with(prefix) || !name.starts_with(PREFIX) {
             continue;
         }
-        let Some(record) = read_serial(serial) else {
+        let Some(record) = read(serial) else {
             // Expired (unreadable until the kernel's collector runs): nothing to revoke.
             continue;
         };

@@ -26,6 +26,9 @@ pub struct LeaseSpec {
     pub renew_before: Option<Duration>,
     /// The backend call's timeout (default: `[secrets.options] timeout`).
     pub timeout: Option<Duration>,
+    /// `command` leases: the variables the keeper passes to `revoke_command` (it starts with
+    /// none of the shell's but a fixed few; see `crate::lease::keeper`).
+    pub revoke_env: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +210,7 @@ const LEASE_KEYS: &[&str] = &[
     "tenant",
     "command",
     "revoke_command",
+    "revoke_env",
     // github-app's: the last seven.
     "app_id",
     "installation_id",
@@ -420,7 +424,7 @@ fn parse_lease(
         LeaseKind::Vault { .. } => &["path", "token"],
         LeaseKind::Gcp { .. } => &["impersonate_service_account", "scopes"],
         LeaseKind::Azure { .. } => &["resource", "tenant"],
-        LeaseKind::Command { .. } => &["command", "revoke_command"],
+        LeaseKind::Command { .. } => &["command", "revoke_command", "revoke_env"],
         LeaseKind::GithubApp(_) => &LEASE_KEYS[LEASE_KEYS.len() - 7..],
     };
     for k in &LEASE_KEYS[8..] {
@@ -504,8 +508,25 @@ fn parse_lease(
             Some(map)
         }
     };
+    let revoke_env = match value("revoke_env") {
+        None => Vec::new(),
+        Some(v) => {
+            let names = strings("revoke_env", v)?;
+            if let Some(bad) = names
+                .iter()
+                .find(|n| !is_valid_env_name(n) || super::is_dangerous_name(n))
+            {
+                return Err(loc.at(
+                    v.span(),
+                    format!("`revoke_env` in lease `{name}`: `{bad}` is not a variable the keeper may pass on"),
+                ));
+            }
+            names
+        }
+    };
     Ok(LeaseSpec {
         name: name.to_string(),
+        revoke_env,
         kind,
         master,
         duration: duration("duration")?,
@@ -977,5 +998,20 @@ exports = { GH_ENTERPRISE_TOKEN = "token" }
             }
         );
         assert!(l[0].kind.revocable());
+        assert!(l[0].revoke_env.is_empty());
+    }
+
+    #[test]
+    fn revoke_env_names_variables_of_command_leases_only() {
+        let l = leases("[secrets]\n[secrets.leases.c]\nkind = \"command\"\ncommand = \"x\"\nrevoke_env = [\"API_URL\", \"API_ADMIN_TOKEN\"]\n").unwrap();
+        assert_eq!(l[0].revoke_env, ["API_URL", "API_ADMIN_TOKEN"]);
+        let e = leases("[secrets]\n[secrets.leases.c]\nkind = \"vault\"\nrevoke_env = [\"A\"]\n")
+            .unwrap_err();
+        assert!(
+            e.contains("`revoke_env` is not a setting of vault leases"),
+            "{e}"
+        );
+        let e = leases("[secrets]\n[secrets.leases.c]\nkind = \"command\"\ncommand = \"x\"\nrevoke_env = [\"LD_PRELOAD\"]\n").unwrap_err();
+        assert!(e.contains("not a variable the keeper may pass on"), "{e}");
     }
 }

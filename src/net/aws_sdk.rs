@@ -58,6 +58,12 @@ fn string(s: Option<String>) -> Value {
     s.map_or(Value::Null, Value::String)
 }
 
+/// A JSON object of `pairs`, moved in: `json!` would copy each value (`to_value(&v)`) and drop
+/// the original, a secret among them, unwiped.
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, AwsFailure> {
     let failed = |e| failure(call, e);
     match *call {
@@ -72,12 +78,12 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .send()
                 .await
                 .map_err(|e| failed(e.into()))?;
-            Ok(json!({
-                "Name": string(out.name.take()),
-                "ARN": string(out.arn.take()),
-                "VersionId": string(out.version_id.take()),
-                "SecretString": string(out.secret_string.take()),
-            }))
+            Ok(object([
+                ("Name", string(out.name.take())),
+                ("ARN", string(out.arn.take())),
+                ("VersionId", string(out.version_id.take())),
+                ("SecretString", string(out.secret_string.take())),
+            ]))
         }
         Call::BatchGetSecretValue { secret_ids } => {
             let mut out = aws_sdk_secretsmanager::Client::new(config)
@@ -92,11 +98,11 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .unwrap_or_default()
                 .into_iter()
                 .map(|mut v| {
-                    json!({
-                        "Name": string(v.name.take()),
-                        "ARN": string(v.arn.take()),
-                        "SecretString": string(v.secret_string.take()),
-                    })
+                    object([
+                        ("Name", string(v.name.take())),
+                        ("ARN", string(v.arn.take())),
+                        ("SecretString", string(v.secret_string.take())),
+                    ])
                 })
                 .collect();
             let errors: Vec<Value> = out
@@ -106,7 +112,10 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .into_iter()
                 .map(|e| json!({ "SecretId": e.secret_id, "ErrorCode": e.error_code }))
                 .collect();
-            Ok(json!({ "SecretValues": values, "Errors": errors }))
+            Ok(object([
+                ("SecretValues", Value::Array(values)),
+                ("Errors", Value::Array(errors)),
+            ]))
         }
         Call::DescribeSecret { secret_id } => {
             let out = aws_sdk_secretsmanager::Client::new(config)
@@ -161,14 +170,14 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .unwrap_or_default()
                 .into_iter()
                 .map(|mut p| {
-                    json!({
-                        "Name": string(p.name.take()),
-                        "ARN": string(p.arn.take()),
-                        "Value": string(p.value.take()),
-                    })
+                    object([
+                        ("Name", string(p.name.take())),
+                        ("ARN", string(p.arn.take())),
+                        ("Value", string(p.value.take())),
+                    ])
                 })
                 .collect();
-            Ok(json!({ "Parameters": parameters }))
+            Ok(object([("Parameters", Value::Array(parameters))]))
         }
         Call::GetParameter { name } => {
             let out = aws_sdk_ssm::Client::new(config)
@@ -401,13 +410,14 @@ pub fn sts(timeout: Duration, request: &Value) -> Result<Value, AwsFailure> {
         let Some(c) = credentials else {
             return Err(StoreError::new("AWS STS answered without credentials").into());
         };
-        Ok(json!({
-            "access_key_id": c.access_key_id,
-            "secret_access_key": c.secret_access_key,
-            "session_token": c.session_token,
-            "expiration": c.expiration.secs(),
-            "arn": arn,
-        }))
+        let expiration = c.expiration.secs();
+        Ok(object([
+            ("access_key_id", Value::String(c.access_key_id)),
+            ("secret_access_key", Value::String(c.secret_access_key)),
+            ("session_token", Value::String(c.session_token)),
+            ("expiration", json!(expiration)),
+            ("arn", Value::String(arn)),
+        ]))
     };
     match super::runtime::block_on(timeout, work)? {
         Some(result) => result,

@@ -143,10 +143,27 @@ pub fn serve() -> u8 {
     if std::io::stdin().read_to_end(&mut input).is_err() {
         return 2;
     }
-    let Ok(request) = serde_json::from_slice::<Value>(&input) else {
+    let Some(bytes) = answer(&input) else {
         eprintln!("{HELPER}: the request is not JSON (this program is started by jit-secrets)");
         return 2;
     };
+    // Straight to the descriptor: std's stdout buffers small writes in a block that is never
+    // wiped.
+    // SAFETY: fd 1 is ours for the process's life; ManuallyDrop keeps it open.
+    let mut out = std::mem::ManuallyDrop::new(unsafe {
+        <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(1)
+    });
+    if out.write_all(&bytes).is_err() {
+        return 1;
+    }
+    0
+}
+
+/// The answer to one request (`None`: not JSON), in a buffer wiped on drop. Every copy of a value
+/// made on the way is wiped too (`tests/zeroize_path.rs` counts them).
+#[cfg(feature = "net")]
+pub fn answer(input: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let request = serde_json::from_slice::<Value>(input).ok()?;
     let timeout = Duration::from_millis(request["timeout_ms"].as_u64().unwrap_or(30_000));
     let result: Result<Value, AwsFailure> = match request["route"].as_str() {
         Some("aws") => with_call(&request["call"], |call| super::aws_sdk::call(timeout, call))
@@ -161,16 +178,13 @@ pub fn serve() -> u8 {
     };
     wipe_json(request);
     let answer = match result {
-        Ok(ok) => json!({ "ok": ok }),
+        // Moved in, not copied (`json!` would deep-copy the answer and leave the copy unwiped).
+        Ok(ok) => Value::Object(serde_json::Map::from_iter([("ok".to_string(), ok)])),
         Err(f) => json!({ "code": f.code, "message": f.error.message, "fix": f.error.fix }),
     };
     let bytes = crate::secret::json_to_wiping(&answer);
     wipe_json(answer);
-    let mut out = std::io::stdout().lock();
-    if out.write_all(&bytes).and_then(|()| out.flush()).is_err() {
-        return 1;
-    }
-    0
+    Some(bytes)
 }
 
 #[cfg(feature = "net")]
@@ -207,12 +221,21 @@ fn serve_vault_lease(request: &Value, timeout: Duration) -> Result<Value, StoreE
             let (address, namespace) = address_from_environment();
             Api::at(&address, namespace.as_deref(), t)
         }
-        (None, _) => Api::from_environment().ok_or_else(|| {
-            StoreError::new(
-                "no Vault token: not in the lease's `master`, VAULT_TOKEN or ~/.vault-token",
-            )
-            .fix("run `vault login`, or give the lease master = { token = \"…\" }")
-        })?,
+        (None, _) => {
+            // VAULT_TOKEN here may be a lease's own child token (a shell that received one): it
+            // is not a master credential, and using it would mint leases of the lease.
+            let lease = request["env_token_is_lease"].as_str();
+            Api::from_environment_but(lease.is_some()).ok_or_else(|| match lease {
+                Some(lease) => StoreError::new(format!(
+                    "VAULT_TOKEN in this environment is the token of lease `{lease}`, not a master credential, and there is no ~/.vault-token"
+                ))
+                .fix("give the lease master = { token = \"…\" } (a reference to your Vault token), or run `vault login` so ~/.vault-token holds one"),
+                None => StoreError::new(
+                    "no Vault token: not in the lease's `master`, VAULT_TOKEN or ~/.vault-token",
+                )
+                .fix("run `vault login`, or give the lease master = { token = \"…\" }"),
+            })?
+        }
     };
     let op = request["op"].as_str().unwrap_or_default();
     if op == "revoke_self" {
@@ -230,23 +253,28 @@ fn serve_vault_lease(request: &Value, timeout: Duration) -> Result<Value, StoreE
     let ttl = Duration::from_secs(request["ttl_secs"].as_u64().unwrap_or(3600));
     let name = request["display_name"].as_str().unwrap_or("jit-secrets");
     let mut created = api.create_child_token(&policies, ttl, name, timeout)?;
-    let auth = created["auth"].take();
-    let child = auth["client_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut answer = json!({
-        "address": api.address(),
-        "namespace": api.namespace(),
-        "token": child,
-        "accessor": auth["accessor"],
-        "lease_duration": auth["lease_duration"],
-    });
+    let mut auth = created["auth"].take();
+    // Moved out of the answer, into memory that is wiped; the answer's copy below is wiped with
+    // the answer.
+    let child = match auth["client_token"].take() {
+        Value::String(s) => Zeroizing::new(s),
+        other => {
+            wipe_json(other);
+            Zeroizing::new(String::new())
+        }
+    };
+    let mut answer = serde_json::Map::new();
+    answer.insert("address".into(), json!(api.address()));
+    answer.insert("namespace".into(), json!(api.namespace()));
+    answer.insert("token".into(), Value::String(child.as_str().to_string()));
+    answer.insert("accessor".into(), auth["accessor"].take());
+    answer.insert("lease_duration".into(), auth["lease_duration"].take());
+    let mut answer = Value::Object(answer);
     wipe_json(auth);
     wipe_json(created);
     if op == "read" {
         let path = request["path"].as_str().unwrap_or_default();
-        let child_api = api.with_token(Zeroizing::new(child));
+        let child_api = api.with_token(child);
         let read = match child_api.read(path, timeout) {
             Ok(Some(read)) => read,
             Ok(None) => Err(StoreError::new(format!("Vault has nothing at {path}"))
@@ -258,8 +286,9 @@ fn serve_vault_lease(request: &Value, timeout: Duration) -> Result<Value, StoreE
                 return Err(e);
             }
         };
-        answer["data"] = read["data"].clone();
-        answer["lease_id"] = read["lease_id"].clone();
+        let mut read = read;
+        answer["data"] = read["data"].take();
+        answer["lease_id"] = read["lease_id"].take();
         if let Some(d) = read["lease_duration"].as_u64().filter(|d| *d > 0) {
             let token_life = answer["lease_duration"].as_u64().unwrap_or(d);
             answer["lease_duration"] = json!(d.min(token_life));

@@ -44,6 +44,24 @@ pub fn address_from_environment() -> (String, Option<String>) {
     )
 }
 
+/// One of Vault's error strings, as a line: Vault wraps its messages as
+/// "1 error occurred:\n\t* permission denied\n\n"; the message is what is left.
+pub fn vault_error_message(raw: &str) -> String {
+    let items: Vec<&str> = raw
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.ends_with("error occurred:") && !l.ends_with("errors occurred:")
+        })
+        .map(|l| l.trim_start_matches("* "))
+        .collect();
+    if items.is_empty() {
+        raw.trim().to_string()
+    } else {
+        items.join("; ")
+    }
+}
+
 /// What a read found.
 pub enum Read {
     Found(serde_json::Value),
@@ -63,8 +81,14 @@ impl Api {
     /// Address, token and namespace from the environment, as the CLI finds them: `None`
     /// without a token.
     pub fn from_environment() -> Option<Api> {
+        Api::from_environment_but(false)
+    }
+
+    /// [`Api::from_environment`], skipping `VAULT_TOKEN` when `skip_env_token` (it is a lease's
+    /// own token, not a master credential): `~/.vault-token` only.
+    pub fn from_environment_but(skip_env_token: bool) -> Option<Api> {
         let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        let token = match env("VAULT_TOKEN") {
+        let token = match env("VAULT_TOKEN").filter(|_| !skip_env_token) {
             Some(t) => Zeroizing::new(t.into_string().ok()?),
             None => {
                 let home = std::path::PathBuf::from(env("HOME")?);
@@ -200,7 +224,7 @@ impl Api {
                 .and_then(|d| d["errors"].as_array().cloned())
                 .map(|e| {
                     e.iter()
-                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .filter_map(|m| m.as_str().map(vault_error_message))
                         .collect::<Vec<_>>()
                         .join("; ")
                 })
@@ -318,4 +342,25 @@ fn client() -> Result<Client, StoreError> {
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build(https),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vaults_wrapped_error_is_reduced_to_its_message() {
+        assert_eq!(
+            vault_error_message("1 error occurred:\n\t* permission denied\n\n"),
+            "permission denied"
+        );
+        assert_eq!(
+            vault_error_message("2 errors occurred:\n\t* a\n\t* b\n\n"),
+            "a; b"
+        );
+        assert_eq!(
+            vault_error_message("missing client token"),
+            "missing client token"
+        );
+    }
 }

@@ -8,12 +8,18 @@
 //! or the shell would wait for it — it closes every other descriptor it inherited, and it runs
 //! in `/`, so it pins no directory.
 
-/// Starts `current_exe ARGS…` detached (see the module). Errors are returned for the caller to
-/// mention; nothing is retried.
-pub fn start_detached(args: &[&str]) -> std::io::Result<()> {
+/// Starts `current_exe ARGS…` detached (see the module), with exactly the environment `env`
+/// (nothing of ours is inherited). Errors are returned for the caller to mention; nothing is
+/// retried.
+pub fn start_detached(
+    args: &[&str],
+    env: &[(std::ffi::OsString, std::ffi::OsString)],
+) -> std::io::Result<()> {
     let exe = std::env::current_exe()?;
     let mut first = std::process::Command::new(exe)
         .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
