@@ -61,273 +61,350 @@ pub fn create(
     timeout: Duration,
     dir: &Path,
 ) -> Result<Grant, StoreError> {
-    let master_text = |k: &str| -> Result<Option<String>, StoreError> {
-        master
-            .get(k)
-            .map(|v| {
-                std::str::from_utf8(v.expose())
-                    .map(str::to_string)
-                    .map_err(|_| StoreError::new(format!("master.{k} is not UTF-8 text")))
-            })
-            .transpose()
-    };
-    let duration = spec.duration.unwrap_or(DEFAULT_DURATION);
-    let now = crate::time::now();
     match &spec.kind {
         LeaseKind::GithubApp(app) => super::github_app::create(app, master, timeout),
-        LeaseKind::AwsSts {
-            role_arn,
-            session_name,
-            external_id,
-            mfa_serial,
-            region,
-        } => {
-            let token_code = match mfa_serial {
-                Some(serial) => Some(ask_mfa_code(serial, ctx)?),
-                None => None,
-            };
-            let mut request = json!({
-                "role_arn": role_arn, "session_name": session_name.clone().unwrap_or_else(|| format!("jit-secrets-{}", spec.name)),
-                "external_id": external_id, "mfa_serial": mfa_serial, "token_code": token_code,
-                "region": region, "duration_secs": duration.as_secs(),
-            });
-            if !master.is_empty() {
-                request["master"] = json!({
-                    "access_key_id": master_text("access_key_id")?,
-                    "secret_access_key": master_text("secret_access_key")?,
-                    "session_token": master_text("session_token")?,
-                });
-            }
-            let answer = crate::net::lease(timeout, "sts", request)?;
-            let mut fields = BTreeMap::new();
-            for f in ["access_key_id", "secret_access_key", "session_token"] {
-                fields.insert(f.to_string(), text(&answer[f]));
-            }
-            let grant = Grant {
-                id: answer["access_key_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                expires: answer["expiration"]
-                    .as_i64()
-                    .unwrap_or(now + duration.as_secs() as i64),
-                fields,
-                revocation: Revocation::default(),
-            };
-            wipe_json(answer);
-            Ok(grant)
+        LeaseKind::AwsSts { .. } => create_aws_sts(spec, master, ctx, timeout),
+        LeaseKind::Vault { .. } => create_vault(spec, master, timeout),
+        LeaseKind::Gcp { .. } => create_gcp(spec, ctx, timeout),
+        LeaseKind::Azure { .. } => create_azure(spec, ctx, timeout),
+        LeaseKind::Command { .. } => create_command(spec, timeout, dir),
+    }
+}
+
+/// The life asked for: the manifest's `duration`, else the default.
+fn asked_duration(spec: &LeaseSpec) -> Duration {
+    spec.duration.unwrap_or(DEFAULT_DURATION)
+}
+
+/// A master part as text (`None`: the manifest gives none).
+fn master_text(
+    master: &BTreeMap<String, SecretValue>,
+    k: &str,
+) -> Result<Option<String>, StoreError> {
+    master
+        .get(k)
+        .map(|v| {
+            std::str::from_utf8(v.expose())
+                .map(str::to_string)
+                .map_err(|_| StoreError::new(format!("master.{k} is not UTF-8 text")))
+        })
+        .transpose()
+}
+
+/// `aws-sts`: AssumeRole or GetSessionToken, through `jit-secrets-net`.
+fn create_aws_sts(
+    spec: &LeaseSpec,
+    master: &BTreeMap<String, SecretValue>,
+    ctx: &Context,
+    timeout: Duration,
+) -> Result<Grant, StoreError> {
+    let LeaseKind::AwsSts {
+        role_arn,
+        session_name,
+        external_id,
+        mfa_serial,
+        region,
+    } = &spec.kind
+    else {
+        unreachable!("create_aws_sts is given aws-sts leases only")
+    };
+    let duration = asked_duration(spec);
+    let now = crate::time::now();
+    let token_code = match mfa_serial {
+        Some(serial) => Some(ask_mfa_code(serial, ctx)?),
+        None => None,
+    };
+    let mut request = json!({
+        "role_arn": role_arn, "session_name": session_name.clone().unwrap_or_else(|| format!("jit-secrets-{}", spec.name)),
+        "external_id": external_id, "mfa_serial": mfa_serial, "token_code": token_code,
+        "region": region, "duration_secs": duration.as_secs(),
+    });
+    if !master.is_empty() {
+        request["master"] = json!({
+            "access_key_id": master_text(master, "access_key_id")?,
+            "secret_access_key": master_text(master, "secret_access_key")?,
+            "session_token": master_text(master, "session_token")?,
+        });
+    }
+    let answer = crate::net::lease(timeout, "sts", request)?;
+    let mut fields = BTreeMap::new();
+    for f in ["access_key_id", "secret_access_key", "session_token"] {
+        fields.insert(f.to_string(), text(&answer[f]));
+    }
+    let grant = Grant {
+        id: answer["access_key_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        expires: answer["expiration"]
+            .as_i64()
+            .unwrap_or(now + duration.as_secs() as i64),
+        fields,
+        revocation: Revocation::default(),
+    };
+    wipe_json(answer);
+    Ok(grant)
+}
+
+/// `vault`: a child token of the master's, or a dynamic secret read with one.
+fn create_vault(
+    spec: &LeaseSpec,
+    master: &BTreeMap<String, SecretValue>,
+    timeout: Duration,
+) -> Result<Grant, StoreError> {
+    let LeaseKind::Vault {
+        path,
+        policies,
+        ttl,
+    } = &spec.kind
+    else {
+        unreachable!("create_vault is given vault leases only")
+    };
+    let now = crate::time::now();
+    let life = ttl.or(spec.duration).unwrap_or(DEFAULT_DURATION);
+    let mut request = json!({
+        "op": if path.is_some() { "read" } else { "token" },
+        "path": path, "policies": policies, "ttl_secs": life.as_secs(),
+        "display_name": format!("jit-secrets-{}", spec.name),
+        "token": master_text(master, "token")?,
+    });
+    if !master.contains_key("token") {
+        if let Some(lease) = lease_owning_environment_token() {
+            request["env_token_is_lease"] = json!(lease);
         }
-        LeaseKind::Vault {
-            path,
-            policies,
-            ttl,
-        } => {
-            let life = ttl.or(spec.duration).unwrap_or(DEFAULT_DURATION);
-            let mut request = json!({
-                "op": if path.is_some() { "read" } else { "token" },
-                "path": path, "policies": policies, "ttl_secs": life.as_secs(),
-                "display_name": format!("jit-secrets-{}", spec.name),
-                "token": master_text("token")?,
-            });
-            if !master.contains_key("token") {
-                if let Some(lease) = lease_owning_environment_token() {
-                    request["env_token_is_lease"] = json!(lease);
-                }
+    }
+    let answer = crate::net::lease(timeout, "vault_lease", request)?;
+    let mut fields = BTreeMap::new();
+    if path.is_some() {
+        if let Some(data) = answer["data"].as_object() {
+            for (k, v) in data {
+                let value = match v {
+                    Value::String(s) => Zeroizing::new(s.clone()),
+                    other => Zeroizing::new(other.to_string()),
+                };
+                fields.insert(k.clone(), value);
             }
-            let answer = crate::net::lease(timeout, "vault_lease", request)?;
-            let mut fields = BTreeMap::new();
-            if path.is_some() {
-                if let Some(data) = answer["data"].as_object() {
-                    for (k, v) in data {
-                        let value = match v {
-                            Value::String(s) => Zeroizing::new(s.clone()),
-                            other => Zeroizing::new(other.to_string()),
-                        };
-                        fields.insert(k.clone(), value);
-                    }
-                }
-            } else {
-                fields.insert("token".to_string(), text(&answer["token"]));
-                fields.insert("accessor".to_string(), text(&answer["accessor"]));
-            }
-            let id = match answer["lease_id"].as_str().filter(|l| !l.is_empty()) {
-                Some(lease_id) => lease_id.to_string(),
-                None => format!("accessor:{}", answer["accessor"].as_str().unwrap_or("")),
-            };
-            let grant = Grant {
-                id,
-                expires: now
-                    + answer["lease_duration"]
-                        .as_i64()
-                        .unwrap_or(life.as_secs() as i64),
-                fields,
-                revocation: {
-                    let mut r = Revocation::default();
-                    r.vault_address = answer["address"].as_str().map(str::to_string);
-                    r.vault_namespace = answer["namespace"].as_str().map(str::to_string);
-                    r.vault_token = answer["token"].as_str().map(str::to_string);
-                    r
-                },
-            };
-            wipe_json(answer);
-            Ok(grant)
         }
-        LeaseKind::Gcp {
-            impersonate,
-            scopes,
-        } => {
-            // gcloud's access tokens live one hour; impersonated ones as long as --lifetime says.
-            let mut child =
-                Child::new(ctx.command("gcloud"), timeout).args(["auth", "print-access-token"]);
-            let mut life = duration.min(DEFAULT_DURATION);
-            if let Some(sa) = impersonate {
-                child = child.arg(format!("--impersonate-service-account={sa}"));
-                if spec.duration.is_some() {
-                    life = duration;
-                    child = child.arg(format!("--lifetime={}", duration.as_secs()));
-                }
-            }
-            if !scopes.is_empty() {
-                child = child.arg(format!("--scopes={}", scopes.join(",")));
-            }
-            let out = run_cli(
-                child,
-                "install the Google Cloud CLI and run `gcloud auth login`",
-            )?;
-            if !out.exit.success() {
-                return Err(cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
-            }
-            let token = Zeroizing::new(
-                String::from_utf8_lossy(out.stdout.expose())
-                    .trim()
-                    .to_string(),
-            );
-            if token.is_empty() {
-                return Err(StoreError::new("gcloud printed no access token"));
-            }
-            Ok(Grant {
-                fields: BTreeMap::from([("access_token".to_string(), token)]),
-                id: impersonate
-                    .clone()
-                    .unwrap_or_else(|| "gcloud account".into()),
-                expires: now + life.as_secs() as i64,
-                revocation: Revocation::default(),
-            })
-        }
-        LeaseKind::Azure { resource, tenant } => {
-            let mut child = Child::new(ctx.command("az"), timeout).args([
-                "account",
-                "get-access-token",
-                "--resource",
-                resource,
-                "--output",
-                "json",
-            ]);
-            if let Some(t) = tenant {
-                child = child.args(["--tenant", t]);
-            }
-            let out = run_cli(child, "install the Azure CLI and run `az login`")?;
-            if !out.exit.success() {
-                return Err(cli_failed(
-                    "az",
-                    out,
-                    "run `az login` (and check the lease's resource and tenant)",
-                ));
-            }
-            let answer = parse_json(out.stdout.expose(), "az")?;
-            let token = text(&answer["accessToken"]);
-            if token.is_empty() {
-                wipe_json(answer);
-                return Err(StoreError::new("az printed no accessToken"));
-            }
-            // `expires_on` (Unix seconds) since az 2.54; older ones print only local time.
-            let expires = answer["expires_on"]
+    } else {
+        fields.insert("token".to_string(), text(&answer["token"]));
+        fields.insert("accessor".to_string(), text(&answer["accessor"]));
+    }
+    let id = match answer["lease_id"].as_str().filter(|l| !l.is_empty()) {
+        Some(lease_id) => lease_id.to_string(),
+        None => format!("accessor:{}", answer["accessor"].as_str().unwrap_or("")),
+    };
+    let grant = Grant {
+        id,
+        expires: now
+            + answer["lease_duration"]
                 .as_i64()
-                .or_else(|| answer["expires_on"].as_str().and_then(|s| s.parse().ok()))
-                .unwrap_or(now + 3000);
-            let id = answer["tenant"]
-                .as_str()
-                .unwrap_or("az account")
-                .to_string();
-            wipe_json(answer);
-            Ok(Grant {
-                fields: BTreeMap::from([("access_token".to_string(), token)]),
-                id,
-                expires,
-                revocation: Revocation::default(),
-            })
+                .unwrap_or(life.as_secs() as i64),
+        fields,
+        revocation: {
+            let mut r = Revocation::default();
+            r.vault_address = answer["address"].as_str().map(str::to_string);
+            r.vault_namespace = answer["namespace"].as_str().map(str::to_string);
+            r.vault_token = answer["token"].as_str().map(str::to_string);
+            r
+        },
+    };
+    wipe_json(answer);
+    Ok(grant)
+}
+
+/// `gcp`: `gcloud auth print-access-token`, impersonating when the manifest says.
+fn create_gcp(spec: &LeaseSpec, ctx: &Context, timeout: Duration) -> Result<Grant, StoreError> {
+    let LeaseKind::Gcp {
+        impersonate,
+        scopes,
+    } = &spec.kind
+    else {
+        unreachable!("create_gcp is given gcp leases only")
+    };
+    let duration = asked_duration(spec);
+    let now = crate::time::now();
+    // gcloud's access tokens live one hour; impersonated ones as long as --lifetime says.
+    let mut child = Child::new(ctx.command("gcloud"), timeout).args(["auth", "print-access-token"]);
+    let mut life = duration.min(DEFAULT_DURATION);
+    if let Some(sa) = impersonate {
+        child = child.arg(format!("--impersonate-service-account={sa}"));
+        if spec.duration.is_some() {
+            life = duration;
+            child = child.arg(format!("--lifetime={}", duration.as_secs()));
         }
-        LeaseKind::Command {
-            command,
-            revoke_command,
-        } => {
-            let child = Child::new(&command[0], timeout)
-                .args(&command[1..])
-                .current_dir(dir)
-                .env("JIT_SECRETS_LEASE", &spec.name)
-                .env("JIT_SECRETS_LEASE_DURATION", duration.as_secs().to_string());
-            let out = run_cli(child, "check the lease's `command`")?;
-            if !out.exit.success() {
-                return Err(cli_failed(
-                    &command[0],
-                    out,
-                    "make the lease's `command` print one JSON object and exit 0",
-                ));
-            }
-            let answer = parse_json(out.stdout.expose(), &command[0])?;
-            let shape = "print one JSON object: {\"variables\": {\"NAME\": \"value\"}, \"id\": \"…\", \"expires_in\": SECONDS} (or \"expires_at\": Unix seconds or RFC 3339)";
-            let mut fields = BTreeMap::new();
-            let mut problem = None;
-            match answer["variables"].as_object() {
-                None => problem = Some(format!("`{}` printed no `variables` object", command[0])),
-                Some(vars) => {
-                    for (k, v) in vars {
-                        match v.as_str() {
-                            Some(s) => {
-                                fields.insert(k.clone(), Zeroizing::new(s.to_string()));
-                            }
-                            None => problem = Some(format!("variable `{k}` is not a string")),
-                        }
+    }
+    if !scopes.is_empty() {
+        child = child.arg(format!("--scopes={}", scopes.join(",")));
+    }
+    let out = run_cli(
+        child,
+        "install the Google Cloud CLI and run `gcloud auth login`",
+    )?;
+    if !out.exit.success() {
+        return Err(cli_failed("gcloud", out, "run `gcloud auth login` (or check impersonate_service_account and your roles/iam.serviceAccountTokenCreator)"));
+    }
+    let token = Zeroizing::new(
+        String::from_utf8_lossy(out.stdout.expose())
+            .trim()
+            .to_string(),
+    );
+    if token.is_empty() {
+        return Err(StoreError::new("gcloud printed no access token"));
+    }
+    Ok(Grant {
+        fields: BTreeMap::from([("access_token".to_string(), token)]),
+        id: impersonate
+            .clone()
+            .unwrap_or_else(|| "gcloud account".into()),
+        expires: now + life.as_secs() as i64,
+        revocation: Revocation::default(),
+    })
+}
+
+/// `azure`: `az account get-access-token` for the manifest's resource.
+fn create_azure(spec: &LeaseSpec, ctx: &Context, timeout: Duration) -> Result<Grant, StoreError> {
+    let LeaseKind::Azure { resource, tenant } = &spec.kind else {
+        unreachable!("create_azure is given azure leases only")
+    };
+    let now = crate::time::now();
+    let mut child = Child::new(ctx.command("az"), timeout).args([
+        "account",
+        "get-access-token",
+        "--resource",
+        resource,
+        "--output",
+        "json",
+    ]);
+    if let Some(t) = tenant {
+        child = child.args(["--tenant", t]);
+    }
+    let out = run_cli(child, "install the Azure CLI and run `az login`")?;
+    if !out.exit.success() {
+        return Err(cli_failed(
+            "az",
+            out,
+            "run `az login` (and check the lease's resource and tenant)",
+        ));
+    }
+    let answer = parse_json(out.stdout.expose(), "az")?;
+    let token = text(&answer["accessToken"]);
+    if token.is_empty() {
+        wipe_json(answer);
+        return Err(StoreError::new("az printed no accessToken"));
+    }
+    // `expires_on` (Unix seconds) since az 2.54; older ones print only local time.
+    let expires = answer["expires_on"]
+        .as_i64()
+        .or_else(|| answer["expires_on"].as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(now + 3000);
+    let id = answer["tenant"]
+        .as_str()
+        .unwrap_or("az account")
+        .to_string();
+    wipe_json(answer);
+    Ok(Grant {
+        fields: BTreeMap::from([("access_token".to_string(), token)]),
+        id,
+        expires,
+        revocation: Revocation::default(),
+    })
+}
+
+/// What a `command` lease's program must print.
+const COMMAND_SHAPE: &str = "print one JSON object: {\"variables\": {\"NAME\": \"value\"}, \"id\": \"…\", \"expires_in\": SECONDS} (or \"expires_at\": Unix seconds or RFC 3339)";
+
+/// `command`: the manifest's program prints the lease; `revoke_command` is recorded to revoke it.
+fn create_command(spec: &LeaseSpec, timeout: Duration, dir: &Path) -> Result<Grant, StoreError> {
+    let LeaseKind::Command {
+        command,
+        revoke_command,
+    } = &spec.kind
+    else {
+        unreachable!("create_command is given command leases only")
+    };
+    let now = crate::time::now();
+    let child = Child::new(&command[0], timeout)
+        .args(&command[1..])
+        .current_dir(dir)
+        .env("JIT_SECRETS_LEASE", &spec.name)
+        .env(
+            "JIT_SECRETS_LEASE_DURATION",
+            asked_duration(spec).as_secs().to_string(),
+        );
+    let out = run_cli(child, "check the lease's `command`")?;
+    if !out.exit.success() {
+        return Err(cli_failed(
+            &command[0],
+            out,
+            "make the lease's `command` print one JSON object and exit 0",
+        ));
+    }
+    let answer = parse_json(out.stdout.expose(), &command[0])?;
+    let fields = match command_variables(&answer, &command[0]) {
+        Ok(fields) => fields,
+        Err(problem) => {
+            wipe_json(answer);
+            return Err(StoreError::new(problem).fix(COMMAND_SHAPE));
+        }
+    };
+    let expires = answer["expires_in"]
+        .as_i64()
+        .map(|s| now + s)
+        .or_else(|| crate::time::from_json(&answer["expires_at"]))
+        .or_else(|| spec.duration.map(|d| now + d.as_secs() as i64));
+    let id = answer["id"].as_str().unwrap_or_default().to_string();
+    wipe_json(answer);
+    let Some(expires) = expires else {
+        return Err(StoreError::new(format!("`{}` gave no expiry", command[0])).fix(COMMAND_SHAPE));
+    };
+    if revoke_command.is_some() && id.is_empty() {
+        return Err(StoreError::new(format!(
+            "`{}` gave no `id`, which `revoke_command` needs",
+            command[0]
+        ))
+        .fix(COMMAND_SHAPE));
+    }
+    let mut revocation = Revocation::default();
+    if let Some(argv) = revoke_command {
+        // The manifest was allowed with these files as they are now (activation checked):
+        // what the keeper may run later is exactly this.
+        revocation.programs = Revocation::digests_of(argv, dir);
+    }
+    revocation.argv = revoke_command.clone();
+    revocation.dir = Some(dir.to_string_lossy().into_owned());
+    revocation.env = spec.revoke_env.clone();
+    Ok(Grant {
+        fields,
+        id,
+        expires,
+        revocation,
+    })
+}
+
+/// A `command` program's `variables`: name → value, every value a string. Err: what is wrong
+/// (the last problem seen, as before; the values read so far are wiped as the map drops).
+fn command_variables(
+    answer: &Value,
+    program: &str,
+) -> Result<BTreeMap<String, Zeroizing<String>>, String> {
+    let mut fields = BTreeMap::new();
+    let mut problem = None;
+    match answer["variables"].as_object() {
+        None => problem = Some(format!("`{program}` printed no `variables` object")),
+        Some(vars) => {
+            for (k, v) in vars {
+                match v.as_str() {
+                    Some(s) => {
+                        fields.insert(k.clone(), Zeroizing::new(s.to_string()));
                     }
+                    None => problem = Some(format!("variable `{k}` is not a string")),
                 }
             }
-            if let Some(problem) = problem {
-                wipe_json(answer);
-                return Err(StoreError::new(problem).fix(shape));
-            }
-            let expires = answer["expires_in"]
-                .as_i64()
-                .map(|s| now + s)
-                .or_else(|| crate::time::from_json(&answer["expires_at"]))
-                .or_else(|| spec.duration.map(|d| now + d.as_secs() as i64));
-            let id = answer["id"].as_str().unwrap_or_default().to_string();
-            wipe_json(answer);
-            let Some(expires) = expires else {
-                return Err(StoreError::new(format!("`{}` gave no expiry", command[0])).fix(shape));
-            };
-            if revoke_command.is_some() && id.is_empty() {
-                return Err(StoreError::new(format!(
-                    "`{}` gave no `id`, which `revoke_command` needs",
-                    command[0]
-                ))
-                .fix(shape));
-            }
-            let mut revocation = Revocation::default();
-            if let Some(argv) = revoke_command {
-                // The manifest was allowed with these files as they are now (activation checked):
-                // what the keeper may run later is exactly this.
-                revocation.programs = Revocation::digests_of(argv, dir);
-            }
-            revocation.argv = revoke_command.clone();
-            revocation.dir = Some(dir.to_string_lossy().into_owned());
-            revocation.env = spec.revoke_env.clone();
-            Ok(Grant {
-                fields,
-                id,
-                expires,
-                revocation,
-            })
         }
+    }
+    match problem {
+        Some(problem) => Err(problem),
+        None => Ok(fields),
     }
 }
 
