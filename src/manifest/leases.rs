@@ -265,155 +265,152 @@ fn parse_lease(
     table: &dyn toml_edit::TableLike,
     base_dir: &Path,
 ) -> Result<LeaseSpec, ManifestError> {
-    let at = |k: &str| {
-        table
-            .get_key_value(k)
-            .and_then(|(kk, v)| span_of(v).or(kk.span()))
+    let s = Settings { loc, name, table };
+    check_keys_known(&s)?;
+    let (kind_name, kind) = parse_kind(&s, key, base_dir)?;
+    check_settings_belong(&s, &kind_name, &kind)?;
+    let master = parse_master(&s, &kind_name, &kind, base_dir)?;
+    let revoke = parse_revoke(&s)?;
+    let required = match s.value("required") {
+        None => true,
+        Some(Value::Boolean(b)) => *b.value(),
+        Some(v) => return Err(loc.at(v.span(), "`required` must be true or false")),
     };
-    for (k, _) in table.iter() {
+    let exports = parse_exports(&s)?;
+    let revoke_env = parse_revoke_env(&s)?;
+    Ok(LeaseSpec {
+        name: name.to_string(),
+        revoke_env,
+        kind,
+        master,
+        duration: s.duration("duration")?,
+        revoke,
+        required,
+        exports,
+        renew_before: s.duration("renew_before")?,
+        timeout: s.duration("timeout")?,
+    })
+}
+
+/// Every key of the lease is one some kind takes.
+fn check_keys_known(s: &Settings) -> Result<(), ManifestError> {
+    for (k, _) in s.table.iter() {
         if !LEASE_KEYS.contains(&k) {
-            let (kk, _) = table.get_key_value(k).expect("iterated key exists");
-            return Err(loc.at(
+            let (kk, _) = s.table.get_key_value(k).expect("iterated key exists");
+            return Err(s.loc.at(
                 kk.span(),
                 format!(
-                    "unknown key `{k}` in lease `{name}` (known: {})",
+                    "unknown key `{k}` in lease `{}` (known: {})",
+                    s.name,
                     LEASE_KEYS.join(", ")
                 ),
             ));
         }
     }
-    let value = |k: &str| table.get(k).and_then(Item::as_value);
-    let string = |k: &str| -> Result<Option<String>, ManifestError> {
-        match table.get(k) {
-            None => Ok(None),
-            Some(v) => match v.as_str() {
-                Some(s) if !s.is_empty() => Ok(Some(s.to_string())),
-                _ => Err(loc.at(
-                    at(k),
-                    format!("`{k}` in lease `{name}` must be a non-empty string"),
-                )),
-            },
-        }
-    };
-    let strings = |k: &str, v: &Value| -> Result<Vec<String>, ManifestError> {
-        let wrong = || {
-            loc.at(
-                v.span(),
-                format!("`{k}` in lease `{name}` must be a list of strings"),
-            )
-        };
-        let list = v.as_array().ok_or_else(wrong)?;
-        list.iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(wrong))
-            .collect()
-    };
-    let duration = |k: &str| -> Result<Option<Duration>, ManifestError> {
-        value(k).map(|v| parse_duration_value(loc, v)).transpose()
-    };
-    // A program, as `cmd:` takes it: a string split like a shell would, or a list; a relative
-    // path runs from the manifest's directory.
-    let program = |k: &str| -> Result<Option<Vec<String>>, ManifestError> {
-        let Some(v) = value(k) else {
-            return Ok(None);
-        };
-        let mut argv = match v.as_str() {
-            Some(s) => shell_words::split(s)
-                .map_err(|e| loc.at(v.span(), format!("`{k}` in lease `{name}`: {e}")))?,
-            None => strings(k, v)?,
-        };
-        if argv.is_empty() || argv[0].is_empty() {
-            return Err(loc.at(
-                v.span(),
-                format!("`{k}` in lease `{name}` names no program"),
-            ));
-        }
-        if let Some(resolved) = super::program_from(base_dir, argv[0].as_ref()) {
-            argv[0] = resolved.to_string_lossy().into_owned();
-        }
-        Ok(Some(argv))
-    };
+    Ok(())
+}
 
-    let kind_name = match value("kind").and_then(Value::as_str) {
+/// The lease's `kind` (its name as written) and that kind's own settings.
+fn parse_kind(
+    s: &Settings,
+    key: &toml_edit::Key,
+    base_dir: &Path,
+) -> Result<(String, LeaseKind), ManifestError> {
+    let (loc, name) = (s.loc, s.name);
+    let kind_name = match s.value("kind").and_then(Value::as_str) {
         Some(k) => k.to_string(),
         None => {
             return Err(loc.at(
-                at("kind").or(key.span()),
+                s.at("kind").or(key.span()),
                 format!("lease `{name}` needs a `kind`: \"aws-sts\", \"vault\", \"gcp\", \"azure\", \"github-app\" or \"command\""),
             ))
         }
     };
     let kind = match kind_name.as_str() {
         "aws-sts" => LeaseKind::AwsSts {
-            role_arn: string("role_arn")?,
-            session_name: string("session_name")?,
-            external_id: string("external_id")?,
-            mfa_serial: string("mfa_serial")?,
-            region: string("region")?,
+            role_arn: s.string("role_arn")?,
+            session_name: s.string("session_name")?,
+            external_id: s.string("external_id")?,
+            mfa_serial: s.string("mfa_serial")?,
+            region: s.string("region")?,
         },
-        "vault" => {
-            let path = string("path")?;
-            let (mut policies, mut ttl) = (Vec::new(), None);
-            if let Some(t) = table.get("token") {
-                let Some(t) = t.as_table_like() else {
-                    return Err(loc.at(at("token"), format!("`token` in lease `{name}` is a table like {{ policies = [\"default\"], ttl = \"15m\" }}")));
-                };
-                for (k, v) in t.iter() {
-                    match (k, v.as_value()) {
-                        ("policies", Some(v)) => policies = strings("token.policies", v)?,
-                        ("ttl", Some(v)) => ttl = Some(parse_duration_value(loc, v)?),
-                        _ => {
-                            return Err(loc.at(
-                                at("token"),
-                                format!("`token` in lease `{name}` takes `policies` and `ttl`, not `{k}`"),
-                            ))
-                        }
-                    }
-                }
-            }
-            if path.is_some() && table.contains_key("token") {
-                return Err(loc.at(at("path"), format!("lease `{name}` has both `path` (a dynamic secret) and `token` (a child token): keep one")));
-            }
-            LeaseKind::Vault {
-                path,
-                policies,
-                ttl,
-            }
-        }
+        "vault" => parse_vault(s)?,
         "gcp" => LeaseKind::Gcp {
-            impersonate: string("impersonate_service_account")?,
-            scopes: value("scopes")
-                .map(|v| strings("scopes", v))
+            impersonate: s.string("impersonate_service_account")?,
+            scopes: s
+                .value("scopes")
+                .map(|v| s.strings("scopes", v))
                 .transpose()?
                 .unwrap_or_default(),
         },
         "azure" => LeaseKind::Azure {
-            resource: string("resource")?.ok_or_else(|| {
+            resource: s.string("resource")?.ok_or_else(|| {
                 loc.at(
                     key.span(),
                     format!("azure lease `{name}` needs `resource`, e.g. \"https://management.azure.com/\""),
                 )
             })?,
-            tenant: string("tenant")?,
+            tenant: s.string("tenant")?,
         },
         "command" => LeaseKind::Command {
-            command: program("command")?.ok_or_else(|| {
+            command: s.program("command", base_dir)?.ok_or_else(|| {
                 loc.at(
                     key.span(),
                     format!("command lease `{name}` needs `command`, the program that prints the lease as JSON"),
                 )
             })?,
-            revoke_command: program("revoke_command")?,
+            revoke_command: s.program("revoke_command", base_dir)?,
         },
-        "github-app" => LeaseKind::GithubApp(parse_github_app(loc, name, key, table)?),
+        "github-app" => LeaseKind::GithubApp(parse_github_app(loc, name, key, s.table)?),
         other => {
             return Err(loc.at(
-                at("kind"),
+                s.at("kind"),
                 format!("lease kind `{other}` is not one jit-secrets knows (known: aws-sts, vault, gcp, azure, github-app, command)"),
             ))
         }
     };
-    // Settings of one kind given to another are mistakes worth a line, not silence.
-    let belongs: &[&str] = match &kind {
+    Ok((kind_name, kind))
+}
+
+/// A `vault` lease: a dynamic secret's `path`, or a child token's `token = { policies, ttl }`.
+fn parse_vault(s: &Settings) -> Result<LeaseKind, ManifestError> {
+    let (loc, name) = (s.loc, s.name);
+    let path = s.string("path")?;
+    let (mut policies, mut ttl) = (Vec::new(), None);
+    if let Some(t) = s.table.get("token") {
+        let Some(t) = t.as_table_like() else {
+            return Err(loc.at(s.at("token"), format!("`token` in lease `{name}` is a table like {{ policies = [\"default\"], ttl = \"15m\" }}")));
+        };
+        for (k, v) in t.iter() {
+            match (k, v.as_value()) {
+                ("policies", Some(v)) => policies = s.strings("token.policies", v)?,
+                ("ttl", Some(v)) => ttl = Some(parse_duration_value(loc, v)?),
+                _ => {
+                    return Err(loc.at(
+                        s.at("token"),
+                        format!("`token` in lease `{name}` takes `policies` and `ttl`, not `{k}`"),
+                    ))
+                }
+            }
+        }
+    }
+    if path.is_some() && s.table.contains_key("token") {
+        return Err(loc.at(s.at("path"), format!("lease `{name}` has both `path` (a dynamic secret) and `token` (a child token): keep one")));
+    }
+    Ok(LeaseKind::Vault {
+        path,
+        policies,
+        ttl,
+    })
+}
+
+/// Settings of one kind given to another are mistakes worth a line, not silence.
+fn check_settings_belong(
+    s: &Settings,
+    kind_name: &str,
+    kind: &LeaseKind,
+) -> Result<(), ManifestError> {
+    let belongs: &[&str] = match kind {
         LeaseKind::AwsSts { .. } => &[
             "role_arn",
             "session_name",
@@ -428,114 +425,124 @@ fn parse_lease(
         LeaseKind::GithubApp(_) => &LEASE_KEYS[LEASE_KEYS.len() - 7..],
     };
     for k in &LEASE_KEYS[8..] {
-        if table.contains_key(k) && !belongs.contains(k) {
-            return Err(loc.at(
-                at(k),
-                format!("`{k}` is not a setting of {kind_name} leases (lease `{name}`)"),
-            ));
-        }
-    }
-
-    let mut master = BTreeMap::new();
-    if let Some(m) = table.get("master") {
-        let Some(m) = m.as_table_like() else {
-            return Err(loc.at(at("master"), format!("`master` in lease `{name}` is a table of references, like {{ token = \"keyring:vault-master\" }}")));
-        };
-        let parts = kind.master_parts();
-        for (k, v) in m.iter() {
-            if !parts.contains(&k) {
-                let known = if parts.is_empty() {
-                    format!("{kind_name} leases take no master credential: they use the CLI's signed-in account")
-                } else {
-                    format!("{kind_name} leases take {}", parts.join(", "))
-                };
-                return Err(loc.at(
-                    at("master"),
-                    format!("`master.{k}` in lease `{name}`: {known}"),
-                ));
-            }
-            let Some(v) = v.as_value() else {
-                return Err(loc.at(
-                    at("master"),
-                    format!("`master.{k}` must be a reference string"),
-                ));
-            };
-            master.insert(k.to_string(), parse_reference(loc, v, base_dir)?);
-        }
-        if kind_name == "aws-sts"
-            && !(master.contains_key("access_key_id") && master.contains_key("secret_access_key"))
-        {
-            return Err(loc.at(
-                at("master"),
+        if s.table.contains_key(k) && !belongs.contains(k) {
+            return Err(s.loc.at(
+                s.at(k),
                 format!(
-                    "`master` in lease `{name}` needs both access_key_id and secret_access_key"
+                    "`{k}` is not a setting of {kind_name} leases (lease `{}`)",
+                    s.name
                 ),
             ));
         }
     }
+    Ok(())
+}
 
-    let revoke = match value("revoke").map(|v| (v.as_str(), v)) {
-        None => RevokeWhen::OnExpiry,
-        Some((Some("on-exit"), _)) => RevokeWhen::OnExit,
-        Some((Some("on-expiry"), _)) => RevokeWhen::OnExpiry,
-        Some((_, v)) => {
-            return Err(loc.at(v.span(), "`revoke` is \"on-exit\" or \"on-expiry\""));
-        }
+/// `master`: the parts of the master credential this kind takes, each a reference.
+fn parse_master(
+    s: &Settings,
+    kind_name: &str,
+    kind: &LeaseKind,
+    base_dir: &Path,
+) -> Result<BTreeMap<String, Reference>, ManifestError> {
+    let (loc, name) = (s.loc, s.name);
+    let mut master = BTreeMap::new();
+    let Some(m) = s.table.get("master") else {
+        return Ok(master);
     };
-    let required = match value("required") {
-        None => true,
-        Some(Value::Boolean(b)) => *b.value(),
-        Some(v) => return Err(loc.at(v.span(), "`required` must be true or false")),
+    let Some(m) = m.as_table_like() else {
+        return Err(loc.at(s.at("master"), format!("`master` in lease `{name}` is a table of references, like {{ token = \"keyring:vault-master\" }}")));
     };
-    let exports = match value("exports") {
-        None => None,
-        Some(v) => {
-            let wrong = || {
-                loc.at(v.span(), format!("`exports` in lease `{name}` maps variables to fields, like {{ DB_USERNAME = \"username\" }}"))
+    let parts = kind.master_parts();
+    for (k, v) in m.iter() {
+        if !parts.contains(&k) {
+            let known = if parts.is_empty() {
+                format!("{kind_name} leases take no master credential: they use the CLI's signed-in account")
+            } else {
+                format!("{kind_name} leases take {}", parts.join(", "))
             };
-            let t = v.as_inline_table().ok_or_else(wrong)?;
-            let mut map = BTreeMap::new();
-            for (var, field) in t.iter() {
-                let field = field.as_str().filter(|f| !f.is_empty()).ok_or_else(wrong)?;
-                if !is_valid_env_name(var) || super::is_dangerous_name(var) {
-                    return Err(loc.at(v.span(), format!("`exports` in lease `{name}`: `{var}` is not a variable a lease may set")));
-                }
-                map.insert(var.to_string(), field.to_string());
-            }
-            if map.is_empty() {
-                return Err(wrong());
-            }
-            Some(map)
+            return Err(loc.at(
+                s.at("master"),
+                format!("`master.{k}` in lease `{name}`: {known}"),
+            ));
         }
+        let Some(v) = v.as_value() else {
+            return Err(loc.at(
+                s.at("master"),
+                format!("`master.{k}` must be a reference string"),
+            ));
+        };
+        master.insert(k.to_string(), parse_reference(loc, v, base_dir)?);
+    }
+    if kind_name == "aws-sts"
+        && !(master.contains_key("access_key_id") && master.contains_key("secret_access_key"))
+    {
+        return Err(loc.at(
+            s.at("master"),
+            format!("`master` in lease `{name}` needs both access_key_id and secret_access_key"),
+        ));
+    }
+    Ok(master)
+}
+
+/// `revoke`: "on-exit" or "on-expiry" (the default).
+fn parse_revoke(s: &Settings) -> Result<RevokeWhen, ManifestError> {
+    match s.value("revoke").map(|v| (v.as_str(), v)) {
+        None => Ok(RevokeWhen::OnExpiry),
+        Some((Some("on-exit"), _)) => Ok(RevokeWhen::OnExit),
+        Some((Some("on-expiry"), _)) => Ok(RevokeWhen::OnExpiry),
+        Some((_, v)) => Err(s
+            .loc
+            .at(v.span(), "`revoke` is \"on-exit\" or \"on-expiry\"")),
+    }
+}
+
+/// `exports`: VAR → field, each VAR one a lease may set.
+fn parse_exports(s: &Settings) -> Result<Option<BTreeMap<String, String>>, ManifestError> {
+    let (loc, name) = (s.loc, s.name);
+    let Some(v) = s.value("exports") else {
+        return Ok(None);
     };
-    let revoke_env = match value("revoke_env") {
-        None => Vec::new(),
-        Some(v) => {
-            let names = strings("revoke_env", v)?;
-            if let Some(bad) = names
-                .iter()
-                .find(|n| !is_valid_env_name(n) || super::is_dangerous_name(n))
-            {
-                return Err(loc.at(
-                    v.span(),
-                    format!("`revoke_env` in lease `{name}`: `{bad}` is not a variable the keeper may pass on"),
-                ));
-            }
-            names
+    let wrong = || {
+        loc.at(v.span(), format!("`exports` in lease `{name}` maps variables to fields, like {{ DB_USERNAME = \"username\" }}"))
+    };
+    let t = v.as_inline_table().ok_or_else(wrong)?;
+    let mut map = BTreeMap::new();
+    for (var, field) in t.iter() {
+        let field = field.as_str().filter(|f| !f.is_empty()).ok_or_else(wrong)?;
+        if !is_valid_env_name(var) || super::is_dangerous_name(var) {
+            return Err(loc.at(
+                v.span(),
+                format!("`exports` in lease `{name}`: `{var}` is not a variable a lease may set"),
+            ));
         }
+        map.insert(var.to_string(), field.to_string());
+    }
+    if map.is_empty() {
+        return Err(wrong());
+    }
+    Ok(Some(map))
+}
+
+/// `revoke_env`: the variables the keeper passes to `revoke_command`.
+fn parse_revoke_env(s: &Settings) -> Result<Vec<String>, ManifestError> {
+    let Some(v) = s.value("revoke_env") else {
+        return Ok(Vec::new());
     };
-    Ok(LeaseSpec {
-        name: name.to_string(),
-        revoke_env,
-        kind,
-        master,
-        duration: duration("duration")?,
-        revoke,
-        required,
-        exports,
-        renew_before: duration("renew_before")?,
-        timeout: duration("timeout")?,
-    })
+    let names = s.strings("revoke_env", v)?;
+    if let Some(bad) = names
+        .iter()
+        .find(|n| !is_valid_env_name(n) || super::is_dangerous_name(n))
+    {
+        return Err(s.loc.at(
+            v.span(),
+            format!(
+                "`revoke_env` in lease `{}`: `{bad}` is not a variable the keeper may pass on",
+                s.name
+            ),
+        ));
+    }
+    Ok(names)
 }
 
 /// A `github-app` lease's settings (the generic ones are `parse_lease`'s).
@@ -635,6 +642,70 @@ impl Settings<'_> {
             self.at(k),
             format!("`{k}` in lease `{}` {shape}", self.name),
         )
+    }
+
+    fn value(&self, k: &str) -> Option<&Value> {
+        self.table.get(k).and_then(Item::as_value)
+    }
+
+    /// A non-empty string, taken as written.
+    fn string(&self, k: &str) -> Result<Option<String>, ManifestError> {
+        match self.table.get(k) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                Some(s) if !s.is_empty() => Ok(Some(s.to_string())),
+                _ => Err(self.loc.at(
+                    self.at(k),
+                    format!("`{k}` in lease `{}` must be a non-empty string", self.name),
+                )),
+            },
+        }
+    }
+
+    /// `v`, the value of `k`, as a list of strings.
+    fn strings(&self, k: &str, v: &Value) -> Result<Vec<String>, ManifestError> {
+        let wrong = || {
+            self.loc.at(
+                v.span(),
+                format!("`{k}` in lease `{}` must be a list of strings", self.name),
+            )
+        };
+        let list = v.as_array().ok_or_else(wrong)?;
+        list.iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(wrong))
+            .collect()
+    }
+
+    fn duration(&self, k: &str) -> Result<Option<Duration>, ManifestError> {
+        self.value(k)
+            .map(|v| parse_duration_value(self.loc, v))
+            .transpose()
+    }
+
+    /// A program, as `cmd:` takes it: a string split like a shell would, or a list; a relative
+    /// path runs from the manifest's directory.
+    fn program(&self, k: &str, base_dir: &Path) -> Result<Option<Vec<String>>, ManifestError> {
+        let Some(v) = self.value(k) else {
+            return Ok(None);
+        };
+        let name = self.name;
+        let mut argv = match v.as_str() {
+            Some(s) => shell_words::split(s).map_err(|e| {
+                self.loc
+                    .at(v.span(), format!("`{k}` in lease `{name}`: {e}"))
+            })?,
+            None => self.strings(k, v)?,
+        };
+        if argv.is_empty() || argv[0].is_empty() {
+            return Err(self.loc.at(
+                v.span(),
+                format!("`{k}` in lease `{name}` names no program"),
+            ));
+        }
+        if let Some(resolved) = super::program_from(base_dir, argv[0].as_ref()) {
+            argv[0] = resolved.to_string_lossy().into_owned();
+        }
+        Ok(Some(argv))
     }
 
     /// A string, or (for IDs) a whole number: TOML users write both.
