@@ -65,6 +65,24 @@ fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
 }
 
 async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, AwsFailure> {
+    match call {
+        Call::GetSecretValue { .. }
+        | Call::BatchGetSecretValue { .. }
+        | Call::DescribeSecret { .. }
+        | Call::PutSecretValue { .. }
+        | Call::CreateSecret { .. } => secrets_manager(config, call).await,
+        Call::GetParameters { .. }
+        | Call::GetParameter { .. }
+        | Call::DescribeParameter { .. }
+        | Call::PutParameter { .. } => parameter_store(config, call).await,
+    }
+}
+
+/// A Secrets Manager call (`send` gives it no other).
+async fn secrets_manager(
+    config: &aws_config::SdkConfig,
+    call: &Call<'_>,
+) -> Result<Value, AwsFailure> {
     let failed = |e| failure(call, e);
     match *call {
         Call::GetSecretValue {
@@ -156,6 +174,17 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .map_err(|e| failed(e.into()))?;
             Ok(Value::Null)
         }
+        _ => unreachable!("secrets_manager is given Secrets Manager calls only"),
+    }
+}
+
+/// A Systems Manager Parameter Store call (`send` gives it no other).
+async fn parameter_store(
+    config: &aws_config::SdkConfig,
+    call: &Call<'_>,
+) -> Result<Value, AwsFailure> {
+    let failed = |e| failure(call, e);
+    match *call {
         Call::GetParameters { names } => {
             let mut out = aws_sdk_ssm::Client::new(config)
                 .get_parameters()
@@ -238,6 +267,7 @@ async fn send(config: &aws_config::SdkConfig, call: &Call<'_>) -> Result<Value, 
                 .map_err(|e| failed(e.into()))?;
             Ok(Value::Null)
         }
+        _ => unreachable!("parameter_store is given Parameter Store calls only"),
     }
 }
 
