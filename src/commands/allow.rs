@@ -161,6 +161,24 @@ fn lease_lines(
         e(&lease.name),
         lease.kind.name()
     )];
+    out.extend(kind_lines(lease));
+    for (part, reference) in &lease.master {
+        out.push(format!(
+            "    master.{}: {}",
+            e(part),
+            describe(reference, ctx)
+        ));
+    }
+    if lease.master.is_empty() && !matches!(lease.kind, LeaseKind::Command { .. }) {
+        out.push("    master: the CLI's signed-in account / the environment's credentials".into());
+    }
+    out
+}
+
+/// The settings that choose what a lease mints, one line each (its kind's own).
+fn kind_lines(lease: &LeaseSpec) -> Vec<String> {
+    let e = |t: &str| escaped(t).into_owned();
+    let mut out = Vec::new();
     let mut setting = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
             out.push(format!("    {k}: {}", e(v)));
@@ -216,33 +234,7 @@ fn lease_lines(
             setting("resource", &Some(resource.clone()));
             setting("tenant", tenant);
         }
-        LeaseKind::GithubApp(app) => {
-            setting("app_id", &Some(app.app_id.clone()));
-            match &app.installation {
-                crate::manifest::Installation::Id(id) => {
-                    setting("installation_id", &Some(id.to_string()))
-                }
-                crate::manifest::Installation::Owner(owner) => {
-                    setting("owner", &Some(owner.clone()))
-                }
-            }
-            if !app.repositories.is_empty() {
-                setting("repositories", &Some(app.repositories.join(", ")));
-            }
-            if !app.repository_ids.is_empty() {
-                let ids: Vec<String> = app.repository_ids.iter().map(u64::to_string).collect();
-                setting("repository_ids", &Some(ids.join(", ")));
-            }
-            if !app.permissions.is_empty() {
-                let permissions: Vec<String> = app
-                    .permissions
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                setting("permissions", &Some(permissions.join(", ")));
-            }
-            setting("api_url", &Some(app.api_url.clone()));
-        }
+        LeaseKind::GithubApp(app) => out.extend(github_app_lines(app)),
         LeaseKind::Command {
             command,
             revoke_command,
@@ -260,16 +252,38 @@ fn lease_lines(
             }
         }
     }
-    for (part, reference) in &lease.master {
-        out.push(format!(
-            "    master.{}: {}",
-            e(part),
-            describe(reference, ctx)
-        ));
+    out
+}
+
+/// A `github-app` lease's settings: the App, its installation, the narrowing, the API.
+fn github_app_lines(app: &crate::manifest::GithubApp) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut setting = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            out.push(format!("    {k}: {}", escaped(v)));
+        }
+    };
+    setting("app_id", &Some(app.app_id.clone()));
+    match &app.installation {
+        crate::manifest::Installation::Id(id) => setting("installation_id", &Some(id.to_string())),
+        crate::manifest::Installation::Owner(owner) => setting("owner", &Some(owner.clone())),
     }
-    if lease.master.is_empty() && !matches!(lease.kind, LeaseKind::Command { .. }) {
-        out.push("    master: the CLI's signed-in account / the environment's credentials".into());
+    if !app.repositories.is_empty() {
+        setting("repositories", &Some(app.repositories.join(", ")));
     }
+    if !app.repository_ids.is_empty() {
+        let ids: Vec<String> = app.repository_ids.iter().map(u64::to_string).collect();
+        setting("repository_ids", &Some(ids.join(", ")));
+    }
+    if !app.permissions.is_empty() {
+        let permissions: Vec<String> = app
+            .permissions
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        setting("permissions", &Some(permissions.join(", ")));
+    }
+    setting("api_url", &Some(app.api_url.clone()));
     out
 }
 
