@@ -535,7 +535,11 @@ fn a_users_deny_beats_flox_and_nix_vouching() {
             stderr(&out)
         );
     }
-    assert_eq!(op.calls().len(), calls, "a denied manifest contacted a store");
+    assert_eq!(
+        op.calls().len(),
+        calls,
+        "a denied manifest contacted a store"
+    );
     assert!(!sb.path().join("ran-a-program").exists(), "a program ran");
     assert!(!project.join("ran-a-program").exists(), "a program ran");
 
@@ -552,7 +556,12 @@ fn denying_one_manifest_keeps_every_other_record() {
     let sb = Sandbox::requiring_trust();
     let paths: Vec<_> = ["p", "q", "r"]
         .iter()
-        .map(|d| sb.write(&format!("{d}/manifest.toml"), "[secrets]\nA = \"env:HOME\"\n"))
+        .map(|d| {
+            sb.write(
+                &format!("{d}/manifest.toml"),
+                "[secrets]\nA = \"env:HOME\"\n",
+            )
+        })
         .collect();
     for p in &paths {
         assert_code(&sb.jit(&["allow", p.to_str().unwrap()]), 0);
@@ -619,7 +628,15 @@ fn only_the_repositorys_own_scripts_are_hashed() {
     );
     // So an edit outside the repository does not untrust it; one inside does.
     std::fs::write(&outside, "#!/bin/sh\nprintf OUT\n").unwrap();
-    let activate = || sb.jit(&["--manifest", m.to_str().unwrap(), "activate", "--shell", "json"]);
+    let activate = || {
+        sb.jit(&[
+            "--manifest",
+            m.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "json",
+        ])
+    };
     assert_code(&activate(), 0);
     sb.write_executable("proj/scripts/inside", "#!/bin/sh\nprintf IN\n");
     assert_refused(&activate(), "", "scripts/inside");
@@ -640,12 +657,23 @@ fn dot_dot_after_a_real_directory_is_the_directory_above_and_after_a_symlink_is_
     let sub = sb.path().join("a/sub");
     std::fs::create_dir_all(&sub).unwrap();
     assert_code(&sb.jit(&["allow", a.to_str().unwrap()]), 0);
-    let calls = || std::fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let calls = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
 
     let out = run_in(
         &sb,
         &sub,
-        &["--manifest", "../manifest.toml", "activate", "--shell", "json"],
+        &[
+            "--manifest",
+            "../manifest.toml",
+            "activate",
+            "--shell",
+            "json",
+        ],
     );
     assert_code(&out, 0);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -656,13 +684,14 @@ fn dot_dot_after_a_real_directory_is_the_directory_above_and_after_a_symlink_is_
     let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "json"]);
     assert_code(&out, 0);
     assert_eq!(calls(), 1, "the cache keyed a/sub/.. apart from a");
-    let listed = run_in(&sb, &sub, &["--manifest", "../manifest.toml", "cache", "list"]);
+    let listed = run_in(
+        &sb,
+        &sub,
+        &["--manifest", "../manifest.toml", "cache", "list"],
+    );
     assert_code(&listed, 0);
     assert!(stdout(&listed).starts_with("S\t"), "{}", stdout(&listed));
-    assert_code(
-        &run_in(&sb, a.parent().unwrap(), &["cache", "clear"]),
-        0,
-    );
+    assert_code(&run_in(&sb, a.parent().unwrap(), &["cache", "clear"]), 0);
 
     // Symlinks: `a/link/..` is the parent of where the link leads (here `elsewhere`, with its
     // own conf.txt), and `a/same/..`, though it is `a` again, is still reached through a link.
@@ -690,10 +719,7 @@ fn dot_dot_after_a_real_directory_is_the_directory_above_and_after_a_symlink_is_
     assert_eq!(calls(), 1, "a program ran for a manifest nobody allowed");
 
     // `deny` through `..` denies the manifest itself.
-    assert_code(
-        &run_in(&sb, &sub, &["deny", "../manifest.toml"]),
-        0,
-    );
+    assert_code(&run_in(&sb, &sub, &["deny", "../manifest.toml"]), 0);
     let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "bash"]);
     assert_refused(&out, "false\n", "denied");
 }
