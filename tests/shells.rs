@@ -505,6 +505,26 @@ fn every_shells_failure_statement_stops_its_evaluation() {
             stderr(&out)
         );
     }
+    // Evaluated apart from the failing run (saved, then read), elvish's statement still stops
+    // the evaluation, and its exception says why rather than that `false` failed.
+    let saved = sb.jit_m(&["activate", "--shell", "elvish"]);
+    let file = sb.write("failed.elv", &saved.stdout);
+    let out = run_in(
+        &sb,
+        "elvish",
+        &["-norc", "-c"],
+        &format!("eval (slurp < {}); echo after", file.display()),
+    );
+    assert!(!out.status.success() && !stdout(&out).contains("after"));
+    assert!(
+        stderr(&out).contains("jit-secrets: nothing exported (see the errors above)"),
+        "{}",
+        stderr(&out)
+    );
+    // A program reading JSON gets nothing, which no JSON reader accepts (`false` would parse).
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]
