@@ -198,6 +198,7 @@ mod tests {
             b"!!!!!!!!",
             br"\\'''\\\\",
             b"\xff\xfe\xff\xfe",
+            b"",
             b"x",
         ];
         for shell in [
