@@ -318,41 +318,6 @@ pub fn confirm_to(question: &str, yes: bool, what: &str) -> anyhow::Result<bool>
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// The context for a command that uses the cache in `mode`.
-pub fn context_with_cache(
-    global: &Global,
-    manifest: &Manifest,
-    mode: crate::cache::Mode,
-) -> Context {
-    context(global, manifest).with_cache(cache_for(global, manifest, mode))
-}
-
-/// The cache for a command that uses it (`mode`), when some entry of the manifest caches. Where
-/// the kernel keyring cannot be used, says so once (only then: a manifest without `cache` never
-/// hears of it) and resolves without.
-pub fn cache_for(
-    global: &Global,
-    manifest: &Manifest,
-    mode: crate::cache::Mode,
-) -> Option<crate::cache::Cache> {
-    if !manifest
-        .entries
-        .iter()
-        .any(|e| manifest.cache_ttl(e).is_some())
-    {
-        return None;
-    }
-    if let Err(why) = crate::cache::available() {
-        eprintln!("jit-secrets: note: {why}; values are fetched without the cache");
-        return None;
-    }
-    Some(crate::cache::Cache::new(
-        &manifest.path,
-        global.profile.as_deref().filter(|p| !p.is_empty()),
-        mode,
-    ))
-}
-
 /// How `activate`, `run`, `verify` and `lease renew` use the manifest's leases: `holder` is
 /// the process that receives them (registered for `revoke = "on-exit"`).
 pub fn leases_for(
