@@ -1,6 +1,7 @@
 //! What a store, a lease or the network helper may consult besides the references: the
 //! manifest's CLI overrides and options, the environment, the memory-only cache, and the notes a
-//! run says once on stderr. One value per run, built by `crate::commands` from the manifest.
+//! run says once on stderr. One value per run, built with the run's other needs by
+//! `crate::run_context` from the manifest.
 //!
 //! Its own file, not the stores', because leases and the helper's route choice read it too; it
 //! imports none of the rooms that take it (what a store adds to a cache key from it is

@@ -17,6 +17,7 @@ pub mod printable;
 pub mod process;
 pub mod reference;
 pub mod resolve;
+pub mod run_context;
 pub mod scoped;
 pub mod secret;
 pub mod shell;

@@ -121,9 +121,36 @@ pub fn digest(bytes: &[u8]) -> String {
 }
 
 /// The path trust is recorded under: absolute, as reached (symlinks are not resolved; see the
-/// module's comment for why).
+/// module's comment for why), with each `dir/..` the kernel would resolve to the directory above
+/// `dir` written so: `a/sub/../manifest.toml` is `a/manifest.toml` where `sub` is a real
+/// directory. Where `sub` is a symlink, `sub/..` is the parent of wherever it leads, not `a`: the
+/// pair stays, and the path stays a manifest of its own.
 pub fn as_reached(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    without_real_parent_pairs(&absolute)
+}
+
+/// Drops each `dir/..` pair where `dir`, as reached so far, is a real directory (not a symlink,
+/// and present: the kernel resolves nothing past a missing one, so neither do we); `/..` is `/`.
+fn without_real_parent_pairs(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        if component != Component::ParentDir {
+            out.push(component);
+            continue;
+        }
+        match out.components().next_back() {
+            Some(Component::RootDir) => {}
+            Some(Component::Normal(_))
+                if std::fs::symlink_metadata(&out).is_ok_and(|m| m.is_dir()) =>
+            {
+                out.pop();
+            }
+            _ => out.push(component),
+        }
+    }
+    out
 }
 
 /// The canonical path, for saying where a symlink leads.
@@ -292,25 +319,36 @@ fn verdict_in(trusted: &TrustFile, path: &Path, bytes: &[u8], code: &[PathBuf]) 
 }
 
 /// Refuses a manifest that is not trusted, unless the environment variable or a vouching host
-/// says otherwise. Called before any store is contacted.
+/// says otherwise; a host never overrules the user's `deny`. Called before any store is contacted.
 pub fn check(path: &Path, bytes: &[u8], code: &[PathBuf], vouch: &Vouch) -> Result<(), TrustError> {
     if std::env::var_os(TRUST_ALL_VAR).is_some_and(|v| v == "1") {
         return Ok(());
     }
-    let hint = match vouch.host {
-        Some(host) => match vouches_for(host, path, bytes, vouch.pin.as_deref()) {
+    let verdict = verdict(path, bytes, code);
+    let hint = match (verdict.clone(), vouch.host) {
+        (Verdict::Trusted, _) => return Ok(()),
+        // The user's own word about this manifest outranks a host's.
+        (Verdict::Denied, Some(host)) => Some(format!(
+            "--trusted-by {} was ignored: you denied this manifest, and a host does not overrule your `jit-secrets deny`",
+            host_name(host)
+        )),
+        (_, Some(host)) => match vouches_for(host, path, bytes, vouch.pin.as_deref()) {
             Ok(()) => return Ok(()),
             Err(why) => Some(why),
         },
-        None => None,
+        (_, None) => None,
     };
-    match verdict(path, bytes, code) {
-        Verdict::Trusted => Ok(()),
-        verdict => Err(TrustError::NotTrusted {
-            path: as_reached(path),
-            verdict,
-            hint,
-        }),
+    Err(TrustError::NotTrusted {
+        path: as_reached(path),
+        verdict,
+        hint,
+    })
+}
+
+fn host_name(host: Host) -> &'static str {
+    match host {
+        Host::Flox => "flox",
+        Host::Nix => "nix",
     }
 }
 
@@ -519,6 +557,42 @@ mod tests {
             v(std::slice::from_ref(&script)),
             Verdict::CodeChanged(script)
         );
+    }
+
+    #[test]
+    fn dot_dot_goes_up_only_after_a_real_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::create_dir_all(a.join("sub/deeper")).unwrap();
+        std::os::unix::fs::symlink("sub/deeper", a.join("link")).unwrap();
+        let reached = |p: &str| as_reached(&a.join(p));
+        assert_eq!(reached("sub/../manifest.toml"), a.join("manifest.toml"));
+        assert_eq!(
+            reached("sub/deeper/../../manifest.toml"),
+            a.join("manifest.toml")
+        );
+        // A symlink's `..` is its target's parent: the pair stays, and so does every `..` after.
+        assert_eq!(
+            reached("link/../manifest.toml"),
+            a.join("link/../manifest.toml")
+        );
+        assert_eq!(
+            reached("link/../../manifest.toml"),
+            a.join("link/../../manifest.toml")
+        );
+        // Past a symlink, a real directory's pair still goes (the kernel reaches it through
+        // the link, then goes back up to where it was).
+        std::fs::create_dir_all(a.join("sub/deeper/inner")).unwrap();
+        assert_eq!(
+            reached("link/inner/../manifest.toml"),
+            a.join("link/manifest.toml")
+        );
+        // A directory that is not there resolves nothing; the root's parent is the root.
+        assert_eq!(
+            reached("gone/../manifest.toml"),
+            a.join("gone/../manifest.toml")
+        );
+        assert_eq!(as_reached(Path::new("/../etc/x")), PathBuf::from("/etc/x"));
     }
 
     #[test]

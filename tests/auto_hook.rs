@@ -27,7 +27,8 @@ except FileNotFoundError:
 open(os.path.join(root, "starts-" + tag), "w").write(str(starts))
 revoked = os.path.exists(os.path.join(root, "A", "revoked"))
 # The record is the shell's own: no variable of ours reaches a program the shell starts.
-leaked = sorted(n for n in os.environ if "jit_secrets" in n.lower() and n != "JIT_SECRETS_LEASE_HOLDER")
+# (Only the record's names: the test runner's own JIT_/NEXTEST_ variables are not the shell's.)
+leaked = sorted(n for n in os.environ if n.startswith(("_jit_secrets", "__jit_secrets")))
 open(os.path.join(root, "leaked-" + tag), "w").write(" ".join(leaked))
 open(os.path.join(root, "revoked-" + tag), "w").write("yes" if revoked else "no")
 print("DONE" + "-" + tag, file=sys.stderr)
@@ -318,12 +319,26 @@ fn check_tour(shell: &str) {
     assert!(!terminal.contains("c-secret"));
 }
 
-/// Revokes what the sandbox's shells left (a keeper per lease would outlive the test).
+/// Revokes what the sandbox's shells left (a keeper per lease would outlive the test): each of
+/// its projects' leases, never `--all`, which would revoke those of tests running beside it.
 struct RevokeAll<'a>(&'a Sandbox);
 
 impl Drop for RevokeAll<'_> {
     fn drop(&mut self) {
-        let _ = self.0.jit(&["lease", "revoke", "--all"]);
+        let root = self.0.path();
+        let projects = std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .chain([root.to_path_buf()]);
+        for project in projects {
+            let manifest = project.join("manifest.toml");
+            if manifest.is_file() {
+                let m = manifest.to_str().expect("a UTF-8 sandbox path");
+                let _ = self.0.jit(&["--manifest", m, "lease", "revoke"]);
+            }
+        }
     }
 }
 

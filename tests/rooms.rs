@@ -132,6 +132,12 @@ fn each_room_imports_only_what_the_plan_allows() {
             "context",
             &["stores", "net", "lease", "resolve", "commands"],
         ),
+        // The run's context is built for the commands, from what they need: it asks no store and
+        // renders nothing.
+        (
+            "run_context",
+            &["commands", "stores", "net", "resolve", "shell"],
+        ),
         (
             "store_error",
             &["stores", "net", "lease", "process", "context"],

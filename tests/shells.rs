@@ -505,6 +505,26 @@ fn every_shells_failure_statement_stops_its_evaluation() {
             stderr(&out)
         );
     }
+    // Evaluated apart from the failing run (saved, then read), elvish's statement still stops
+    // the evaluation, and its exception says why rather than that `false` failed.
+    let saved = sb.jit_m(&["activate", "--shell", "elvish"]);
+    let file = sb.write("failed.elv", &saved.stdout);
+    let out = run_in(
+        &sb,
+        "elvish",
+        &["-norc", "-c"],
+        &format!("eval (slurp < {}); echo after", file.display()),
+    );
+    assert!(!out.status.success() && !stdout(&out).contains("after"));
+    assert!(
+        stderr(&out).contains("jit-secrets: nothing exported (see the errors above)"),
+        "{}",
+        stderr(&out)
+    );
+    // A program reading JSON gets nothing, which no JSON reader accepts (`false` would parse).
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert_eq!(stdout(&out), "");
 }
 
 #[test]
@@ -540,4 +560,45 @@ fn the_default_shell_is_detected_in_tcsh_nushell_and_elvish() {
             stderr(&out)
         );
     }
+}
+
+/// elvish's code carries no `!` for tcsh to expand: tcsh (evaluating it by mistake, `set-env`
+/// standing in as `setenv` to see what it made of the words) expands history even inside single
+/// quotes, where `!#` is the line so far. elvish itself reads `"\x21"` back as `!`.
+#[test]
+fn elvish_output_leaves_tcsh_no_history_to_expand() {
+    let sb = Sandbox::new();
+    sb.write("values/BANG", "a!#b!!c");
+    sb.manifest("[secrets]\nBANG = { from = \"file:values/BANG\", trim = false }\n");
+    let snippet = sb.jit_m(&["activate", "--shell", "elvish"]);
+    assert_code(&snippet, 0);
+    assert!(
+        !snippet.stdout.contains(&b'!'),
+        "a bare `!` in: {}",
+        stdout(&snippet)
+    );
+    let file = sb.write("out.elv", &snippet.stdout);
+    let out = run_in(
+        &sb,
+        "tcsh",
+        &["-f", "-c"],
+        &format!(
+            "alias set-env setenv; eval \"`cat {}`\"; printenv BANG",
+            file.display()
+        ),
+    );
+    assert_code(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "a\\x21#b\\x21\\x21c\n",
+        "tcsh saw the words as written, no history substituted"
+    );
+    let out = run_in(
+        &sb,
+        "elvish",
+        &["-norc", "-c"],
+        &format!("eval (slurp < {}); print $E:BANG", file.display()),
+    );
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "a!#b!!c");
 }

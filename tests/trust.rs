@@ -344,6 +344,11 @@ fn programs_resolve_from_the_manifest_and_a_changed_script_needs_allow_again() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out).contains("fix: read the change (`git diff`), then run `jit-secrets allow "),
+        "the fix for an edited script says how to read the edit: {}",
+        stderr(&out)
+    );
     // So does the override's program.
     assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
     sb.write_executable("proj/bin/op", "#!/bin/sh\nprintf 'evil-op'\n");
@@ -473,4 +478,250 @@ fn concurrent_allows_and_denies_lose_no_line() {
         50,
         "{file}"
     );
+}
+
+/// The user's `deny` outranks a host's vouching: Flox's `--trusted-by flox` and a nix devShell's
+/// pinned `--trusted-by nix` are refused for a manifest the user denied, before anything is
+/// contacted; a manifest never allowed nor denied keeps the hosts' vouching, and `allow` lifts
+/// the deny.
+#[test]
+fn a_users_deny_beats_flox_and_nix_vouching() {
+    let mut sb = Sandbox::requiring_trust();
+    let (plain, op) = strangers_manifest(&mut sb);
+    let project = sb.path().join("proj");
+    let flox_text = std::fs::read_to_string(&plain)
+        .unwrap()
+        .replace("[secrets]", "version = 1\n[install]\n[plugins.jit-secrets]");
+    let flox = sb.write("proj/.flox/env/manifest.toml", &flox_text);
+    sb.set_env("FLOX_ENV_PROJECT", &project);
+    let pin = sha256_hex(&std::fs::read(&plain).unwrap());
+    let by_flox = |sb: &Sandbox, shell: &str| {
+        run_in(
+            sb,
+            &project,
+            &["--trusted-by", "flox", "activate", "--shell", shell],
+        )
+    };
+    let by_nix = |sb: &Sandbox, shell: &str| {
+        sb.jit_m(&[
+            "--trusted-by",
+            "nix",
+            "--manifest-sha256",
+            &pin,
+            "activate",
+            "--shell",
+            shell,
+        ])
+    };
+    let exported = |out: &std::process::Output| {
+        assert_code(out, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["AWS_SECRET_ACCESS_KEY"], "the-users-secret");
+    };
+    // Never allowed nor denied: each host vouches for its own manifest, as before.
+    exported(&by_flox(&sb, "json"));
+    exported(&by_nix(&sb, "json"));
+    std::fs::remove_file(sb.path().join("ran-a-program")).ok();
+    std::fs::remove_file(project.join("ran-a-program")).ok();
+
+    assert_code(&sb.jit(&["deny", flox.to_str().unwrap()]), 0);
+    assert_code(&sb.jit(&["deny", plain.to_str().unwrap()]), 0);
+    let calls = op.calls().len();
+    for (host, out) in [("flox", by_flox(&sb, "bash")), ("nix", by_nix(&sb, "bash"))] {
+        assert_refused(&out, "false\n", "denied (`jit-secrets deny`)");
+        assert!(
+            stderr(&out).contains(&format!(
+                "--trusted-by {host} was ignored: you denied this manifest"
+            )),
+            "says why the host did not count: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        op.calls().len(),
+        calls,
+        "a denied manifest contacted a store"
+    );
+    assert!(!sb.path().join("ran-a-program").exists(), "a program ran");
+    assert!(!project.join("ran-a-program").exists(), "a program ran");
+
+    // `allow` is the way back, for each.
+    assert_code(&sb.jit(&["allow", flox.to_str().unwrap()]), 0);
+    assert_code(&sb.jit(&["allow", plain.to_str().unwrap()]), 0);
+    exported(&by_flox(&sb, "json"));
+    exported(&by_nix(&sb, "json"));
+}
+
+/// Denying one manifest forgets that one only: every other record stays as it was.
+#[test]
+fn denying_one_manifest_keeps_every_other_record() {
+    let sb = Sandbox::requiring_trust();
+    let paths: Vec<_> = ["p", "q", "r"]
+        .iter()
+        .map(|d| {
+            sb.write(
+                &format!("{d}/manifest.toml"),
+                "[secrets]\nA = \"env:HOME\"\n",
+            )
+        })
+        .collect();
+    for p in &paths {
+        assert_code(&sb.jit(&["allow", p.to_str().unwrap()]), 0);
+    }
+    // `deny` says whether it took trust away or only marked a manifest nobody allowed.
+    let out = sb.jit(&["deny", paths[1].to_str().unwrap()]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("q/manifest.toml is no longer trusted"),
+        "{}",
+        stderr(&out)
+    );
+    let never = sb.write("n/manifest.toml", "[secrets]\nA = \"env:HOME\"\n");
+    let out = sb.jit(&["deny", never.to_str().unwrap()]);
+    assert_code(&out, 0);
+    assert!(
+        stderr(&out).contains("n/manifest.toml was not trusted; it is now marked denied"),
+        "{}",
+        stderr(&out)
+    );
+    let activate = |p: &std::path::Path| {
+        sb.jit(&[
+            "--manifest",
+            p.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "json",
+        ])
+    };
+    assert_code(&activate(&paths[0]), 0);
+    assert_code(&activate(&paths[2]), 0);
+    let denied = activate(&paths[1]);
+    assert_code(&denied, 2);
+    assert!(stderr(&denied).contains("denied"), "{}", stderr(&denied));
+}
+
+/// Only the scripts of the manifest's own repository are part of what `allow` approves (and
+/// hashes): a program elsewhere on the machine is not the repository's to change.
+#[test]
+fn only_the_repositorys_own_scripts_are_hashed() {
+    let sb = Sandbox::requiring_trust();
+    sb.write_executable("proj/scripts/inside", "#!/bin/sh\nprintf in\n");
+    let outside = sb.write_executable("tools/outside", "#!/bin/sh\nprintf out\n");
+    std::fs::create_dir_all(sb.path().join("proj/.git")).unwrap();
+    let m = sb.write(
+        "proj/sub/manifest.toml",
+        "[secrets]\nA = \"cmd:../scripts/inside\"\nB = \"cmd:../../tools/outside\"\n",
+    );
+    let out = sb.jit(&["allow", m.to_str().unwrap()]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    let hashed: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(str::trim)
+        .collect();
+    assert!(
+        hashed.iter().any(|l| l.ends_with("scripts/inside")),
+        "the repository's script (its root is the directory holding .git, above the manifest's) is hashed: {shown}"
+    );
+    assert!(
+        !hashed.iter().any(|l| l.ends_with("tools/outside")),
+        "a program outside the repository is not: {shown}"
+    );
+    // So an edit outside the repository does not untrust it; one inside does.
+    std::fs::write(&outside, "#!/bin/sh\nprintf OUT\n").unwrap();
+    let activate = || {
+        sb.jit(&[
+            "--manifest",
+            m.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "json",
+        ])
+    };
+    assert_code(&activate(), 0);
+    sb.write_executable("proj/scripts/inside", "#!/bin/sh\nprintf IN\n");
+    assert_refused(&activate(), "", "scripts/inside");
+}
+
+/// `..` as the kernel resolves it: after a real directory, `a/sub/..` is `a`, so
+/// `--manifest ../manifest.toml` from `a/sub` is the manifest allowed as `a/manifest.toml` — for
+/// trust, `deny` and the cache alike. After a symlink it is wherever the symlink leads's parent:
+/// still a manifest of its own, refused until allowed under that path.
+#[test]
+fn dot_dot_after_a_real_directory_is_the_directory_above_and_after_a_symlink_is_not() {
+    let mut sb = Sandbox::requiring_trust();
+    let log = sb.path().join("calls.log");
+    sb.set_env("CALL_LOG", &log);
+    let text = "[secrets]\nS = { from = \"cmd:sh -c 'echo x >> \\\"$CALL_LOG\\\"; printf tok'\", cache = \"10m\" }\nD = \"file:conf.txt\"\n";
+    let a = sb.write("a/manifest.toml", text);
+    sb.write("a/conf.txt", "a-config");
+    let sub = sb.path().join("a/sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    assert_code(&sb.jit(&["allow", a.to_str().unwrap()]), 0);
+    let calls = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+
+    let out = run_in(
+        &sb,
+        &sub,
+        &[
+            "--manifest",
+            "../manifest.toml",
+            "activate",
+            "--shell",
+            "json",
+        ],
+    );
+    assert_code(&out, 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["S"], "tok");
+    assert_eq!(v["D"], "a-config", "relative references resolve from a/");
+    assert_eq!(calls(), 1);
+    // The same manifest found from a/ itself: the entry cached above is its entry.
+    let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(calls(), 1, "the cache keyed a/sub/.. apart from a");
+    let listed = run_in(
+        &sb,
+        &sub,
+        &["--manifest", "../manifest.toml", "cache", "list"],
+    );
+    assert_code(&listed, 0);
+    assert!(stdout(&listed).starts_with("S\t"), "{}", stdout(&listed));
+    assert_code(&run_in(&sb, a.parent().unwrap(), &["cache", "clear"]), 0);
+
+    // Symlinks: `a/link/..` is the parent of where the link leads (here `elsewhere`, with its
+    // own conf.txt), and `a/same/..`, though it is `a` again, is still reached through a link.
+    sb.write("elsewhere/manifest.toml", text);
+    sb.write("elsewhere/conf.txt", "ATTACKER");
+    std::fs::create_dir_all(sb.path().join("elsewhere/deep")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere/deep", sb.path().join("a/link")).unwrap();
+    std::os::unix::fs::symlink("sub", sb.path().join("a/same")).unwrap();
+    for through in ["a/link/../manifest.toml", "a/same/../manifest.toml"] {
+        let reached = sb.path().join(through);
+        let out = sb.jit(&[
+            "--manifest",
+            reached.to_str().unwrap(),
+            "activate",
+            "--shell",
+            "bash",
+        ]);
+        assert_refused(&out, "false\n", "new (not allowed yet)");
+        assert!(
+            stderr(&out).contains(through),
+            "names the path as reached: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(calls(), 1, "a program ran for a manifest nobody allowed");
+
+    // `deny` through `..` denies the manifest itself.
+    assert_code(&run_in(&sb, &sub, &["deny", "../manifest.toml"]), 0);
+    let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "bash"]);
+    assert_refused(&out, "false\n", "denied");
 }

@@ -260,7 +260,7 @@ fn the_net_helpers_answer_is_wiped(sb: &mut support::Sandbox, canary_file: &std:
     let request =
         br#"{"route": "vault", "op": "kv_get", "path": "secret/zcanary", "timeout_ms": 10000}"#;
     let before = FREED_WITH_CANARY.load(Ordering::SeqCst);
-    let answer = jit_secrets::stores::net::answer(request).expect("an answer");
+    let answer = jit_secrets::net::answer(request).expect("an answer");
     let held = answer.windows(CANARY.len()).any(|w| w == CANARY);
     drop(answer);
     let after = FREED_WITH_CANARY.load(Ordering::SeqCst);

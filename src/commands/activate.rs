@@ -1,8 +1,9 @@
 //! `jit-secrets activate`: print shell code exporting every secret, and nothing else on stdout.
 
-use super::{load_trusted_manifest, report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{report_problems, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ActivateArgs, Global};
 use crate::resolve::{resolve_with_leases, Status};
+use crate::run_context::{Needs, RunContext};
 use crate::shell::{self, Shell};
 use std::io::{IsTerminal, Write};
 
@@ -19,8 +20,16 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let manifest = match load_trusted_manifest(global) {
-        Ok(m) => m,
+    let mode = if args.refresh {
+        crate::cache::Mode::Refresh
+    } else {
+        crate::cache::Mode::Use
+    };
+    let needs = Needs::trusted()
+        .cache(mode)
+        .leases(crate::lease::Mode::Use, crate::lease::activation_holder());
+    let run = match RunContext::build(global, needs) {
+        Ok(run) => run,
         Err(e) => {
             // No manifest, a broken one, or one not trusted: the evaluating shell must fail too.
             let mut stdout = std::io::stdout().lock();
@@ -29,28 +38,17 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
             return Err(e);
         }
     };
-    let mode = if args.refresh {
-        crate::cache::Mode::Refresh
-    } else {
-        crate::cache::Mode::Use
-    };
-    let ctx = super::context_with_cache(global, &manifest, mode);
+    let manifest = &run.manifest;
     // Scoped values (`only = [...]`) are not exported, so not fetched: their commands fetch them.
-    let scoped_commands = crate::scoped::commands_of(&manifest);
+    let scoped = !run.scoped_commands.is_empty();
     let unscoped: Vec<String> = manifest
         .entries
         .iter()
         .filter(|e| e.is_unscoped())
         .map(|e| e.name.clone())
         .collect();
-    let only = (!scoped_commands.is_empty()).then_some(unscoped.as_slice());
-    let leases = super::leases_for(
-        global,
-        &manifest,
-        crate::lease::activation_holder(),
-        crate::lease::Mode::Use,
-    );
-    let resolution = resolve_with_leases(&manifest, only, &ctx, &leases);
+    let only = scoped.then_some(unscoped.as_slice());
+    let resolution = resolve_with_leases(manifest, only, &run.ctx, run.lease_settings());
     report_problems(&resolution);
 
     // Held while we print, so an interrupt cannot add to (or cut into) the snippet.
@@ -68,10 +66,10 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         .iter()
         .filter_map(|r| r.value().map(|v| (r.entry.name.as_str(), v.expose())))
         .collect();
-    let scope = if scoped_commands.is_empty() {
+    let scope = if !scoped {
         Vec::new()
     } else {
-        match super::scoped::prepare(global, &manifest, &scoped_commands) {
+        match super::scoped::prepare(&run) {
             Ok(scope) => scope,
             Err(e) => {
                 stdout.write_all(shell::failure_statement(shell).as_bytes())?;
@@ -85,7 +83,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
     found.extend(resolution.lease_values());
 
     if stdout.is_terminal() && !args.reveal {
-        show_masked(&mut stdout, shell, &manifest, &resolution)?;
+        show_masked(&mut stdout, shell, manifest, &resolution)?;
         return Ok(EXIT_OK);
     }
     // A value the shell could not hold would break every later command in it: refuse it here,
@@ -103,7 +101,7 @@ pub fn run(global: &Global, args: ActivateArgs) -> anyhow::Result<u8> {
         }
     }
     let auto = args.auto.then_some(auto_unload);
-    let rendered = render_recorded(shell, &found, &manifest, !scoped_commands.is_empty(), auto);
+    let rendered = render_recorded(shell, &found, manifest, scoped, auto);
     let code = match rendered {
         Ok(code) => code,
         Err(e) => {

@@ -1,10 +1,11 @@
 //! `jit-secrets add NAME REF [--optional] [--timeout 10s]`: add or replace one entry in place.
 
-use super::{load_manifest, UsageError, EXIT_OK};
+use super::{UsageError, EXIT_OK};
 use crate::cli::{AddArgs, Global};
 use crate::manifest::parse_duration;
 use crate::manifest_edit::{lock, read, secrets_table, validate, write_edit};
 use crate::reference::Reference;
+use crate::run_context::{Needs, RunContext};
 use toml_edit::{value, InlineTable, Item, Value};
 
 pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
@@ -17,11 +18,11 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
     if let Some(t) = &args.timeout {
         parse_duration(t).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     }
-    let manifest = load_manifest(global)?;
+    let manifest = RunContext::build(global, Needs::read_only())?.manifest;
     // From the read to the write: another edit of this manifest waits for ours.
     let _lock = lock(&manifest.path)?;
     let (old, mut doc) = read(&manifest.path)?;
-    let table = secrets_table(&mut doc, manifest.home).expect("load_manifest found the table");
+    let table = secrets_table(&mut doc, manifest.home).expect("the manifest was read with it");
     let replaced = match table.get_mut(&args.name) {
         Some(existing) if !args.replace => {
             let shown = existing

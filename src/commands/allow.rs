@@ -4,11 +4,12 @@
 //! plugin and `commands` override, and the scripts of the repository whose digests trust records.
 //! Everything printed is escaped (`crate::printable`): a manifest cannot hide a line of it.
 
-use super::{context, manifest_path, EXIT_OK};
+use super::EXIT_OK;
 use crate::cli::{Global, TrustArgs};
 use crate::manifest::{self, Entry, LeaseKind, LeaseSpec, Manifest, RevokeWhen};
 use crate::printable::{escaped, path as shown};
 use crate::reference::{Reference, StoreKind};
+use crate::run_context::{manifest_path, project_of, stores_context};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -53,7 +54,7 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
             shown(path.parent().unwrap_or(path))
         ));
     }
-    let ctx = context(global, parsed);
+    let ctx = stores_context(global, parsed);
     let profiles = parsed
         .profiles
         .iter()
@@ -127,7 +128,7 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
     if options.keyring_per_project {
         line(format!(
             "  keep keyring: items for this project only (keyring_scope = \"project\": {})",
-            escaped(&super::project_of(parsed))
+            escaped(&project_of(parsed))
         ));
     }
     if !code.is_empty() {

@@ -1,9 +1,10 @@
 //! `jit-secrets cache list|clear [--all]`: what the memory-only cache holds (never a value), and
 //! dropping it.
 
-use super::{load_trusted_manifest, EXIT_OK};
+use super::EXIT_OK;
 use crate::cache::{self, Listed};
 use crate::cli::{CacheCommand, Global};
+use crate::run_context::{Needs, RunContext};
 use std::io::Write;
 
 pub fn run(global: &Global, command: CacheCommand) -> anyhow::Result<u8> {
@@ -16,7 +17,7 @@ pub fn run(global: &Global, command: CacheCommand) -> anyhow::Result<u8> {
         None
     } else {
         Some(crate::trust::as_reached(
-            &load_trusted_manifest(global)?.path,
+            &RunContext::build(global, Needs::trusted())?.manifest.path,
         ))
     };
     let listed: Vec<Listed> = cache::list_all()

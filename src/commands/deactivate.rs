@@ -7,6 +7,7 @@
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::cli::{ActivateArgs, DeactivateArgs, Global};
+use crate::run_context::{Needs, RunContext};
 use crate::shell::{self, Shell};
 use std::io::Write;
 use std::path::Path;
@@ -71,7 +72,7 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
         .as_deref()
         .filter(|p| !p.is_empty())
         .map(Path::new);
-    let found = super::manifest_path(global)
+    let found = crate::run_context::manifest_path(global)
         .ok()
         .and_then(|p| std::fs::read(&p).ok().map(|bytes| (p, bytes)));
     let Some((path, bytes)) = found else {
@@ -96,7 +97,7 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
     }
     // Another project: the old one's variables and leases go before anything of the new.
     let unload = loaded.is_some() && !same_project;
-    if let Err(e) = super::load_trusted_manifest(global) {
+    if let Err(e) = RunContext::build(global, Needs::trusted()) {
         if args.refused.as_deref() != Some(path.as_os_str()) {
             say_refused(&path, &e);
         }

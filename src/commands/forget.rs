@@ -3,15 +3,16 @@
 //! `keyring:` items it references — after listing them and asking (on a terminal; `--yes`
 //! otherwise). Nothing else is touched.
 
-use super::{context, load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{ForgetArgs, Global};
 use crate::reference::{Reference, StoreKind};
 use crate::resolve::remove_value;
+use crate::run_context::{Needs, RunContext};
 
 pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
-    let manifest = load_trusted_manifest(global)?;
-    let scoped = context(global, &manifest);
-    let mut unscoped = context(global, &manifest);
+    let run = RunContext::build(global, Needs::trusted())?;
+    let (manifest, scoped) = (&run.manifest, &run.ctx);
+    let mut unscoped = run.fresh_context();
     unscoped.keyring_project = None;
     let mut references: Vec<&Reference> = manifest
         .entries
@@ -26,7 +27,7 @@ pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
     let mut targets = Vec::new();
     for r in &references {
         if scoped.keyring_project.is_some() {
-            targets.push((*r, "this project's item", &scoped));
+            targets.push((*r, "this project's item", scoped));
         }
         if args.global {
             targets.push((*r, "the global item", &unscoped));

@@ -7,11 +7,12 @@
 //! comments kept). A write that fails stops the import: the values stored before it stay (a
 //! re-run writes the same references again), the manifest is not touched. FILE is never changed.
 
-use super::{context, load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, ImportArgs, ImportStore};
 use crate::manifest_edit::{lock, read, secrets_table, validate, write_edit};
 use crate::reference::Reference;
 use crate::resolve::write_value;
+use crate::run_context::{Needs, RunContext};
 use crate::secret::{Scrubber, SecretValue};
 use std::path::Path;
 use toml_edit::{value, Item};
@@ -25,7 +26,8 @@ struct Import {
 }
 
 pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
-    let manifest = load_trusted_manifest(global)?;
+    let run = RunContext::build(global, Needs::trusted())?;
+    let manifest = &run.manifest;
     let file = crate::printable::path(&args.file);
     let pairs = read_dotenv(&args.file)?;
     if let Some(problem) = pairs
@@ -62,9 +64,9 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
 
     // From the read to the write: another edit of this manifest waits for ours.
     let _lock = lock(&manifest.path)?;
-    let (old, text) = edited_manifest(&manifest, &imports, args.replace)?;
+    let (old, text) = edited_manifest(manifest, &imports, args.replace)?;
 
-    let ctx = context(global, &manifest);
+    let ctx = &run.ctx;
     let mut scrub = Scrubber::new();
     for import in &imports {
         scrub.add(import.value.expose());
@@ -74,7 +76,7 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
             &import.reference,
             &import.value,
             manifest.options.timeout,
-            &ctx,
+            ctx,
         ) {
             eprint!(
                 "{}",

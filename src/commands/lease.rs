@@ -1,10 +1,11 @@
 //! `jit-secrets lease list|revoke|renew`: the live leases (never a value), revoking them now,
 //! renewing one.
 
-use super::{load_trusted_manifest, UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_USAGE};
+use super::{UsageError, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_USAGE};
 use crate::cli::{Global, LeaseCommand};
 use crate::lease::{self, record::Stored};
 use crate::printable::escaped;
+use crate::run_context::{Needs, RunContext};
 use std::io::Write;
 use std::time::Duration;
 
@@ -27,7 +28,7 @@ fn stored(
     let manifest = if all {
         None
     } else {
-        Some(super::load_manifest(global)?)
+        Some(RunContext::build(global, Needs::read_only())?.manifest)
     };
     let found = lease::list(manifest.as_ref().map(|m| m.path.as_path())).map_err(|why| {
         anyhow::anyhow!("{why}: leases are kept in the kernel keyring, which is not available here")
@@ -138,21 +139,17 @@ fn revoke(global: &Global, name: Option<String>, all: bool) -> anyhow::Result<u8
 }
 
 fn renew(global: &Global, name: &str) -> anyhow::Result<u8> {
-    let mut manifest = load_trusted_manifest(global)?;
+    let needs = Needs::trusted().leases(lease::Mode::Renew, lease::activation_holder());
+    let mut run = RunContext::build(global, needs)?;
+    let manifest = &mut run.manifest;
     let Some(index) = manifest.leases.iter().position(|l| l.name == name) else {
-        return Err(no_such_lease(&manifest, name).into());
+        return Err(no_such_lease(manifest, name).into());
     };
     let spec = manifest.leases.swap_remove(index);
     manifest.leases = vec![spec];
     manifest.entries.clear();
-    let ctx = super::context(global, &manifest);
-    let leases = super::leases_for(
-        global,
-        &manifest,
-        lease::activation_holder(),
-        lease::Mode::Renew,
-    );
-    let resolution = crate::resolve::resolve_with_leases(&manifest, None, &ctx, &leases);
+    let resolution =
+        crate::resolve::resolve_with_leases(&run.manifest, None, &run.ctx, run.lease_settings());
     super::report_problems(&resolution);
     let Some(acquired) = resolution.leases.first() else {
         return Ok(EXIT_SECRET_FAILURE);

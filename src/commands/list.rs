@@ -1,12 +1,13 @@
 //! `jit-secrets list`: what is declared and where from. Never a value; never contacts a store.
 
-use super::{load_manifest, EXIT_OK};
+use super::EXIT_OK;
 use crate::cli::{Global, ListArgs};
 use crate::manifest::RevokeWhen;
+use crate::run_context::{Needs, RunContext};
 use std::io::Write;
 
 pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
-    let manifest = load_manifest(global)?;
+    let manifest = RunContext::build(global, Needs::read_only())?.manifest;
     let mut out = std::io::stdout().lock();
     if args.json {
         let secrets = manifest.entries.iter().map(|e| {

@@ -23,9 +23,8 @@ mod setup;
 mod target;
 mod verify;
 
-use crate::cli::{Cli, Command, Global};
-use crate::context::Context;
-use crate::manifest::{self, Manifest, ManifestError};
+use crate::cli::{Cli, Command};
+use crate::manifest::{Manifest, ManifestError};
 use crate::resolve::{EntryResult, Resolution, Status};
 use crate::secret::Scrubber;
 use crate::store_error::StoreError;
@@ -194,48 +193,6 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     }
 }
 
-/// The manifest, for commands that only read it (`list`, `init`, `add`, `remove`).
-pub fn load_manifest(global: &Global) -> Result<Manifest, ManifestError> {
-    let path = manifest_path(global)?;
-    with_profile(global, manifest::load(&path)?)
-}
-
-/// The manifest, for commands that contact stores or run programs: refused, before anything is
-/// contacted, unless it is trusted as it is now (see `trust`): its bytes and the programs of its
-/// repository that it runs. The bytes checked are the bytes parsed: there is no second read for
-/// an edit to slip between. (Parsing reads nothing else and runs nothing, so it may come first.)
-pub fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
-    let path = manifest_path(global)?;
-    let text = manifest::read_text(&path)?;
-    let parsed = manifest::parse(&path, &text)?;
-    let vouch = crate::trust::Vouch {
-        host: global.trusted_by,
-        pin: global.manifest_sha256.clone(),
-    };
-    crate::trust::check(
-        &path,
-        text.as_bytes(),
-        &crate::trust::code_files(&parsed),
-        &vouch,
-    )?;
-    Ok(with_profile(global, parsed)?)
-}
-
-/// The manifest's path as reached (absolute; symlinks are not resolved: trust, relative
-/// references, the cache and project-scoped items all belong to this path).
-pub fn manifest_path(global: &Global) -> Result<std::path::PathBuf, ManifestError> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
-    manifest::discover(global.manifest.as_deref(), |k| std::env::var_os(k), &cwd)
-        .map(|p| crate::trust::as_reached(&p))
-}
-
-fn with_profile(global: &Global, loaded: Manifest) -> Result<Manifest, ManifestError> {
-    match global.profile.as_deref().filter(|p| !p.is_empty()) {
-        Some(profile) => loaded.with_profile(profile),
-        None => Ok(loaded),
-    }
-}
-
 /// `--only NAME…` as the resolver takes it (`None`: every entry); a name the manifest does not
 /// declare is a usage error that lists the known ones, never a silent "nothing to do".
 pub fn only_known<'a>(
@@ -255,42 +212,6 @@ pub fn only_known<'a>(
         )));
     }
     Ok((!only.is_empty()).then_some(only))
-}
-
-/// What the stores may consult.
-pub fn context(global: &Global, manifest: &Manifest) -> Context {
-    crate::process::allow_prompts(!global.no_prompt);
-    let mut ctx = Context::new(manifest.options.commands.clone(), global.no_prompt)
-        .with_age_identity(manifest.options.identity.clone());
-    if manifest.options.keyring_per_project {
-        ctx.keyring_project = Some(project_of(manifest));
-    }
-    ctx.manifest_dir = manifest.path.parent().map(Into::into);
-    ctx.outputs = manifest
-        .entries
-        .iter()
-        .chain(manifest.profiles.values().flatten())
-        .map(|e| e.name.clone())
-        .collect();
-    if manifest.options.keepassxc_password_from.is_some()
-        || manifest.options.keepassxc_keyfile.is_some()
-    {
-        ctx.keepassxc = Some(crate::context::KeepassxcOptions {
-            password_from: manifest.options.keepassxc_password_from.clone(),
-            keyfile: manifest.options.keepassxc_keyfile.clone(),
-        });
-    }
-    ctx
-}
-
-/// What a project-scoped keyring item carries: the path of the manifest's directory as reached
-/// (the path trust is recorded under: a symlink to another project's manifest is another project).
-pub fn project_of(manifest: &Manifest) -> String {
-    let path = crate::trust::as_reached(&manifest.path);
-    path.parent()
-        .unwrap_or(&path)
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// Asks `question [y/N]` on the terminal; `yes` answers it in advance, and without a terminal it
@@ -316,57 +237,6 @@ pub fn confirm_to(question: &str, yes: bool, what: &str) -> anyhow::Result<bool>
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-/// The context for a command that uses the cache in `mode`.
-pub fn context_with_cache(
-    global: &Global,
-    manifest: &Manifest,
-    mode: crate::cache::Mode,
-) -> Context {
-    context(global, manifest).with_cache(cache_for(global, manifest, mode))
-}
-
-/// The cache for a command that uses it (`mode`), when some entry of the manifest caches. Where
-/// the kernel keyring cannot be used, says so once (only then: a manifest without `cache` never
-/// hears of it) and resolves without.
-pub fn cache_for(
-    global: &Global,
-    manifest: &Manifest,
-    mode: crate::cache::Mode,
-) -> Option<crate::cache::Cache> {
-    if !manifest
-        .entries
-        .iter()
-        .any(|e| manifest.cache_ttl(e).is_some())
-    {
-        return None;
-    }
-    if let Err(why) = crate::cache::available() {
-        eprintln!("jit-secrets: note: {why}; values are fetched without the cache");
-        return None;
-    }
-    Some(crate::cache::Cache::new(
-        &manifest.path,
-        global.profile.as_deref().filter(|p| !p.is_empty()),
-        mode,
-    ))
-}
-
-/// How `activate`, `run`, `verify` and `lease renew` use the manifest's leases: `holder` is
-/// the process that receives them (registered for `revoke = "on-exit"`).
-pub fn leases_for(
-    global: &Global,
-    manifest: &Manifest,
-    holder: Option<crate::lease::record::Holder>,
-    mode: crate::lease::Mode,
-) -> crate::lease::Leases {
-    crate::lease::Leases::new(
-        &manifest.path,
-        global.profile.as_deref().filter(|p| !p.is_empty()),
-        holder,
-        mode,
-    )
 }
 
 /// One block per lease that could not be created (a warning for an optional one), one line per

@@ -4,23 +4,28 @@
 //! proxy directory put first on its `PATH`. When its output goes to a terminal (or with `--mask`)
 //! CMD runs as our child and every value it prints is masked.
 
-use super::{load_trusted_manifest, report_problems, EXIT_SECRET_FAILURE};
+use super::{report_problems, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, RunArgs};
+use crate::context::Context;
 use crate::manifest::Manifest;
 use crate::mask::{Masker, MIN_MASK_LEN};
 use crate::process;
 use crate::resolve::{resolve, resolve_with_leases, Status};
-use crate::context::Context;
+use crate::run_context::{Needs, RunContext};
 use std::ffi::OsString;
 
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
-    let manifest = load_trusted_manifest(global)?;
     let mode = if args.refresh {
         crate::cache::Mode::Refresh
     } else {
         crate::cache::Mode::Use
     };
-    let ctx = super::context_with_cache(global, &manifest, mode);
+    // The program runs as this process (exec keeps the pid): it is the leases' holder.
+    let needs = Needs::trusted()
+        .cache(mode)
+        .leases(crate::lease::Mode::Use, crate::lease::own_holder());
+    let run = RunContext::build(global, needs)?;
+    let manifest = &run.manifest;
     // A scoped entry (`only = ["gh"]`) goes to its own commands alone: `run -- gh` gets it,
     // `run -- env` does not.
     let program = program_name(&args.command[0]);
@@ -31,25 +36,17 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
         .map(|e| e.name.clone())
         .collect();
     let only = (names.len() != manifest.entries.len()).then_some(names.as_slice());
-    // The program runs as this process (exec keeps the pid): it is the leases' holder.
-    let leases = super::leases_for(
-        global,
-        &manifest,
-        crate::lease::own_holder(),
-        crate::lease::Mode::Use,
-    );
-    let resolution = resolve_with_leases(&manifest, only, &ctx, &leases);
+    let resolution = resolve_with_leases(manifest, only, &run.ctx, run.lease_settings());
     report_problems(&resolution);
     if resolution.has_fatal() {
         return Ok(not_started(&args.command));
     }
     // What CMD starts reaches the other scoped commands through their proxies, as in an
     // activated shell (`run -- sh -c 'gh …'`, `run -- make`).
-    let scoped_commands = crate::scoped::commands_of(&manifest);
-    let scope = if scoped_commands.is_empty() {
+    let scope = if run.scoped_commands.is_empty() {
         Vec::new()
     } else {
-        match super::scoped::prepare(global, &manifest, &scoped_commands) {
+        match super::scoped::prepare(&run) {
             Ok(scope) => scope,
             Err(e) => {
                 eprintln!("jit-secrets: error: {e:#}");
@@ -84,7 +81,7 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<u8> {
     if masks(&args) {
         // The values the proxies will fetch for other commands are not in `env`: fetched here
         // too, for the masker alone.
-        let others = scoped_elsewhere(&manifest, &names, ctx);
+        let others = scoped_elsewhere(manifest, &names, run.ctx);
         let mut masked = secrets.clone();
         masked.extend(others.iter().map(|(n, v)| (n.clone(), v.expose())));
         return run_masked(&args.command, &env, &masked);

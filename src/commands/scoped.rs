@@ -3,10 +3,11 @@
 //! variable, an untrusted or edited manifest, a secret that cannot be resolved, no real `gh` —
 //! means `gh` does not start: exit 126, the reason and the fix on stderr.
 
-use super::{load_trusted_manifest, report_problems};
+use super::report_problems;
 use crate::cli::Global;
 use crate::process;
 use crate::resolve::resolve;
+use crate::run_context::{Needs, RunContext};
 use crate::scoped::{self, MANIFEST_VAR, PROFILE_VAR, VOUCH_VAR};
 use std::ffi::OsString;
 
@@ -56,6 +57,11 @@ fn global_from_environment() -> Result<Global, String> {
     })
 }
 
+/// The scoped command has no real program on `PATH` (the manifest's path, for the fix).
+#[derive(Debug, thiserror::Error)]
+#[error("not on PATH")]
+struct NotOnPath(std::path::PathBuf);
+
 fn not_started(command: &str, why: impl std::fmt::Display, fix: &str) -> u8 {
     eprintln!("jit-secrets: `{command}` not started: {why}\n  fix: {fix}");
     EXIT_NOT_STARTED
@@ -74,34 +80,48 @@ pub fn run(command: &str) -> u8 {
             )
         }
     };
-    let manifest = match load_trusted_manifest(&global) {
-        Ok(m) => m,
-        Err(e) => {
-            return not_started(
-                command,
-                format!("{e:#}"),
-                "review the manifest and run `jit-secrets allow`, then start the command again",
-            )
-        }
-    };
-    let Some(real) = scoped::find_real(command, &path) else {
-        return not_started(
-            command,
-            format!("no `{command}` on PATH besides jit-secrets' proxy"),
-            &format!(
-                "install `{command}`, or remove it from `only` in {}",
-                manifest.path.display()
-            ),
-        );
-    };
+    // The real program is looked for once the manifest is trusted, and before the cache is
+    // set up (its note, if any, is for a command that starts).
+    let mut real = None;
+    let needs = Needs::trusted()
+        .cache(crate::cache::Mode::Use)
+        .refusing(|manifest| {
+            real = scoped::find_real(command, &path);
+            match real {
+                Some(_) => Ok(()),
+                None => Err(NotOnPath(manifest.path.clone()).into()),
+            }
+        });
+    let run =
+        match RunContext::build(&global, needs) {
+            Ok(run) => run,
+            Err(e) => match e.downcast_ref::<NotOnPath>() {
+                Some(NotOnPath(manifest)) => {
+                    return not_started(
+                        command,
+                        format!("no `{command}` on PATH besides jit-secrets' proxy"),
+                        &format!(
+                            "install `{command}`, or remove it from `only` in {}",
+                            manifest.display()
+                        ),
+                    )
+                }
+                None => return not_started(
+                    command,
+                    format!("{e:#}"),
+                    "review the manifest and run `jit-secrets allow`, then start the command again",
+                ),
+            },
+        };
+    let real = real.expect("the run is built only once the real program is found");
+    let manifest = &run.manifest;
     let names: Vec<String> = manifest
         .entries
         .iter()
         .filter(|e| e.is_for_command(command))
         .map(|e| e.name.clone())
         .collect();
-    let ctx = super::context_with_cache(&global, &manifest, crate::cache::Mode::Use);
-    let resolution = resolve(&manifest, Some(&names), &ctx);
+    let resolution = resolve(manifest, Some(&names), &run.ctx);
     report_problems(&resolution);
     if resolution.has_fatal() {
         return not_started(
@@ -140,16 +160,13 @@ pub fn run(command: &str) -> u8 {
     )
 }
 
-/// For `activate`: the scope directory of `manifest` made to hold exactly one proxy per scoped
-/// command, and the variables to export — `PATH` with that directory first (any earlier scope
+/// For `activate` and `run`: the scope directory of `run`'s manifest made to hold exactly one
+/// proxy per scoped command, and the variables to export — `PATH` with that directory first (any earlier scope
 /// directory removed) and where the proxies find the manifest. Warns of a scoped command that is
 /// not on `PATH`.
-pub fn prepare(
-    global: &Global,
-    manifest: &crate::manifest::Manifest,
-    commands: &[&str],
-) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+pub fn prepare(run: &RunContext) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     use anyhow::Context as _;
+    let (manifest, commands) = (&run.manifest, &run.scoped_commands);
     let path = std::env::var_os("PATH").unwrap_or_default();
     for command in commands {
         if scoped::find_real(command, &path).is_none() {
@@ -159,8 +176,9 @@ pub fn prepare(
         }
     }
     let dir = scoped::dir_for(&manifest.path);
+    let names: Vec<&str> = commands.iter().map(String::as_str).collect();
     let binary = std::env::current_exe().context("cannot tell where jit-secrets is installed")?;
-    scoped::populate(&dir, commands, &binary).with_context(|| {
+    scoped::populate(&dir, &names, &binary).with_context(|| {
         format!(
             "cannot prepare the directory of scoped commands {}; fix: check that it is yours (mode 0700), or set XDG_RUNTIME_DIR",
             dir.display()
@@ -170,6 +188,6 @@ pub fn prepare(
         "PATH".to_string(),
         scoped::path_with(&dir, &path).into_encoded_bytes(),
     )];
-    vars.extend(variables(global, &manifest.path));
+    vars.extend(variables(run.global(), &manifest.path));
     Ok(vars)
 }

@@ -4,11 +4,12 @@
 //! Optional ones are offered with "skip" as the default. Store errors are reported, never
 //! prompted over. Nothing is stored until every answer is in: Ctrl-D stores nothing.
 
-use super::{context, load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE};
+use super::{EXIT_OK, EXIT_SECRET_FAILURE};
 use crate::cli::{Global, SetupArgs};
 use crate::manifest::Entry;
 use crate::reference::Reference;
 use crate::resolve::{resolve, write_value, EntryResult, Status};
+use crate::run_context::{Needs, RunContext};
 use crate::secret::SecretValue;
 
 /// Can `set` (and so `setup`) store a value where `reference` reads it?
@@ -26,10 +27,10 @@ pub fn fillable<'a>(results: &'a [EntryResult<'a>]) -> impl Iterator<Item = &'a 
 }
 
 pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
-    let manifest = load_trusted_manifest(global)?;
-    let ctx = context(global, &manifest);
-    let only = super::only_known(&manifest, &args.only)?;
-    let resolution = resolve(&manifest, only, &ctx);
+    let run = RunContext::build(global, Needs::trusted())?;
+    let (manifest, ctx) = (&run.manifest, &run.ctx);
+    let only = super::only_known(manifest, &args.only)?;
+    let resolution = resolve(manifest, only, ctx);
     // Store errors and secrets nobody can fill here are reported, not prompted over.
     let failed = resolution.results.iter().any(|r| {
         matches!(r.status, Status::Failed { .. } | Status::Invalid { .. })
@@ -87,7 +88,7 @@ pub fn run(global: &Global, args: SetupArgs) -> anyhow::Result<u8> {
     for (e, value) in &answers {
         let reference = &e.from[0];
         let timeout = e.timeout.unwrap_or(manifest.options.timeout);
-        match write_value(reference, value, timeout, &ctx) {
+        match write_value(reference, value, timeout, ctx) {
             Ok(()) => eprintln!("jit-secrets: stored {} in {reference}", e.name),
             Err(err) => {
                 let mut scrub = crate::secret::Scrubber::new();

@@ -1,11 +1,12 @@
 //! Which reference `set` and `delete` act on: `--ref`, else the entry's first `from`.
 
-use super::{context, load_trusted_manifest, UsageError};
+use super::UsageError;
 use crate::cli::Global;
 use crate::context::Context;
-use crate::manifest::{Manifest, ManifestError, DEFAULT_TIMEOUT};
+use crate::manifest::{ManifestError, DEFAULT_TIMEOUT};
 use crate::reference::Reference;
 use crate::resolve::write_value;
+use crate::run_context::{Needs, RunContext};
 use crate::secret::{Scrubber, SecretValue};
 use std::time::Duration;
 
@@ -50,19 +51,19 @@ pub fn resolve_target(
     refuse_assignment(name)?;
     // With --ref the manifest is optional: it only contributes options (CLI paths, timeout). A
     // manifest that is there but not trusted is still refused: its `commands` name programs.
-    let manifest: Option<Manifest> = match (explicit, load_trusted_manifest(global)) {
-        (_, Ok(m)) => Some(m),
+    let run = match (explicit, RunContext::build(global, Needs::trusted())) {
+        (_, Ok(run)) => Some(run),
         (Some(_), Err(e)) if e.downcast_ref::<ManifestError>().is_some() => None,
         (_, Err(e)) => return Err(e),
     };
-    let entry = manifest
+    let entry = run
         .as_ref()
-        .and_then(|m| m.entries.iter().find(|e| e.name == name));
+        .and_then(|run| run.manifest.entries.iter().find(|e| e.name == name));
     let reference = match (explicit, entry) {
         (Some(text), _) => Reference::parse(text).map_err(|e| UsageError(format!("--ref: {e}")))?,
         (None, Some(e)) => e.from[0].clone(),
         (None, None) => {
-            let m = manifest.as_ref().expect("loaded above");
+            let m = &run.as_ref().expect("loaded above").manifest;
             return Err(UsageError(format!(
                 "no secret named {name} in {}; add it first (e.g. `{name} = \"keyring:{}\"`) or pass --ref",
                 m.path.display(),
@@ -71,21 +72,20 @@ pub fn resolve_target(
             .into());
         }
     };
-    let ctx = match &manifest {
-        Some(m) => context(global, m),
-        None => {
-            crate::process::allow_prompts(!global.no_prompt);
-            Context::new(Default::default(), global.no_prompt)
-        }
-    };
-
     let timeout = entry
         .and_then(|e| e.timeout)
-        .or(manifest.as_ref().map(|m| m.options.timeout))
+        .or(run.as_ref().map(|run| run.manifest.options.timeout))
         .unwrap_or(DEFAULT_TIMEOUT);
     let writable_in_chain = match (explicit, entry) {
         (None, Some(e)) => writable_member(e).filter(|r| **r != e.from[0]).cloned(),
         _ => None,
+    };
+    let ctx = match run {
+        Some(run) => run.ctx,
+        None => {
+            crate::process::allow_prompts(!global.no_prompt);
+            Context::new(Default::default(), global.no_prompt)
+        }
     };
     Ok(Target {
         reference,

@@ -1,10 +1,11 @@
 //! `jit-secrets verify`: does every secret resolve, does this shell hold the current value, is any
 //! overdue for rotation? Never prints a value: values are only compared, in constant time.
 
-use super::{load_trusted_manifest, EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
+use super::{EXIT_OK, EXIT_SECRET_FAILURE, EXIT_STALE};
 use crate::cli::{Global, VerifyArgs};
 use crate::context::Context;
 use crate::resolve::{last_changed, resolve, run_bounded, EntryResult, Resolution, Status};
+use crate::run_context::{Needs, RunContext};
 use crate::time;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -66,11 +67,15 @@ impl Row<'_> {
 }
 
 pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
-    let manifest = load_trusted_manifest(global)?;
-    let only = super::only_known(&manifest, &args.only)?;
-    let ctx = super::context_with_cache(global, &manifest, crate::cache::Mode::Verify);
-    let resolution = resolve(&manifest, only, &ctx);
-    let ages = check_ages(&resolution, &manifest, &ctx);
+    let needs = Needs::trusted()
+        .cache(crate::cache::Mode::Verify)
+        .leases(crate::lease::Mode::Probe, None)
+        .refusing(|manifest| Ok(super::only_known(manifest, &args.only).map(|_| ())?));
+    let run = RunContext::build(global, needs)?;
+    let (manifest, ctx) = (&run.manifest, &run.ctx);
+    let only = super::only_known(manifest, &args.only)?;
+    let resolution = resolve(manifest, only, ctx);
+    let ages = check_ages(&resolution, manifest, ctx);
     let rows: Vec<Row> = resolution
         .results
         .iter()
@@ -82,7 +87,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<u8> {
         })
         .collect();
 
-    let leases = check_leases(global, &manifest, &ctx, args.leases);
+    let leases = check_leases(&run, args.leases);
     let now = time::now();
     let code = if resolution.has_fatal() || leases.iter().any(|l| l.failed()) {
         EXIT_SECRET_FAILURE
@@ -190,12 +195,8 @@ impl LeaseRow {
     }
 }
 
-fn check_leases(
-    global: &Global,
-    manifest: &crate::manifest::Manifest,
-    ctx: &Context,
-    probe: bool,
-) -> Vec<LeaseRow> {
+fn check_leases(run: &RunContext, probe: bool) -> Vec<LeaseRow> {
+    let (manifest, ctx) = (&run.manifest, &run.ctx);
     if manifest.leases.is_empty() {
         return Vec::new();
     }
@@ -203,8 +204,7 @@ fn check_leases(
     let mut probes = if probe {
         let mut only_leases = manifest.clone();
         only_leases.entries.clear();
-        let leases = super::leases_for(global, manifest, None, crate::lease::Mode::Probe);
-        crate::resolve::resolve_with_leases(&only_leases, None, ctx, &leases)
+        crate::resolve::resolve_with_leases(&only_leases, None, ctx, run.lease_settings())
             .leases
             .into_iter()
             .map(|a| {

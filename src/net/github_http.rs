@@ -13,9 +13,9 @@
 //! API: an `http://` proxy is asked to `CONNECT`, and TLS runs end to end through it. An http://
 //! API is only ever a loopback address (`github_api_url_problem`), never proxied.
 
+use crate::manifest::github_api_url_problem;
 use crate::process::cli::parse_json;
 use crate::store_error::StoreError;
-use crate::manifest::github_api_url_problem;
 use http::{HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::connect::{proxy::Tunnel, Connect, HttpConnector};

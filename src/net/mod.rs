@@ -21,5 +21,5 @@ mod runtime;
 pub mod vault_http;
 
 #[cfg(feature = "net")]
-pub use helper::serve;
+pub use helper::{answer, serve};
 pub use helper::{aws, lease, vault, HELPER};

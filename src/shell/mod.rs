@@ -254,6 +254,48 @@ pub fn comment(shell: Shell, text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Every renderer's longest form of a byte (JSON's `\u0024`, elvish's `"\x21"` and `"\xff"`,
+    /// `\!`, `"\\"`) still fits the buffer sized up front, however long the name: it never
+    /// regrows (a regrown buffer has a capacity of its own choosing).
+    #[test]
+    fn the_buffer_sized_up_front_holds_every_renderers_worst_case() {
+        let name = "N".repeat(300);
+        let worst: &[&[u8]] = &[
+            b"$$$$$$$$",
+            b"!!!!!!!!",
+            br"\\'''\\\\",
+            b"\xff\xfe\xff\xfe",
+            b"",
+            b"x",
+        ];
+        for shell in [
+            Shell::Bash,
+            Shell::Fish,
+            Shell::Posix,
+            Shell::Json,
+            Shell::Tcsh,
+            Shell::Nu,
+            Shell::Elvish,
+        ] {
+            for value in worst {
+                let pairs = [(name.as_str(), *value), ("B", *value)];
+                let Ok(rendered) = render(shell, &pairs) else {
+                    continue; // JSON and nushell refuse bytes that are not UTF-8.
+                };
+                let size = worst_case_size(&pairs);
+                assert!(rendered.len() <= size, "{shell}: {value:?}");
+                assert_eq!(rendered.capacity(), size, "{shell} regrew for {value:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn comments_only_where_the_format_has_them() {
+        assert_eq!(comment(Shell::Bash, "a\nb"), "# a\n# b\n");
+        assert_eq!(comment(Shell::Json, "a"), "", "JSON has no comments");
+        assert_eq!(comment(Shell::Nu, "a"), "", "nushell reads JSON");
+    }
+
     #[test]
     fn program_names_map_to_shells() {
         assert_eq!(Shell::from_program_name("-bash"), Some(Shell::Bash));

@@ -135,6 +135,18 @@ mod tests {
     }
 
     #[test]
+    fn each_dialect_writes_bang_its_own_way_and_never_bare_in_quotes() {
+        let quote_as = |v: &[u8], dialect| {
+            let mut o = Out::with_capacity(0);
+            quote_runs_into(&mut o, v, dialect);
+            o.into_vec()
+        };
+        assert_eq!(quote_as(b"a!b", Dialect::Posix), br#"'a'\!'b'"#);
+        assert_eq!(quote_as(b"a!b", Dialect::Elvish), br#"'a'"\x21"'b'"#);
+        assert_eq!(quote_as(b"!!", Dialect::Elvish), br#""\x21\x21""#);
+    }
+
+    #[test]
     fn one_export_per_line() {
         let mut o = Out::with_capacity(0);
         render_into(&mut o, &[("A", b"1"), ("B", b"x\ny")]);

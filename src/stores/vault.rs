@@ -59,8 +59,8 @@ const NO_TOKEN: &str = "no Vault token: set VAULT_TOKEN, write the token to ~/.v
 fn run_vault(child: Child<'_>, ctx: &Context) -> Result<crate::process::Output, StoreError> {
     crate::process::run(child).map_err(|e| {
         let not_installed = matches!(e, crate::process::ProcessError::NotInstalled { .. });
-        let no_token = !cli_required(ctx)
-            && crate::net::vault_http::Api::from_environment().is_none();
+        let no_token =
+            !cli_required(ctx) && crate::net::vault_http::Api::from_environment().is_none();
         let mut error = crate::process::cli::process_error(e, INSTALL);
         if not_installed && no_token {
             error.message = format!("{}, and no Vault token was found", error.message);
