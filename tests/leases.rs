@@ -1251,8 +1251,11 @@ fn another_user_taking_our_temporary_directory_name_does_not_switch_the_keeper_o
     let tmp = sb.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
-    std::fs::set_permissions(sb.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        sb.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     sb.set_env("TMPDIR", &tmp);
     command_lease(&sb, 3600, "revoke = \"on-exit\"");
     let _cleanup = RevokeOnDrop(&sb);
