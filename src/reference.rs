@@ -706,7 +706,11 @@ impl Reference {
             return parse_op(text, rest);
         }
         let Some((scheme, rest)) = text.split_once(':') else {
-            return err(format!("`{text}` has no scheme; use one of {SCHEMES}"));
+            // Not echoed: a reference without a scheme is most often the secret's value itself,
+            // pasted where its location belongs.
+            return err(format!(
+                "the reference has no scheme (if it is the secret's value, it belongs in a store, not here: `jit-secrets set NAME` stores it); use one of {SCHEMES}"
+            ));
         };
         match scheme {
             "vault" => parse_vault(rest),

@@ -31,33 +31,43 @@ pub fn invoked_as(argv0: &OsStr) -> Option<String> {
 
 /// Where the scope directories live: `$XDG_RUNTIME_DIR/jit-secrets/scoped` (tmpfs, ours alone);
 /// without one, `/run/user/UID` when it is ours, else `$TMPDIR/jit-secrets-UID` (on macOS the
-/// per-user temporary directory), created 0700.
+/// per-user temporary directory), created 0700 — unless another user took that name first (it
+/// is a shared directory), then `~/.local/state/jit-secrets`: a squatter must not be able to
+/// switch off scoped commands or lease keepers. (Nothing there is secret: symlinks to our
+/// binary and empty lock files.)
 pub fn base_dir() -> PathBuf {
     let uid = unsafe { libc::getuid() };
     let run_user = PathBuf::from(format!("/run/user/{uid}"));
     let run_user_owner = std::fs::metadata(&run_user).ok().map(|m| m.uid());
+    let temp = std::env::temp_dir().join(format!("jit-secrets-{uid}"));
+    let temp_taken = std::fs::symlink_metadata(&temp).is_ok_and(|m| !m.is_dir() || m.uid() != uid);
     choose_base(
         std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from),
         (run_user, run_user_owner),
         uid,
-        std::env::temp_dir(),
+        (temp, temp_taken),
+        std::env::var_os("HOME").map(PathBuf::from),
     )
 }
 
 /// [`base_dir`]'s choice, given what it found: `XDG_RUNTIME_DIR` (used when absolute),
-/// `/run/user/UID` and its owner if it exists, our uid, and the temporary directory.
+/// `/run/user/UID` and its owner if it exists, our uid, our directory in the temporary
+/// directory and whether someone else holds its name, and `$HOME`.
 fn choose_base(
     xdg: Option<PathBuf>,
     (run_user, run_user_owner): (PathBuf, Option<u32>),
     uid: u32,
-    temp: PathBuf,
+    (temp, temp_taken): (PathBuf, bool),
+    home: Option<PathBuf>,
 ) -> PathBuf {
     let runtime = xdg
         .filter(|d| d.is_absolute())
         .or_else(|| (run_user_owner == Some(uid)).then_some(run_user));
-    match runtime {
-        Some(dir) => dir.join("jit-secrets").join("scoped"),
-        None => temp.join(format!("jit-secrets-{uid}")).join("scoped"),
+    let home = home.filter(|h| h.is_absolute());
+    match (runtime, home) {
+        (Some(dir), _) => dir.join("jit-secrets").join("scoped"),
+        (None, Some(home)) if temp_taken => home.join(".local/state/jit-secrets/scoped"),
+        (None, _) => temp.join("scoped"),
     }
 }
 
@@ -75,6 +85,10 @@ pub(crate) fn private_dir(dir: &Path) -> io::Result<()> {
     let uid = unsafe { libc::getuid() };
     let base = base_dir();
     let top = base.parent().unwrap_or(&base).to_path_buf();
+    // `~/.local/state` may not exist yet (the runtime and temporary directories always do).
+    if let Some(above) = top.parent().filter(|a| !a.exists()) {
+        std::fs::create_dir_all(above)?;
+    }
     let mut chain: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|a| a.starts_with(&top))
@@ -289,24 +303,40 @@ mod tests {
     #[test]
     fn the_base_is_the_runtime_directory_else_ours_under_run_user_else_temp() {
         let run = |owner| (PathBuf::from("/run/user/7"), owner);
-        let tmp = || PathBuf::from("/tmp");
+        let tmp = |taken| (PathBuf::from("/tmp/jit-secrets-7"), taken);
+        let home = || Some(PathBuf::from("/home/u"));
         assert_eq!(
-            choose_base(Some("/xdg".into()), run(Some(7)), 7, tmp()),
+            choose_base(Some("/xdg".into()), run(Some(7)), 7, tmp(false), home()),
             PathBuf::from("/xdg/jit-secrets/scoped")
         );
         // A relative XDG_RUNTIME_DIR is ignored, as the spec says.
         assert_eq!(
-            choose_base(Some("rel".into()), run(Some(7)), 7, tmp()),
+            choose_base(Some("rel".into()), run(Some(7)), 7, tmp(false), home()),
             PathBuf::from("/run/user/7/jit-secrets/scoped")
         );
         // /run/user/UID only when it is ours.
         assert_eq!(
-            choose_base(None, run(Some(0)), 7, tmp()),
+            choose_base(None, run(Some(0)), 7, tmp(false), home()),
             PathBuf::from("/tmp/jit-secrets-7/scoped")
         );
         assert_eq!(
-            choose_base(None, run(None), 7, tmp()),
+            choose_base(None, run(None), 7, tmp(false), home()),
             PathBuf::from("/tmp/jit-secrets-7/scoped")
+        );
+        // Another user holds our name in the temporary directory: our own home instead.
+        assert_eq!(
+            choose_base(None, run(None), 7, tmp(true), home()),
+            PathBuf::from("/home/u/.local/state/jit-secrets/scoped")
+        );
+        // (With no usable home, the taken name is refused later, by `private_dir`.)
+        assert_eq!(
+            choose_base(None, run(None), 7, tmp(true), Some("rel".into())),
+            PathBuf::from("/tmp/jit-secrets-7/scoped")
+        );
+        // The runtime directory is the user's own: a taken temporary name does not matter.
+        assert_eq!(
+            choose_base(Some("/xdg".into()), run(None), 7, tmp(true), home()),
+            PathBuf::from("/xdg/jit-secrets/scoped")
         );
     }
 

@@ -1240,6 +1240,46 @@ fn another_user_can_neither_squat_the_keeper_nor_stall_activation() {
     }
 }
 
+/// Without a runtime directory, the lease locks live in `$TMPDIR/jit-secrets-UID`, a name in a
+/// shared directory: another user who takes it first must not switch the keeper off. (Failed
+/// before: the lease directory was refused as not ours, no keeper started, and the lease was
+/// left to expire.)
+#[test]
+fn another_user_taking_our_temporary_directory_name_does_not_switch_the_keeper_off() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    let tmp = sb.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    std::fs::set_permissions(
+        sb.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    sb.set_env("TMPDIR", &tmp);
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let uid = unsafe { libc::getuid() };
+    let ours = tmp.join(format!("jit-secrets-{uid}"));
+    let mut squat = as_nobody(sb.path(), &["mkdir", "-m", "0755", ours.to_str().unwrap()]);
+    assert!(squat.wait().unwrap().success());
+    assert!(ours.is_dir(), "the other user did not take the name");
+    let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
+    assert_eq!(shell.lines(), ["tok-1-canary-7c1e"]);
+    assert!(
+        poll(|| keepers(&sb).len() == 1),
+        "the keeper was switched off"
+    );
+    shell.kill();
+    assert!(
+        poll(|| read(&sb, "revoked").contains("tok lease-1\n")),
+        "not revoked: {:?}",
+        read(&sb, "revoked")
+    );
+    // Nothing of ours went into the other user's directory.
+    assert_eq!(std::fs::read_dir(&ours).unwrap().count(), 0);
+}
+
 fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> Child {
     Command::new(require("setpriv"))
         .current_dir(dir)

@@ -326,3 +326,36 @@ fn help_groups_commands_as_a_user_meets_them_and_shows_global_options_once() {
         "the man page lists the global options"
     );
 }
+
+/// A value pasted where its reference belongs (`add NAME VALUE`, `NAME = "VALUE"` in the
+/// manifest) is refused without being printed back: the terminal, a CI log or a screen share
+/// would show it. (Failed before: "sk-…: `sk-…` has no scheme" printed it twice.)
+#[test]
+fn a_value_given_as_a_reference_is_refused_without_being_echoed() {
+    let sb = Sandbox::new();
+    sb.manifest("[secrets]\n");
+    let pasted = "sk-live-4f7e1c0ffee9";
+    let out = sb.jit_m(&["add", "API_KEY", pasted]);
+    assert_code(&out, 2);
+    let said = stderr(&out);
+    assert!(
+        said.contains("API_KEY: the reference has no scheme"),
+        "{said}"
+    );
+    assert!(said.contains("jit-secrets set NAME"), "{said}");
+    assert!(!said.contains(pasted), "the value was printed back: {said}");
+    assert!(!std::fs::read_to_string(sb.path().join("manifest.toml"))
+        .unwrap()
+        .contains(pasted));
+    sb.manifest(&format!("[secrets]\nAPI_KEY = \"{pasted}\"\n"));
+    for args in [&["list"][..], &["activate", "--shell", "bash"]] {
+        let out = sb.jit_m(args);
+        assert_code(&out, 2);
+        assert!(
+            !stderr(&out).contains(pasted) && !stdout(&out).contains(pasted),
+            "{args:?} printed the value back: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("has no scheme"), "{}", stderr(&out));
+    }
+}

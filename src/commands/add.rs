@@ -13,8 +13,8 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
     if let Some(problem) = crate::manifest::name_problem(&args.name) {
         return Err(UsageError(problem).into());
     }
-    let reference = Reference::parse(&args.reference)
-        .map_err(|e| UsageError(format!("{}: {e}", args.reference)))?;
+    let reference =
+        Reference::parse(&args.reference).map_err(|e| UsageError(format!("{}: {e}", args.name)))?;
     if let Some(t) = &args.timeout {
         parse_duration(t).map_err(|e| UsageError(format!("--timeout: {e}")))?;
     }
