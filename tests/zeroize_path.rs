@@ -241,6 +241,7 @@ exports = {{ LEASED = "v" }}
     }
     drop(ss);
     assert_eq!(after - before, 0, "freed blocks that still held a value");
+    #[cfg(feature = "net")]
     the_net_helpers_answer_is_wiped(&mut sb, &canary_file);
 }
 
@@ -249,6 +250,7 @@ exports = {{ LEASED = "v" }}
 /// serialized into a wiped buffer. (Failed before: `json!({"ok": ok})` left the deep-copied
 /// answer's original in a freed block.) The window covers the whole request: the HTTP read, the
 /// parse, the answer.
+#[cfg(feature = "net")]
 fn the_net_helpers_answer_is_wiped(sb: &mut support::Sandbox, canary_file: &std::path::Path) {
     let bao = support::stores::Bao::new(sb);
     let value = Zeroizing::new(std::fs::read(canary_file).unwrap());

@@ -129,6 +129,7 @@ pub fn environment_for(
 }
 
 /// The file the keeper of `description` holds locked while it lives.
+#[cfg(target_os = "linux")]
 fn lock_path(description: &str) -> Option<std::path::PathBuf> {
     let dir = super::lease_dir().ok()?;
     Some(dir.join(format!("{}.keeper", super::digest_of(description))))
