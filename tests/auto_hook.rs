@@ -596,3 +596,68 @@ fn the_hooks_lint_clean_in_their_shells() {
         .unwrap();
     assert_eq!(stdout(&nu).trim(), "true", "nu: {}", stderr(&nu));
 }
+
+/// A directory's name is data in every hook: entering a cloned repository named
+/// `x;touch PWNED;y` (never allowed) runs nothing, and an allowed project whose path holds a
+/// space, quotes, `$` and a backtick is unloaded on leaving. (Failed before in tcsh: its hook
+/// passed the loaded and refused paths as arguments inside ``eval "`…`"``, where tcsh parses
+/// them again: `touch PWNED` ran on leaving, and the quoted project stayed loaded.)
+#[test]
+fn a_directory_name_is_never_code_and_a_quoted_project_unloads() {
+    let mut sb = Sandbox::requiring_trust();
+    let hostile = "x;touch PWNED;y";
+    let quoted = "a b'\"$x`y`";
+    sb.write(
+        &format!("{hostile}/manifest.toml"),
+        "[secrets]\nFOO = \"env:SRC1\"\n",
+    );
+    sb.write(
+        &format!("{quoted}/manifest.toml"),
+        "[secrets]\nFOO = \"env:SRC1\"\n",
+    );
+    let m = sb.path().join(quoted).join("manifest.toml");
+    assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
+    sb.write_executable(
+        "bin/jit-secrets",
+        format!("#!/bin/sh\nexec '{BIN}' \"$@\"\n"),
+    );
+    let path = std::env::join_paths(
+        std::iter::once(sb.path().join("bin"))
+            .chain(std::env::split_paths(&sb.env["PATH"]).collect::<Vec<_>>()),
+    )
+    .unwrap();
+    sb.set_env("PATH", path);
+    sb.set_env("SRC1", "loaded");
+    sb.set_env("FOO", "before");
+    sb.set_env("HOSTILE", sb.path().join(hostile));
+    sb.set_env("QUOTED", sb.path().join(quoted));
+    // (bash and zsh run their hook by hand here: no prompt under -c; tcsh's runs on cd.)
+    let scripts = [
+        ("bash", "source ./hook; cd \"$HOSTILE\"; _jit_secrets_auto; cd ..; _jit_secrets_auto; cd \"$QUOTED\"; _jit_secrets_auto; printf 'in=%s\\n' \"$FOO\"; cd ..; _jit_secrets_auto; printf 'out=%s\\n' \"$FOO\""),
+        ("zsh", "source ./hook; cd \"$HOSTILE\"; cd ..; cd \"$QUOTED\"; printf 'in=%s\\n' \"$FOO\"; cd ..; printf 'out=%s\\n' \"$FOO\""),
+        ("tcsh", "source ./hook; cd \"$HOSTILE\"; cd ..; cd \"$QUOTED:q\"; printf 'in=%s\\n' \"$FOO\"; cd ..; printf 'out=%s\\n' \"$FOO\""),
+    ];
+    for (shell, script) in scripts {
+        let hook = sb.jit(&["hook", shell, "--auto"]);
+        assert_code(&hook, 0);
+        sb.write("hook", hook.stdout);
+        let out = sb
+            .command(require(shell))
+            .current_dir(sb.path())
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !sb.path().join("PWNED").exists() && !sb.path().join(hostile).join("PWNED").exists(),
+            "{shell}: a directory's name ran as code: {}",
+            stderr(&out)
+        );
+        assert!(
+            said.contains("in=loaded\n") && said.contains("out=before\n"),
+            "{shell}: {said}\n{}",
+            stderr(&out)
+        );
+    }
+}

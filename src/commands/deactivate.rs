@@ -57,6 +57,14 @@ pub enum AutoStep {
     Load { unload: bool, release: bool },
 }
 
+/// What the hook says it has loaded or refused: the flag, else (tcsh's hook) the variable of
+/// the environment it set for this one call. tcsh parses an expanded variable again inside its
+/// ``eval "`…`"``, so a directory named `x;touch y` passed as an argument would run `touch y`;
+/// its hook puts the paths in the environment instead, where nothing parses them.
+fn handed_over(flag: Option<std::ffi::OsString>, variable: &str) -> Option<std::ffi::OsString> {
+    flag.or_else(|| std::env::var_os(variable))
+}
+
 /// `activate --auto`, run by the hook when the directory changed. Trust comes before any fetch:
 /// a manifest not allowed is said once (one line) and nothing is loaded.
 pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::Result<AutoStep> {
@@ -67,8 +75,13 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
         .into());
     }
     let mut stdout = std::io::stdout().lock();
-    let loaded = args
-        .loaded
+    let loaded_arg = handed_over(args.loaded.clone(), "_jit_secrets_env_loaded");
+    let loaded_digest = handed_over(
+        args.loaded_digest.clone().map(Into::into),
+        "_jit_secrets_env_digest",
+    );
+    let refused_arg = handed_over(args.refused.clone(), "_jit_secrets_env_refused");
+    let loaded = loaded_arg
         .as_deref()
         .filter(|p| !p.is_empty())
         .map(Path::new);
@@ -82,9 +95,9 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
     };
     let digest = crate::trust::digest(&bytes);
     let same_project = loaded == Some(path.as_path());
-    if same_project && args.loaded_digest.as_deref() == Some(digest.as_str()) {
+    if same_project && loaded_digest.as_deref() == Some(std::ffi::OsStr::new(&digest)) {
         if !shell::records(shell) {
-            let refused = args.refused.as_deref().filter(|r| !r.is_empty());
+            let refused = refused_arg.as_deref().filter(|r| !r.is_empty());
             write_step(
                 &mut stdout,
                 shell,
@@ -98,7 +111,7 @@ pub fn auto_step(global: &Global, args: &ActivateArgs, shell: Shell) -> anyhow::
     // Another project: the old one's variables and leases go before anything of the new.
     let unload = loaded.is_some() && !same_project;
     if let Err(e) = RunContext::build(global, Needs::trusted()) {
-        if args.refused.as_deref() != Some(path.as_os_str()) {
+        if refused_arg.as_deref() != Some(path.as_os_str()) {
             say_refused(&path, &e);
         }
         let refused = path.as_os_str().as_encoded_bytes();
