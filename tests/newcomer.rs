@@ -359,3 +359,41 @@ fn a_value_given_as_a_reference_is_refused_without_being_echoed() {
         assert!(stderr(&out).contains("has no scheme"), "{}", stderr(&out));
     }
 }
+
+/// A directory's name comes from whoever made the repository: printed escaped, never as raw
+/// control bytes that could clear the screen, retitle the window or fake a line. (Failed
+/// before: the load-on-cd refusal, `list`'s header and `add`'s confirmation printed it raw.)
+#[test]
+fn a_directorys_control_bytes_are_never_printed_raw() {
+    let sb = Sandbox::requiring_trust();
+    let name = "e\u{1b}]0;TITLE\u{7}\u{1b}[2J\rfake";
+    let dir = sb.path().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("manifest.toml"), "[secrets]\nFOO = \"env:X\"\n").unwrap();
+    let m = dir.join("manifest.toml");
+    let m = m.to_str().unwrap();
+    let runs = [
+        sb.jit(&["--manifest", m, "activate", "--shell", "bash", "--auto"]),
+        sb.jit(&["--manifest", m, "list"]),
+        sb.jit(&["--manifest", m, "allow"]),
+        sb.jit(&["--manifest", m, "add", "BAR", "env:Y"]),
+    ];
+    // (activate's stdout is shell code: the refused path is a quoted shell word there, data the
+    // shell keeps, never shown.)
+    for (i, out) in runs.iter().enumerate() {
+        let streams = if i == 0 {
+            vec![&out.stderr]
+        } else {
+            vec![&out.stdout, &out.stderr]
+        };
+        for stream in streams {
+            assert!(
+                !stream.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r'),
+                "raw control bytes: {:?}",
+                String::from_utf8_lossy(stream)
+            );
+        }
+    }
+    assert!(String::from_utf8_lossy(&runs[0].stderr).contains("is not allowed"));
+    assert!(String::from_utf8_lossy(&runs[3].stderr).contains("added BAR"));
+}

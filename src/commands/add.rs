@@ -69,7 +69,7 @@ pub fn run(global: &Global, args: AddArgs) -> anyhow::Result<u8> {
         args.name,
         reference,
         reference.store().name(),
-        manifest.path.display()
+        crate::printable::path(&manifest.path)
     );
     Ok(EXIT_OK)
 }

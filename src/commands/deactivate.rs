@@ -21,7 +21,7 @@ pub fn run(args: DeactivateArgs) -> anyhow::Result<u8> {
         if let Err(why) = crate::lease::release(&crate::trust::as_reached(&manifest), pid) {
             eprintln!(
                 "jit-secrets: warning: cannot release the leases of {}: {why}; they are revoked when this shell exits",
-                manifest.display()
+                crate::printable::path(&manifest)
             );
         }
         return Ok(EXIT_OK);
@@ -159,13 +159,20 @@ fn write_step(
 /// One line: which manifest, and what to do.
 fn say_refused(path: &Path, e: &anyhow::Error) {
     if e.downcast_ref::<crate::trust::TrustError>().is_some() {
+        // A cloned repository chooses its directory's name: escaped, so it cannot write to the
+        // terminal, and quoted in the fix, so the command copies as one argument.
+        let shown = crate::printable::path(path);
         eprintln!(
-            "jit-secrets: {} is not allowed (new, or changed since it was): nothing loaded; to load it: jit-secrets allow {0}, then `secrets` or cd here again",
-            path.display()
+            "jit-secrets: {shown} is not allowed (new, or changed since it was): nothing loaded; to load it: jit-secrets allow {}, then `secrets` or cd here again",
+            shell_words::quote(&shown)
         );
     } else {
         let first = e.to_string();
         let first = first.lines().next().unwrap_or_default();
-        eprintln!("jit-secrets: {}: nothing loaded: {first}", path.display());
+        eprintln!(
+            "jit-secrets: {}: nothing loaded: {}",
+            crate::printable::path(path),
+            crate::printable::escaped(first)
+        );
     }
 }

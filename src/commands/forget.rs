@@ -36,7 +36,7 @@ pub fn run(global: &Global, args: ForgetArgs) -> anyhow::Result<u8> {
     if targets.is_empty() {
         eprintln!(
             "jit-secrets: nothing to forget: {} has no project-scoped keyring: items (keyring_scope = \"project\"){}",
-            manifest.path.display(),
+            crate::printable::path(&manifest.path),
             if args.global { ", nor keyring: references" } else { "; --global forgets the global items it references" }
         );
         return Ok(EXIT_OK);

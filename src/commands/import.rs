@@ -97,7 +97,7 @@ pub fn run(global: &Global, args: ImportArgs) -> anyhow::Result<u8> {
         } else {
             "their entries"
         },
-        manifest.path.display()
+        crate::printable::path(&manifest.path)
     );
     for import in &imports {
         eprintln!("  {} = \"{}\"", import.name, import.reference);

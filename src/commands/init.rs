@@ -41,7 +41,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     if flox && doc.contains_key("secrets") {
         return Err(UsageError(format!(
             "{} has a top-level [secrets] table, which Flox rejects; rename it to [plugins.jit-secrets]",
-            path.display()
+            crate::printable::path(&path)
         ))
         .into());
     }
@@ -62,7 +62,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     if !add_table(&mut doc, home) {
         eprintln!(
             "jit-secrets: {} already has a {} table",
-            path.display(),
+            crate::printable::path(&path),
             home.table_name()
         );
         return Ok(EXIT_OK);
@@ -73,7 +73,7 @@ pub fn run(global: &Global, args: InitArgs) -> anyhow::Result<u8> {
     eprintln!(
         "jit-secrets: added {} to {}",
         home.table_name(),
-        path.display()
+        crate::printable::path(&path)
     );
     for n in notes {
         eprintln!("  note: {n}");

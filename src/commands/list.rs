@@ -41,7 +41,7 @@ pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<u8> {
     writeln!(
         out,
         "# {} ({}{})",
-        manifest.path.display(),
+        crate::printable::path(&manifest.path),
         manifest.home.table_name(),
         manifest
             .profile

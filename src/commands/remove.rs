@@ -22,6 +22,6 @@ pub fn run(global: &Global, args: RemoveArgs) -> anyhow::Result<u8> {
     let text = doc.to_string();
     validate(&manifest.path, &text)?;
     write_edit(&manifest.path, Some(&old), &text)?;
-    eprintln!("jit-secrets: removed {} from {} (the stored value is untouched: `jit-secrets delete` removes that)", args.name, manifest.path.display());
+    eprintln!("jit-secrets: removed {} from {} (the stored value is untouched: `jit-secrets delete` removes that)", args.name, crate::printable::path(&manifest.path));
     Ok(EXIT_OK)
 }

@@ -102,7 +102,7 @@ pub fn run(command: &str) -> u8 {
                         format!("no `{command}` on PATH besides jit-secrets' proxy"),
                         &format!(
                             "install `{command}`, or remove it from `only` in {}",
-                            manifest.display()
+                            crate::printable::path(manifest)
                         ),
                     )
                 }
@@ -155,7 +155,7 @@ pub fn run(command: &str) -> u8 {
     let err = process::exec_replacing_as(&real, &argv, &env);
     not_started(
         command,
-        format!("cannot run {}: {err}", real.display()),
+        format!("cannot run {}: {err}", crate::printable::path(&real)),
         "check the program's permissions",
     )
 }
@@ -181,7 +181,7 @@ pub fn prepare(run: &RunContext) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     scoped::populate(&dir, &names, &binary).with_context(|| {
         format!(
             "cannot prepare the directory of scoped commands {}; fix: check that it is yours (mode 0700), or set XDG_RUNTIME_DIR",
-            dir.display()
+            crate::printable::path(&dir)
         )
     })?;
     let mut vars = vec![(

@@ -66,7 +66,7 @@ pub fn resolve_target(
             let m = &run.as_ref().expect("loaded above").manifest;
             return Err(UsageError(format!(
                 "no secret named {name} in {}; add it first (e.g. `{name} = \"keyring:{}\"`) or pass --ref",
-                m.path.display(),
+                crate::printable::path(&m.path),
                 name.to_lowercase().replace('_', "-")
             ))
             .into());
