@@ -325,10 +325,14 @@ pub fn check(path: &Path, bytes: &[u8], code: &[PathBuf], vouch: &Vouch) -> Resu
         return Ok(());
     }
     let verdict = verdict(path, bytes, code);
+    // A host vouches for whatever path it is handed: through a symlink, the file the user
+    // denied under its own path is still the file they denied.
+    let denied = verdict == Verdict::Denied
+        || (vouch.host.is_some() && verdict != Verdict::Trusted && denied_where_it_leads(path));
     let hint = match (verdict.clone(), vouch.host) {
         (Verdict::Trusted, _) => return Ok(()),
         // The user's own word about this manifest outranks a host's.
-        (Verdict::Denied, Some(host)) => Some(format!(
+        (_, Some(host)) if denied => Some(format!(
             "--trusted-by {} was ignored: you denied this manifest, and a host does not overrule your `jit-secrets deny`",
             host_name(host)
         )),
@@ -342,6 +346,17 @@ pub fn check(path: &Path, bytes: &[u8], code: &[PathBuf], vouch: &Vouch) -> Resu
         path: as_reached(path),
         verdict,
         hint,
+    })
+}
+
+/// Is the file `path` leads to (symlinks resolved) one the user denied?
+fn denied_where_it_leads(path: &Path) -> bool {
+    let target = canonical(path);
+    trust_file().is_some_and(|file| {
+        read_trust_file(&file)
+            .denied
+            .iter()
+            .any(|d| canonical(d) == target)
     })
 }
 

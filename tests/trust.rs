@@ -544,6 +544,31 @@ fn a_users_deny_beats_flox_and_nix_vouching() {
     );
     assert!(!sb.path().join("ran-a-program").exists(), "a program ran");
     assert!(!project.join("ran-a-program").exists(), "a program ran");
+    // Through a symlink to the project, the host is handed another path to the same file: the
+    // deny still holds. (Failed before: FLOX_ENV_PROJECT=link activated the denied manifest.)
+    let link = sb.path().join("link");
+    std::os::unix::fs::symlink(&project, &link).unwrap();
+    let mut through_link = Sandbox::requiring_trust();
+    through_link.env = sb.env.clone();
+    through_link.set_env("FLOX_ENV_PROJECT", &link);
+    let out = run_in(
+        &through_link,
+        &link,
+        &["--trusted-by", "flox", "activate", "--shell", "bash"],
+    );
+    assert_code(&out, 2);
+    assert_eq!(stdout(&out), "false\n");
+    assert!(
+        stderr(&out).contains("--trusted-by flox was ignored: you denied this manifest"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        op.calls().len(),
+        calls,
+        "a denied manifest contacted a store"
+    );
+    assert!(!project.join("ran-a-program").exists(), "a program ran");
 
     // `allow` is the way back, for each.
     assert_code(&sb.jit(&["allow", flox.to_str().unwrap()]), 0);
