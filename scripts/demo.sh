@@ -22,7 +22,7 @@ echo "== jit-secrets allow (shows what the manifest will do, then trusts it as i
 "$JIT" allow "$M"
 echo
 echo "== jit-secrets activate --shell bash (what a hook evaluates)"
-"$JIT" --manifest "$M" activate --shell bash | sed -E "s/='.*/='…'   # value hidden in this demo output/"
+"$JIT" --manifest "$M" activate --shell bash | sed -E "s/^(export [A-Za-z_0-9]+)='.*/\1='…'   # value hidden in this demo output/"
 echo
 echo "== source <(jit-secrets activate --shell bash) in bash, then use the variables"
 bash -c 'source <("$0" --manifest "$1" activate --shell bash) && printf "DEMO_DB_PASSWORD has %s characters\nDEMO_API_TOKEN=%s\nDEMO_QUOTED=%s\n" "${#DEMO_DB_PASSWORD}" "$DEMO_API_TOKEN" "$DEMO_QUOTED"' "$JIT" "$M"
