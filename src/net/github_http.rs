@@ -13,12 +13,12 @@
 //! API: an `http://` proxy is asked to `CONNECT`, and TLS runs end to end through it. An http://
 //! API is only ever a loopback address (`github_api_url_problem`), never proxied.
 
+use super::https::{client_over, send, Body, Client, Failure};
 use crate::manifest::github_api_url_problem;
 use crate::process::cli::parse_json;
 use crate::store_error::StoreError;
 use http::{HeaderValue, Method, StatusCode};
-use http_body_util::BodyExt;
-use hyper_util::client::legacy::connect::{proxy::Tunnel, Connect, HttpConnector};
+use hyper_util::client::legacy::connect::{proxy::Tunnel, HttpConnector};
 use serde_json::{json, Value};
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -194,9 +194,6 @@ struct Api {
     client: Route,
 }
 
-type Body = http_body_util::Full<bytes::Bytes>;
-type Client<C> = hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<C>, Body>;
-
 enum Route {
     Direct(Client<HttpConnector>),
     Proxied(Client<Tunnel<HttpConnector>>),
@@ -257,7 +254,11 @@ impl Api {
             Route::Direct(client) => send(client, request).await,
             Route::Proxied(client) => send(client, request).await,
         };
-        answer.map_err(|why| {
+        answer.map_err(|failure| {
+            let why = match failure {
+                Failure::Unreachable(why) => why,
+                Failure::CutOff(e) => format!("the answer was cut off: {e}"),
+            };
             StoreError::new(format!("cannot reach GitHub at {}: {why}", self.base)).fix(
                 "check `api_url`, your network and HTTPS_PROXY (an http:// proxy that allows CONNECT)",
             )
@@ -434,48 +435,6 @@ fn proxy_for(uri: &http::Uri) -> Result<Option<(http::Uri, Option<HeaderValue>)>
         intercept.uri().clone(),
         intercept.basic_auth().cloned(),
     )))
-}
-
-fn client_over<C>(inner: C) -> Result<Client<C>, StoreError>
-where
-    hyper_rustls::HttpsConnector<C>: Connect + Clone + Send + Sync + 'static,
-{
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| StoreError::new(format!("cannot load the system's CA certificates: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(inner);
-    Ok(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https),
-    )
-}
-
-async fn send<C>(
-    client: &Client<C>,
-    request: http::Request<Body>,
-) -> Result<(StatusCode, Zeroizing<Vec<u8>>), String>
-where
-    hyper_rustls::HttpsConnector<C>: Connect + Clone + Send + Sync + 'static,
-{
-    let answer = client.request(request).await.map_err(|e| {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            text = format!("{text}: {s}");
-            source = s.source();
-        }
-        text
-    })?;
-    let status = answer.status();
-    let body = answer
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| format!("the answer was cut off: {e}"))?
-        .to_bytes();
-    Ok((status, Zeroizing::new(Vec::from(body))))
 }
 
 #[cfg(test)]

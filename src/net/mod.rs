@@ -17,6 +17,8 @@ pub mod aws_sdk;
 mod github_http;
 mod helper;
 #[cfg(feature = "net")]
+mod https;
+#[cfg(feature = "net")]
 mod runtime;
 pub mod vault_http;
 

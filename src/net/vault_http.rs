@@ -18,8 +18,6 @@ use crate::process::cli::parse_json;
 #[cfg(feature = "net")]
 use crate::store_error::StoreError;
 #[cfg(feature = "net")]
-use http_body_util::BodyExt;
-#[cfg(feature = "net")]
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -197,24 +195,17 @@ impl Api {
                 body.as_ref().map(|b| b.to_vec()).unwrap_or_default(),
             )))
             .map_err(|e| StoreError::new(format!("{uri}: {e}")).fix(FIX_ADDR))?;
-        let answer = client.request(request).await.map_err(|e| {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                text = format!("{text}: {s}");
-                source = s.source();
-            }
-            StoreError::new(format!("cannot reach Vault at {}: {text}", self.address)).fix(FIX_ADDR)
-        })?;
-        let status = answer.status();
-        let body = answer
-            .into_body()
-            .collect()
+        let (status, body) = super::https::send(client, request)
             .await
-            .map_err(|e| StoreError::new(format!("Vault's answer was cut off: {e}")))?
-            .to_bytes();
-        // Ours alone once collected: wiped here rather than freed as it is.
-        let body = Zeroizing::new(Vec::from(body));
+            .map_err(|failure| match failure {
+                super::https::Failure::Unreachable(text) => {
+                    StoreError::new(format!("cannot reach Vault at {}: {text}", self.address))
+                        .fix(FIX_ADDR)
+                }
+                super::https::Failure::CutOff(e) => {
+                    StoreError::new(format!("Vault's answer was cut off: {e}"))
+                }
+            })?;
         if status == http::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -325,23 +316,14 @@ impl Api {
 const FIX_ADDR: &str = "check VAULT_ADDR (and VAULT_NAMESPACE), and that `vault status` works";
 
 #[cfg(feature = "net")]
-type Client = hyper_util::client::legacy::Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    http_body_util::Full<bytes::Bytes>,
->;
+type Client = super::https::Client<hyper_util::client::legacy::connect::HttpConnector>;
 
 #[cfg(feature = "net")]
 fn client() -> Result<Client, StoreError> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| StoreError::new(format!("cannot load the system's CA certificates: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Ok(
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https),
-    )
+    let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+    // (What hyper-rustls's own `build()` sets: the scheme is TLS's to check, not TCP's.)
+    tcp.enforce_http(false);
+    super::https::client_over(tcp)
 }
 
 #[cfg(test)]
