@@ -682,14 +682,10 @@ fn the_key_the_jwt_and_the_token_never_reach_the_disk_argv_or_a_message() {
             trace.contains("jit-secrets-net"),
             "{args:?}: the helper was not started"
         );
-        // The one file a lease opens for writing is its turn's lock: empty, in the user's own
-        // lease directory (docs/leases.md), never written to.
+        // The one file a lease opens for writing is its turn's lock, never written to.
         let writes: Vec<String> = find_writes(&trace)
             .into_iter()
-            .filter(|w| {
-                !(w.contains("/leases/")
-                    && w.contains(".lock\", O_WRONLY|O_CREAT|O_CLOEXEC, 0600)"))
-            })
+            .filter(|w| !is_lease_turn_lock(w))
             .collect();
         assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
         let tokens: Vec<String> = api

@@ -818,10 +818,7 @@ fn a_lease_value_never_reaches_the_disk_argv_or_a_message() {
             // The test's mint script keeps its own count: the test's file, not ours.
             .filter(|w| !w.contains("\"count\""))
             // The lease's turn: an empty lock file in the user's 0700 lease directory.
-            .filter(|w| {
-                !(w.contains("/leases/")
-                    && w.contains(".lock\", O_WRONLY|O_CREAT|O_CLOEXEC, 0600)"))
-            })
+            .filter(|w| !is_lease_turn_lock(w))
             .collect();
         assert!(writes.is_empty(), "{args:?} wrote:\n{}", writes.join("\n"));
         assert!(trace.contains("execve("), "strace saw nothing");

@@ -365,6 +365,12 @@ pub const WRITE_SYSCALLS: &str = "open,openat,openat2,creat,rename,renameat,rena
 /// /proc. Under -f a call can be split into `<unfinished ...>` and `<... resumed>` lines (another
 /// process ran in between); those are joined first, so a failed call is never mistaken for one
 /// that succeeded.
+/// Is this traced write the lease turn's lock: an empty file opened in the user's own 0700 lease
+/// directory (docs/leases.md), never written to?
+pub fn is_lease_turn_lock(write: &str) -> bool {
+    write.contains("/leases/") && write.contains(".lock\", O_WRONLY|O_CREAT|O_CLOEXEC, 0600)")
+}
+
 pub fn find_writes(trace: &str) -> Vec<String> {
     let mut pending: BTreeMap<String, String> = BTreeMap::new();
     let mut calls = Vec::new();
