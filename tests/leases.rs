@@ -1200,8 +1200,8 @@ fn another_user_can_neither_squat_the_keeper_nor_stall_activation() {
     let squat = format!(
         "import socket,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(b'\\0jit-secrets-keeper-0-{digest}')\ns.listen(1)\ntime.sleep(600)\n"
     );
-    let mut squatter = as_nobody(sb.path(), &["/usr/bin/python3", "-c", &squat]);
-    let mut locker = as_nobody(sb.path(), &["flock", "-x", "manifest.toml", "sleep", "600"]);
+    let squatter = as_nobody(sb.path(), &["/usr/bin/python3", "-c", &squat]);
+    let locker = as_nobody(sb.path(), &["flock", "-x", "manifest.toml", "sleep", "600"]);
     // Both in place before the keeper dies (their own processes say so).
     let squatted = || {
         std::fs::read_to_string("/proc/net/unix")
@@ -1231,10 +1231,7 @@ fn another_user_can_neither_squat_the_keeper_nor_stall_activation() {
         "not revoked: {:?}",
         read(&sb, "revoked")
     );
-    for c in [&mut squatter, &mut locker] {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
+    drop((squatter, locker));
 }
 
 /// Without a runtime directory, the lease locks live in `$TMPDIR/jit-secrets-UID`, a name in a
@@ -1259,7 +1256,7 @@ fn another_user_taking_our_temporary_directory_name_does_not_switch_the_keeper_o
     let uid = unsafe { libc::getuid() };
     let ours = tmp.join(format!("jit-secrets-{uid}"));
     let mut squat = as_nobody(sb.path(), &["mkdir", "-m", "0755", ours.to_str().unwrap()]);
-    assert!(squat.wait().unwrap().success());
+    assert!(squat.0.wait().unwrap().success());
     assert!(ours.is_dir(), "the other user did not take the name");
     let mut shell = Shell::start(&sb, "a", &["TOKEN"]);
     assert_eq!(shell.lines(), ["tok-1-canary-7c1e"]);
@@ -1277,8 +1274,20 @@ fn another_user_taking_our_temporary_directory_name_does_not_switch_the_keeper_o
     assert_eq!(std::fs::read_dir(&ours).unwrap().count(), 0);
 }
 
-fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> Child {
-    Command::new(require("setpriv"))
+/// A process of uid 65534, in a process group of its own that dies with the test, passed or not
+/// (`flock` forks its command: killing `flock` alone left a `sleep 600` holding the test's pipes).
+struct Nobody(Child);
+
+impl Drop for Nobody {
+    fn drop(&mut self) {
+        unsafe { libc::killpg(self.0.id() as i32, libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> Nobody {
+    use std::os::unix::process::CommandExt;
+    let child = Command::new(require("setpriv"))
         .current_dir(dir)
         .args([
             "--reuid",
@@ -1291,8 +1300,11 @@ fn as_nobody(dir: &std::path::Path, argv: &[&str]) -> Child {
         .args(argv)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
-        .unwrap()
+        .unwrap();
+    Nobody(child)
 }
 
 /// Two leases of one activation are minted side by side: each program waits for the other's
