@@ -8,7 +8,7 @@
 //!   code, inside the shell: a prior value may be a secret and never passes through us);
 //! - `_jit_secrets_undo`: code (names only, no value) that puts every NAME back as it was —
 //!   restored where it had a value, unset where it had none — and takes the scoped proxy
-//!   directory off the front of `PATH`;
+//!   directory off `PATH` (wherever it now is; tcsh: only from the front);
 //! - `_jit_secrets_manifest`, `_jit_secrets_digest`: the manifest loaded (path as reached) and
 //!   the SHA-256 of its bytes, so the hook knows when the directory's project is already loaded;
 //! - `_jit_secrets_scope`: the proxy directory put first on `PATH` (scoped secrets);
@@ -180,7 +180,9 @@ fn undo_code(shell: Shell, names: &[&str], scoped: bool) -> String {
                 code.push_str(&format!("if [ \"${{_jit_secrets_was_{n}+x}}\" = x ]; then export {n}=\"$_jit_secrets_was_{n}\"; unset _jit_secrets_was_{n}; else unset {n}; fi; "));
             }
             if scoped {
-                code.push_str("PATH=${PATH#\"$_jit_secrets_scope:\"}; ");
+                // Wherever it now is: something put in front of it meanwhile (a virtualenv,
+                // nvm) must not keep it. `%%` cuts at its first occurrence, `#*` after it.
+                code.push_str("case \":$PATH:\" in *\":$_jit_secrets_scope:\"*) _jit_secrets_p=\":$PATH:\"; _jit_secrets_p=\"${_jit_secrets_p%%\":$_jit_secrets_scope:\"*}:${_jit_secrets_p#*\":$_jit_secrets_scope:\"}\"; _jit_secrets_p=${_jit_secrets_p#:}; PATH=${_jit_secrets_p%:}; unset _jit_secrets_p;; esac; ");
             }
             code.push_str("unset _jit_secrets_undo _jit_secrets_manifest _jit_secrets_digest _jit_secrets_scope _jit_secrets_release");
         }
@@ -312,7 +314,7 @@ mod tests {
             .all(|l| l.starts_with("command -v eval >/dev/null && eval '")));
         assert!(lines[0].contains("_jit_secrets_was_A=$A"), "{text}");
         assert!(
-            lines[1].contains("PATH=${PATH#"),
+            lines[1].contains("PATH=${_jit_secrets_p%:}"),
             "the scope leaves PATH: {text}"
         );
         assert!(lines[1].contains("deactivate --release"), "{text}");
