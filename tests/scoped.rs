@@ -403,3 +403,64 @@ fn run_gives_a_scoped_value_to_its_command_started_by_what_run_starts() {
     assert!(o.contains("GLAB_TOKEN=<GLAB_TOKEN>"), "{o}");
     assert!(!o.contains(GH_VALUE) && !o.contains(GLAB_VALUE), "{o}");
 }
+
+/// A scoped command starts under what made its activation work: a host's vouching (nix's pin,
+/// Flox's project) for a manifest never allowed, and the activation's profile. (Failed before
+/// `cargo mutants` asked: no test started a scoped command under vouching or a profile.)
+#[test]
+fn a_scoped_command_starts_under_its_hosts_vouching_and_its_profile() {
+    use sha2::Digest;
+    let mut sb = scoped_sandbox(Sandbox::requiring_trust());
+    let manifest = std::fs::read(sb.path().join("manifest.toml")).unwrap();
+    let pin: String = sha2::Sha256::digest(&manifest)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let nix = format!(
+        "eval \"$(\"$JIT\" activate --shell bash --trusted-by nix --manifest-sha256 {pin})\" || exit 9\ngh under-nix\n"
+    );
+    let out = in_shell(&sb, "bash", &["-c"], &nix);
+    assert_eq!(
+        stdout(&out),
+        gh_line("under-nix") + "\n",
+        "{}",
+        stderr(&out)
+    );
+
+    // Flox vouches for $FLOX_ENV_PROJECT/.flox/env/manifest.toml, and only inside that project.
+    let flox_dir = sb.path().join(".flox/env");
+    std::fs::create_dir_all(&flox_dir).unwrap();
+    std::fs::write(
+        flox_dir.join("manifest.toml"),
+        "[plugins.jit-secrets]\nGITHUB_TOKEN = { from = \"file:../../values/gh\", only = [\"gh\"] }\nPLAIN = \"file:../../values/plain\"\n",
+    )
+    .unwrap();
+    let project = sb.path().to_path_buf();
+    sb.set_env("FLOX_ENV_PROJECT", project);
+    let flox = "eval \"$(\"$JIT\" --manifest .flox/env/manifest.toml activate --shell bash --trusted-by flox)\" || exit 9\ngh under-flox\n";
+    let out = in_shell(&sb, "bash", &["-c"], flox);
+    assert_eq!(
+        stdout(&out),
+        format!("gh under-flox GITHUB_TOKEN={GH_VALUE} GLAB_TOKEN=<unset> PLAIN={PLAIN_VALUE}\n"),
+        "{}",
+        stderr(&out)
+    );
+    sb.env.remove("FLOX_ENV_PROJECT");
+    std::fs::remove_dir_all(sb.path().join(".flox")).unwrap();
+
+    // The profile's scoped value, not the base one, reaches `gh`.
+    sb.write("values/gh-ci", "ci-token");
+    sb.manifest(&format!(
+        "{}\n[secrets.profiles.ci]\nGITHUB_TOKEN = {{ from = \"file:values/gh-ci\", only = [\"gh\"] }}\n",
+        String::from_utf8(manifest).unwrap()
+    ));
+    assert_code(&sb.jit(&["allow"]), 0);
+    let profile = "eval \"$(\"$JIT\" --profile ci activate --shell bash)\" || exit 9\ngh in-ci\n";
+    let out = in_shell(&sb, "bash", &["-c"], profile);
+    assert_eq!(
+        stdout(&out),
+        format!("gh in-ci GITHUB_TOKEN=ci-token GLAB_TOKEN=<unset> PLAIN={PLAIN_VALUE}\n"),
+        "{}",
+        stderr(&out)
+    );
+}
