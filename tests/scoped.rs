@@ -417,12 +417,13 @@ fn a_scoped_command_starts_under_its_hosts_vouching_and_its_profile() {
         .map(|b| format!("{b:02x}"))
         .collect();
     let nix = format!(
-        "eval \"$(\"$JIT\" activate --shell bash --trusted-by nix --manifest-sha256 {pin})\" || exit 9\ngh under-nix\n"
+        "eval \"$(\"$JIT\" activate --shell bash --trusted-by nix --manifest-sha256 {pin})\" || exit 9\ngh under-nix\nJIT_SECRETS_SCOPED_VOUCH=x gh vouched-by-nobody\necho \"status $?\"\n"
     );
+    // A vouch the proxy does not know is no vouch: not started (126), not a crash.
     let out = in_shell(&sb, "bash", &["-c"], &nix);
     assert_eq!(
         stdout(&out),
-        gh_line("under-nix") + "\n",
+        gh_line("under-nix") + "\nstatus 126\n",
         "{}",
         stderr(&out)
     );
