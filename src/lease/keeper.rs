@@ -5,8 +5,8 @@
 //! One keeper per lease (its key description), this binary re-executed and detached (see
 //! `process::start_detached`); `ps` shows it as `jit-lease-keep`. It holds no credential:
 //! - it starts with a fixed environment ([`environment_for`]): `PATH HOME USER LOGNAME LANG LC_*
-//!   TZ TMPDIR XDG_*`, the variables its kind's revocation reads (`VAULT_ADDR`, the AWS, gcloud
-//!   and az configuration), and for a `command` lease the manifest's `revoke_env` — never the
+//!   TZ TMPDIR XDG_*`, the variables its kind's revocation reads (Vault's address and TLS
+//!   settings, GitHub's roots and proxy; none for kinds that cannot be revoked), and for a `command` lease the manifest's `revoke_env` — never the
 //!   shell's `VAULT_TOKEN` or anything else of it;
 //! - it is not dumpable (no core, no `/proc/PID/mem` for other processes of the user) before it
 //!   reads a record, and it reads records without their values (`record::scan_without_values`):
@@ -85,23 +85,8 @@ pub fn environment_for(
             "NO_PROXY",
             "no_proxy",
         ],
-        "aws-sts" => &[
-            "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE",
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_STS",
-        ],
-        "gcp" => &[
-            "CLOUDSDK_CONFIG",
-            "CLOUDSDK_CORE_ACCOUNT",
-            "CLOUDSDK_ACTIVE_CONFIG_NAME",
-            "CLOUDSDK_CORE_PROJECT",
-        ],
-        "azure" => &["AZURE_CONFIG_DIR"],
+        // `aws-sts`, `gcp` and `azure` credentials cannot be revoked (they expire): the keeper
+        // runs nothing for them, so it gets none of their configuration either.
         // Deleting the token goes to GitHub as minting did: the same roots and proxy.
         "github-app" => &[
             "SSL_CERT_FILE",
@@ -351,12 +336,16 @@ mod tests {
             env(&vault),
             ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR", "VAULT_ADDR"]
         );
-        let mut sts = Record::default();
-        sts.kind = "aws-sts".into();
-        assert_eq!(
-            env(&sts),
-            ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR", "AWS_PROFILE"]
-        );
+        // Nothing to revoke, nothing to configure: not even `AWS_PROFILE`.
+        for kind in ["aws-sts", "gcp", "azure"] {
+            let mut unrevocable = Record::default();
+            unrevocable.kind = kind.into();
+            assert_eq!(
+                env(&unrevocable),
+                ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR"],
+                "{kind}"
+            );
+        }
         let mut command = Record::default();
         command.kind = "command".into();
         assert_eq!(env(&command), ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR"]);
