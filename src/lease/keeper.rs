@@ -346,6 +346,31 @@ mod tests {
                 "{kind}"
             );
         }
+        // Deleting a GitHub token goes through the same roots and proxy as minting it.
+        let mut github = Record::default();
+        github.kind = "github-app".into();
+        let with_route = ours
+            .iter()
+            .chain(&[
+                ("HTTPS_PROXY", "http://proxy"),
+                ("SSL_CERT_FILE", "/ca.pem"),
+            ])
+            .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+        let names: Vec<String> = environment_for(&github, with_route)
+            .into_iter()
+            .map(|(k, _)| k.into_string().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "PATH",
+                "HOME",
+                "LC_ALL",
+                "XDG_RUNTIME_DIR",
+                "HTTPS_PROXY",
+                "SSL_CERT_FILE"
+            ]
+        );
         let mut command = Record::default();
         command.kind = "command".into();
         assert_eq!(env(&command), ["PATH", "HOME", "LC_ALL", "XDG_RUNTIME_DIR"]);
