@@ -1138,6 +1138,9 @@ fn a_terminated_keeper_revokes_and_a_killed_ones_lease_is_orphaned_and_tended() 
     let mut shell = Shell::start(&sb, "b", &["TOKEN"]);
     assert_eq!(shell.lines(), ["tok-2-canary-7c1e"]);
     assert!(poll(|| keepers(&sb).len() == 1));
+    // Watched by a live keeper: not orphaned (`keeper::is_running` sees its lock).
+    let listed = stdout(&sb.jit_m(&["lease", "list"]));
+    assert!(!listed.contains("orphaned"), "{listed}");
     kill(keepers(&sb)[0], "KILL");
     assert!(poll(|| keepers(&sb).is_empty()));
     let listed = stdout(&sb.jit_m(&["lease", "list"]));
