@@ -1138,9 +1138,23 @@ fn a_terminated_keeper_revokes_and_a_killed_ones_lease_is_orphaned_and_tended() 
     let mut shell = Shell::start(&sb, "b", &["TOKEN"]);
     assert_eq!(shell.lines(), ["tok-2-canary-7c1e"]);
     assert!(poll(|| keepers(&sb).len() == 1));
-    // Watched by a live keeper: not orphaned (`keeper::is_running` sees its lock).
+    // Watched by a live keeper: not orphaned (`keeper::is_running` sees its lock). It waits on
+    // its one holder through a pidfd, woken the moment the shell exits, not at its next look.
     let listed = stdout(&sb.jit_m(&["lease", "list"]));
     assert!(!listed.contains("orphaned"), "{listed}");
+    let pidfds = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|fds| {
+                fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                    .filter(|target| target.as_os_str() == "anon_inode:[pidfd]")
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        poll(|| pidfds(keepers(&sb)[0]) == 1),
+        "the keeper holds no pidfd of its holder"
+    );
     kill(keepers(&sb)[0], "KILL");
     assert!(poll(|| keepers(&sb).is_empty()));
     let listed = stdout(&sb.jit_m(&["lease", "list"]));
