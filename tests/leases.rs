@@ -1439,3 +1439,45 @@ fn lease_list_escapes_ids() {
     let listed = stdout(&sb.jit_m(&["lease", "list"]));
     assert!(listed.starts_with("tok\tcommand\tid\\e[2J\t"), "{listed:?}");
 }
+
+/// `JIT_SECRETS_LEASE_HOLDER=session`, and direnv (whose own bash exits at once) by default, make
+/// the session leader the holder: here an outer bash that leads a new session, while an inner
+/// bash evaluates the activation. (Failed before with `session_leader` returning 0 or 1, or the
+/// direnv default dropped: no test had a holder other than the evaluating shell.)
+#[test]
+fn the_holder_is_the_session_leader_when_asked_and_under_direnv() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "revoke = \"on-exit\"");
+    let _cleanup = RevokeOnDrop(&sb);
+    let inner = "eval \"$(\"$JIT\" --manifest manifest.toml activate --shell bash)\"; \"$JIT\" --manifest manifest.toml lease list";
+    for (var, value) in [
+        ("JIT_SECRETS_LEASE_HOLDER", "session"),
+        ("DIRENV_IN_ENVRC", "1"),
+    ] {
+        let out = sb
+            .command(require("setsid"))
+            .args(["--wait", "bash", "-c"])
+            .arg(format!("bash -c '{inner}'; echo \"leader $$\""))
+            .env("JIT", BIN)
+            .env(var, value)
+            .current_dir(sb.path())
+            .output()
+            .unwrap();
+        assert_code(&out, 0);
+        let text = stdout(&out);
+        let leader = text
+            .lines()
+            .find_map(|l| l.strip_prefix("leader "))
+            .unwrap_or_else(|| panic!("{text}{}", stderr(&out)));
+        let holders = text
+            .lines()
+            .find(|l| l.starts_with("tok\t"))
+            .and_then(|l| l.split("holders: ").nth(1))
+            .unwrap_or_else(|| panic!("{var}: {text}{}", stderr(&out)));
+        assert!(
+            holders.split([',', ' ']).any(|h| h == leader),
+            "{var}={value}: holders {holders}, session leader {leader}"
+        );
+    }
+}
