@@ -137,13 +137,22 @@ impl Leases {
     /// The key description of `spec`'s lease: a change of manifest, profile, settings or the
     /// environment the backend reads makes it another lease.
     fn description(&self, spec: &LeaseSpec) -> String {
+        self.description_in(spec, |name| std::env::var_os(name))
+    }
+
+    /// [`Self::description`] with the environment read through `var`.
+    fn description_in(
+        &self,
+        spec: &LeaseSpec,
+        var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> String {
         let mut h = Sha256::new();
         let settings = format!("{spec:?}");
         let mut environment = String::new();
         for name in environment_of(&spec.kind, !spec.master.is_empty()) {
             environment.push_str(name);
             environment.push('=');
-            if let Some(v) = std::env::var_os(name) {
+            if let Some(v) = var(name) {
                 environment.push_str(&v.to_string_lossy());
             }
             environment.push('\n');
@@ -707,6 +716,20 @@ mod tests {
         assert!(environment_of(&sts.kind, false).contains(&"AWS_PROFILE"));
         assert!(!environment_of(&sts.kind, false).contains(&"AWS_ACCESS_KEY_ID"));
         assert!(!environment_of(&sts.kind, true).contains(&"AWS_PROFILE"));
+        // Without a master the CLI's profile chooses the account: another profile is another
+        // lease. With one, the master's key does, and the profile changes nothing.
+        let in_profile = |spec: &LeaseSpec, profile: &str| {
+            leases("/p/manifest.toml", None)
+                .description_in(spec, |name| (name == "AWS_PROFILE").then(|| profile.into()))
+        };
+        assert_ne!(in_profile(&sts, "dev"), in_profile(&sts, "prod"));
+        let sts_master = spec(
+            "kind = \"aws-sts\"\nmaster = { access_key_id = \"env:I\", secret_access_key = \"env:S\" }",
+        );
+        assert_eq!(
+            in_profile(&sts_master, "dev"),
+            in_profile(&sts_master, "prod")
+        );
     }
 
     #[test]
