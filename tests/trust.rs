@@ -780,6 +780,10 @@ fn a_program_path_finds_in_the_repository_is_approved_at_allow_and_refused_once_
         )),
         "allow shows the file PATH finds: {shown}"
     );
+    assert!(
+        shown.contains("found on PATH now (hashed as the repository's code"),
+        "allow says a program found on PATH is hashed: {shown}"
+    );
     let hashed: Vec<&str> = shown.lines().filter(|l| l.starts_with("    ")).collect();
     assert_eq!(
         hashed,

@@ -64,7 +64,7 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
         // Nothing there: spawning it fails as it always did (not installed).
         return Ok(found);
     };
-    if !target.starts_with(&approved.root) {
+    if !target.starts_with(&approved.root) || beside_us(&target) {
         return Ok(found);
     }
     let now = std::fs::read(&target).map(|b| crate::trust::digest(&b));
@@ -80,5 +80,45 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
             file: target,
             repository: approved.root.clone(),
         })
+    }
+}
+
+/// Installed beside our own executable (`jit-secrets-net`, our own binary for a keeper): part of
+/// the jit-secrets the user runs, even when it was built inside the manifest's repository (a
+/// checkout of jit-secrets itself), and not the manifest's code.
+fn beside_us(target: &Path) -> bool {
+    let ours = std::env::current_exe().and_then(std::fs::canonicalize);
+    ours.is_ok_and(|ours| ours.parent().is_some() && ours.parent() == target.parent())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_the_repository_runs_only_approved_and_unchanged() {
+        let repo = tempfile::tempdir().unwrap();
+        let named = repo.path().join("named");
+        let other = repo.path().join("other");
+        std::fs::write(&named, "#!/bin/sh\n").unwrap();
+        std::fs::write(&other, "#!/bin/sh\n").unwrap();
+        approve_repository(
+            repo.path(),
+            &[(named.clone(), crate::trust::digest(b"#!/bin/sh\n"))],
+        );
+        let check = |p: &Path, dir: Option<&Path>| checked_program(p, dir);
+        let found = check(Path::new("./named"), Some(repo.path())).unwrap();
+        assert!(found.is_absolute() && found.ends_with("named"), "{found:?}");
+        assert!(matches!(
+            check(&other, None),
+            Err(ProcessError::NotApproved { file, .. }) if file == std::fs::canonicalize(&other).unwrap()
+        ));
+        std::fs::write(&named, "#!/bin/sh\necho edited\n").unwrap();
+        assert!(check(&named, None).is_err(), "edited since approved");
+        // Outside the repository: as given (made absolute), unchecked.
+        assert_eq!(
+            check(Path::new("/bin/sh"), None).unwrap(),
+            Path::new("/bin/sh")
+        );
     }
 }
