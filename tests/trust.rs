@@ -832,6 +832,21 @@ fn a_store_cli_shadowed_by_a_file_of_the_repository_is_not_run() {
         !sb.path().join("ran-shadow").exists(),
         "the shadowing file ran"
     );
+    // Edited, so no longer allowed: a nix hook that vouches for it (pinning its bytes) vouches
+    // for the programs it names as they are now, not for this one.
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("outside", "other");
+    std::fs::write(&m, text).unwrap();
+    let pin = sha256_hex(&std::fs::read(&m).unwrap());
+    let vouched = ["--trusted-by", "nix", "--manifest-sha256", &pin];
+    let out = sb.jit_m(&[&vouched[..], &["activate", "--shell", "bash"]].concat());
+    assert_eq!(stdout(&out), "false\n", "{}", stderr(&out));
+    assert!(stderr(&out).contains("did not approve"), "{}", stderr(&out));
+    assert!(
+        !sb.path().join("ran-shadow").exists(),
+        "the shadowing file ran"
+    );
     // A manifest that names it, allowed again, runs it.
     let m = sb.manifest(
         "[secrets]\nA = \"pass:email/smtp\"\n[secrets.options]\ncommands = { pass = \"pass\" }\n",
