@@ -163,7 +163,7 @@ pub fn manifest_path(global: &Global) -> Result<PathBuf, ManifestError> {
 
 /// The manifest, for commands that contact stores or run programs: refused, before anything is
 /// contacted, unless it is trusted as it is now (see `trust`): its bytes and the programs of its
-/// repository that it runs. The bytes checked are the bytes parsed: there is no second read for
+/// repository that it runs; then only those may be spawned from the repository. The bytes checked are the bytes parsed: there is no second read for
 /// an edit to slip between. (Parsing reads nothing else and runs nothing, so it may come first.)
 fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
     let path = manifest_path(global)?;
@@ -173,12 +173,17 @@ fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
         host: global.trusted_by,
         pin: global.manifest_sha256.clone(),
     };
-    crate::trust::check(
+    let approval = crate::trust::check(
         &path,
         text.as_bytes(),
         &crate::trust::code_files(&parsed),
         &vouch,
     )?;
+    // From here on, a program of the repository runs only if it is one of these, unchanged
+    // (one the manifest does not name may still be on PATH: direnv's `PATH_add bin`).
+    if let crate::trust::Approval::Code(files) = approval {
+        crate::process::approve_repository(&crate::trust::repository_of(&path), &files);
+    }
     Ok(with_profile(global, parsed)?)
 }
 

@@ -211,7 +211,11 @@ fn read_trust_file(file: &Path) -> TrustFile {
 /// The repository a manifest belongs to: the nearest directory at or above the manifest's that
 /// holds `.git`, else the manifest's own directory.
 pub fn repository_of(manifest_path: &Path) -> PathBuf {
-    let dir = manifest_path.parent().unwrap_or(Path::new("/"));
+    repository_at(manifest_path.parent().unwrap_or(Path::new("/")))
+}
+
+/// The repository of a manifest in `dir` (see [`repository_of`]).
+pub fn repository_at(dir: &Path) -> PathBuf {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
         .unwrap_or(dir)
@@ -219,62 +223,26 @@ pub fn repository_of(manifest_path: &Path) -> PathBuf {
 }
 
 /// The programs and scripts inside the manifest's repository that it runs: every word of a
-/// `cmd:` line (in every profile) and every `commands` override that names an existing regular
-/// file there, from the manifest's directory. Data files (`file:`) are not code and not hashed.
+/// `cmd:` line (in every profile, in a lease, in `keepassxc_password_from`), every word of a
+/// lease's `command` and `revoke_command`, and every `commands` override, that names an existing
+/// regular file there from the manifest's directory; and every program it names by a bare name
+/// (a `cmd:` or lease program, a bare `commands` override, a plugin's executable) that `PATH`
+/// resolves into the repository now (direnv's `PATH_add bin`, a nix or Flox shell). Data files
+/// (`file:`) are not code and not hashed. A program of the repository that the manifest does
+/// not name is refused when spawned (`crate::process::approve_repository`).
 pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
     let dir = manifest.path.parent().unwrap_or(Path::new("/"));
     let root = canonical(&repository_of(&manifest.path));
-    let mut words: Vec<PathBuf> = Vec::new();
-    for entry in manifest
-        .entries
+    let (words, bare) = program_words(manifest);
+    let named = words
         .iter()
-        .chain(manifest.profiles.values().flatten())
-    {
-        for r in &entry.from {
-            if let Reference::Cmd { argv, .. } = r {
-                words.extend(
-                    argv.iter()
-                        .map(|w| dir.join(w).components().collect::<PathBuf>()),
-                );
-            }
-        }
-    }
-    // Leases read references (their master credential) and run programs (`command` leases).
-    let leases = manifest
-        .leases
+        .map(|w| dir.join(w).components().collect::<PathBuf>());
+    let found_on_path = bare
         .iter()
-        .chain(manifest.profile_leases.values().flatten());
-    for lease in leases {
-        for r in lease.references() {
-            if let Reference::Cmd { argv, .. } = r {
-                words.extend(
-                    argv.iter()
-                        .map(|w| dir.join(w).components().collect::<PathBuf>()),
-                );
-            }
-        }
-        if let crate::manifest::LeaseKind::Command {
-            command,
-            revoke_command,
-        } = &lease.kind
-        {
-            words.extend(
-                command
-                    .iter()
-                    .chain(revoke_command.iter().flatten())
-                    .map(|w| dir.join(w).components().collect::<PathBuf>()),
-            );
-        }
-    }
-    words.extend(
-        manifest
-            .options
-            .commands
-            .values()
-            .map(|p| dir.join(p).components().collect::<PathBuf>()),
-    );
-    let mut files: Vec<PathBuf> = words
-        .into_iter()
+        .filter(|w| !w.is_empty() && !w.contains('/'))
+        .filter_map(|w| crate::process::on_path(w));
+    let mut files: Vec<PathBuf> = named
+        .chain(found_on_path)
         .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
         .filter(|p| canonical(p).starts_with(&root))
         .collect();
@@ -283,12 +251,57 @@ pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
     files
 }
 
-/// Is the manifest at `path` with these `bytes`, running these `code` files, trusted?
-pub fn verdict(path: &Path, bytes: &[u8], code: &[PathBuf]) -> Verdict {
-    let Some(file) = trust_file() else {
-        return Verdict::New;
-    };
-    verdict_in(&read_trust_file(&file), &as_reached(path), bytes, code)
+/// Every word of the manifest that may name a program or script (relative to its directory),
+/// and the program names it runs (looked up on `PATH` when bare).
+fn program_words(manifest: &Manifest) -> (Vec<String>, Vec<String>) {
+    let (mut words, mut programs) = (Vec::new(), Vec::new());
+    fn reference(r: &Reference, words: &mut Vec<String>, programs: &mut Vec<String>) {
+        match r {
+            Reference::Cmd { argv, .. } => {
+                words.extend(argv.iter().cloned());
+                programs.extend(argv.first().cloned());
+            }
+            Reference::Plugin { name, .. } => {
+                programs.extend(crate::stores::plugin_executable_names(name));
+            }
+            _ => {}
+        }
+    }
+    let entries = manifest
+        .entries
+        .iter()
+        .chain(manifest.profiles.values().flatten());
+    for r in entries.flat_map(|e| e.from.iter()) {
+        reference(r, &mut words, &mut programs);
+    }
+    if let Some(r) = &manifest.options.keepassxc_password_from {
+        reference(r, &mut words, &mut programs);
+    }
+    // Leases read references (their master credential) and run programs (`command` leases).
+    let leases = manifest
+        .leases
+        .iter()
+        .chain(manifest.profile_leases.values().flatten());
+    for lease in leases {
+        for r in lease.references() {
+            reference(r, &mut words, &mut programs);
+        }
+        if let crate::manifest::LeaseKind::Command {
+            command,
+            revoke_command,
+        } = &lease.kind
+        {
+            for argv in std::iter::once(command).chain(revoke_command) {
+                words.extend(argv.iter().cloned());
+                programs.extend(argv.first().cloned());
+            }
+        }
+    }
+    for program in manifest.options.commands.values() {
+        words.push(program.to_string_lossy().into_owned());
+        programs.push(program.to_string_lossy().into_owned());
+    }
+    (words, programs)
 }
 
 fn verdict_in(trusted: &TrustFile, path: &Path, bytes: &[u8], code: &[PathBuf]) -> Verdict {
@@ -312,32 +325,71 @@ fn verdict_in(trusted: &TrustFile, path: &Path, bytes: &[u8], code: &[PathBuf]) 
             _ => return Verdict::CodeChanged(file.clone()),
         }
     }
-    if let Some((_, gone)) = record.code.iter().find(|(_, p)| !code.contains(p)) {
+    // One it no longer runs counts when it went or changed: a script the manifest names is
+    // dropped only so. A program found on `PATH` at `allow` may not be found now (another PATH):
+    // unchanged, it is still exactly what was approved.
+    let unchanged = |d: &String, p: &PathBuf| std::fs::read(p).is_ok_and(|b| digest(&b) == *d);
+    if let Some((_, gone)) = record
+        .code
+        .iter()
+        .find(|(d, p)| !code.contains(p) && !unchanged(d, p))
+    {
         return Verdict::CodeChanged(gone.clone());
     }
     Verdict::Trusted
 }
 
+/// What of the manifest's repository a trusted run may spawn (see
+/// `crate::process::approve_repository`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// `JIT_SECRETS_TRUST_ALL_MANIFESTS=1`: every check skipped, this one too.
+    Everything,
+    /// These files (path, digest): the ones `allow` recorded, or, for a manifest a host vouched
+    /// for, the code files as they are now (the host runs the repository's code as it is now).
+    Code(Vec<(PathBuf, String)>),
+}
+
 /// Refuses a manifest that is not trusted, unless the environment variable or a vouching host
-/// says otherwise; a host never overrules the user's `deny`. Called before any store is contacted.
-pub fn check(path: &Path, bytes: &[u8], code: &[PathBuf], vouch: &Vouch) -> Result<(), TrustError> {
+/// says otherwise; a host never overrules the user's `deny`. Called before any store is
+/// contacted. Trusted: which of the repository's files may run.
+pub fn check(
+    path: &Path,
+    bytes: &[u8],
+    code: &[PathBuf],
+    vouch: &Vouch,
+) -> Result<Approval, TrustError> {
     if std::env::var_os(TRUST_ALL_VAR).is_some_and(|v| v == "1") {
-        return Ok(());
+        return Ok(Approval::Everything);
     }
-    let verdict = verdict(path, bytes, code);
+    let trusted = trust_file()
+        .map(|file| read_trust_file(&file))
+        .unwrap_or_default();
+    let reached = as_reached(path);
+    let verdict = verdict_in(&trusted, &reached, bytes, code);
+    let approved_now = || {
+        let now = code
+            .iter()
+            .filter_map(|f| Some((f.clone(), digest(&std::fs::read(f).ok()?))));
+        Ok(Approval::Code(now.collect()))
+    };
     // A host vouches for whatever path it is handed: through a symlink, the file the user
     // denied under its own path is still the file they denied.
     let denied = verdict == Verdict::Denied
         || (vouch.host.is_some() && verdict != Verdict::Trusted && denied_where_it_leads(path));
     let hint = match (verdict.clone(), vouch.host) {
-        (Verdict::Trusted, _) => return Ok(()),
+        (Verdict::Trusted, _) => {
+            let record = trusted.allowed.iter().find(|r| r.path == reached);
+            let code = record.map(|r| r.code.iter().map(|(d, p)| (p.clone(), d.clone())));
+            return Ok(Approval::Code(code.into_iter().flatten().collect()));
+        }
         // The user's own word about this manifest outranks a host's.
         (_, Some(host)) if denied => Some(format!(
             "--trusted-by {} was ignored: you denied this manifest, and a host does not overrule your `jit-secrets deny`",
             host_name(host)
         )),
         (_, Some(host)) => match vouches_for(host, path, bytes, vouch.pin.as_deref()) {
-            Ok(()) => return Ok(()),
+            Ok(()) => return approved_now(),
             Err(why) => Some(why),
         },
         (_, None) => None,
@@ -557,9 +609,16 @@ mod tests {
         assert_eq!(v(std::slice::from_ref(&script)), Verdict::Trusted);
         assert_eq!(
             v(&[]),
+            Verdict::Trusted,
+            "one no longer found (a program PATH found at `allow`, another PATH now) but unchanged is what was approved"
+        );
+        std::fs::rename(&script, dir.path().join("moved")).unwrap();
+        assert_eq!(
+            v(&[]),
             Verdict::CodeChanged(script.clone()),
             "a script that went"
         );
+        std::fs::rename(dir.path().join("moved"), &script).unwrap();
         let other = dir.path().join("other");
         std::fs::write(&other, "x").unwrap();
         assert_eq!(

@@ -1481,3 +1481,49 @@ fn the_holder_is_the_session_leader_when_asked_and_under_direnv() {
         );
     }
 }
+
+/// A `command` lease whose `revoke_command` is a bare name PATH finds in the repository (direnv's
+/// `PATH_add bin`): the file found when the lease is made is recorded, with its digest, so an edit
+/// to it is not run by `lease revoke` (exit 2, naming it), and a later PATH without `bin/` still
+/// revokes with that very file. (Failed before: the bare name was not pinned and the edit ran.)
+#[test]
+fn a_revoke_program_found_on_path_in_the_repository_is_pinned_when_the_lease_is_made() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    std::fs::create_dir_all(sb.path().join(".git")).unwrap();
+    command_lease(&sb, 3600, "");
+    let revoke = "#!/bin/sh\necho \"$JIT_SECRETS_LEASE $JIT_SECRETS_LEASE_ID\" >> revoked\n";
+    sb.write_executable("bin/myrevoke", revoke);
+    let manifest = read(&sb, "manifest.toml").replace(
+        "revoke_command = \"./revoke.sh\"",
+        "revoke_command = [\"myrevoke\"]",
+    );
+    sb.manifest(&manifest);
+    let path_before = sb.env["PATH"].clone();
+    let bin = sb.path().join("bin");
+    let dirs = std::iter::once(bin).chain(std::env::split_paths(&path_before));
+    sb.set_env("PATH", std::env::join_paths(dirs).unwrap());
+    let _cleanup = RevokeOnDrop(&sb);
+    assert_code(&sb.jit_m(&["activate", "--shell", "json"]), 0);
+
+    sb.write_executable("bin/myrevoke", "#!/bin/sh\necho ran > evil\n");
+    let out = sb.jit_m(&["lease", "revoke"]);
+    assert_code(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("bin/myrevoke"), "{err}");
+    assert!(
+        !sb.path().join("evil").exists(),
+        "lease revoke ran the edit"
+    );
+
+    sb.write_executable("bin/myrevoke", revoke);
+    let m = sb.path().join("manifest.toml");
+    let out = sb
+        .command(BIN)
+        .env("PATH", path_before)
+        .args(["--manifest", m.to_str().unwrap(), "lease", "revoke"])
+        .output()
+        .unwrap();
+    assert_code(&out, 0);
+    assert_eq!(read(&sb, "revoked"), "tok lease-1\n");
+}

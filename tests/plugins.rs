@@ -243,4 +243,31 @@ fn an_unallowed_manifest_runs_no_plugin_and_allow_names_the_plugins_it_will_run(
             && shown.contains("for plugin:dir/kdbx"),
         "{shown}"
     );
+    // The plugin PATH finds lies in the manifest's repository (its directory, no `.git` above):
+    // hashed as the repository's code, so an edit to it is refused before it runs.
+    let plugin = sb.path().join("plugins/jit-secrets-plugin-dir");
+    assert!(
+        shown
+            .lines()
+            .any(|l| l == format!("    {}", plugin.display())),
+        "the plugin's executable is hashed: {shown}"
+    );
+    sb.write_executable(
+        "plugins/jit-secrets-plugin-dir",
+        "#!/bin/sh
+touch edited-plugin-ran
+",
+    );
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_code(&out, 2);
+    assert_eq!(stdout(&out), "false\n");
+    assert!(
+        stderr(&out).contains("plugins/jit-secrets-plugin-dir"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !sb.path().join("edited-plugin-ran").exists(),
+        "the edited plugin ran"
+    );
 }

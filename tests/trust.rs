@@ -750,3 +750,109 @@ fn dot_dot_after_a_real_directory_is_the_directory_above_and_after_a_symlink_is_
     let out = run_in(&sb, a.parent().unwrap(), &["activate", "--shell", "bash"]);
     assert_refused(&out, "false\n", "denied");
 }
+
+/// `dir` first on the sandbox's PATH, as direnv's `PATH_add bin` or a nix or Flox shell puts it.
+fn with_first_on_path(sb: &mut Sandbox, dir: &std::path::Path) {
+    let path = sb.env.get("PATH").cloned().unwrap_or_default();
+    let dirs = std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path));
+    sb.set_env("PATH", std::env::join_paths(dirs).unwrap());
+}
+
+/// A bare program name that PATH finds in the repository (`bin/` on PATH) is the repository's
+/// code: `allow` hashes it, and an edit (a `git pull`) is refused before it runs. A program PATH
+/// finds outside the repository is not hashed and keeps working. (Failed before: `cmd:mytool`
+/// was not hashed, and the edited `bin/mytool` ran.)
+#[test]
+fn a_program_path_finds_in_the_repository_is_approved_at_allow_and_refused_once_edited() {
+    let mut sb = Sandbox::requiring_trust();
+    std::fs::create_dir_all(sb.path().join(".git")).unwrap();
+    let tool = sb.write_executable("bin/mytool", "#!/bin/sh\nprintf tool-v1\n");
+    let bin = sb.path().join("bin");
+    with_first_on_path(&mut sb, &bin);
+    let m = sb.manifest("[secrets]\nA = \"cmd:mytool\"\nB = \"cmd:printf outside\"\n");
+    let out = sb.jit(&["allow", m.to_str().unwrap()]);
+    assert_code(&out, 0);
+    let shown = stdout(&out);
+    assert!(
+        shown.contains(&format!(
+            "A: run `cmd:mytool` (program: {})",
+            tool.display()
+        )),
+        "allow shows the file PATH finds: {shown}"
+    );
+    assert!(
+        shown.contains("found on PATH now (hashed as the repository's code"),
+        "allow says a program found on PATH is hashed: {shown}"
+    );
+    let hashed: Vec<&str> = shown.lines().filter(|l| l.starts_with("    ")).collect();
+    assert_eq!(
+        hashed,
+        [format!("    {}", tool.display())],
+        "the repository's program is hashed, printf (outside it) is not: {shown}"
+    );
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "{\"A\":\"tool-v1\",\"B\":\"outside\"}\n");
+
+    sb.write_executable("bin/mytool", "#!/bin/sh\ntouch ran-edited\nprintf evil\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_refused(&out, "false\n", "bin/mytool");
+    assert!(
+        !sb.path().join("ran-edited").exists(),
+        "the edited program ran"
+    );
+}
+
+/// A store's CLI shadowed by a file of the repository the manifest never names (`bin/pass`, put
+/// on PATH by `PATH_add bin`): refused when it would be spawned, naming the file and the fix;
+/// nothing runs. (Failed before: the repository's `bin/pass` ran.)
+#[test]
+fn a_store_cli_shadowed_by_a_file_of_the_repository_is_not_run() {
+    let mut sb = Sandbox::requiring_trust();
+    std::fs::create_dir_all(sb.path().join(".git")).unwrap();
+    let shadow = sb.write_executable("bin/pass", "#!/bin/sh\ntouch ran-shadow\nprintf stolen\n");
+    let bin = sb.path().join("bin");
+    with_first_on_path(&mut sb, &bin);
+    let m = sb.manifest("[secrets]\nA = \"pass:email/smtp\"\nB = \"cmd:printf outside\"\n");
+    assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "false\n", "only the failure statement");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&shadow.display().to_string()),
+        "names the file: {err}"
+    );
+    assert!(err.contains("did not approve"), "says why: {err}");
+    assert!(
+        err.contains("jit-secrets allow") && err.contains("off PATH"),
+        "names the fix: {err}"
+    );
+    assert!(
+        !sb.path().join("ran-shadow").exists(),
+        "the shadowing file ran"
+    );
+    // Edited, so no longer allowed: a nix hook that vouches for it (pinning its bytes) vouches
+    // for the programs it names as they are now, not for this one.
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("outside", "other");
+    std::fs::write(&m, text).unwrap();
+    let pin = sha256_hex(&std::fs::read(&m).unwrap());
+    let vouched = ["--trusted-by", "nix", "--manifest-sha256", &pin];
+    let out = sb.jit_m(&[&vouched[..], &["activate", "--shell", "bash"]].concat());
+    assert_eq!(stdout(&out), "false\n", "{}", stderr(&out));
+    assert!(stderr(&out).contains("did not approve"), "{}", stderr(&out));
+    assert!(
+        !sb.path().join("ran-shadow").exists(),
+        "the shadowing file ran"
+    );
+    // A manifest that names it, allowed again, runs it.
+    let m = sb.manifest(
+        "[secrets]\nA = \"pass:email/smtp\"\n[secrets.options]\ncommands = { pass = \"pass\" }\n",
+    );
+    assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 0);
+    assert_eq!(stdout(&out), "{\"A\":\"stolen\"}\n");
+}

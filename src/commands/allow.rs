@@ -132,7 +132,7 @@ fn summary(global: &Global, parsed: &Manifest, code: &[PathBuf]) -> String {
         ));
     }
     if !code.is_empty() {
-        line("  programs and scripts of this repository it runs (their SHA-256 is recorded: a change to one needs `allow` again):".into());
+        line("  programs and scripts of this repository it runs, named by path or found on PATH now (hashed as the repository's code: their SHA-256 is recorded, a change to one needs `allow` again; jit-secrets starts no other program of the repository for it):".into());
         for file in code {
             line(format!("    {}", shown(file)));
         }

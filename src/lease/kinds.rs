@@ -368,9 +368,8 @@ fn create_command(spec: &LeaseSpec, timeout: Duration, dir: &Path) -> Result<Gra
     if let Some(argv) = revoke_command {
         // The manifest was allowed with these files as they are now (activation checked):
         // what the keeper may run later is exactly this.
-        revocation.programs = Revocation::digests_of(argv, dir);
+        revocation.pin_revoke_command(argv, dir);
     }
-    revocation.argv = revoke_command.clone();
     revocation.dir = Some(dir.to_string_lossy().into_owned());
     revocation.env = spec.revoke_env.clone();
     Ok(Grant {

@@ -114,6 +114,31 @@ impl Revocation {
         found
     }
 
+    /// The revoke command `argv` as the keeper will run it, from `dir`: a bare program name is
+    /// looked up on `PATH` now and recorded as the file found (the keeper runs exactly that file,
+    /// not whatever its `PATH` finds later), and every file it names is recorded with its
+    /// SHA-256 — the program found on `PATH` too when it lies inside the manifest's repository
+    /// (a program of the system may be upgraded; one of the repository is code the user
+    /// approved, and an edit to it must not run).
+    pub fn pin_revoke_command(&mut self, argv: &[String], dir: &std::path::Path) {
+        let mut argv = argv.to_vec();
+        self.programs = Revocation::digests_of(&argv, dir);
+        let bare = argv.first().filter(|p| !p.contains('/'));
+        let found = bare.and_then(|p| crate::process::on_path(p));
+        let found = found.map(|p| std::path::absolute(&p).unwrap_or(p));
+        if let Some(found) = found.as_deref().and_then(|p| p.to_str()) {
+            let root = crate::trust::canonical(&crate::trust::repository_at(dir));
+            let path = std::path::Path::new(found);
+            if crate::trust::canonical(path).starts_with(&root) {
+                if let Some(digest) = digest_of_file(path) {
+                    self.programs.push((found.to_string(), digest));
+                }
+            }
+            argv[0] = found.to_string();
+        }
+        self.argv = Some(argv);
+    }
+
     /// The first recorded program that is no longer what it was when the lease was made (edited,
     /// replaced or gone): the revoke command must not run.
     pub fn changed_program(&self) -> Option<&str> {

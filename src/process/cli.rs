@@ -18,6 +18,9 @@ pub fn process_error(e: ProcessError, install_hint: &str) -> StoreError {
             "check the reference points at a secret, not a large file".into()
         }
         ProcessError::Spawn { .. } => "check the program's permissions".into(),
+        ProcessError::NotApproved { program, .. } => format!(
+            "read it; if you mean it to run, name it in the manifest (`cmd:`, or `[secrets.options] commands = {{ \"{program}\" = \"./path/to/it\" }}`) and run `jit-secrets allow` to approve it, or take the repository's directory off PATH"
+        ),
         ProcessError::WantsTerminal { .. } => {
             "run it where a person can answer (in the foreground, without --no-prompt), or store the secret where no prompt is needed".into()
         }

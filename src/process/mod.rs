@@ -8,11 +8,13 @@
 //! the terminal to a child that stops to ask the person something; `cli` turns a CLI's run into
 //! its output or a [`crate::store_error::StoreError`] with the fix.
 
+mod approved;
 pub mod cli;
 mod detached;
 mod guard;
 mod terminal;
 
+pub use approved::approve_repository;
 pub use detached::{become_detached, start_detached};
 pub use guard::{
     enable_watcher, forward_signals_to, install_signal_handling, on_interrupt_print, output,
@@ -153,6 +155,12 @@ pub enum ProcessError {
     OutputTooLarge { program: String, limit: usize },
     #[error("`{program}` stopped to ask something on the terminal, and {why}; it was killed")]
     WantsTerminal { program: String, why: &'static str },
+    #[error("`{program}` is {file}, a file of the manifest's repository ({repository}) that you did not approve as it is now (the manifest does not name it, or it changed since `jit-secrets allow`); nothing was run", file = crate::printable::path(.file), repository = crate::printable::path(.repository))]
+    NotApproved {
+        program: String,
+        file: PathBuf,
+        repository: PathBuf,
+    },
 }
 
 fn program_label(p: &Path) -> String {
@@ -205,13 +213,17 @@ pub fn run(child: Child<'_>) -> Result<Output, ProcessError> {
             }
         }
     };
+    // Looked up once and checked (a program of the manifest's repository runs only as approved):
+    // the file checked is the file spawned, under the name it was given as.
+    let spawned = approved::checked_program(&child.program, child.current_dir.as_deref())?;
     let (out_r, out_w) = os_pipe::pipe().map_err(spawn_err)?;
     let (err_r, err_w) = os_pipe::pipe().map_err(spawn_err)?;
     let (in_r, in_w) = os_pipe::pipe().map_err(spawn_err)?;
     // Started before the first child, so the child's registration finds it.
     watcher_fd();
 
-    let mut cmd = std::process::Command::new(&child.program);
+    let mut cmd = std::process::Command::new(&spawned);
+    std::os::unix::process::CommandExt::arg0(&mut cmd, &child.program);
     cmd.args(&child.args)
         .stdin(in_r)
         .stdout(out_w)

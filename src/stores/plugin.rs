@@ -46,6 +46,12 @@ struct Executable {
     ours: bool,
 }
 
+/// The executables that may answer for plugin `name`, in the order they are looked for on `PATH`
+/// (trust hashes the one of them that `PATH` finds inside the manifest's repository).
+pub fn executable_names(name: &str) -> [String; 2] {
+    [ours_name(name), envref_name(name)]
+}
+
 fn ours_name(name: &str) -> String {
     format!("jit-secrets-plugin-{name}")
 }
