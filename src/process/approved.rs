@@ -83,12 +83,17 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
     }
 }
 
-/// Installed beside our own executable (`jit-secrets-net`, our own binary for a keeper): part of
-/// the jit-secrets the user runs, even when it was built inside the manifest's repository (a
-/// checkout of jit-secrets itself), and not the manifest's code.
+/// Our own executable (a keeper) or our helper `jit-secrets-net` beside it: part of the
+/// jit-secrets the user runs, even when it was built inside the manifest's repository (a checkout
+/// of jit-secrets itself), and not the manifest's code. Only those two: a `bin/pass` that sits
+/// beside a `bin/jit-secrets` the repository ships is still the repository's code.
 fn beside_us(target: &Path) -> bool {
-    let ours = std::env::current_exe().and_then(std::fs::canonicalize);
-    ours.is_ok_and(|ours| ours.parent().is_some() && ours.parent() == target.parent())
+    let Ok(ours) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return false;
+    };
+    target == ours
+        || (ours.parent() == target.parent()
+            && target.file_name() == Some(std::ffi::OsStr::new("jit-secrets-net")))
 }
 
 #[cfg(test)]
@@ -120,5 +125,18 @@ mod tests {
             check(Path::new("/bin/sh"), None).unwrap(),
             Path::new("/bin/sh")
         );
+    }
+
+    #[test]
+    fn only_our_executable_and_our_helper_are_exempt() {
+        let ours = std::fs::canonicalize(std::env::current_exe().unwrap()).unwrap();
+        let dir = ours.parent().unwrap();
+        assert!(beside_us(&ours));
+        assert!(beside_us(&dir.join("jit-secrets-net")));
+        assert!(
+            !beside_us(&dir.join("pass")),
+            "a repository's bin/pass beside bin/jit-secrets"
+        );
+        assert!(!beside_us(Path::new("/elsewhere/jit-secrets-net")));
     }
 }
