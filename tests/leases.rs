@@ -1235,6 +1235,9 @@ fn another_user_can_neither_squat_the_keeper_nor_stall_activation() {
     };
     assert!(poll(locked), "the other user did not lock the manifest");
     kill(keeper, "KILL");
+    // Gone before the next shell looks (SIGKILL is delivered, not awaited): a keeper still
+    // dying holds its lock, and the next activation rightly joins the lease it still watches.
+    assert!(poll(|| keepers(&sb).is_empty()));
     shell.kill();
     let mut shell = Shell::start(&sb, "b", &["TOKEN"]);
     assert_eq!(shell.lines(), ["tok-2-canary-7c1e"]);
