@@ -1530,3 +1530,55 @@ fn a_revoke_program_found_on_path_in_the_repository_is_pinned_when_the_lease_is_
     assert_code(&out, 0);
     assert_eq!(read(&sb, "revoked"), "tok lease-1\n");
 }
+
+/// Two shells that find no lease at once: the first mints under the lease's turn, and the second,
+/// which waited for the turn, finds that fresh lease and joins it instead of minting its own.
+/// Ordered without timing: the mint waits for a `go` file, and each activation's `cmd:` entry
+/// (run after its first look for a live lease) leaves a line in `marks`. (Failed before with the
+/// second look's `expires - created` mutated: no test had two shells mint at once.)
+#[test]
+fn two_shells_that_find_no_lease_at_once_mint_it_once() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    command_lease(&sb, 3600, "");
+    let _cleanup = RevokeOnDrop(&sb);
+    sb.write_executable(
+        "mint.sh",
+        "#!/bin/sh\ntouch minting\nwhile [ ! -e go ]; do sleep 0.05; done\nn=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count\nprintf '{\"variables\": {\"TOKEN\": \"tok-%s-canary-7c1e\"}, \"id\": \"lease-%s\", \"expires_in\": 3600}' $n $n\n",
+    );
+    sb.write_executable("mark.sh", "#!/bin/sh\necho marked >> marks\nprintf m\n");
+    let manifest = std::fs::read_to_string(sb.path().join("manifest.toml")).unwrap();
+    sb.manifest(&manifest.replace(
+        "PLAIN = \"env:PLAIN_SRC\"\n",
+        "PLAIN = \"env:PLAIN_SRC\"\nMARK = \"cmd:./mark.sh\"\n",
+    ));
+    let marks = || read(&sb, "marks").lines().count();
+    let start = || {
+        sb.command(BIN)
+            .args([
+                "--manifest",
+                "manifest.toml",
+                "run",
+                "--",
+                "sh",
+                "-c",
+                "printf %s \"$TOKEN\"",
+            ])
+            .current_dir(sb.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = start();
+    assert!(poll(|| sb.path().join("minting").exists() && marks() == 1));
+    let second = start();
+    assert!(poll(|| marks() == 2), "the second shell never looked");
+    std::fs::write(sb.path().join("go"), "").unwrap();
+    for shell in [first, second] {
+        let out = shell.wait_with_output().unwrap();
+        assert_code(&out, 0);
+        assert_eq!(stdout(&out), "tok-1-canary-7c1e", "{}", stderr(&out));
+    }
+    assert_eq!(read(&sb, "count").trim(), "1", "minted once");
+}
