@@ -267,11 +267,8 @@ fn try_reuse(spec: &LeaseSpec, leases: &Leases) -> Option<Result<Granted, StoreE
         return None;
     }
     let description = leases.description(spec);
-    let live = |stored: &Stored| {
-        let r = &stored.record;
-        r.seconds_left() > renew_before(spec, r.expires - r.created)
-    };
-    let stored = record::load(&description).filter(live)?;
+    let stored =
+        record::load(&description).filter(|s| shareable(spec, &s.record, crate::time::now()))?;
     if !stored.record.on_exit {
         return Some(reuse(spec, leases, &stored));
     }
@@ -285,7 +282,8 @@ fn try_reuse(spec: &LeaseSpec, leases: &Leases) -> Option<Result<Granted, StoreE
         &description,
         spec.timeout.unwrap_or(Duration::from_secs(30)),
     );
-    let stored = record::load(&description).filter(live)?;
+    let stored =
+        record::load(&description).filter(|s| shareable(spec, &s.record, crate::time::now()))?;
     Some(reuse(spec, leases, &stored))
 }
 
@@ -328,6 +326,11 @@ pub(crate) fn turn(description: &str, patience: Duration) -> Option<crate::file_
     crate::file_lock::FileLock::exclusive_dir_within(&path, patience)
         .ok()
         .and_then(|(turn, _)| turn)
+}
+
+/// Is `record` still handed to new shells at `now`: more than [`renew_before`] of its life left?
+fn shareable(spec: &LeaseSpec, record: &Record, now: i64) -> bool {
+    record.expires - now > renew_before(spec, record.expires - record.created)
 }
 
 /// Renew once less than this is left: the manifest's `renew_before`, else 10% of the lease's
@@ -388,8 +391,7 @@ fn acquire(
     let _turn = turn(&description, timeout * 2 + Duration::from_secs(5));
     let old = record::load(&description);
     if let (Mode::Use, Some(stored)) = (leases.mode, &old) {
-        let r = &stored.record;
-        if r.seconds_left() > renew_before(spec, r.expires - r.created) {
+        if shareable(spec, &stored.record, crate::time::now()) {
             return reuse(spec, leases, stored);
         }
     }
@@ -671,6 +673,24 @@ mod tests {
         )
         .unwrap();
         m.leases.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_lease_is_shared_until_renew_before_its_end() {
+        let spec = spec("kind = \"vault\"");
+        let lease = |created: i64, expires: i64| {
+            let mut r = Record::default();
+            r.created = created;
+            r.expires = expires;
+            r
+        };
+        // An hour's lease: renewed in its last 6 minutes.
+        assert!(shareable(&spec, &lease(0, 3600), 3000));
+        assert!(!shareable(&spec, &lease(0, 3600), 3300));
+        // The same hour, later on the clock: only the life counts, not when it began.
+        let t = 1_700_000_000;
+        assert!(shareable(&spec, &lease(t, t + 3600), t + 3000));
+        assert!(!shareable(&spec, &lease(t, t + 3600), t + 3300));
     }
 
     #[test]
