@@ -882,6 +882,16 @@ impl fmt::Display for Reference {
     }
 }
 
+/// The executables that may answer for `plugin:NAME`, in the order they are looked for on `PATH`:
+/// ours, then envref's. (The plugin store runs them; trust hashes the one `PATH` finds inside
+/// the manifest's repository.)
+pub fn plugin_program_names(name: &str) -> [String; 2] {
+    [
+        format!("jit-secrets-plugin-{name}"),
+        format!("envref-backend-{name}"),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -182,7 +182,11 @@ fn load_trusted_manifest(global: &Global) -> anyhow::Result<Manifest> {
     // From here on, a program of the repository runs only if it is one of these, unchanged
     // (one the manifest does not name may still be on PATH: direnv's `PATH_add bin`).
     if let crate::trust::Approval::Code(files) = approval {
-        crate::process::approve_repository(&crate::trust::repository_of(&path), &files);
+        crate::process::approve_repository(
+            &crate::trust::repository_of(&path),
+            &files,
+            crate::trust::digest,
+        );
     }
     Ok(with_profile(global, parsed)?)
 }

@@ -262,7 +262,7 @@ fn program_words(manifest: &Manifest) -> (Vec<String>, Vec<String>) {
                 programs.extend(argv.first().cloned());
             }
             Reference::Plugin { name, .. } => {
-                programs.extend(crate::stores::plugin_executable_names(name));
+                programs.extend(crate::reference::plugin_program_names(name));
             }
             _ => {}
         }

@@ -28,7 +28,6 @@ mod oci_vault;
 mod op;
 mod pass;
 mod plugin;
-pub use plugin::executable_names as plugin_executable_names;
 pub use plugin::executable_path as plugin_executable;
 mod secret_tool;
 mod sops;

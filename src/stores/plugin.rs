@@ -46,27 +46,13 @@ struct Executable {
     ours: bool,
 }
 
-/// The executables that may answer for plugin `name`, in the order they are looked for on `PATH`
-/// (trust hashes the one of them that `PATH` finds inside the manifest's repository).
-pub fn executable_names(name: &str) -> [String; 2] {
-    [ours_name(name), envref_name(name)]
-}
-
-fn ours_name(name: &str) -> String {
-    format!("jit-secrets-plugin-{name}")
-}
-
-fn envref_name(name: &str) -> String {
-    format!("envref-backend-{name}")
-}
-
 /// The executable that would answer for plugin `name` (for `allow`'s summary).
 pub fn executable_path(name: &str, ctx: &Context) -> Option<PathBuf> {
     executable(name, ctx).ok().map(|e| e.path)
 }
 
 fn executable(name: &str, ctx: &Context) -> Result<Executable, StoreError> {
-    let (ours, envref) = (ours_name(name), envref_name(name));
+    let [ours, envref] = crate::reference::plugin_program_names(name);
     let found = ctx
         .command_override(&ours)
         .map(|p| (p.to_path_buf(), true))
