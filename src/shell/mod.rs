@@ -304,6 +304,15 @@ mod tests {
     }
 
     #[test]
+    fn a_shell_is_named_in_messages_as_on_the_command_line() {
+        use clap::ValueEnum;
+        for shell in Shell::value_variants() {
+            let named = shell.to_possible_value().unwrap();
+            assert_eq!(shell.to_string(), named.get_name(), "--shell {shell}");
+        }
+    }
+
+    #[test]
     fn program_names_map_to_shells() {
         assert_eq!(Shell::from_program_name("-bash"), Some(Shell::Bash));
         assert_eq!(Shell::from_program_name("/usr/bin/zsh"), Some(Shell::Zsh));
