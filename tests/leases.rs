@@ -1582,3 +1582,48 @@ fn two_shells_that_find_no_lease_at_once_mint_it_once() {
     }
     assert_eq!(read(&sb, "count").trim(), "1", "minted once");
 }
+
+/// Found by the outside review: a bare revoke program that is a symlink in the repository (to a
+/// program of the system) was pinned as the link, so a `git pull` that turned the link into a
+/// script had that script run by `lease revoke`; and one not on PATH when the lease was made was
+/// looked up again at revoke time, finding whatever a later commit added. Now the file itself is
+/// pinned, and a revoke program that is not found stops the lease before anything is minted.
+#[test]
+fn a_revoke_program_symlinked_or_missing_when_the_lease_is_made_never_runs_later_code() {
+    let mut sb = Sandbox::new();
+    sb.set_env("PLAIN_SRC", "plain");
+    std::fs::create_dir_all(sb.path().join(".git")).unwrap();
+    command_lease(&sb, 3600, "");
+    std::fs::create_dir_all(sb.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(require("true"), sb.path().join("bin/myrevoke")).unwrap();
+    let manifest = read(&sb, "manifest.toml").replace(
+        "revoke_command = \"./revoke.sh\"",
+        "revoke_command = [\"myrevoke\"]",
+    );
+    sb.manifest(&manifest);
+    let path_before = sb.env["PATH"].clone();
+    let bin = sb.path().join("bin");
+    let dirs = std::iter::once(bin).chain(std::env::split_paths(&path_before));
+    sb.set_env("PATH", std::env::join_paths(dirs).unwrap());
+    let _cleanup = RevokeOnDrop(&sb);
+    assert_code(&sb.jit_m(&["activate", "--shell", "json"]), 0);
+    std::fs::remove_file(sb.path().join("bin/myrevoke")).unwrap();
+    sb.write_executable("bin/myrevoke", "#!/bin/sh\necho ran > evil\n");
+    assert_code(&sb.jit_m(&["lease", "revoke"]), 0);
+    assert!(
+        !sb.path().join("evil").exists(),
+        "the script that replaced the link ran"
+    );
+
+    // Not on PATH when the lease would be made: nothing is minted, and it says why.
+    std::fs::remove_file(sb.path().join("bin/myrevoke")).unwrap();
+    sb.manifest(&manifest.replace("[\"myrevoke\"]", "[\"myrevoke-later\"]"));
+    let out = sb.jit_m(&["activate", "--shell", "json"]);
+    assert_code(&out, 1);
+    assert!(
+        stderr(&out).contains("revoke_command `myrevoke-later` is not on PATH"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&sb, "count").trim(), "1", "minted nothing more");
+}

@@ -322,6 +322,21 @@ fn create_command(spec: &LeaseSpec, timeout: Duration, dir: &Path) -> Result<Gra
     else {
         unreachable!("create_command is given command leases only")
     };
+    // A bare revoke program is pinned to the file PATH finds now (see `pin_revoke_command`): one
+    // that is not found cannot be pinned, and a file a later commit adds under that name must
+    // never be what runs. Said before anything is minted.
+    if let Some(program) = revoke_command
+        .as_ref()
+        .and_then(|argv| argv.first())
+        .filter(|p| !p.contains('/') && crate::process::on_path(p).is_none())
+    {
+        return Err(StoreError::new(format!(
+            "lease `{}`: its revoke_command `{}` is not on PATH, so nothing was minted (a lease that cannot be revoked as allowed is not made)",
+            spec.name,
+            crate::printable::escaped(program)
+        ))
+        .fix("install it, or name it by its path (`revoke_command = \"./bin/revoke\"`), then `jit-secrets allow`"));
+    }
     let now = crate::time::now();
     let child = Child::new(&command[0], timeout)
         .args(&command[1..])

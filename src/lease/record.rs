@@ -124,8 +124,10 @@ impl Revocation {
         let mut argv = argv.to_vec();
         self.programs = Revocation::digests_of(&argv, dir);
         let bare = argv.first().filter(|p| !p.contains('/'));
+        // The file itself, not a symlink to it: a link in the repository that a `git pull`
+        // points elsewhere (or turns into a script) must not change what runs.
         let found = bare.and_then(|p| crate::process::on_path(p));
-        let found = found.map(|p| std::path::absolute(&p).unwrap_or(p));
+        let found = found.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
         if let Some(found) = found.as_deref().and_then(|p| p.to_str()) {
             let root = crate::trust::canonical(&crate::trust::repository_at(dir));
             let path = std::path::Path::new(found);
