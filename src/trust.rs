@@ -209,16 +209,23 @@ fn read_trust_file(file: &Path) -> TrustFile {
 }
 
 /// The repository a manifest belongs to: the nearest directory at or above the manifest's that
-/// holds `.git`, else the manifest's own directory.
+/// holds `.git`, else the manifest's own directory — for a Flox manifest
+/// (`PROJECT/.flox/env/manifest.toml`), the Flox project's directory: its `bin/` is the
+/// project's code as much as `.flox/env/` is.
 pub fn repository_of(manifest_path: &Path) -> PathBuf {
     repository_at(manifest_path.parent().unwrap_or(Path::new("/")))
 }
 
 /// The repository of a manifest in `dir` (see [`repository_of`]).
 pub fn repository_at(dir: &Path) -> PathBuf {
+    let fallback = if dir.ends_with(".flox/env") {
+        dir.parent().and_then(Path::parent).unwrap_or(dir)
+    } else {
+        dir
+    };
     dir.ancestors()
         .find(|d| d.join(".git").exists())
-        .unwrap_or(dir)
+        .unwrap_or(fallback)
         .to_path_buf()
 }
 
@@ -244,7 +251,14 @@ pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = named
         .chain(found_on_path)
         .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-        .filter(|p| canonical(p).starts_with(&root))
+        .filter(|p| {
+            // Also a link that lives in the repository and points out of it (not into the Nix
+            // store): `process::approved` refuses it unless it is recorded here.
+            let target = canonical(p);
+            target.starts_with(&root)
+                || (p.parent().is_some_and(|d| canonical(d).starts_with(&root))
+                    && !target.starts_with("/nix/store/"))
+        })
         .collect();
     files.sort();
     files.dedup();

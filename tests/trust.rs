@@ -856,3 +856,50 @@ fn a_store_cli_shadowed_by_a_file_of_the_repository_is_not_run() {
     assert_code(&out, 0);
     assert_eq!(stdout(&out), "{\"A\":\"stolen\"}\n");
 }
+
+/// Found by the outside review: a committed link `bin/pass -> /usr/bin/env` ran the repository's
+/// unapproved `bin/show` (the link resolved out of the repository, so it was not checked), and
+/// a Flox project without `.git` had no repository beyond `.flox/env/`, so its `bin/pass` ran.
+/// A link that lives in the repository is now the repository's (unless it points into the Nix
+/// store), and a Flox manifest's repository is its project. (Both failed first.)
+#[test]
+fn a_link_in_the_repository_and_a_flox_projects_bin_are_the_repositorys_code() {
+    let mut sb = Sandbox::requiring_trust();
+    std::fs::create_dir_all(sb.path().join(".git")).unwrap();
+    std::fs::create_dir_all(sb.path().join("bin")).unwrap();
+    let bin = sb.path().join("bin");
+    with_first_on_path(&mut sb, &bin);
+    let m = sb.manifest("[secrets]\nA = \"pass:email/smtp\"\n");
+    assert_code(&sb.jit(&["allow", m.to_str().unwrap()]), 0);
+    std::os::unix::fs::symlink(require("env"), bin.join("pass")).unwrap();
+    sb.write_executable("bin/show", "#!/bin/sh\ntouch ran-show\nprintf stolen\n");
+    let out = sb.jit_m(&["activate", "--shell", "bash"]);
+    assert_eq!(stdout(&out), "false\n", "{}", stderr(&out));
+    assert!(stderr(&out).contains("did not approve"), "{}", stderr(&out));
+    assert!(
+        !sb.path().join("ran-show").exists(),
+        "the repository's show ran"
+    );
+
+    // A Flox project without .git: its bin/ is the project's code too.
+    let mut flox = Sandbox::requiring_trust();
+    let project = flox.path().to_path_buf();
+    std::fs::create_dir_all(project.join(".flox/env")).unwrap();
+    let fm = project.join(".flox/env/manifest.toml");
+    std::fs::write(&fm, "[plugins.jit-secrets]\nA = \"pass:email/smtp\"\n").unwrap();
+    flox.write_executable("bin/pass", "#!/bin/sh\ntouch ran-pass\nprintf stolen\n");
+    with_first_on_path(&mut flox, &project.join("bin"));
+    assert_code(&flox.jit(&["allow", fm.to_str().unwrap()]), 0);
+    let out = flox.jit(&[
+        "--manifest",
+        fm.to_str().unwrap(),
+        "activate",
+        "--shell",
+        "bash",
+    ]);
+    assert_eq!(stdout(&out), "false\n", "{}", stderr(&out));
+    assert!(
+        !project.join("ran-pass").exists(),
+        "the Flox project's bin/pass ran"
+    );
+}

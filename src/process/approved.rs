@@ -67,7 +67,15 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
         // Nothing there: spawning it fails as it always did (not installed).
         return Ok(found);
     };
-    if !target.starts_with(&approved.root) || beside_us(&target) {
+    // A link that lives in the repository is the repository's, wherever it points (a committed
+    // `bin/pass -> /usr/bin/env` runs the repository's `bin/show`) — except one into the Nix
+    // store, which is how Flox and nix put their packages in a project.
+    let link_in_repository = found
+        .parent()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .is_some_and(|d| d.starts_with(&approved.root))
+        && !target.starts_with("/nix/store/");
+    if !(target.starts_with(&approved.root) || link_in_repository) || beside_us(&target) {
         return Ok(found);
     }
     let now = std::fs::read(&target).map(|b| (approved.digest)(&b));
