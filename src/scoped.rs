@@ -60,10 +60,12 @@ fn choose_base(
     (temp, temp_taken): (PathBuf, bool),
     home: Option<PathBuf>,
 ) -> PathBuf {
+    // A directory with `:` in its name cannot be put on PATH (it would split there): passed over.
+    let usable = |d: &PathBuf| d.is_absolute() && !d.as_os_str().as_encoded_bytes().contains(&b':');
     let runtime = xdg
-        .filter(|d| d.is_absolute())
+        .filter(usable)
         .or_else(|| (run_user_owner == Some(uid)).then_some(run_user));
-    let home = home.filter(|h| h.is_absolute());
+    let home = home.filter(usable);
     match (runtime, home) {
         (Some(dir), _) => dir.join("jit-secrets").join("scoped"),
         (None, Some(home)) if temp_taken => home.join(".local/state/jit-secrets/scoped"),
@@ -150,7 +152,9 @@ pub fn path_without_scopes(path: &OsStr) -> Vec<PathBuf> {
 /// first's directory instead of stacking another.
 pub fn path_with(dir: &Path, path: &OsStr) -> OsString {
     let dirs = std::iter::once(dir.to_path_buf()).chain(path_without_scopes(path));
-    std::env::join_paths(dirs).unwrap_or_else(|_| dir.as_os_str().to_owned())
+    // The base never holds `:` (see `choose_base`); should `join_paths` fail anyway, PATH is
+    // kept as it was rather than replaced by the scope directory alone.
+    std::env::join_paths(dirs).unwrap_or_else(|_| path.to_owned())
 }
 
 /// The real program `name` on `path` (scope directories left out), skipping anything that is
@@ -331,6 +335,22 @@ mod tests {
         // (With no usable home, the taken name is refused later, by `private_dir`.)
         assert_eq!(
             choose_base(None, run(None), 7, tmp(true), Some("rel".into())),
+            PathBuf::from("/tmp/jit-secrets-7/scoped")
+        );
+        // One with `:` cannot go on PATH: the next choice (outside review: PATH became the scope
+        // directory alone, and empty after unloading).
+        assert_eq!(
+            choose_base(Some("/r:un".into()), run(Some(7)), 7, tmp(false), home()),
+            PathBuf::from("/run/user/7/jit-secrets/scoped")
+        );
+        assert_eq!(
+            choose_base(
+                Some("/r:un".into()),
+                run(None),
+                7,
+                tmp(true),
+                Some("/h:u".into())
+            ),
             PathBuf::from("/tmp/jit-secrets-7/scoped")
         );
         // The runtime directory is the user's own: a taken temporary name does not matter.
