@@ -304,6 +304,24 @@ mod tests {
     }
 
     #[test]
+    fn the_auto_load_document_gives_nushell_path_as_a_list_and_elvish_as_a_string() {
+        let activation = session::Activation {
+            manifest: b"/p/manifest.toml",
+            digest: "sha256:00",
+            scope: Some(b"/run/scope"),
+            on_exit_leases: false,
+        };
+        let pairs: [(&str, &[u8]); 1] = [("PATH", b"/run/scope:/usr/bin")];
+        let doc = |shell| {
+            let out = render_load_document(shell, &pairs, &activation, false, false).unwrap();
+            String::from_utf8(out.to_vec()).unwrap()
+        };
+        let (nu, elvish) = (doc(Shell::Nu), doc(Shell::Elvish));
+        assert!(nu.contains(r#"["/run/scope","/usr/bin"]"#), "{nu}");
+        assert!(elvish.contains(r#""/run/scope:/usr/bin""#), "{elvish}");
+    }
+
+    #[test]
     fn a_shell_is_named_in_messages_as_on_the_command_line() {
         use clap::ValueEnum;
         for shell in Shell::value_variants() {
