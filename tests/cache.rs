@@ -86,6 +86,14 @@ fn a_hit_skips_the_store_and_every_part_of_the_key_makes_a_miss() {
         "{}",
         stdout(&out)
     );
+    // Cached for 15 minutes moments ago: minutes left, not none (`cache::remaining`).
+    let minutes_left: u64 = stdout(&out)
+        .split("aws-secretsmanager\t")
+        .nth(1)
+        .and_then(|rest| rest.split('m').next())
+        .and_then(|m| m.parse().ok())
+        .unwrap_or_else(|| panic!("{}", stdout(&out)));
+    assert!(minutes_left >= 10, "{}", stdout(&out));
     assert!(!stdout(&out).contains(CANARY) && !stderr(&out).contains(CANARY));
     let all = sb.jit(&["cache", "list", "--all"]);
     assert!(!stdout(&all).contains(CANARY));
