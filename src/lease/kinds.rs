@@ -322,20 +322,19 @@ fn create_command(spec: &LeaseSpec, timeout: Duration, dir: &Path) -> Result<Gra
     else {
         unreachable!("create_command is given command leases only")
     };
-    // A bare revoke program is pinned to the file PATH finds now (see `pin_revoke_command`): one
-    // that is not found cannot be pinned, and a file a later commit adds under that name must
-    // never be what runs. Said before anything is minted.
-    if let Some(program) = revoke_command
-        .as_ref()
-        .and_then(|argv| argv.first())
-        .filter(|p| !p.contains('/') && crate::process::on_path(p).is_none())
-    {
-        return Err(StoreError::new(format!(
-            "lease `{}`: its revoke_command `{}` is not on PATH, so nothing was minted (a lease that cannot be revoked as allowed is not made)",
-            spec.name,
-            crate::printable::escaped(program)
-        ))
-        .fix("install it, or name it by its path (`revoke_command = \"./bin/revoke\"`), then `jit-secrets allow`"));
+    // Pinned before anything is minted (see `pin_revoke_command`): the files as the manifest was
+    // allowed with them, and a bare program that is not on PATH stops the lease here — a file a
+    // later commit adds under that name must never be what runs.
+    let mut revocation = Revocation::default();
+    if let Some(argv) = revoke_command {
+        revocation.pin_revoke_command(argv, dir).map_err(|program| {
+            StoreError::new(format!(
+                "lease `{}`: its revoke_command `{}` is not on PATH, so nothing was minted (a lease that cannot be revoked as allowed is not made)",
+                spec.name,
+                crate::printable::escaped(&program)
+            ))
+            .fix("install it, or name it by its path (`revoke_command = \"./bin/revoke\"`), then `jit-secrets allow`")
+        })?;
     }
     let now = crate::time::now();
     let child = Child::new(&command[0], timeout)
@@ -378,12 +377,6 @@ fn create_command(spec: &LeaseSpec, timeout: Duration, dir: &Path) -> Result<Gra
             command[0]
         ))
         .fix(COMMAND_SHAPE));
-    }
-    let mut revocation = Revocation::default();
-    if let Some(argv) = revoke_command {
-        // The manifest was allowed with these files as they are now (activation checked):
-        // what the keeper may run later is exactly this.
-        revocation.pin_revoke_command(argv, dir);
     }
     revocation.dir = Some(dir.to_string_lossy().into_owned());
     revocation.env = spec.revoke_env.clone();

@@ -120,14 +120,24 @@ impl Revocation {
     /// SHA-256 — the program found on `PATH` too when it lies inside the manifest's repository
     /// (a program of the system may be upgraded; one of the repository is code the user
     /// approved, and an edit to it must not run).
-    pub fn pin_revoke_command(&mut self, argv: &[String], dir: &std::path::Path) {
+    /// `Err(program)`: a bare program name that is not on `PATH` (nothing could be pinned).
+    pub fn pin_revoke_command(
+        &mut self,
+        argv: &[String],
+        dir: &std::path::Path,
+    ) -> Result<(), String> {
         let mut argv = argv.to_vec();
         self.programs = Revocation::digests_of(&argv, dir);
         let bare = argv.first().filter(|p| !p.contains('/'));
         // The file itself, not a symlink to it: a link in the repository that a `git pull`
         // points elsewhere (or turns into a script) must not change what runs.
-        let found = bare.and_then(|p| crate::process::on_path(p));
-        let found = found.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+        let found = match bare {
+            Some(name) => match crate::process::on_path(name) {
+                Some(p) => Some(std::fs::canonicalize(&p).unwrap_or(p)),
+                None => return Err(name.clone()),
+            },
+            None => None,
+        };
         if let Some(found) = found.as_deref().and_then(|p| p.to_str()) {
             let root = crate::trust::canonical(&crate::trust::repository_at(dir));
             let path = std::path::Path::new(found);
@@ -139,6 +149,7 @@ impl Revocation {
             argv[0] = found.to_string();
         }
         self.argv = Some(argv);
+        Ok(())
     }
 
     /// The first recorded program that is no longer what it was when the lease was made (edited,
