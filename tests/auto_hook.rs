@@ -388,6 +388,16 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
     );
     sb.set_env("PRINT", PRINT);
     let print = "python3 -c \"$PRINT\"";
+    // `script` in `shell`, with the sandbox's manifest and our binary as $JIT.
+    let in_shell = |shell: &str, flags: &[&str], script: &str| {
+        sb.command(require(shell))
+            .args(flags)
+            .arg(script)
+            .env("JIT", BIN)
+            .env("JIT_SECRETS_MANIFEST", sb.path().join("manifest.toml"))
+            .output()
+            .unwrap()
+    };
     let cases: &[(&str, &[&str], String)] = &[
         ("bash", &["-c"], format!("{print}; eval \"$($JIT activate --shell bash)\"; {print}; eval \"$($JIT deactivate --shell bash)\"; {print}")),
         ("zsh", &["-f", "-c"], format!("{print}; source <($JIT activate --shell zsh); {print}; eval \"$($JIT deactivate --shell zsh)\"; {print}")),
@@ -396,14 +406,7 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
         ("tcsh", &["-f", "-c"], format!("{print}; eval \"`$JIT activate --shell tcsh`\"; {print}; eval \"`$JIT deactivate --shell tcsh`\"; {print}")),
     ];
     for (shell, flags, script) in cases {
-        let out = sb
-            .command(require(shell))
-            .args(*flags)
-            .arg(script)
-            .env("JIT", BIN)
-            .env("JIT_SECRETS_MANIFEST", sb.path().join("manifest.toml"))
-            .output()
-            .unwrap();
+        let out = in_shell(shell, flags, script);
         assert_code(&out, 0);
         let parts: Vec<&[u8]> = out.stdout.split(|&b| b == 0).collect();
         assert_eq!(
@@ -434,14 +437,7 @@ fn deactivate_undoes_an_activation_in_every_shell_that_evaluates_code() {
         ("fish", &["--no-config", "-c"], "set before \"$PATH\"; $JIT activate --shell fish | source; set PATH /front $PATH /added; $JIT deactivate --shell fish | source; printf %s \"$before\"; printf '\\0%s' \"$PATH\""),
     ];
     for (shell, flags, script) in cases {
-        let out = sb
-            .command(require(shell))
-            .args(*flags)
-            .arg(script)
-            .env("JIT", BIN)
-            .env("JIT_SECRETS_MANIFEST", sb.path().join("manifest.toml"))
-            .output()
-            .unwrap();
+        let out = in_shell(shell, flags, script);
         assert_code(&out, 0);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (before, after) = text.split_once('\0').expect("two paths");
