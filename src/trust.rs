@@ -251,14 +251,8 @@ pub fn code_files(manifest: &Manifest) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = named
         .chain(found_on_path)
         .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
-        .filter(|p| {
-            // Also a link that lives in the repository and points out of it (not into the Nix
-            // store): `process::approved` refuses it unless it is recorded here.
-            let target = canonical(p);
-            target.starts_with(&root)
-                || (p.parent().is_some_and(|d| canonical(d).starts_with(&root))
-                    && !target.starts_with("/nix/store/"))
-        })
+        // The same rule the spawn check applies (a link in the repository counts too).
+        .filter(|p| crate::process::of_repository(p, &canonical(p), &root))
         .collect();
     files.sort();
     files.dedup();

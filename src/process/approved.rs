@@ -67,15 +67,7 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
         // Nothing there: spawning it fails as it always did (not installed).
         return Ok(found);
     };
-    // A link that lives in the repository is the repository's, wherever it points (a committed
-    // `bin/pass -> /usr/bin/env` runs the repository's `bin/show`) — except one into the Nix
-    // store, which is how Flox and nix put their packages in a project.
-    let link_in_repository = found
-        .parent()
-        .and_then(|d| std::fs::canonicalize(d).ok())
-        .is_some_and(|d| d.starts_with(&approved.root))
-        && !target.starts_with("/nix/store/");
-    if !(target.starts_with(&approved.root) || link_in_repository) || beside_us(&target) {
+    if !of_repository(&found, &target, &approved.root) || beside_us(&target) {
         return Ok(found);
     }
     let now = std::fs::read(&target).map(|b| (approved.digest)(&b));
@@ -92,6 +84,20 @@ pub(super) fn checked_program(program: &Path, dir: Option<&Path>) -> Result<Path
             repository: approved.root.clone(),
         })
     }
+}
+
+/// Is `path` (resolving to `target`) a file of the repository at `root` (both canonical)? Where
+/// it resolves to, or a link that lives in the repository, wherever it points (a committed
+/// `bin/pass -> /usr/bin/env` runs the repository's `bin/show`) — except one into the Nix store,
+/// which is how Flox and nix put their packages in a project. Trust records what this says is
+/// the repository's; the spawn check refuses it unless recorded.
+pub fn of_repository(path: &Path, target: &Path, root: &Path) -> bool {
+    let link_in_repository = path
+        .parent()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .is_some_and(|d| d.starts_with(root))
+        && !target.starts_with("/nix/store/");
+    target.starts_with(root) || link_in_repository
 }
 
 /// Our own executable (a keeper) or our helper `jit-secrets-net` beside it: part of the

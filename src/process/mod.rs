@@ -14,7 +14,7 @@ mod detached;
 mod guard;
 mod terminal;
 
-pub use approved::approve_repository;
+pub use approved::{approve_repository, of_repository};
 pub use detached::{become_detached, start_detached};
 pub use guard::{
     enable_watcher, forward_signals_to, install_signal_handling, on_interrupt_print, output,
